@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * config: the option table and the code it drives.
+ */
+#include "autoconf.h"
+
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define O(f) offsetof(struct config, f)
+
+const struct config_opt config_opts[] = {
+	{ "port", CONFIG_INT, O(port), 8080, NULL, 0, 65535, "N",
+	  "TCP port for HTTP and WebSocket (0: any free port)" },
+	{ "bind", CONFIG_STR, O(bind), 0, "127.0.0.1", 0, 0, "ADDR",
+	  "IPv4 address to listen on (0.0.0.0: every interface)" },
+	{ "www", CONFIG_STR, O(www), 0, NULL, 0, 0, "DIR",
+	  "directory of the browser client (default: the source tree's www/ "
+	  "when run from the build tree, else the installed copy)" },
+	{ "history", CONFIG_INT, O(history), 1000, NULL, 1, 1000000, "N",
+	  "messages kept per room for catch-up" },
+	{ "max-rooms", CONFIG_INT, O(max_rooms), 10000, NULL, 1, 1000000,
+	  "N", "rooms the server holds at most" },
+	{ "rooms-per-sub", CONFIG_INT, O(rooms_per_sub), 16, NULL, 1, 64,
+	  "N", "rooms one subscription or connection may join" },
+	{ "presence-ttl", CONFIG_INT, O(presence_ttl), 30, NULL, 1, 3600,
+	  "SEC", "a poller stays present this long after its last poll" },
+	{ "max-body", CONFIG_INT, O(max_body), 65536, NULL, 256, 16777216,
+	  "BYTES", "largest publish body (HTTP) and message data" },
+	{ "max-connections", CONFIG_INT, O(max_connections), 20000, NULL, 16,
+	  1000000, "N", "open connections at most, all transports" },
+	{ "max-longpolls", CONFIG_INT, O(max_longpolls), 15000, NULL, 1,
+	  1000000, "N", "long polls held at once at most" },
+	{ "max-sse", CONFIG_INT, O(max_sse), 15000, NULL, 1, 1000000, "N",
+	  "SSE streams open at once at most" },
+	{ "longpoll-timeout", CONFIG_INT, O(longpoll_timeout), 25, NULL, 1,
+	  60, "SEC", "long-poll hold time when the request gives none" },
+	{ "sse-ping", CONFIG_INT, O(sse_ping), 15, NULL, 1, 3600, "SEC",
+	  "SSE heartbeat comment interval" },
+	{ "sse-retry", CONFIG_INT, O(sse_retry), 2000, NULL, 0, 600000, "MS",
+	  "reconnect delay announced to SSE clients (retry: line)" },
+	{ "head-timeout", CONFIG_INT, O(head_timeout), 10, NULL, 1, 300,
+	  "SEC", "time a new connection has to send its request line" },
+	{ "idle-timeout", CONFIG_INT, O(idle_timeout), 60, NULL, 1, 3600,
+	  "SEC", "idle HTTP keep-alive connections are closed after this" },
+	{ "conn-memory", CONFIG_INT, O(conn_memory), 8192, NULL, 4096,
+	  1048576, "BYTES", "libmicrohttpd memory pool per connection" },
+	{ "cors-origin", CONFIG_STR, O(cors_origin), 0, "", 0, 0, "ORIGIN",
+	  "allow this one origin cross-site on the HTTP API (off: empty)" },
+	{ "allow-origin", CONFIG_STR, O(allow_origin), 0, "", 0, 0, "ORIGIN",
+	  "WebSocket Origin allowed besides the server's own host" },
+	{ "ws-max-msg", CONFIG_INT, O(ws_max_msg), 65536, NULL, 256, 16777216,
+	  "BYTES", "largest WebSocket message (bigger: close 1009)" },
+	{ "ws-ping", CONFIG_INT, O(ws_ping), 30, NULL, 1, 3600, "SEC",
+	  "idle WebSocket connections are pinged after this" },
+	{ "ws-hangup", CONFIG_INT, O(ws_hangup), 45, NULL, 2, 7200, "SEC",
+	  "WebSocket peers silent this long are dropped" },
+	{ "log-level", CONFIG_STR, O(log_level), 0, "info", 0, 0, "LEVEL",
+	  "error, warn, info or debug" },
+	{ NULL, CONFIG_INT, 0, 0, NULL, 0, 0, NULL, NULL },
+};
+
+void
+config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	for (const struct config_opt *o = config_opts; o->name; o++) {
+		char *p = (char *)c + o->off;
+
+		if (o->type == CONFIG_INT)
+			*(int *)(void *)p = (int)o->def;
+		else
+			*(const char **)(void *)p = o->sdef;
+	}
+}
+
+static const struct config_opt *
+find(const char *name, size_t len)
+{
+	for (const struct config_opt *o = config_opts; o->name; o++)
+		if (strlen(o->name) == len && !strncmp(o->name, name, len))
+			return o;
+	return NULL;
+}
+
+static int
+set_opt(struct config *c, const struct config_opt *o, const char *value,
+	char *err, size_t errlen)
+{
+	char *p = (char *)c + o->off;
+	long long v;
+	char *end;
+
+	if (o->type == CONFIG_STR) {
+		*(const char **)(void *)p = value;
+		return 0;
+	}
+	errno = 0;
+	v = strtoll(value, &end, 10);
+	if (errno || end == value || *end) {
+		snprintf(err, errlen, "--%s: \"%s\" is not a whole number",
+			 o->name, value);
+		return -1;
+	}
+	if (v < o->min || v > o->max) {
+		snprintf(err, errlen, "--%s: %lld is out of range %lld-%lld",
+			 o->name, v, o->min, o->max);
+		return -1;
+	}
+	*(int *)(void *)p = (int)v;
+	return 0;
+}
+
+int
+config_set(struct config *c, const char *name, const char *value, char *err,
+	   size_t errlen)
+{
+	const struct config_opt *o = find(name, strlen(name));
+
+	if (!o) {
+		snprintf(err, errlen, "unknown option --%s", name);
+		return -1;
+	}
+	return set_opt(c, o, value, err, errlen);
+}
+
+enum config_parse_result
+config_parse(struct config *c, int argc, char **argv, FILE *out, char *err,
+	     size_t errlen)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *eq, *val;
+		const struct config_opt *o;
+		size_t len;
+
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			config_usage(out);
+			return CONFIG_PARSE_HELP;
+		}
+		if (!strcmp(a, "--help-md")) {
+			config_markdown(out);
+			return CONFIG_PARSE_HELP_MD;
+		}
+		if (!strcmp(a, "--version") || !strcmp(a, "-V")) {
+			fprintf(out, "%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+			return CONFIG_PARSE_VERSION;
+		}
+		if (strncmp(a, "--", 2)) {
+			snprintf(err, errlen, "unexpected argument \"%s\"", a);
+			return CONFIG_PARSE_ERROR;
+		}
+		a += 2;
+		eq = strchr(a, '=');
+		len = eq ? (size_t)(eq - a) : strlen(a);
+		o = find(a, len);
+		if (!o) {
+			snprintf(err, errlen, "unknown option --%.*s",
+				 (int)len, a);
+			return CONFIG_PARSE_ERROR;
+		}
+		if (eq) {
+			val = eq + 1;
+		} else if (i + 1 < argc) {
+			val = argv[++i];
+		} else {
+			snprintf(err, errlen, "--%s needs a value %s",
+				 o->name, o->arg);
+			return CONFIG_PARSE_ERROR;
+		}
+		if (set_opt(c, o, val, err, errlen))
+			return CONFIG_PARSE_ERROR;
+	}
+	return CONFIG_PARSE_OK;
+}
+
+void
+config_usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: imlab [OPTION]...\n"
+		"Serve one chat over short polling, long polling, Server-Sent "
+		"Events\nand WebSocket on one port (the browser client at "
+		"http://ADDR:PORT/).\n\nOptions:\n");
+	for (const struct config_opt *o = config_opts; o->name; o++) {
+		char head[48];
+
+		snprintf(head, sizeof(head), "--%s %s", o->name, o->arg);
+		fprintf(out, "  %-26s %s", head, o->help);
+		if (o->type == CONFIG_INT)
+			fprintf(out, " [%lld; %lld-%lld]\n", o->def, o->min,
+				o->max);
+		else if (o->sdef && *o->sdef)
+			fprintf(out, " [%s]\n", o->sdef);
+		else
+			fprintf(out, "\n");
+	}
+	fprintf(out,
+		"  %-26s %s\n  %-26s %s\n  %-26s %s\n\n"
+		"SIGINT or SIGTERM stops the server cleanly.\n",
+		"--help", "print this help and exit",
+		"--help-md", "print the options as a markdown table and exit",
+		"--version", "print the version and exit");
+}
+
+void
+config_markdown(FILE *out)
+{
+	fprintf(out, "| option | default | range | meaning |\n"
+		     "|---|---|---|---|\n");
+	for (const struct config_opt *o = config_opts; o->name; o++) {
+		if (o->type == CONFIG_INT)
+			fprintf(out, "| `--%s %s` | %lld | %lld-%lld | %s |\n",
+				o->name, o->arg, o->def, o->min, o->max,
+				o->help);
+		else
+			fprintf(out, "| `--%s %s` | %s | | %s |\n", o->name,
+				o->arg, o->sdef && *o->sdef ? o->sdef : "(none)",
+				o->help);
+	}
+}

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * config: imlab's one table of options (name, type, default, range, help).
+ * The table drives --help, the defaults, the range checks and
+ * doc/config.md (imlab --help-md prints it as markdown).
+ */
+#ifndef IMLAB_CONFIG_H
+#define IMLAB_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+struct config {
+	int port;
+	const char *bind;
+	const char *www;		/* NULL: the built-in default */
+	int history;
+	int max_rooms;
+	int rooms_per_sub;
+	int presence_ttl;		/* s */
+	int max_body;			/* bytes */
+	int max_connections;
+	int max_longpolls;
+	int max_sse;
+	int longpoll_timeout;		/* s, default for requests */
+	int sse_ping;			/* s */
+	int sse_retry;			/* ms, the SSE retry: line */
+	int head_timeout;		/* s */
+	int idle_timeout;		/* s */
+	int conn_memory;		/* bytes per HTTP connection */
+	const char *cors_origin;	/* "" = no CORS */
+	const char *allow_origin;	/* extra WebSocket origin, "" none */
+	int ws_max_msg;			/* bytes */
+	int ws_ping;			/* s */
+	int ws_hangup;			/* s */
+	const char *log_level;
+};
+
+enum config_type { CONFIG_INT, CONFIG_STR };
+
+struct config_opt {
+	const char *name;		/* --name */
+	enum config_type type;
+	size_t off;			/* offset in struct config */
+	long long def;			/* CONFIG_INT default */
+	const char *sdef;		/* CONFIG_STR default (NULL allowed) */
+	long long min, max;		/* CONFIG_INT range */
+	const char *arg;		/* placeholder in --help */
+	const char *help;
+};
+
+/* The option table, terminated by an entry whose name is NULL. */
+extern const struct config_opt config_opts[];
+
+/* Fills c with every default. */
+void config_defaults(struct config *c);
+
+/* Sets option name (without "--") from the string value, checking type and
+ * range. value is borrowed and must outlive c. Returns 0, or -1 with a
+ * message for the user in err. */
+int config_set(struct config *c, const char *name, const char *value,
+	       char *err, size_t errlen);
+
+enum config_parse_result {
+	CONFIG_PARSE_OK = 0,
+	CONFIG_PARSE_HELP,		/* --help: usage printed */
+	CONFIG_PARSE_HELP_MD,		/* --help-md: markdown printed */
+	CONFIG_PARSE_VERSION,		/* --version printed */
+	CONFIG_PARSE_ERROR,		/* err says what is wrong */
+};
+
+/* Parses argv ("--name value" or "--name=value") into c, which should hold
+ * the defaults. argv strings are borrowed. Prints --help, --help-md and
+ * --version output to out. */
+enum config_parse_result config_parse(struct config *c, int argc,
+				      char **argv, FILE *out, char *err,
+				      size_t errlen);
+
+/* Prints the --help text. */
+void config_usage(FILE *out);
+
+/* Prints the options as a markdown table (doc/config.md). */
+void config_markdown(FILE *out);
+
+#endif

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * jparse: strict JSON parsing of untrusted input with json-c's tokener:
+ * explicit end of input (so a bare top-level number finishes), a depth
+ * limit, and nothing but whitespace allowed after the value.
+ */
+#ifndef IMLAB_JPARSE_H
+#define IMLAB_JPARSE_H
+
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+#include "err.h"
+
+#define JPARSE_DEPTH 32
+
+/* Parses buf[0..len) as one JSON value. Returns 0 and sets *out to a new
+ * object the caller must json_object_put() (NULL for the JSON null), or -1
+ * with e filled ("bad_json" and the tokener's reason). */
+int jparse(const char *buf, size_t len, struct json_object **out,
+	   struct im_error *e);
+
+/* Returns the string member key of obj, or NULL when it is absent or null.
+ * Sets *bad to 1 when it is present with another type. Borrowed. */
+const char *jparse_str(struct json_object *obj, const char *key, int *bad);
+
+#endif

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * main: the imlab command. Parses the options, starts the server, waits
+ * for SIGINT or SIGTERM (blocked in every thread, taken with sigwait) and
+ * stops the server cleanly.
+ */
+#include "autoconf.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "server.h"
+
+int
+main(int argc, char **argv)
+{
+	struct config cfg;
+	struct server *srv;
+	struct im_error e = { 0 };
+	char err[256];
+	sigset_t set;
+	int sig = 0;
+
+	config_defaults(&cfg);
+	switch (config_parse(&cfg, argc, argv, stdout, err, sizeof(err))) {
+	case CONFIG_PARSE_OK:
+		break;
+	case CONFIG_PARSE_HELP:
+	case CONFIG_PARSE_HELP_MD:
+	case CONFIG_PARSE_VERSION:
+		return 0;
+	case CONFIG_PARSE_ERROR:
+		fprintf(stderr, "imlab: %s\nTry 'imlab --help'.\n", err);
+		return 2;
+	}
+	/* every thread inherits this mask; only sigwait() takes them */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (server_start(&cfg, &srv, &e) != IM_OK) {
+		fprintf(stderr, "imlab: %s\n", e.message);
+		return 1;
+	}
+	printf("imlab %s: open http://%s:%u/ (Ctrl-C stops)\n",
+	       PACKAGE_VERSION,
+	       strcmp(cfg.bind, "0.0.0.0") ? cfg.bind : "localhost",
+	       server_port(srv));
+	fflush(stdout);
+	sigwait(&set, &sig);
+	LOG_INFO("main", "%s: shutting down", strsignal(sig));
+	server_stop(&srv);
+	return 0;
+}

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * msg: the immutable, refcounted message envelope. Its JSON is serialised
+ * once, at creation, into the two wire forms every delivery shares: a
+ * WebSocket frame {"op":"msg","msg":E} (with headroom for libwebsockets in
+ * front) and an SSE event "id: N\nevent: E\ndata: E\n\n". The plain envelope
+ * E is a slice of the WebSocket frame. Nothing is copied per subscriber.
+ */
+#ifndef IMLAB_MSG_H
+#define IMLAB_MSG_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Headroom kept before every WebSocket frame; ws.c checks LWS_PRE fits. */
+#define MSG_WS_PRE 16
+
+#define MSG_ROOM_MAX 64		/* bytes of a room name */
+#define MSG_EVENT_MAX 32	/* bytes of an event name */
+#define MSG_CID_MAX 64		/* bytes of a client id */
+#define MSG_FROM_MAX 32		/* UTF-8 characters of a display name */
+#define MSG_PID_LEN 8		/* hex digits of a public id */
+
+/* The transports, also used as the "via" of a message and in statistics. */
+enum via {
+	VIA_POLL = 0,
+	VIA_LONGPOLL,
+	VIA_SSE,
+	VIA_WS,
+	VIA_API,
+	VIA__COUNT
+};
+
+/* Socket.IO's three emits: who may see a message. */
+enum msg_target {
+	MSG_TO_ROOM = 0,	/* everyone in the room, sender included */
+	MSG_TO_OTHERS,		/* everyone but the sender's cid */
+	MSG_TO_SELF,		/* the sender's cid alone */
+};
+
+struct msg {
+	atomic_uint refs;
+	uint64_t id;		/* server-wide sequence, strictly increasing */
+	int64_t ts;		/* publish time, ms since the Unix epoch */
+	enum msg_target to;
+	enum via via;
+	char room[MSG_ROOM_MAX + 1];
+	char event[MSG_EVENT_MAX + 1];
+	char cid[MSG_CID_MAX + 1];	/* sender's private id; "" if none */
+	const char *json;	/* envelope E, not NUL-terminated, in ws */
+	size_t json_len;
+	char *ws;		/* MSG_WS_PRE bytes, then {"op":"msg","msg":E} */
+	size_t ws_len;		/* bytes after the headroom */
+	char *sse;		/* "id: N\nevent: EV\ndata: E\n\n" */
+	size_t sse_len;
+};
+
+/* The parts of a new message. All strings are borrowed and must already be
+ * valid (hub.c validates); data_json is the serialised "data" value. */
+struct msg_parts {
+	uint64_t id;
+	int64_t ts;
+	const char *room;
+	const char *event;
+	const char *from;	/* display name, JSON-escaped here */
+	const char *pid;	/* public id of the sender */
+	const char *cid;	/* private id of the sender, or NULL */
+	enum via via;
+	enum msg_target to;
+	const char *data_json;
+	size_t data_len;
+};
+
+/* Builds a message with one reference, serialising every wire form once.
+ * Returns NULL (and allocates nothing) on failure. */
+struct msg *msg_create(const struct msg_parts *p);
+
+/* Takes another reference; returns m. Thread-safe. */
+struct msg *msg_ref(struct msg *m);
+
+/* Drops the caller's reference and sets *mp to NULL; frees the message
+ * when it was the last one. Accepts *mp == NULL. Thread-safe. */
+void msg_unref(struct msg **mp);
+
+/* Returns 1 if the subscriber with private id cid may see m, else 0.
+ * cid may be NULL or "" for an anonymous reader. */
+int msg_visible(const struct msg *m, const char *cid);
+
+/* Returns the static name of a transport ("poll", ..., "api"). */
+const char *via_name(enum via v);
+
+/* Parses a transport name; returns 0 and sets *out, or -1. */
+int via_parse(const char *s, enum via *out);
+
+/* Returns the current time in ms since the Unix epoch. */
+int64_t im_now_ms(void);
+
+/* Returns a monotonic clock reading in ms (for deadlines). */
+int64_t im_mono_ms(void);
+
+
+
+/* Serialises {"messages":[E,...],"last_id":N,"gap":false} from n borrowed
+ * messages into a new malloc'd buffer (the caller frees it) and sets *len.
+ * Returns NULL when out of memory. */
+char *msg_batch_json(struct msg *const *m, size_t n, uint64_t last_id,
+		     int gap, size_t *len);
+
+#endif

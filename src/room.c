@@ -1,0 +1,483 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * room: registry, subscriber arrays and presence. Everything here runs
+ * under rs->lock; presence messages are appended to the store (which takes
+ * its own lock: the order is always rooms -> store) and delivered to the
+ * room's subscribers before the lock is released, so a join is ordered
+ * with the chat exactly as the store numbered it.
+ */
+#include "autoconf.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "hmap.h"
+#include "log.h"
+#include "room.h"
+
+struct member {
+	char cid[MSG_CID_MAX + 1];	/* the key */
+	char pid[MSG_PID_LEN + 1];
+	char from[MSG_FROM_MAX * 4 + 1];
+	enum via via;		/* transport of the latest arrival */
+	unsigned nsubs;		/* subscriptions held in this room */
+	int64_t poll_until;	/* monotonic ms a poll keeps it present */
+};
+
+struct room {
+	char name[MSG_ROOM_MAX + 1];	/* the registry key */
+	struct store_ring *ring;
+	struct sub_link **subs;	/* nsubs entries, unordered */
+	size_t nsubs;
+	size_t cap;
+	struct hmap members;	/* cid -> struct member */
+};
+
+struct rooms {
+	pthread_mutex_t lock;
+	struct store *st;
+	struct rooms_config cfg;
+	struct hmap byname;	/* name -> struct room */
+	uint64_t key[2];	/* pid hash key */
+};
+
+struct rooms *
+rooms_create(struct store *st, const struct rooms_config *cfg)
+{
+	struct rooms *rs = calloc(1, sizeof(*rs));
+
+	if (!rs)
+		return NULL;
+	pthread_mutex_init(&rs->lock, NULL);
+	rs->st = st;
+	rs->cfg = *cfg;
+	if (getrandom(rs->key, sizeof(rs->key), 0) != sizeof(rs->key)) {
+		rs->key[0] = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ULL;
+		rs->key[1] = (uint64_t)(uintptr_t)rs;
+	}
+	return rs;
+}
+
+static void
+room_free(struct room *r)
+{
+	size_t pos = 0;
+	struct member *mb;
+
+	while ((mb = hmap_next(&r->members, &pos)))
+		free(mb);
+	hmap_clear(&r->members);
+	free(r->subs);
+	free(r);
+}
+
+void
+rooms_destroy(struct rooms **rp)
+{
+	struct rooms *rs = *rp;
+	struct room *r;
+	size_t pos = 0;
+
+	if (!rs)
+		return;
+	*rp = NULL;
+	while ((r = hmap_next(&rs->byname, &pos)))
+		room_free(r);
+	hmap_clear(&rs->byname);
+	pthread_mutex_destroy(&rs->lock);
+	free(rs);
+}
+
+int
+room_name_valid(const char *name)
+{
+	size_t n = 0;
+
+	for (const char *p = name; *p; p++, n++) {
+		char c = *p;
+
+		if (n >= MSG_ROOM_MAX)
+			return 0;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+		      c == '-'))
+			return 0;
+	}
+	return n > 0;
+}
+
+struct room *
+rooms_get(struct rooms *rs, const char *name, int create, struct im_error *e)
+{
+	struct room *r;
+
+	if (!room_name_valid(name)) {
+		im_error_set(e, IM_EINVAL, "bad_room",
+			     "room names are 1-64 characters of A-Z a-z 0-9 _ . -");
+		return NULL;
+	}
+	pthread_mutex_lock(&rs->lock);
+	r = hmap_get(&rs->byname, name);
+	if (r || !create) {
+		pthread_mutex_unlock(&rs->lock);
+		if (!r)
+			im_error_set(e, IM_ENOTFOUND, "no_room",
+				     "room %s does not exist", name);
+		return r;
+	}
+	if (rs->byname.len >= rs->cfg.max_rooms) {
+		pthread_mutex_unlock(&rs->lock);
+		LOG_WARN("room", "room %s refused: %zu rooms is the limit",
+			 name, rs->cfg.max_rooms);
+		im_error_set(e, IM_EFULL, "too_many_rooms",
+			     "the server holds its limit of %zu rooms",
+			     rs->cfg.max_rooms);
+		return NULL;
+	}
+	r = calloc(1, sizeof(*r));
+	if (r) {
+		memcpy(r->name, name, strlen(name) + 1);
+		r->ring = store_ring_create(rs->st);
+	}
+	if (!r || !r->ring || hmap_put(&rs->byname, r->name, r)) {
+		pthread_mutex_unlock(&rs->lock);
+		free(r);	/* a created ring stays with the store */
+		im_error_set(e, IM_ENOMEM, "no_memory", "out of memory");
+		return NULL;
+	}
+	pthread_mutex_unlock(&rs->lock);
+	return r;
+}
+
+const char *
+room_name(const struct room *r)
+{
+	return r->name;
+}
+
+struct store_ring *
+room_ring(const struct room *r)
+{
+	return r->ring;
+}
+
+/* SipHash-like keyed mix; good enough to keep a cid private. */
+static uint64_t
+mix(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+void
+rooms_pid(const struct rooms *rs, const char *cid, char pid[MSG_PID_LEN + 1])
+{
+	uint64_t h = rs->key[0];
+
+	if (!cid || !*cid) {
+		pid[0] = '\0';
+		return;
+	}
+	for (const unsigned char *p = (const unsigned char *)cid; *p; p++)
+		h = mix(h ^ *p ^ rs->key[1]);
+	snprintf(pid, MSG_PID_LEN + 1, "%08x", (unsigned)(mix(h) >> 32));
+}
+
+/* Delivers m to r's subscribers; lock held. */
+static void
+notify_locked(struct room *r, const struct msg *m)
+{
+	for (size_t i = 0; i < r->nsubs; i++) {
+		struct sub *s = r->subs[i]->sub;
+
+		if (msg_visible(m, s->cid))
+			s->notify(s, m);
+	}
+}
+
+void
+rooms_notify(struct rooms *rs, struct room *r, const struct msg *m)
+{
+	pthread_mutex_lock(&rs->lock);
+	notify_locked(r, m);
+	pthread_mutex_unlock(&rs->lock);
+}
+
+/* Publishes a join/leave for mb in r; lock held. */
+static void
+presence_publish(struct rooms *rs, struct room *r, const struct member *mb,
+		 const char *event)
+{
+	char data[48];
+	struct msg_parts p = { 0 };
+	struct msg *m = NULL;
+	int n;
+
+	n = snprintf(data, sizeof(data), "{\"transport\":\"%s\"}",
+		     via_name(mb->via));
+	p.room = r->name;
+	p.event = event;
+	p.from = mb->from;
+	p.pid = mb->pid;
+	p.cid = mb->cid;
+	p.via = mb->via;
+	p.to = MSG_TO_ROOM;
+	p.data_json = data;
+	p.data_len = (size_t)n;
+	if (store_append(rs->st, r->ring, &p, &m) != IM_OK) {
+		LOG_ERROR("room", "room %s: %s of %s lost: out of memory",
+			  r->name, event, mb->pid);
+		return;
+	}
+	LOG_DEBUG("room", "room %s: %s %s (%s) via %s", r->name, event,
+		  mb->pid, mb->from, via_name(mb->via));
+	notify_locked(r, m);
+	msg_unref(&m);
+}
+
+/* Finds or creates the member cid of r; lock held. Sets *fresh when it was
+ * created. Returns NULL when out of memory. */
+static struct member *
+member_get(struct rooms *rs, struct room *r, const char *cid,
+	   const char *from, enum via via, int *fresh)
+{
+	struct member *mb = hmap_get(&r->members, cid);
+
+	*fresh = 0;
+	if (mb) {
+		if (!mb->nsubs && via != mb->via)
+			mb->via = via;
+		return mb;
+	}
+	mb = calloc(1, sizeof(*mb));
+	if (!mb)
+		return NULL;
+	snprintf(mb->cid, sizeof(mb->cid), "%s", cid);
+	snprintf(mb->from, sizeof(mb->from), "%s", from ? from : "");
+	rooms_pid(rs, cid, mb->pid);
+	mb->via = via;
+	if (hmap_put(&r->members, mb->cid, mb)) {
+		free(mb);
+		return NULL;
+	}
+	*fresh = 1;
+	return mb;
+}
+
+/* Removes mb if nothing keeps it present; lock held. */
+static int
+member_check(struct rooms *rs, struct room *r, struct member *mb,
+	     int64_t now)
+{
+	if (mb->nsubs || mb->poll_until > now)
+		return 0;
+	presence_publish(rs, r, mb, "leave");
+	hmap_del(&r->members, mb->cid);
+	free(mb);
+	return 1;
+}
+
+enum im_err
+rooms_subscribe(struct rooms *rs, struct sub *s, struct room *const *rooms,
+		size_t n)
+{
+	struct sub_link *nl;
+	size_t base = s->nlinks;
+
+	if (!n)
+		return IM_OK;
+	pthread_mutex_lock(&rs->lock);
+	nl = realloc(s->links, (base + n) * sizeof(*nl));
+	if (!nl && base + n) {
+		pthread_mutex_unlock(&rs->lock);
+		return IM_ENOMEM;
+	}
+	/* the links may have moved: re-point the rooms at them */
+	s->links = nl;
+	for (size_t i = 0; i < base; i++)
+		nl[i].room->subs[nl[i].idx] = &nl[i];
+	/* room arrays next, so failure leaves everything unchanged */
+	for (size_t i = 0; i < n; i++) {
+		struct room *r = rooms[i];
+
+		if (r->nsubs == r->cap) {
+			size_t ncap = r->cap ? r->cap * 2 : 4;
+			struct sub_link **ns = realloc(r->subs,
+						       ncap * sizeof(*ns));
+
+			if (!ns) {
+				pthread_mutex_unlock(&rs->lock);
+				return IM_ENOMEM;
+			}
+			r->subs = ns;
+			r->cap = ncap;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct room *r = rooms[i];
+		struct sub_link *l = &nl[base + i];
+
+		l->sub = s;
+		l->room = r;
+		l->idx = r->nsubs;
+		r->subs[r->nsubs++] = l;
+	}
+	s->nlinks = base + n;
+	if (s->cid[0]) {
+		for (size_t i = 0; i < n; i++) {
+			int fresh;
+			struct member *mb = member_get(rs, rooms[i], s->cid,
+						       s->from, s->via, &fresh);
+
+			if (!mb)
+				continue;	/* presence is best effort */
+			mb->nsubs++;
+			mb->via = s->via;
+			if (fresh)
+				presence_publish(rs, rooms[i], mb, "join");
+		}
+	}
+	pthread_mutex_unlock(&rs->lock);
+	return IM_OK;
+}
+
+/* Unlinks link i of s; lock held. */
+static void
+unlink_at(struct rooms *rs, struct sub *s, size_t i, int64_t now)
+{
+	struct sub_link *l = &s->links[i];
+	struct room *r = l->room;
+	struct member *mb;
+
+	/* swap-remove from the room's array */
+	r->subs[l->idx] = r->subs[--r->nsubs];
+	r->subs[l->idx]->idx = l->idx;
+	if (s->cid[0] && (mb = hmap_get(&r->members, s->cid))) {
+		if (mb->nsubs)
+			mb->nsubs--;
+		member_check(rs, r, mb, now);
+	}
+	/* swap-remove from the sub's links, re-pointing the moved one */
+	if (i != s->nlinks - 1) {
+		s->links[i] = s->links[s->nlinks - 1];
+		s->links[i].room->subs[s->links[i].idx] = &s->links[i];
+	}
+	s->nlinks--;
+}
+
+void
+rooms_unsubscribe(struct rooms *rs, struct sub *s, struct room *r)
+{
+	pthread_mutex_lock(&rs->lock);
+	for (size_t i = 0; i < s->nlinks; i++)
+		if (s->links[i].room == r) {
+			unlink_at(rs, s, i, im_mono_ms());
+			break;
+		}
+	pthread_mutex_unlock(&rs->lock);
+}
+
+void
+rooms_unsubscribe_all(struct rooms *rs, struct sub *s)
+{
+	int64_t now = im_mono_ms();
+
+	pthread_mutex_lock(&rs->lock);
+	while (s->nlinks)
+		unlink_at(rs, s, s->nlinks - 1, now);
+	pthread_mutex_unlock(&rs->lock);
+	free(s->links);
+	s->links = NULL;
+}
+
+void
+rooms_touch(struct rooms *rs, struct room *r, const char *cid,
+	    const char *from, enum via via)
+{
+	struct member *mb;
+	int fresh;
+
+	if (!cid || !*cid)
+		return;
+	pthread_mutex_lock(&rs->lock);
+	mb = member_get(rs, r, cid, from, via, &fresh);
+	if (mb) {
+		mb->poll_until = im_mono_ms() + rs->cfg.presence_ttl_ms;
+		if (fresh)
+			presence_publish(rs, r, mb, "join");
+	}
+	pthread_mutex_unlock(&rs->lock);
+}
+
+size_t
+rooms_sweep(struct rooms *rs, int64_t now_ms)
+{
+	size_t left = 0, pos = 0;
+	struct room *r;
+
+	pthread_mutex_lock(&rs->lock);
+	while ((r = hmap_next(&rs->byname, &pos))) {
+		size_t mpos = 0;
+		struct member *mb;
+
+		/* a deletion may shift a later entry into the slot just
+		 * visited, so that slot is visited again */
+		while ((mb = hmap_next(&r->members, &mpos))) {
+			if (!mb->nsubs && mb->poll_until <= now_ms &&
+			    member_check(rs, r, mb, now_ms)) {
+				left++;
+				mpos--;
+			}
+		}
+	}
+	pthread_mutex_unlock(&rs->lock);
+	return left;
+}
+
+size_t
+rooms_members(struct rooms *rs, struct room *r, struct room_member_info *out,
+	      size_t max)
+{
+	size_t pos = 0, n = 0;
+	struct member *mb;
+
+	pthread_mutex_lock(&rs->lock);
+	while ((mb = hmap_next(&r->members, &pos))) {
+		if (n < max) {
+			memcpy(out[n].pid, mb->pid, sizeof(out[n].pid));
+			memcpy(out[n].from, mb->from, sizeof(out[n].from));
+			out[n].via = mb->via;
+		}
+		n++;
+	}
+	pthread_mutex_unlock(&rs->lock);
+	return n;
+}
+
+size_t
+rooms_list(struct rooms *rs, struct room_info *out, size_t max)
+{
+	size_t pos = 0, n = 0;
+	struct room *r;
+
+	pthread_mutex_lock(&rs->lock);
+	while ((r = hmap_next(&rs->byname, &pos))) {
+		if (n < max) {
+			memcpy(out[n].name, r->name, sizeof(out[n].name));
+			out[n].members = r->members.len;
+			out[n].subscribers = r->nsubs;
+			out[n].last_id = store_ring_last_id(rs->st, r->ring);
+		}
+		n++;
+	}
+	pthread_mutex_unlock(&rs->lock);
+	return n;
+}

@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * server: builds an imlab instance in dependency order (core, then the two
+ * front ends, then the listener that feeds them, then the ticker) and
+ * takes it down in reverse, so no thread ever sees a freed object.
+ */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "http.h"
+#include "listener.h"
+#include "log.h"
+#include "server.h"
+#include "ws.h"
+
+#define TAG "server"
+#define TICK_MS 250
+#define MAX_PENDING_HEADS 1024
+
+const char *
+server_default_www(void)
+{
+	static char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n > 0) {
+		size_t blen = strlen(IMLAB_BUILDDIR);
+
+		exe[n] = '\0';
+		/* running from the build tree: use the source tree's www/ */
+		if (!strncmp(exe, IMLAB_BUILDDIR, blen) && exe[blen] == '/')
+			return IMLAB_SRCWWW;
+	}
+	return IMLAB_WWWDIR;
+}
+
+static void
+to_http(void *cls, int fd, const struct sockaddr *sa, socklen_t salen)
+{
+	struct server *s = cls;
+
+	http_adopt(s->http, fd, sa, salen);
+}
+
+static void
+to_ws(void *cls, int fd, const struct sockaddr *sa, socklen_t salen)
+{
+	struct server *s = cls;
+
+	ws_adopt(s->ws, fd, sa, salen);
+}
+
+static void *
+ticker(void *arg)
+{
+	struct server *s = arg;
+	int64_t last_sweep = 0;
+
+	pthread_mutex_lock(&s->tick_lock);
+	while (!s->stopping) {
+		struct timespec ts;
+		int64_t now;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += TICK_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&s->tick_cond, &s->tick_lock, &ts);
+		if (s->stopping)
+			break;
+		pthread_mutex_unlock(&s->tick_lock);
+		now = im_mono_ms();
+		if (now - last_sweep >= 1000) {
+			rooms_sweep(s->rs, now);
+			last_sweep = now;
+		}
+		pthread_mutex_lock(&s->tick_lock);
+	}
+	pthread_mutex_unlock(&s->tick_lock);
+	return NULL;
+}
+
+enum im_err
+server_start(const struct config *cfg, struct server **out,
+	     struct im_error *e)
+{
+	struct server *s = calloc(1, sizeof(*s));
+	struct rooms_config rc;
+	struct listener_config lc;
+	const char *www;
+	enum log_level lvl;
+
+	*out = NULL;
+	if (!s)
+		return im_error_set(e, IM_ENOMEM, "no_memory", "out of memory");
+	s->cfg = *cfg;
+	if (log_level_parse(cfg->log_level, &lvl)) {
+		free(s);
+		return im_error_set(e, IM_EINVAL, "bad_option",
+				    "--log-level must be error, warn, info "
+				    "or debug");
+	}
+	log_set_level(lvl);
+	www = cfg->www && *cfg->www ? cfg->www : server_default_www();
+	s->www = realpath(www, NULL);
+	if (!s->www) {
+		im_error_set(e, IM_EINVAL, "bad_www",
+			     "client directory %s: %s (use --www DIR)", www,
+			     strerror(errno));
+		free(s);
+		return IM_EINVAL;
+	}
+	s->started_ms = im_now_ms();
+	atomic_init(&s->open_conns, 0);
+	pthread_mutex_init(&s->tick_lock, NULL);
+	pthread_cond_init(&s->tick_cond, NULL);
+	s->st = store_create((size_t)cfg->history, 0);
+	rc.max_rooms = (size_t)cfg->max_rooms;
+	rc.presence_ttl_ms = (int64_t)cfg->presence_ttl * 1000;
+	s->rs = s->st ? rooms_create(s->st, &rc) : NULL;
+	if (!s->rs) {
+		im_error_set(e, IM_ENOMEM, "no_memory", "out of memory");
+		goto fail;
+	}
+	hub_init(&s->hub, s->st, s->rs, (size_t)cfg->max_body);
+	s->http = http_start(s, e);
+	if (!s->http)
+		goto fail;
+	s->ws = ws_start(s, e);
+	if (!s->ws)
+		goto fail;
+	if (pthread_create(&s->ticker, NULL, ticker, s)) {
+		im_error_set(e, IM_ESYS, "thread", "cannot start a thread");
+		goto fail;
+	}
+	memset(&lc, 0, sizeof(lc));
+	lc.bind = cfg->bind;
+	lc.port = cfg->port;
+	lc.head_timeout_ms = cfg->head_timeout * 1000;
+	lc.max_pending = MAX_PENDING_HEADS;
+	lc.max_connections = cfg->max_connections;
+	lc.open_conns = &s->open_conns;
+	lc.to_http = to_http;
+	lc.to_ws = to_ws;
+	lc.cls = s;
+	s->lst = listener_start(&lc, e);
+	if (!s->lst) {
+		pthread_mutex_lock(&s->tick_lock);
+		s->stopping = 1;
+		pthread_cond_signal(&s->tick_cond);
+		pthread_mutex_unlock(&s->tick_lock);
+		pthread_join(s->ticker, NULL);
+		goto fail;
+	}
+	LOG_INFO(TAG, "listening on http://%s:%u/ (client: %s)", cfg->bind,
+		 listener_port(s->lst), s->www);
+	*out = s;
+	return IM_OK;
+fail:
+	ws_stop(&s->ws);
+	http_stop(&s->http);
+	rooms_destroy(&s->rs);
+	store_destroy(&s->st);
+	pthread_cond_destroy(&s->tick_cond);
+	pthread_mutex_destroy(&s->tick_lock);
+	free(s->www);
+	free(s);
+	return e ? e->err : IM_ESYS;
+}
+
+uint16_t
+server_port(const struct server *s)
+{
+	return listener_port(s->lst);
+}
+
+void
+server_stop(struct server **sp)
+{
+	struct server *s = *sp;
+
+	if (!s)
+		return;
+	*sp = NULL;
+	listener_stop(&s->lst);
+	pthread_mutex_lock(&s->tick_lock);
+	s->stopping = 1;
+	pthread_cond_signal(&s->tick_cond);
+	pthread_mutex_unlock(&s->tick_lock);
+	pthread_join(s->ticker, NULL);
+	ws_stop(&s->ws);
+	http_stop(&s->http);
+	rooms_destroy(&s->rs);
+	store_destroy(&s->st);
+	pthread_cond_destroy(&s->tick_cond);
+	pthread_mutex_destroy(&s->tick_lock);
+	LOG_INFO(TAG, "stopped");
+	free(s->www);
+	free(s);
+}

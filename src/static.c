@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * static: the browser client's files. A URL is mapped below the client
+ * directory only after every segment is checked (no "..", no hidden
+ * files), and the resolved path must still lie inside the directory, so
+ * neither encoded dots nor symlinks lead out. Files are sent with
+ * MHD_create_response_from_fd (sendfile); revalidation uses an ETag made
+ * of size and mtime, with Cache-Control: no-cache so edits show at once.
+ */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "server.h"
+#include "static.h"
+
+#define TAG "static"
+
+static const struct {
+	const char *ext;
+	const char *type;
+} types[] = {
+	{ ".html", "text/html; charset=utf-8" },
+	{ ".js", "text/javascript; charset=utf-8" },
+	{ ".mjs", "text/javascript; charset=utf-8" },
+	{ ".css", "text/css; charset=utf-8" },
+	{ ".json", "application/json" },
+	{ ".map", "application/json" },
+	{ ".svg", "image/svg+xml" },
+	{ ".png", "image/png" },
+	{ ".jpg", "image/jpeg" },
+	{ ".ico", "image/x-icon" },
+	{ ".txt", "text/plain; charset=utf-8" },
+	{ ".md", "text/markdown; charset=utf-8" },
+	{ ".woff2", "font/woff2" },
+	{ ".wasm", "application/wasm" },
+};
+
+const char *
+static_content_type(const char *path)
+{
+	const char *dot = strrchr(path, '.');
+
+	if (dot && !strchr(dot, '/'))
+		for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+			if (!strcasecmp(dot, types[i].ext))
+				return types[i].type;
+	return "application/octet-stream";
+}
+
+/* 1 if every segment of url is a plain name (no "", ".", "..", hidden). */
+static int
+url_safe(const char *url)
+{
+	const char *p = url;
+
+	if (*p != '/' || strchr(url, '\\'))
+		return 0;
+	while (*p == '/') {
+		const char *seg = ++p;
+
+		while (*p && *p != '/')
+			p++;
+		if (p == seg)
+			return *p == '\0';	/* trailing slash only */
+		if (*seg == '.')
+			return 0;		/* ".", "..", hidden files */
+	}
+	return *p == '\0';
+}
+
+enum MHD_Result
+static_serve(struct MHD_Connection *c, struct http_req *req, const char *url)
+{
+	struct server *srv = req->srv;
+	char path[PATH_MAX], real[PATH_MAX], etag[64];
+	size_t rootlen = strlen(srv->www), ulen = strlen(url);
+	struct MHD_Response *r;
+	const char *inm;
+	struct stat sb;
+	int fd, n;
+
+	if (!url_safe(url))
+		return http_reply_error(c, req, MHD_HTTP_FORBIDDEN,
+					"forbidden", "path not allowed");
+	n = snprintf(path, sizeof(path), "%s%s%s", srv->www, url,
+		     url[ulen - 1] == '/' ? "index.html" : "");
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return http_reply_error(c, req, MHD_HTTP_URI_TOO_LONG,
+					"too_long", "path too long");
+	if (!realpath(path, real))
+		return http_reply_error(c, req, MHD_HTTP_NOT_FOUND,
+					"not_found", "no such file");
+	if (strncmp(real, srv->www, rootlen) || real[rootlen] != '/') {
+		LOG_WARN(TAG, "refused %s: resolves outside %s", url,
+			 srv->www);
+		return http_reply_error(c, req, MHD_HTTP_FORBIDDEN,
+					"forbidden", "path not allowed");
+	}
+	fd = open(real, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &sb)) {
+		if (fd >= 0)
+			close(fd);
+		return http_reply_error(c, req, MHD_HTTP_NOT_FOUND,
+					"not_found", "no such file");
+	}
+	if (S_ISDIR(sb.st_mode)) {
+		char loc[PATH_MAX];
+
+		close(fd);
+		snprintf(loc, sizeof(loc), "%s/", url);
+		r = MHD_create_response_from_buffer(0, NULL,
+						    MHD_RESPMEM_PERSISTENT);
+		if (!r)
+			return MHD_NO;
+		MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, loc);
+		return http_queue(c, req, MHD_HTTP_MOVED_PERMANENTLY, r, 0);
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		close(fd);
+		return http_reply_error(c, req, MHD_HTTP_NOT_FOUND,
+					"not_found", "no such file");
+	}
+	snprintf(etag, sizeof(etag), "\"%llx-%llx\"",
+		 (unsigned long long)sb.st_size,
+		 (unsigned long long)sb.st_mtim.tv_sec * 1000000000ULL +
+		 (unsigned long long)sb.st_mtim.tv_nsec);
+	inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+					  MHD_HTTP_HEADER_IF_NONE_MATCH);
+	if (inm && strstr(inm, etag)) {
+		close(fd);
+		r = MHD_create_response_from_buffer(0, NULL,
+						    MHD_RESPMEM_PERSISTENT);
+		if (!r)
+			return MHD_NO;
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
+					"no-cache");
+		return http_queue(c, req, MHD_HTTP_NOT_MODIFIED, r, 0);
+	}
+	r = MHD_create_response_from_fd((uint64_t)sb.st_size, fd);
+	if (!r) {
+		close(fd);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				static_content_type(real));
+	MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	return http_queue(c, req, MHD_HTTP_OK, r, (size_t)sb.st_size);
+}

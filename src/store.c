@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store: id sequence and per-room rings. A ring is an array of message
+ * references in id order that grows by doubling up to `history` and then
+ * overwrites its oldest slot; `evicted` remembers the newest id dropped so a
+ * reader whose cursor is older learns of the gap. Reads merge the rings of a
+ * subscription by id under the one store mutex, taking a reference to each
+ * message so delivery happens outside the lock.
+ */
+#include "autoconf.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store.h"
+
+struct store_ring {
+	struct msg **slot;	/* cap entries; [head, head+len) in use */
+	size_t cap;
+	size_t head;
+	size_t len;
+	uint64_t evicted;	/* newest id evicted so far, 0 if none */
+	struct store_ring *next;	/* store's list, for destroy */
+};
+
+struct store {
+	pthread_mutex_t lock;
+	size_t history;
+	uint64_t next_id;
+	size_t total;
+	struct store_ring *rings;
+};
+
+struct store *
+store_create(size_t history, uint64_t first_id)
+{
+	struct store *st;
+
+	if (!history)
+		return NULL;
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return NULL;
+	pthread_mutex_init(&st->lock, NULL);
+	st->history = history;
+	if (!first_id)
+		first_id = ((uint64_t)time(NULL) << 20) + 1;
+	st->next_id = first_id;
+	return st;
+}
+
+void
+store_destroy(struct store **stp)
+{
+	struct store *st = *stp;
+
+	if (!st)
+		return;
+	*stp = NULL;
+	while (st->rings) {
+		struct store_ring *r = st->rings;
+
+		st->rings = r->next;
+		for (size_t i = 0; i < r->len; i++)
+			msg_unref(&r->slot[(r->head + i) % r->cap]);
+		free(r->slot);
+		free(r);
+	}
+	pthread_mutex_destroy(&st->lock);
+	free(st);
+}
+
+struct store_ring *
+store_ring_create(struct store *st)
+{
+	struct store_ring *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	pthread_mutex_lock(&st->lock);
+	r->next = st->rings;
+	st->rings = r;
+	pthread_mutex_unlock(&st->lock);
+	return r;
+}
+
+static inline struct msg *
+ring_at(const struct store_ring *r, size_t i)
+{
+	return r->slot[(r->head + i) & (r->cap - 1)];
+}
+
+/* Makes room for one more entry; returns 0 or -1 (out of memory). */
+static int
+ring_reserve(struct store *st, struct store_ring *r)
+{
+	size_t ncap;
+	struct msg **ns;
+
+	if (r->len < r->cap || r->cap >= st->history)
+		return 0;
+	ncap = r->cap ? r->cap * 2 : 8;
+	ns = malloc(ncap * sizeof(*ns));
+	if (!ns)
+		return -1;
+	for (size_t i = 0; i < r->len; i++)
+		ns[i] = ring_at(r, i);
+	free(r->slot);
+	r->slot = ns;
+	r->cap = ncap;
+	r->head = 0;
+	return 0;
+}
+
+enum im_err
+store_append(struct store *st, struct store_ring *ring,
+	     const struct msg_parts *p, struct msg **out)
+{
+	struct msg_parts parts = *p;
+	struct msg *m, *old = NULL;
+
+	pthread_mutex_lock(&st->lock);
+	if (ring_reserve(st, ring)) {
+		pthread_mutex_unlock(&st->lock);
+		return IM_ENOMEM;
+	}
+	parts.id = st->next_id;
+	parts.ts = im_now_ms();
+	m = msg_create(&parts);
+	if (!m) {
+		pthread_mutex_unlock(&st->lock);
+		return IM_ENOMEM;
+	}
+	st->next_id++;
+	/* a ring is full when len reached history (cap may exceed it, as
+	 * capacities are powers of two) */
+	if (ring->len >= st->history) {
+		old = ring_at(ring, 0);
+		ring->evicted = old->id;
+		ring->head = (ring->head + 1) & (ring->cap - 1);
+		ring->len--;
+		st->total--;
+	}
+	ring->slot[(ring->head + ring->len) & (ring->cap - 1)] = m;
+	ring->len++;
+	st->total++;
+	if (out)
+		*out = msg_ref(m);
+	pthread_mutex_unlock(&st->lock);
+	msg_unref(&old);
+	return IM_OK;
+}
+
+/* Index of the first message in r with id > since (binary search). */
+static size_t
+ring_after(const struct store_ring *r, uint64_t since)
+{
+	size_t lo = 0, hi = r->len;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ring_at(r, mid)->id <= since)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+#define READ_MAX_RINGS 64
+
+struct store_read_result
+store_read(struct store *st, struct store_ring *const *rings, size_t nrooms,
+	   uint64_t since, const char *cid, struct msg **out, size_t max)
+{
+	struct store_read_result res = { 0, since, 0 };
+	const struct store_ring *rs[READ_MAX_RINGS];
+	size_t pos[READ_MAX_RINGS];
+	size_t nr = 0;
+	uint64_t last;
+
+	pthread_mutex_lock(&st->lock);
+	last = st->next_id - 1;
+	if (since > last)
+		since = last;
+	res.last_id = since;
+	for (size_t i = 0; i < nrooms && nr < READ_MAX_RINGS; i++) {
+		size_t j;
+
+		for (j = 0; j < nr; j++)
+			if (rs[j] == rings[i])
+				break;
+		if (j < nr || !rings[i])
+			continue;
+		rs[nr] = rings[i];
+		if (since && rings[i]->evicted > since)
+			res.gap = 1;
+		pos[nr] = ring_after(rings[i], since);
+		nr++;
+	}
+	for (;;) {
+		size_t best = nr;
+		uint64_t best_id = UINT64_MAX;
+		struct msg *m;
+
+		for (size_t j = 0; j < nr; j++) {
+			if (pos[j] < rs[j]->len &&
+			    ring_at(rs[j], pos[j])->id < best_id) {
+				best = j;
+				best_id = ring_at(rs[j], pos[j])->id;
+			}
+		}
+		if (best == nr) {
+			/* everything up to the newest id has been seen */
+			res.last_id = last;
+			break;
+		}
+		m = ring_at(rs[best], pos[best]);
+		if (msg_visible(m, cid)) {
+			if (res.n == max)
+				break;
+			out[res.n++] = msg_ref(m);
+		}
+		pos[best]++;
+		res.last_id = m->id;
+	}
+	pthread_mutex_unlock(&st->lock);
+	return res;
+}
+
+uint64_t
+store_last_id(struct store *st)
+{
+	uint64_t v;
+
+	pthread_mutex_lock(&st->lock);
+	v = st->next_id - 1;
+	pthread_mutex_unlock(&st->lock);
+	return v;
+}
+
+uint64_t
+store_ring_last_id(struct store *st, const struct store_ring *ring)
+{
+	uint64_t v = 0;
+
+	pthread_mutex_lock(&st->lock);
+	if (ring->len)
+		v = ring_at(ring, ring->len - 1)->id;
+	pthread_mutex_unlock(&st->lock);
+	return v;
+}
+
+size_t
+store_ring_len(struct store *st, const struct store_ring *ring)
+{
+	size_t v;
+
+	pthread_mutex_lock(&st->lock);
+	v = ring->len;
+	pthread_mutex_unlock(&st->lock);
+	return v;
+}
+
+size_t
+store_total(struct store *st)
+{
+	size_t v;
+
+	pthread_mutex_lock(&st->lock);
+	v = st->total;
+	pthread_mutex_unlock(&st->lock);
+	return v;
+}

@@ -1,0 +1,3 @@
+#include "autoconf.h"
+#include <check.h>
+int main(void) { return 0; }

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * testlib: what the integration tests share: an in-process imlab on
+ * 127.0.0.1 port 0, HTTP requests with libcurl, and raw sockets for the
+ * requests libcurl will not make (traversal, bare upgrades).
+ */
+#ifndef IMLAB_TESTLIB_H
+#define IMLAB_TESTLIB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "server.h"
+
+/* Fills cfg with test defaults: port 0, 127.0.0.1, IMLAB_WWW, log warn. */
+void t_config(struct config *cfg);
+
+/* Starts a server on cfg (NULL: t_config defaults); aborts the test on
+ * failure. */
+struct server *t_server_start(const struct config *cfg);
+
+/* A response read with libcurl. */
+struct t_resp {
+	long status;
+	char *body;		/* NUL-terminated, owned */
+	size_t len;
+	char *headers;		/* raw header block, owned */
+};
+
+/* GET (body NULL) or POST (body given, application/json) of
+ * http://127.0.0.1:port/path. extra_header may be NULL. Returns 0 when
+ * the transfer completed, else -1 (r->status 0). */
+int t_http(uint16_t port, const char *method, const char *path,
+	   const char *body, const char *extra_header, struct t_resp *r);
+
+/* Frees r's buffers. */
+void t_resp_free(struct t_resp *r);
+
+/* Returns the value of header name in r (case-insensitive) in a static
+ * buffer, or NULL. */
+const char *t_header(const struct t_resp *r, const char *name);
+
+/* Sends raw bytes to 127.0.0.1:port and reads the reply until the peer
+ * closes or timeout_ms passes. Returns a malloc'd NUL-terminated string
+ * (the caller frees it), or NULL if the connection failed. */
+char *t_raw(uint16_t port, const char *request, int timeout_ms);
+
+/* Connects to 127.0.0.1:port; returns the fd or -1. */
+int t_connect(uint16_t port);
+
+#endif
