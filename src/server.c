@@ -17,6 +17,7 @@
 #include "listener.h"
 #include "log.h"
 #include "server.h"
+#include "tp.h"
 #include "ws.h"
 
 #define TAG "server"
@@ -78,6 +79,7 @@ ticker(void *arg)
 			break;
 		pthread_mutex_unlock(&s->tick_lock);
 		now = im_mono_ms();
+		tp_tick(s, now);
 		if (now - last_sweep >= 1000) {
 			rooms_sweep(s->rs, now);
 			last_sweep = now;
@@ -131,6 +133,11 @@ server_start(const struct config *cfg, struct server **out,
 		goto fail;
 	}
 	hub_init(&s->hub, s->st, s->rs, (size_t)cfg->max_body);
+	s->tp = tp_create();
+	if (!s->tp) {
+		im_error_set(e, IM_ENOMEM, "no_memory", "out of memory");
+		goto fail;
+	}
 	s->http = http_start(s, e);
 	if (!s->http)
 		goto fail;
@@ -166,7 +173,9 @@ server_start(const struct config *cfg, struct server **out,
 	return IM_OK;
 fail:
 	ws_stop(&s->ws);
+	tp_shutdown(s);
 	http_stop(&s->http);
+	tp_destroy(&s->tp);
 	rooms_destroy(&s->rs);
 	store_destroy(&s->st);
 	pthread_cond_destroy(&s->tick_cond);
@@ -197,7 +206,9 @@ server_stop(struct server **sp)
 	pthread_mutex_unlock(&s->tick_lock);
 	pthread_join(s->ticker, NULL);
 	ws_stop(&s->ws);
+	tp_shutdown(s);
 	http_stop(&s->http);
+	tp_destroy(&s->tp);
 	rooms_destroy(&s->rs);
 	store_destroy(&s->st);
 	pthread_cond_destroy(&s->tick_cond);

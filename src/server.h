@@ -20,6 +20,7 @@
 #include "store.h"
 
 struct http;
+struct tp;
 struct ws;
 struct listener;
 
@@ -33,6 +34,7 @@ struct server {
 	struct stats stats;
 	atomic_long open_conns;		/* all front ends */
 	struct http *http;
+	struct tp *tp;			/* waiting HTTP connections */
 	struct ws *ws;
 	struct listener *lst;
 	pthread_t ticker;

@@ -6,6 +6,11 @@
  * neither encoded dots nor symlinks lead out. Files are sent with
  * MHD_create_response_from_fd (sendfile); revalidation uses an ETag made
  * of size and mtime, with Cache-Control: no-cache so edits show at once.
+ *
+ * Third-party browser modules come from npm, never from the repository:
+ * /vendor/PKG/... is served from the node_modules directory beside the
+ * client directory (the source tree's, or the installed copy's), for the
+ * packages named in vendor_pkgs only.
  */
 #include "autoconf.h"
 
@@ -57,6 +62,34 @@ static_content_type(const char *path)
 	return "application/octet-stream";
 }
 
+/* npm packages the browser client may load through /vendor/ */
+static const char *const vendor_pkgs[] = { "uplot" };
+
+/* If url is /vendor/PKG/... for an allowed PKG, writes the directory that
+ * holds node_modules into root and returns the path below it. */
+static const char *
+vendor_path(const struct server *srv, const char *url, char *root,
+	    size_t rootlen)
+{
+	char tmp[PATH_MAX];
+
+	if (strncmp(url, "/vendor/", 8))
+		return NULL;
+	for (size_t i = 0; i < sizeof(vendor_pkgs) / sizeof(*vendor_pkgs);
+	     i++) {
+		size_t n = strlen(vendor_pkgs[i]);
+
+		if (!strncmp(url + 8, vendor_pkgs[i], n) && url[8 + n] == '/') {
+			snprintf(tmp, sizeof(tmp), "%s/../node_modules",
+				 srv->www);
+			if (!realpath(tmp, root) || strlen(root) >= rootlen)
+				return NULL;
+			return url + 7;		/* "/PKG/..." */
+		}
+	}
+	return NULL;
+}
+
 /* 1 if every segment of url is a plain name (no "", ".", "..", hidden). */
 static int
 url_safe(const char *url)
@@ -82,8 +115,9 @@ enum MHD_Result
 static_serve(struct MHD_Connection *c, struct http_req *req, const char *url)
 {
 	struct server *srv = req->srv;
-	char path[PATH_MAX], real[PATH_MAX], etag[64];
-	size_t rootlen = strlen(srv->www), ulen = strlen(url);
+	char path[PATH_MAX], real[PATH_MAX], etag[64], vroot[PATH_MAX];
+	const char *root = srv->www, *vurl;
+	size_t rootlen, ulen = strlen(url);
 	struct MHD_Response *r;
 	const char *inm;
 	struct stat sb;
@@ -92,7 +126,14 @@ static_serve(struct MHD_Connection *c, struct http_req *req, const char *url)
 	if (!url_safe(url))
 		return http_reply_error(c, req, MHD_HTTP_FORBIDDEN,
 					"forbidden", "path not allowed");
-	n = snprintf(path, sizeof(path), "%s%s%s", srv->www, url,
+	vurl = vendor_path(srv, url, vroot, sizeof(vroot));
+	if (vurl) {
+		root = vroot;
+		url = vurl;
+		ulen = strlen(url);
+	}
+	rootlen = strlen(root);
+	n = snprintf(path, sizeof(path), "%s%s%s", root, url,
 		     url[ulen - 1] == '/' ? "index.html" : "");
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return http_reply_error(c, req, MHD_HTTP_URI_TOO_LONG,
@@ -100,9 +141,8 @@ static_serve(struct MHD_Connection *c, struct http_req *req, const char *url)
 	if (!realpath(path, real))
 		return http_reply_error(c, req, MHD_HTTP_NOT_FOUND,
 					"not_found", "no such file");
-	if (strncmp(real, srv->www, rootlen) || real[rootlen] != '/') {
-		LOG_WARN(TAG, "refused %s: resolves outside %s", url,
-			 srv->www);
+	if (strncmp(real, root, rootlen) || real[rootlen] != '/') {
+		LOG_WARN(TAG, "refused %s: resolves outside %s", url, root);
 		return http_reply_error(c, req, MHD_HTTP_FORBIDDEN,
 					"forbidden", "path not allowed");
 	}

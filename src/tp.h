@@ -1,18 +1,131 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tp: the three HTTP transports (short poll, long poll, SSE) as the HTTP
- * router sees them, plus their timers and shutdown.
+ * router sees them, and what they share: parsing a subscription request
+ * (rooms, since, cid, from), the registry of waiting connections that the
+ * ticker wakes (long-poll deadlines, SSE heartbeats), and shutdown.
+ *
+ * Waiting connections are suspended with MHD_suspend_connection() and
+ * resumed by a publish (struct sub's notify), by the ticker, or by
+ * shutdown. A connection's suspend and its resume are paired under the
+ * registry lock, so a connection is never resumed unless it is suspended.
  */
 #ifndef IMLAB_TP_H
 #define IMLAB_TP_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include <microhttpd.h>
 
 #include "http.h"
+#include "room.h"
+#include "sub.h"
 
 struct server;
+
+/* A parsed subscription request. rooms/rings are owned arrays. */
+struct tp_params {
+	struct room **rooms;
+	struct store_ring **rings;
+	size_t nrooms;
+	uint64_t since;
+	const char *cid;	/* NULL when absent; borrowed from MHD */
+	const char *from;	/* "anonymous" when absent; borrowed */
+};
+
+/* Parses ?rooms=a,b&since=N&cid=X&from=NAME (rooms created on first use,
+ * at most --rooms-per-sub, duplicates dropped). Returns 0, or -1 with e
+ * filled (bad_room, too_many_rooms, bad_param, bad_cid, bad_from, or
+ * IM_EFULL when the registry is full). */
+int tp_params_parse(struct MHD_Connection *c, struct server *srv,
+		    struct tp_params *p, struct im_error *e);
+
+/* Frees the arrays of p. */
+void tp_params_free(struct tp_params *p);
+
+/* Registers a poll of every room in p for presence (ttl-based). */
+void tp_params_touch(struct server *srv, const struct tp_params *p,
+		     enum via via);
+
+enum tp_state {
+	TP_RUNNING = 0,		/* MHD is processing it */
+	TP_SUSPENDED,		/* waiting; only a resume wakes it */
+};
+
+/* A waiting connection (held long poll or SSE stream). */
+struct tp_wait {
+	struct sub sub;			/* in the rooms while subscribed */
+	struct server *srv;
+	struct MHD_Connection *c;
+	struct tp_params p;
+	uint64_t cursor;		/* last id delivered */
+	enum tp_state state;		/* under the registry lock */
+	int due;			/* deadline passed (under lock) */
+	int subscribed;
+	int64_t deadline;		/* monotonic ms: timeout or ping */
+	struct tp_wait *prev, *next;	/* registry list */
+	/* SSE only */
+	struct msg *partial;		/* message being written */
+	size_t partial_off;
+	int started;			/* retry: line sent */
+	int gap;			/* a gap notice is owed */
+};
+
+/* The registry of waiting connections; one per server. */
+struct tp {
+	pthread_mutex_t lock;
+	struct tp_wait *head;
+	int stopping;
+	long held[VIA__COUNT];		/* waiting now, per transport */
+};
+
+/* Creates the registry. Returns NULL when out of memory. */
+struct tp *tp_create(void);
+
+/* Frees the registry (it must be empty). Sets *tpp to NULL. */
+void tp_destroy(struct tp **tpp);
+
+/* Adds w to the registry (TP_RUNNING) and subscribes it to its rooms
+ * with the given notify; counts it against limit for via. Returns IM_OK,
+ * IM_EFULL when limit waiters of that transport exist, or IM_ENOMEM. */
+enum im_err tp_wait_add(struct server *srv, struct tp_wait *w,
+			long limit);
+
+/* Unsubscribes w from its rooms and removes it from the registry. w must
+ * not be suspended. Safe to call twice. */
+void tp_wait_remove(struct server *srv, struct tp_wait *w);
+
+/* Suspends w's connection unless has_news(w) says there is something to
+ * send, the deadline passed or the server is stopping; decided under the
+ * registry lock so no notify is missed. Returns 1 if suspended. Must be
+ * called from the access handler or the content reader of w's request. */
+int tp_wait_suspend(struct server *srv, struct tp_wait *w,
+		    int (*has_news)(struct tp_wait *w));
+
+/* Returns 1 if the registry is stopping (the server shuts down). */
+int tp_stopping(struct server *srv);
+
+/* Resumes waiters whose deadline passed (now_ms monotonic), setting due.
+ * Called by the server's ticker. */
+void tp_tick(struct server *srv, int64_t now_ms);
+
+/* Marks the registry stopping and resumes every suspended connection, so
+ * libmicrohttpd can be stopped. */
+void tp_shutdown(struct server *srv);
+
+/* Returns 1 if anything visible to w exists after its cursor (or a gap). */
+int tp_has_news(struct tp_wait *w);
+
+#define TP_BATCH_DEFAULT 500	/* messages per poll response */
+#define TP_BATCH_MAX 1000	/* largest ?limit= */
+
+/* Answers {"messages","last_id","gap"} with up to limit messages after
+ * since in p's rooms that p->cid may see; counts them for req->via. */
+enum MHD_Result tp_batch_reply(struct MHD_Connection *c,
+			       struct http_req *req,
+			       const struct tp_params *p, uint64_t since,
+			       size_t limit);
 
 /* GET /poll, /longpoll, /sse: the second call of the access handler. */
 enum MHD_Result tp_poll_handle(struct MHD_Connection *c,
@@ -22,8 +135,7 @@ enum MHD_Result tp_longpoll_handle(struct MHD_Connection *c,
 enum MHD_Result tp_sse_handle(struct MHD_Connection *c,
 			      struct http_req *req);
 
-/* The access handler was called again for a request that has transport
- * state (after a resume). */
+/* The access handler was called again for a long poll after a resume. */
 enum MHD_Result tp_resumed(struct MHD_Connection *c, struct http_req *req);
 
 #endif

@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tp: what the HTTP transports share. Parsing a subscription request, and
+ * the registry of waiting connections: one mutex guards every waiter's
+ * suspend state, so the three wake-up sources (a publish through notify,
+ * the ticker, shutdown) and the MHD thread that suspends never disagree
+ * about whether a connection is suspended.
+ */
+#include "autoconf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "hub.h"
+#include "log.h"
+#include "qs.h"
+#include "server.h"
+#include "tp.h"
+
+#define TAG "tp"
+
+struct tp *
+tp_create(void)
+{
+	struct tp *t = calloc(1, sizeof(*t));
+
+	if (t)
+		pthread_mutex_init(&t->lock, NULL);
+	return t;
+}
+
+void
+tp_destroy(struct tp **tpp)
+{
+	struct tp *t = *tpp;
+
+	if (!t)
+		return;
+	*tpp = NULL;
+	if (t->head)
+		LOG_ERROR(TAG, "registry destroyed with waiters left");
+	pthread_mutex_destroy(&t->lock);
+	free(t);
+}
+
+int
+tp_params_parse(struct MHD_Connection *c, struct server *srv,
+		struct tp_params *p, struct im_error *e)
+{
+	const char *rooms = qs_str(c, "rooms");
+	size_t max = (size_t)srv->cfg.rooms_per_sub;
+	char name[MSG_ROOM_MAX + 1];
+	const char *s;
+
+	memset(p, 0, sizeof(*p));
+	if (qs_u64(c, "since", &p->since, e))
+		return -1;
+	p->cid = qs_str(c, "cid");
+	if (p->cid && !*p->cid)
+		p->cid = NULL;
+	if (p->cid && !hub_cid_valid(p->cid)) {
+		im_error_set(e, IM_EINVAL, "bad_cid",
+			     "cid is 8-64 characters of A-Z a-z 0-9 _ -");
+		return -1;
+	}
+	p->from = qs_str(c, "from");
+	if (!p->from || !*p->from)
+		p->from = "anonymous";
+	else if (!hub_from_valid(p->from)) {
+		im_error_set(e, IM_EINVAL, "bad_from",
+			     "from is 1-32 printable UTF-8 characters");
+		return -1;
+	}
+	if (!rooms || !*rooms) {
+		im_error_set(e, IM_EINVAL, "bad_room",
+			     "rooms is required: rooms=lobby or rooms=a,b");
+		return -1;
+	}
+	p->rooms = calloc(max, sizeof(*p->rooms));
+	p->rings = calloc(max, sizeof(*p->rings));
+	if (!p->rooms || !p->rings) {
+		tp_params_free(p);
+		im_error_set(e, IM_ENOMEM, "no_memory", "out of memory");
+		return -1;
+	}
+	for (s = rooms; *s;) {
+		const char *end = strchr(s, ',');
+		size_t len = end ? (size_t)(end - s) : strlen(s);
+		struct room *r;
+		size_t i;
+
+		if (!len || len > MSG_ROOM_MAX) {
+			im_error_set(e, IM_EINVAL, "bad_room",
+				"room names are 1-64 characters of A-Z a-z "
+				"0-9 _ . -");
+			goto fail;
+		}
+		memcpy(name, s, len);
+		name[len] = '\0';
+		r = rooms_get(srv->rs, name, 1, e);
+		if (!r)
+			goto fail;
+		for (i = 0; i < p->nrooms && p->rooms[i] != r; i++)
+			;
+		if (i == p->nrooms) {
+			if (p->nrooms == max) {
+				im_error_set(e, IM_EINVAL, "too_many_rooms",
+					     "at most %zu rooms per "
+					     "subscription", max);
+				goto fail;
+			}
+			p->rooms[p->nrooms] = r;
+			p->rings[p->nrooms++] = room_ring(r);
+		}
+		s += len;
+		if (*s == ',')
+			s++;
+	}
+	return 0;
+fail:
+	tp_params_free(p);
+	return -1;
+}
+
+void
+tp_params_free(struct tp_params *p)
+{
+	free(p->rooms);
+	free(p->rings);
+	p->rooms = NULL;
+	p->rings = NULL;
+	p->nrooms = 0;
+}
+
+void
+tp_params_touch(struct server *srv, const struct tp_params *p, enum via via)
+{
+	if (!p->cid)
+		return;
+	for (size_t i = 0; i < p->nrooms; i++)
+		rooms_touch(srv->rs, p->rooms[i], p->cid, p->from, via);
+}
+
+/* The sub's notify: runs under the rooms lock on the publishing thread. */
+static void
+wait_notify(struct sub *s, const struct msg *m)
+{
+	struct tp_wait *w = s->ctx;
+	struct tp *t = w->srv->tp;
+
+	(void)m;
+	pthread_mutex_lock(&t->lock);
+	if (w->state == TP_SUSPENDED) {
+		w->state = TP_RUNNING;
+		MHD_resume_connection(w->c);
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+enum im_err
+tp_wait_add(struct server *srv, struct tp_wait *w, long limit)
+{
+	struct tp *t = srv->tp;
+	enum via via = w->sub.via;
+	enum im_err err;
+
+	pthread_mutex_lock(&t->lock);
+	if (t->held[via] >= limit || t->stopping) {
+		pthread_mutex_unlock(&t->lock);
+		return IM_EFULL;
+	}
+	t->held[via]++;
+	w->state = TP_RUNNING;
+	w->prev = NULL;
+	w->next = t->head;
+	if (t->head)
+		t->head->prev = w;
+	t->head = w;
+	pthread_mutex_unlock(&t->lock);
+	atomic_fetch_add(&srv->stats.tp[via].open, 1);
+
+	w->sub.notify = wait_notify;
+	w->sub.ctx = w;
+	snprintf(w->sub.cid, sizeof(w->sub.cid), "%s", w->p.cid ? w->p.cid :
+		 "");
+	snprintf(w->sub.from, sizeof(w->sub.from), "%s", w->p.from);
+	err = rooms_subscribe(srv->rs, &w->sub, w->p.rooms, w->p.nrooms);
+	if (err != IM_OK) {
+		tp_wait_remove(srv, w);
+		return err;
+	}
+	w->subscribed = 1;
+	return IM_OK;
+}
+
+void
+tp_wait_remove(struct server *srv, struct tp_wait *w)
+{
+	struct tp *t = srv->tp;
+
+	if (w->subscribed) {
+		rooms_unsubscribe_all(srv->rs, &w->sub);
+		w->subscribed = 0;
+	}
+	pthread_mutex_lock(&t->lock);
+	if (w->prev || w->next || t->head == w) {
+		if (w->prev)
+			w->prev->next = w->next;
+		else
+			t->head = w->next;
+		if (w->next)
+			w->next->prev = w->prev;
+		w->prev = w->next = NULL;
+		t->held[w->sub.via]--;
+		atomic_fetch_sub(&srv->stats.tp[w->sub.via].open, 1);
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+int
+tp_wait_suspend(struct server *srv, struct tp_wait *w,
+		int (*has_news)(struct tp_wait *w))
+{
+	struct tp *t = srv->tp;
+	int suspended = 0;
+
+	pthread_mutex_lock(&t->lock);
+	if (!t->stopping && !w->due && !has_news(w)) {
+		MHD_suspend_connection(w->c);
+		w->state = TP_SUSPENDED;
+		suspended = 1;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return suspended;
+}
+
+int
+tp_stopping(struct server *srv)
+{
+	struct tp *t = srv->tp;
+	int v;
+
+	pthread_mutex_lock(&t->lock);
+	v = t->stopping;
+	pthread_mutex_unlock(&t->lock);
+	return v;
+}
+
+void
+tp_tick(struct server *srv, int64_t now_ms)
+{
+	struct tp *t = srv->tp;
+
+	pthread_mutex_lock(&t->lock);
+	for (struct tp_wait *w = t->head; w; w = w->next) {
+		if (w->deadline > now_ms)
+			continue;
+		w->due = 1;
+		if (w->state == TP_SUSPENDED) {
+			w->state = TP_RUNNING;
+			MHD_resume_connection(w->c);
+		}
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+void
+tp_shutdown(struct server *srv)
+{
+	struct tp *t = srv->tp;
+
+	if (!t)
+		return;
+	pthread_mutex_lock(&t->lock);
+	t->stopping = 1;
+	for (struct tp_wait *w = t->head; w; w = w->next) {
+		if (w->state == TP_SUSPENDED) {
+			w->state = TP_RUNNING;
+			MHD_resume_connection(w->c);
+		}
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+int
+tp_has_news(struct tp_wait *w)
+{
+	struct msg *m = NULL;
+	struct store_read_result r;
+
+	r = store_read(w->srv->st, w->p.rings, w->p.nrooms, w->cursor,
+		       w->sub.cid, &m, 1);
+	msg_unref(&m);
+	return r.n > 0 || r.gap;
+}

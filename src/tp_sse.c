@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tp_sse: Server-Sent Events. GET /sse subscribes to its rooms and answers
+ * a text/event-stream whose content reader writes, straight from each
+ * message's shared SSE frame, everything after the stream's cursor
+ * (`since`, or the Last-Event-ID header, which wins). With nothing to send
+ * the reader suspends the connection; a publish resumes it, and so does
+ * the ticker every --sse-ping seconds for a ": ping" comment, which is how
+ * a client that went away is noticed (the write fails, the request ends,
+ * its presence ends).
+ */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "qs.h"
+#include "server.h"
+#include "tp.h"
+
+#define TAG "sse"
+#define SSE_READ_MAX 64		/* messages taken from the store per read */
+#define SSE_BLOCK 4096		/* content reader block size */
+
+struct sse {
+	struct tp_wait w;
+};
+
+static void
+sse_done(struct http_req *req)
+{
+	struct sse *s = req->tp;
+
+	tp_wait_remove(req->srv, &s->w);
+	msg_unref(&s->w.partial);
+	tp_params_free(&s->w.p);
+	free(s);
+	req->tp = NULL;
+}
+
+/* Copies as much of the partial message as fits; returns bytes copied. */
+static size_t
+put_partial(struct tp_wait *w, char *buf, size_t room)
+{
+	size_t left = w->partial->sse_len - w->partial_off;
+	size_t n = left < room ? left : room;
+
+	memcpy(buf, w->partial->sse + w->partial_off, n);
+	w->partial_off += n;
+	if (w->partial_off == w->partial->sse_len)
+		msg_unref(&w->partial);
+	return n;
+}
+
+/* Writes what is after the cursor into buf; returns bytes written. */
+static size_t
+fill(struct server *srv, struct tp_wait *w, char *buf, size_t max)
+{
+	struct msg *out[SSE_READ_MAX];
+	struct store_read_result res;
+	size_t n = 0, i, sent = 0;
+
+	if (w->partial) {
+		n = put_partial(w, buf, max);
+		if (w->partial)
+			return n;
+	}
+	res = store_read(srv->st, w->p.rings, w->p.nrooms, w->cursor,
+			 w->sub.cid, out, SSE_READ_MAX);
+	if (res.gap) {
+		int k = snprintf(buf + n, max - n,
+				 "event: gap\ndata: {\"since\":%" PRIu64
+				 "}\n\n", w->cursor);
+
+		if (k < 0 || (size_t)k >= max - n) {
+			for (i = 0; i < res.n; i++)
+				msg_unref(&out[i]);
+			return n;	/* next call, with more room */
+		}
+		n += (size_t)k;
+	}
+	for (i = 0; i < res.n && n < max; i++) {
+		struct msg *m = out[i];
+
+		w->cursor = m->id;
+		sent++;
+		if (m->sse_len <= max - n) {
+			memcpy(buf + n, m->sse, m->sse_len);
+			n += m->sse_len;
+		} else {
+			w->partial = msg_ref(m);
+			w->partial_off = 0;
+			n += put_partial(w, buf + n, max - n);
+			i++;
+			break;
+		}
+	}
+	if (i == res.n)
+		w->cursor = res.last_id;	/* skips what we may not see */
+	for (size_t j = 0; j < res.n; j++)
+		msg_unref(&out[j]);
+	STATS_ADD(&srv->stats, VIA_SSE, delivered, sent);
+	return n;
+}
+
+static int
+take_due(struct server *srv, struct tp_wait *w)
+{
+	int due;
+
+	pthread_mutex_lock(&srv->tp->lock);
+	due = w->due;
+	w->due = 0;
+	if (due)
+		w->deadline = im_mono_ms() + (int64_t)srv->cfg.sse_ping * 1000;
+	pthread_mutex_unlock(&srv->tp->lock);
+	return due;
+}
+
+static ssize_t
+sse_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct sse *s = cls;
+	struct tp_wait *w = &s->w;
+	struct server *srv = w->srv;
+	size_t n = 0;
+
+	(void)pos;
+	if (max < 64)
+		return 0 ;	/* cannot happen with SSE_BLOCK; be safe */
+	for (int tries = 0; tries < 4; tries++) {
+		if (tp_stopping(srv))
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		if (!w->started) {
+			n = (size_t)snprintf(buf, max, "retry: %d\n\n",
+					     srv->cfg.sse_retry);
+			w->started = 1;
+		}
+		n += fill(srv, w, buf + n, max - n);
+		if (take_due(srv, w) && n + 8 <= max) {
+			memcpy(buf + n, ": ping\n\n", 8);
+			n += 8;
+		}
+		if (n) {
+			STATS_ADD(&srv->stats, VIA_SSE, bytes_out, n);
+			return (ssize_t)n;
+		}
+		if (tp_wait_suspend(srv, w, tp_has_news))
+			return 0;	/* suspended: resumed by news/ping */
+	}
+	/* news kept arriving and vanishing (e.g. not visible): wait again */
+	if (tp_wait_suspend(srv, w, tp_has_news))
+		return 0;
+	n = 8;
+	memcpy(buf, ": ping\n\n", 8);
+	return (ssize_t)n;
+}
+
+enum MHD_Result
+tp_sse_handle(struct MHD_Connection *c, struct http_req *req)
+{
+	struct server *srv = req->srv;
+	struct MHD_Response *r;
+	struct im_error e;
+	const char *leid;
+	struct sse *s;
+	enum im_err err;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return MHD_NO;
+	if (tp_params_parse(c, srv, &s->w.p, &e)) {
+		free(s);
+		return http_reply_im_error(c, req, &e);
+	}
+	leid = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+					   "Last-Event-ID");
+	if (leid && *leid) {
+		char *end;
+
+		errno = 0;
+		s->w.p.since = strtoull(leid, &end, 10);
+		if (errno || *end || *leid < '0' || *leid > '9') {
+			tp_params_free(&s->w.p);
+			free(s);
+			return http_reply_error(c, req, MHD_HTTP_BAD_REQUEST,
+				"bad_param",
+				"Last-Event-ID must be a message id");
+		}
+	}
+	s->w.srv = srv;
+	s->w.c = c;
+	s->w.cursor = s->w.p.since;
+	s->w.sub.via = VIA_SSE;
+	s->w.deadline = im_mono_ms() + (int64_t)srv->cfg.sse_ping * 1000;
+	req->tp = s;
+	req->done = sse_done;
+	err = tp_wait_add(srv, &s->w, srv->cfg.max_sse);
+	if (err == IM_EFULL)
+		return http_reply_error(c, req, MHD_HTTP_SERVICE_UNAVAILABLE,
+			"busy", "%d SSE streams are open: the limit; retry "
+			"later", srv->cfg.max_sse);
+	if (err != IM_OK)
+		return MHD_NO;
+	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, SSE_BLOCK,
+					      sse_reader, s, NULL);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				"text/event-stream; charset=utf-8");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(r, "X-Accel-Buffering", "no");
+	return http_queue(c, req, MHD_HTTP_OK, r, 0);
+}

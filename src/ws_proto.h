@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ws_proto: the WebSocket protocol of imlab, as the lws callback in ws.c
+ * sees it: the per-connection state (struct per_session_data__chat), the
+ * Origin check, reassembly and parsing of client messages, the ops (hello,
+ * join, leave, send, ping) and the small bounded queue of control replies
+ * (joined, left, ack, error, pong). Everything here runs on the lws service
+ * thread; only ws.c's notify touches a connection from other threads, and
+ * only its dirty-list fields.
+ */
+#ifndef IMLAB_WS_PROTO_H
+#define IMLAB_WS_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libwebsockets.h>
+
+#include "sub.h"
+
+struct server;
+struct room;
+struct ws;
+struct ws_ctl;
+
+/* One joined room and the newest id of it the client already has: the
+ * delivery loop skips this room's messages up to `from` (used when a later
+ * join's `since` differs from the connection's cursor). */
+struct ws_join {
+	struct room *room;
+	uint64_t from;
+};
+
+struct per_session_data__chat {
+	struct sub sub;			/* rooms and presence; ctx = this */
+	struct lws *wsi;
+	struct ws *w;
+	struct server *srv;
+	/* dirty list of ws.c, guarded by its dlock */
+	struct per_session_data__chat *dnext, *dprev;
+	uint8_t dirty;			/* on the dirty list (dlock) */
+	/* service thread only from here on */
+	uint8_t established;		/* ESTABLISHED seen, CLOSED not yet */
+	uint8_t want_read;		/* the store may hold news for us */
+	uint8_t hello;			/* hello accepted */
+	uint8_t gap_sent;		/* a gap frame went out at gap_cursor */
+	uint8_t rx_paused;		/* rx flow stopped: ctl queue full */
+	uint8_t rx_binary;		/* the message being reassembled */
+	unsigned nctl;			/* entries in the ctl queue */
+	uint64_t cursor;		/* newest id delivered or passed over */
+	uint64_t skip_max;		/* max of joins[].from */
+	uint64_t gap_cursor;
+	struct ws_join *joins;		/* njoins, owned; same rooms as sub */
+	size_t njoins;
+	struct ws_ctl *ctl_head, *ctl_tail;	/* control replies, owned */
+	char *rx;			/* reassembly of a fragmented message */
+	size_t rx_len, rx_cap;
+};
+
+/* Returns 1 when the upgrade request on wsi may proceed: it has no Origin
+ * header (not a browser), its Origin names the Host it was sent to, or it
+ * is listed in allow (comma-separated origins, "*" for any). Else 0. */
+int ws_proto_origin_ok(struct lws *wsi, const char *allow);
+
+/* Feeds one RECEIVE callback's bytes (borrowed) into pss: reassembles
+ * fragments, enforces cfg.ws_max_msg and runs every complete message.
+ * Returns 0, or -1 when the connection must close (the close reason is
+ * already set). */
+int ws_proto_receive(struct per_session_data__chat *pss, const void *in,
+		     size_t len);
+
+/* Writes the oldest queued control reply with one lws_write(). Returns 1
+ * when one was written, 0 when the queue is empty, -1 on a write error. */
+int ws_proto_write_ctl(struct per_session_data__chat *pss);
+
+/* Frees pss's queue, reassembly buffer and join table (not the pss, which
+ * belongs to lws). The caller has already left every room. */
+void ws_proto_free(struct per_session_data__chat *pss);
+
+#endif
