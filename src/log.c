@@ -85,7 +85,8 @@ void
 log_mhd(void *cls, const char *fmt, va_list ap)
 {
 	(void)cls;
-	log_vwrite(LOG_LVL_WARN, "mhd", fmt, ap);
+	/* mostly peers that went away: not worth a warning */
+	log_vwrite(LOG_LVL_INFO, "mhd", fmt, ap);
 }
 
 void
