@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "testlib.h"
@@ -177,13 +178,18 @@ t_raw(uint16_t port, const char *request, int timeout_ms)
 		close(fd);
 		return NULL;
 	}
-	for (;;) {
+	for (struct timespec t0, t1; clock_gettime(CLOCK_MONOTONIC, &t0) == 0;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		char tmp[4096];
 		ssize_t n;
 
 		if (poll(&p, 1, timeout_ms) <= 0)
 			break;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		timeout_ms -= (int)((t1.tv_sec - t0.tv_sec) * 1000 +
+				    (t1.tv_nsec - t0.tv_nsec) / 1000000);
+		if (timeout_ms <= 0)
+			timeout_ms = 1;	/* read what is there, then stop */
 		n = recv(fd, tmp, sizeof(tmp), 0);
 		if (n <= 0)
 			break;

@@ -42,7 +42,7 @@ void t_resp_free(struct t_resp *r);
 const char *t_header(const struct t_resp *r, const char *name);
 
 /* Sends raw bytes to 127.0.0.1:port and reads the reply until the peer
- * closes or timeout_ms passes. Returns a malloc'd NUL-terminated string
+ * closes, or about timeout_ms passed in all. Returns a malloc'd NUL-terminated string
  * (the caller frees it), or NULL if the connection failed. */
 char *t_raw(uint16_t port, const char *request, int timeout_ms);
 

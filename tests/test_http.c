@@ -1,0 +1,517 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_http: the HTTP API and transports beyond the shared behaviour
+ * suite: publish answers and every bad input (status + error body, store
+ * unchanged, server still serving), long polls woken by a publish from
+ * another thread and timing out when nothing comes, keep-alive across a
+ * held long poll, SSE headers, heartbeat and Last-Event-ID resume, the
+ * limits (413, 503 + Retry-After), rooms/history/stats/metrics, CORS.
+ */
+#include "autoconf.h"
+
+#include <check.h>
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "tdriver.h"
+#include "testlib.h"
+
+int tdrv_sse_open_with(struct tsub *s, const char *header);
+
+static struct server *srv;
+static uint16_t port;
+
+static void
+setup(void)
+{
+	srv = t_server_start(NULL);
+	port = server_port(srv);
+}
+
+static void
+teardown(void)
+{
+	server_stop(&srv);
+}
+
+static uint64_t
+publish(const char *room, const char *body)
+{
+	char path[128];
+	struct t_resp r;
+	uint64_t id = 0;
+	const char *p;
+
+	snprintf(path, sizeof(path), "/api/rooms/%s/messages", room);
+	ck_assert_int_eq(t_http(port, "POST", path, body, NULL, &r), 0);
+	ck_assert_msg(r.status == 201, "publish: %ld %s", r.status, r.body);
+	p = strstr(r.body, "\"id\":");
+	ck_assert_ptr_nonnull(p);
+	id = strtoull(p + 5, NULL, 10);
+	t_resp_free(&r);
+	return id;
+}
+
+#define CHAT(text) "{\"event\":\"chat\",\"from\":\"alice\",\"data\":" text "}"
+
+START_TEST(publish_answers_201_with_id_and_ts)
+{
+	struct t_resp r;
+
+	ck_assert_int_eq(t_http(port, "POST", "/api/rooms/lobby/messages",
+				CHAT("\"hi\""), NULL, &r), 0);
+	ck_assert_int_eq(r.status, 201);
+	ck_assert_ptr_nonnull(strstr(r.body, "\"id\":"));
+	ck_assert_ptr_nonnull(strstr(r.body, "\"ts\":"));
+	ck_assert_str_eq(t_header(&r, "Content-Type"), "application/json");
+	t_resp_free(&r);
+}
+END_TEST
+
+static const struct {
+	const char *path, *body;
+	long status;
+	const char *code;
+} bad_publishes[] = {
+	{ "/api/rooms/b%21d/messages", CHAT("1"), 400, "bad_room" },
+	{ "/api/rooms/lobby/messages", "not json", 400, "bad_json" },
+	{ "/api/rooms/lobby/messages", "[1,2]", 400, "bad_json" },
+	{ "/api/rooms/lobby/messages", "{\"event\":\"chat\"} x", 400,
+	  "bad_json" },
+	{ "/api/rooms/lobby/messages", "{\"from\":\"a\",\"data\":1}", 400,
+	  "bad_event" },
+	{ "/api/rooms/lobby/messages",
+	  "{\"event\":\"no spaces\",\"from\":\"a\",\"data\":1}", 400,
+	  "bad_event" },
+	{ "/api/rooms/lobby/messages", "{\"event\":\"chat\",\"data\":1}", 400,
+	  "bad_from" },
+	{ "/api/rooms/lobby/messages",
+	  "{\"event\":\"chat\",\"from\":\"\",\"data\":1}", 400, "bad_from" },
+	{ "/api/rooms/lobby/messages",
+	  "{\"event\":\"chat\",\"from\":\"a\",\"cid\":\"short\",\"data\":1}",
+	  400, "bad_cid" },
+	{ "/api/rooms/lobby/messages",
+	  "{\"event\":\"chat\",\"from\":\"a\",\"to\":\"others\",\"data\":1}",
+	  400, "bad_target" },
+	{ "/api/rooms/lobby/messages",
+	  "{\"event\":\"chat\",\"from\":\"a\",\"to\":\"all\",\"data\":1}",
+	  400, "bad_target" },
+	{ "/api/rooms/lobby/messages",
+	  "{\"event\":\"chat\",\"from\":\"a\",\"via\":\"pigeon\",\"data\":1}",
+	  400, "bad_via" },
+	{ "/api/rooms/lobby/messages", "{\"event\":\"chat\",\"from\":\"a\"}",
+	  400, "bad_data" },
+	{ "/api/rooms/lobby/messages",
+	  "{\"event\":7,\"from\":\"a\",\"data\":1}", 400, "bad_field" },
+	{ "/api/rooms/lobby/messages", "", 400, "bad_json" },
+	{ "/api/rooms/lobby/messages/x", CHAT("1"), 404, "not_found" },
+	{ "/api/rooms/lobby", CHAT("1"), 405, "bad_method" },
+};
+
+START_TEST(bad_publishes_get_status_and_error_and_store_is_unchanged)
+{
+	uint64_t before = store_last_id(srv->st);
+	size_t total = store_total(srv->st);
+
+	for (size_t i = 0; i < sizeof(bad_publishes) /
+	     sizeof(bad_publishes[0]); i++) {
+		struct t_resp r;
+		char code[64];
+
+		ck_assert_int_eq(t_http(port, "POST", bad_publishes[i].path,
+					bad_publishes[i].body, NULL, &r), 0);
+		snprintf(code, sizeof(code), "\"code\":\"%s\"",
+			 bad_publishes[i].code);
+		ck_assert_msg(r.status == bad_publishes[i].status &&
+			      strstr(r.body, code) &&
+			      strstr(r.body, "\"message\":\""),
+			      "case %zu (%s): %ld %s", i,
+			      bad_publishes[i].body, r.status, r.body);
+		t_resp_free(&r);
+	}
+	ck_assert_uint_eq(store_last_id(srv->st), before);
+	ck_assert_uint_eq(store_total(srv->st), total);
+	publish("lobby", CHAT("\"still serving\""));
+}
+END_TEST
+
+START_TEST(oversized_body_is_413)
+{
+	size_t n = 70 * 1024;
+	char *body = malloc(n + 64);
+	struct t_resp r;
+
+	strcpy(body, "{\"event\":\"chat\",\"from\":\"a\",\"data\":\"");
+	memset(body + strlen(body), 'x', n);
+	strcpy(body + 36 + n - 1, "\"}");
+	ck_assert_int_eq(t_http(port, "POST", "/api/rooms/lobby/messages",
+				body, NULL, &r), 0);
+	ck_assert_int_eq(r.status, 413);
+	ck_assert_ptr_nonnull(strstr(r.body, "\"too_large\""));
+	t_resp_free(&r);
+	free(body);
+	ck_assert_int_eq(t_http(port, "GET", "/healthz", NULL, NULL, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	t_resp_free(&r);
+}
+END_TEST
+
+static const struct {
+	const char *path;
+	long status;
+	const char *code;
+} bad_gets[] = {
+	{ "/poll", 400, "bad_room" },
+	{ "/poll?rooms=", 400, "bad_room" },
+	{ "/poll?rooms=a,,b", 400, "bad_room" },
+	{ "/poll?rooms=a%20b", 400, "bad_room" },
+	{ "/poll?rooms=a&since=abc", 400, "bad_param" },
+	{ "/poll?rooms=a&since=-1", 400, "bad_param" },
+	{ "/poll?rooms=a&cid=x", 400, "bad_cid" },
+	{ "/poll?rooms=a&limit=0", 400, "bad_param" },
+	{ "/poll?rooms=r1,r2,r3,r4,r5,r6,r7,r8,r9,r10,r11,r12,r13,r14,r15,"
+	  "r16,r17", 400, "too_many_rooms" },
+	{ "/longpoll?rooms=a&timeout=0", 400, "bad_param" },
+	{ "/longpoll?rooms=a&timeout=61", 400, "bad_param" },
+	{ "/sse", 400, "bad_room" },
+	{ "/api/rooms/nosuchroom", 404, "no_room" },
+	{ "/api/rooms/nosuchroom/messages", 404, "no_room" },
+	{ "/api/nope", 404, "not_found" },
+};
+
+START_TEST(bad_subscriptions_get_status_and_error)
+{
+	for (size_t i = 0; i < sizeof(bad_gets) / sizeof(bad_gets[0]); i++) {
+		struct t_resp r;
+		char code[64];
+
+		ck_assert_int_eq(t_http(port, "GET", bad_gets[i].path, NULL,
+					NULL, &r), 0);
+		snprintf(code, sizeof(code), "\"code\":\"%s\"",
+			 bad_gets[i].code);
+		ck_assert_msg(r.status == bad_gets[i].status &&
+			      strstr(r.body, code),
+			      "%s: %ld %s", bad_gets[i].path, r.status,
+			      r.body);
+		t_resp_free(&r);
+	}
+}
+END_TEST
+
+static void *
+publish_later(void *arg)
+{
+	struct hub_pub p = { 0 };
+	struct hub_ack ack;
+	struct im_error e;
+	struct json_object *data = json_object_new_string("wake up");
+
+	(void)arg;
+	usleep(300 * 1000);
+	p.room = "lobby";
+	p.event = "chat";
+	p.from = "thread";
+	p.via = VIA_API;
+	p.data = data;
+	ck_assert_int_eq(hub_publish(&srv->hub, &p, &ack, &e), IM_OK);
+	json_object_put(data);
+	return NULL;
+}
+
+START_TEST(longpoll_returns_when_a_message_is_published)
+{
+	char path[256];
+	struct t_resp r;
+	pthread_t t;
+
+	snprintf(path, sizeof(path), "/longpoll?rooms=lobby&since=%llu"
+		 "&timeout=30", (unsigned long long)store_last_id(srv->st));
+	pthread_create(&t, NULL, publish_later, NULL);
+	ck_assert_int_eq(t_http(port, "GET", path, NULL, NULL, &r), 0);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(r.status, 200);
+	/* it came back with the message, not with a timeout */
+	ck_assert_ptr_nonnull(strstr(r.body, "\"data\":\"wake up\""));
+	ck_assert_ptr_nonnull(strstr(r.body, "\"gap\":false"));
+	t_resp_free(&r);
+}
+END_TEST
+
+START_TEST(longpoll_times_out_empty_when_nothing_comes)
+{
+	char path[256], want[64];
+	struct t_resp r;
+	uint64_t last = store_last_id(srv->st);
+
+	snprintf(path, sizeof(path), "/longpoll?rooms=lobby&since=%llu"
+		 "&timeout=1", (unsigned long long)last);
+	ck_assert_int_eq(t_http(port, "GET", path, NULL, NULL, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	snprintf(want, sizeof(want), "{\"messages\":[],\"last_id\":%llu,",
+		 (unsigned long long)last);
+	ck_assert_str_eq(r.body, strcat(want, "\"gap\":false}"));
+	t_resp_free(&r);
+}
+END_TEST
+
+static size_t
+discard(char *d, size_t s, size_t n, void *u)
+{
+	(void)d;
+	(void)u;
+	return s * n;
+}
+
+START_TEST(keep_alive_survives_a_held_long_poll)
+{
+	CURL *c = curl_easy_init();
+	char url[256];
+	long status = 0, connects = -1;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/longpoll?rooms=lobby"
+		 "&since=%llu&timeout=1", port,
+		 (unsigned long long)store_last_id(srv->st));
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+	ck_assert_int_eq(curl_easy_perform(c), CURLE_OK);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/healthz", port);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	ck_assert_int_eq(curl_easy_perform(c), CURLE_OK);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &connects);
+	ck_assert_int_eq(status, 200);
+	ck_assert_int_eq(connects, 0);	/* the connection was reused */
+	curl_easy_cleanup(c);
+}
+END_TEST
+
+START_TEST(sse_stream_headers_and_retry_first)
+{
+	char *resp, req[256];
+
+	snprintf(req, sizeof(req), "GET /sse?rooms=lobby HTTP/1.0\r\n"
+		 "Host: x\r\n\r\n");
+	resp = t_raw(port, req, 500);
+	ck_assert_ptr_nonnull(resp);
+	ck_assert_msg(!strncmp(resp, "HTTP/1.1 200", 12), "%s", resp);
+	ck_assert_ptr_nonnull(strstr(resp, "Content-Type: text/event-stream"));
+	ck_assert_ptr_nonnull(strstr(resp, "Cache-Control: no-store"));
+	ck_assert_ptr_nonnull(strstr(resp, "X-Accel-Buffering: no"));
+	ck_assert_ptr_nonnull(strstr(resp, "\r\n\r\nretry: 2000\n\n"));
+	free(resp);
+}
+END_TEST
+
+START_TEST(sse_heartbeat_comment)
+{
+	struct config cfg;
+	struct server *s2;
+	char *resp;
+
+	t_config(&cfg);
+	cfg.sse_ping = 1;
+	s2 = t_server_start(&cfg);
+	resp = t_raw(server_port(s2), "GET /sse?rooms=lobby HTTP/1.0\r\n"
+		     "Host: x\r\n\r\n", 2500);
+	ck_assert_ptr_nonnull(resp);
+	ck_assert_ptr_nonnull(strstr(resp, "\n: ping\n\n"));
+	free(resp);
+	server_stop(&s2);
+}
+END_TEST
+
+START_TEST(sse_resumes_from_last_event_id)
+{
+	struct tsub s;
+	uint64_t a, b, c;
+	char hdr[64];
+
+	a = publish("lobby", CHAT("\"a\""));
+	b = publish("lobby", CHAT("\"b\""));
+	c = publish("lobby", CHAT("\"c\""));
+	/* since=0 asks for everything; the header wins */
+	tsub_init(&s, &tdrv_sse, port, "resumer-1", "r", "lobby", 0);
+	snprintf(hdr, sizeof(hdr), "Last-Event-ID: %llu",
+		 (unsigned long long)a);
+	ck_assert_int_eq(tdrv_sse_open_with(&s, hdr), 0);
+	tdrv_sse.wait(&s, 3, 5000);
+	/* b, c, then the resumer's own join */
+	ck_assert_uint_eq(s.n, 3);
+	ck_assert_uint_eq(s.env[0].id, b);
+	ck_assert_uint_eq(s.env[1].id, c);
+	ck_assert_str_eq(s.env[2].event, "join");
+	tdrv_sse.close(&s);
+	tsub_free(&s);
+}
+END_TEST
+
+START_TEST(held_longpoll_and_sse_limits_answer_503)
+{
+	struct config cfg;
+	struct server *s2;
+	struct t_resp r;
+	int fds[4];
+	char req[256];
+
+	t_config(&cfg);
+	cfg.max_longpolls = 2;
+	cfg.max_sse = 2;
+	s2 = t_server_start(&cfg);
+	snprintf(req, sizeof(req), "GET /longpoll?rooms=lobby&since=%llu"
+		 "&timeout=20 HTTP/1.1\r\nHost: x\r\n\r\n",
+		 (unsigned long long)store_last_id(s2->st) + 1000);
+	for (int i = 0; i < 2; i++) {
+		fds[i] = t_connect(server_port(s2));
+		ck_assert_int_gt(send(fds[i], req, strlen(req), 0), 0);
+	}
+	for (int i = 2; i < 4; i++) {
+		char buf[512];
+
+		fds[i] = t_connect(server_port(s2));
+		ck_assert_int_gt(send(fds[i], "GET /sse?rooms=lobby HTTP/1.1"
+				      "\r\nHost: x\r\n\r\n", 43, 0), 0);
+		ck_assert_int_gt(recv(fds[i], buf, sizeof(buf), 0), 0);
+	}
+	/* wait until both long polls are held */
+	for (int i = 0; i < 100 && atomic_load(
+		     &s2->stats.tp[VIA_LONGPOLL].open) < 2; i++)
+		usleep(20 * 1000);
+	ck_assert_int_eq(t_http(server_port(s2), "GET",
+				"/longpoll?rooms=lobby&since=999999999999999999"
+				"&timeout=5", NULL, NULL, &r), 0);
+	ck_assert_int_eq(r.status, 503);
+	ck_assert_ptr_nonnull(t_header(&r, "Retry-After"));
+	ck_assert_ptr_nonnull(strstr(r.body, "\"code\":\"busy\""));
+	t_resp_free(&r);
+	ck_assert_int_eq(t_http(server_port(s2), "GET", "/sse?rooms=lobby",
+				NULL, NULL, &r), 0);
+	ck_assert_int_eq(r.status, 503);
+	ck_assert_ptr_nonnull(t_header(&r, "Retry-After"));
+	t_resp_free(&r);
+	for (int i = 0; i < 4; i++)
+		close(fds[i]);
+	/* shutdown resumes the held ones */
+	server_stop(&s2);
+}
+END_TEST
+
+START_TEST(rooms_members_history_and_counters)
+{
+	struct t_resp r;
+	uint64_t id;
+	char path[128];
+
+	ck_assert_int_eq(t_http(port, "GET", "/poll?rooms=den&cid=member-01"
+				"&from=m%C3%A9l", NULL, NULL, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	t_resp_free(&r);
+	id = publish("den", CHAT("{\"n\":1}"));
+	ck_assert_int_eq(t_http(port, "GET", "/api/rooms", NULL, NULL, &r),
+			 0);
+	ck_assert_ptr_nonnull(strstr(r.body, "\"room\":\"den\""));
+	t_resp_free(&r);
+	ck_assert_int_eq(t_http(port, "GET", "/api/rooms/den", NULL, NULL,
+				&r), 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_nonnull(strstr(r.body, "\"from\":\"m\xc3\xa9l\""));
+	ck_assert_ptr_nonnull(strstr(r.body, "\"transport\":\"poll\""));
+	ck_assert_ptr_null(strstr(r.body, "member-01"));	/* no cid */
+	t_resp_free(&r);
+	snprintf(path, sizeof(path), "/api/rooms/den/messages?since=%llu",
+		 (unsigned long long)(id - 1));
+	ck_assert_int_eq(t_http(port, "GET", path, NULL, NULL, &r), 0);
+	ck_assert_ptr_nonnull(strstr(r.body, "{\"n\":1}"));
+	t_resp_free(&r);
+	ck_assert_int_eq(t_http(port, "GET", "/poll?rooms=den", NULL, NULL,
+				&r), 0);
+	t_resp_free(&r);
+	ck_assert_int_eq(t_http(port, "GET", "/api/stats", NULL, NULL, &r),
+			 0);
+	ck_assert_ptr_nonnull(strstr(r.body, "\"poll\":{\"open\":0,"
+				     "\"requests\":2,\"delivered\":3"));
+	t_resp_free(&r);
+	ck_assert_int_eq(t_http(port, "GET", "/metrics", NULL, NULL, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_nonnull(strstr(r.body, "imlab_messages_delivered_total"
+				     "{transport=\"poll\"} 3\n"));
+	ck_assert_ptr_nonnull(strstr(r.body, "imlab_requests_total"
+				     "{transport=\"poll\"} 2\n"));
+	ck_assert_ptr_nonnull(strstr(r.body, "# TYPE imlab_bytes_sent_total "
+				     "counter"));
+	t_resp_free(&r);
+}
+END_TEST
+
+START_TEST(cors_off_by_default_and_one_origin_when_set)
+{
+	struct config cfg;
+	struct server *s2;
+	struct t_resp r;
+
+	ck_assert_int_eq(t_http(port, "GET", "/api/info", NULL,
+				"Origin: http://elsewhere", &r), 0);
+	ck_assert_ptr_null(t_header(&r, "Access-Control-Allow-Origin"));
+	t_resp_free(&r);
+	t_config(&cfg);
+	cfg.cors_origin = "http://teacher.example";
+	s2 = t_server_start(&cfg);
+	ck_assert_int_eq(t_http(server_port(s2), "GET", "/api/info", NULL,
+				"Origin: http://teacher.example", &r), 0);
+	ck_assert_str_eq(t_header(&r, "Access-Control-Allow-Origin"),
+			 "http://teacher.example");
+	t_resp_free(&r);
+	ck_assert_int_eq(t_http(server_port(s2), "OPTIONS",
+				"/api/rooms/x/messages", NULL,
+				"Origin: http://teacher.example", &r), 0);
+	ck_assert_int_eq(r.status, 204);
+	ck_assert_ptr_nonnull(t_header(&r, "Access-Control-Allow-Methods"));
+	t_resp_free(&r);
+	server_stop(&s2);
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite *s = suite_create("http");
+	TCase *tc = tcase_create("api+transports");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, publish_answers_201_with_id_and_ts);
+	tcase_add_test(tc,
+		bad_publishes_get_status_and_error_and_store_is_unchanged);
+	tcase_add_test(tc, oversized_body_is_413);
+	tcase_add_test(tc, bad_subscriptions_get_status_and_error);
+	tcase_add_test(tc, longpoll_returns_when_a_message_is_published);
+	tcase_add_test(tc, longpoll_times_out_empty_when_nothing_comes);
+	tcase_add_test(tc, keep_alive_survives_a_held_long_poll);
+	tcase_add_test(tc, sse_stream_headers_and_retry_first);
+	tcase_add_test(tc, sse_heartbeat_comment);
+	tcase_add_test(tc, sse_resumes_from_last_event_id);
+	tcase_add_test(tc, held_longpoll_and_sse_limits_answer_503);
+	tcase_add_test(tc, rooms_members_history_and_counters);
+	tcase_add_test(tc, cors_off_by_default_and_one_origin_when_set);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	sr = srunner_create(suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	curl_global_cleanup();
+	return failed ? 1 : 0;
+}
