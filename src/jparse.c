@@ -4,9 +4,104 @@
  */
 #include "autoconf.h"
 
+#include <stdint.h>
 #include <string.h>
 
+#include <json-c/json_visit.h>
+
 #include "jparse.h"
+
+/* Returns 1 if p[0..len) is well-formed UTF-8: no overlong forms, no
+ * surrogates, nothing past U+10FFFF. JSON text must be, and so must the
+ * WebSocket text frames that carry it; json-c does not check this. */
+static int
+utf8_ok(const unsigned char *p, size_t len)
+{
+	const unsigned char *end = p + len;
+
+	while (p < end) {
+		unsigned int c = *p;
+		uint32_t cp;
+		size_t n;
+
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 1;
+			cp = c & 0x1f;
+		} else if ((c & 0xf0) == 0xe0) {
+			n = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			cp = c & 0x07;
+		} else {
+			return 0;
+		}
+		if ((size_t)(end - p) <= n)
+			return 0;
+		for (size_t i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (p[i] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+			return 0;
+		p += n + 1;
+	}
+	return 1;
+}
+
+/* Returns 1 if s is a number as RFC 8259 writes it. json-c also takes
+ * NaN, Infinity and "1." and writes them back as they came, which would
+ * put invalid JSON into every envelope that carries them. */
+static int
+number_ok(const char *s)
+{
+	if (*s == '-')
+		s++;
+	if (*s == '0')
+		s++;
+	else if (*s >= '1' && *s <= '9')
+		while (*s >= '0' && *s <= '9')
+			s++;
+	else
+		return 0;
+	if (*s == '.') {
+		if (!(*++s >= '0' && *s <= '9'))
+			return 0;
+		while (*s >= '0' && *s <= '9')
+			s++;
+	}
+	if (*s == 'e' || *s == 'E') {
+		if (*++s == '+' || *s == '-')
+			s++;
+		if (!(*s >= '0' && *s <= '9'))
+			return 0;
+		while (*s >= '0' && *s <= '9')
+			s++;
+	}
+	return *s == '\0';
+}
+
+static int
+check_number(struct json_object *o, int flags, struct json_object *parent,
+	     const char *key, size_t *index, void *arg)
+{
+	(void)flags;
+	(void)parent;
+	(void)key;
+	(void)index;
+	(void)arg;
+	if (json_object_is_type(o, json_type_double) &&
+	    !number_ok(json_object_to_json_string_ext(o,
+						      JSON_C_TO_STRING_PLAIN)))
+		return JSON_C_VISIT_RETURN_ERROR;
+	return JSON_C_VISIT_RETURN_CONTINUE;
+}
 
 int
 jparse(const char *buf, size_t len, struct json_object **out,
@@ -25,6 +120,12 @@ jparse(const char *buf, size_t len, struct json_object **out,
 	if (len > (size_t)INT32_MAX - 1) {
 		json_tokener_free(tok);
 		im_error_set(e, IM_ETOOBIG, "too_large", "input too large");
+		return -1;
+	}
+	if (!utf8_ok((const unsigned char *)buf, len)) {
+		json_tokener_free(tok);
+		im_error_set(e, IM_EINVAL, "bad_json",
+			     "invalid JSON: not UTF-8");
 		return -1;
 	}
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
@@ -55,6 +156,13 @@ jparse(const char *buf, size_t len, struct json_object **out,
 				     "invalid JSON: data after the value");
 			return -1;
 		}
+	}
+	if (obj && json_c_visit(obj, 0, check_number, NULL) < 0) {
+		json_object_put(obj);
+		im_error_set(e, IM_EINVAL, "bad_json",
+			     "invalid JSON: NaN, Infinity or a malformed "
+			     "number");
+		return -1;
 	}
 	*out = obj;
 	return 0;

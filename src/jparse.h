@@ -2,7 +2,10 @@
 /*
  * jparse: strict JSON parsing of untrusted input with json-c's tokener:
  * explicit end of input (so a bare top-level number finishes), a depth
- * limit, and nothing but whitespace allowed after the value.
+ * limit, nothing but whitespace allowed after the value, valid UTF-8 only
+ * (no overlong forms or surrogates), and numbers only as RFC 8259 writes
+ * them (json-c alone accepts NaN, Infinity and "1.", and would write them
+ * back into envelopes that no client could parse).
  */
 #ifndef IMLAB_JPARSE_H
 #define IMLAB_JPARSE_H
