@@ -10,6 +10,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "hub.h"
 #include "log.h"
@@ -19,14 +20,85 @@
 
 #define TAG "tp"
 
+/* Resumes w if it is suspended; lock held. */
+static void
+wake_locked(struct tp_wait *w, int64_t now)
+{
+	if (w->pprev) {
+		*w->pprev = w->pnext;
+		if (w->pnext)
+			w->pnext->pprev = w->pprev;
+		w->pnext = NULL;
+		w->pprev = NULL;
+	}
+	if (w->state == TP_SUSPENDED) {
+		w->state = TP_RUNNING;
+		w->last_wake = now;
+		MHD_resume_connection(w->c);
+	}
+}
+
+static void *
+flusher(void *arg)
+{
+	struct tp *t = arg;
+	struct timespec ts = { t->coalesce_ms / 1000,
+			       (t->coalesce_ms % 1000) * 1000000L };
+
+	pthread_mutex_lock(&t->lock);
+	while (!t->quit) {
+		int64_t now;
+
+		if (!t->pending) {
+			pthread_cond_wait(&t->cond, &t->lock);
+			continue;
+		}
+		/* let more messages gather, then wake everyone waiting */
+		pthread_mutex_unlock(&t->lock);
+		nanosleep(&ts, NULL);
+		pthread_mutex_lock(&t->lock);
+		now = im_mono_ms();
+		while (t->pending)
+			wake_locked(t->pending, now);
+	}
+	pthread_mutex_unlock(&t->lock);
+	return NULL;
+}
+
 struct tp *
-tp_create(void)
+tp_create(int64_t coalesce_ms)
 {
 	struct tp *t = calloc(1, sizeof(*t));
 
-	if (t)
-		pthread_mutex_init(&t->lock, NULL);
+	if (!t)
+		return NULL;
+	pthread_mutex_init(&t->lock, NULL);
+	pthread_cond_init(&t->cond, NULL);
+	t->coalesce_ms = coalesce_ms;
+	if (coalesce_ms > 0) {
+		if (pthread_create(&t->flusher, NULL, flusher, t)) {
+			pthread_cond_destroy(&t->cond);
+			pthread_mutex_destroy(&t->lock);
+			free(t);
+			return NULL;
+		}
+		t->has_flusher = 1;
+	}
 	return t;
+}
+
+/* Stops the flusher thread (idempotent). */
+static void
+stop_flusher(struct tp *t)
+{
+	pthread_mutex_lock(&t->lock);
+	t->quit = 1;
+	pthread_cond_signal(&t->cond);
+	pthread_mutex_unlock(&t->lock);
+	if (t->has_flusher) {
+		pthread_join(t->flusher, NULL);
+		t->has_flusher = 0;
+	}
 }
 
 void
@@ -37,8 +109,10 @@ tp_destroy(struct tp **tpp)
 	if (!t)
 		return;
 	*tpp = NULL;
+	stop_flusher(t);
 	if (t->head)
 		LOG_ERROR(TAG, "registry destroyed with waiters left");
+	pthread_cond_destroy(&t->cond);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
 }
@@ -141,18 +215,31 @@ tp_params_touch(struct server *srv, const struct tp_params *p, enum via via)
 		rooms_touch(srv->rs, p->rooms[i], p->cid, p->from, via);
 }
 
-/* The sub's notify: runs under the rooms lock on the publishing thread. */
+/* The sub's notify: runs under the rooms lock on the publishing thread.
+ * An SSE stream woken less than coalesce_ms ago is left to the flusher,
+ * so under load its messages leave together. */
 static void
 wait_notify(struct sub *s, const struct msg *m)
 {
 	struct tp_wait *w = s->ctx;
 	struct tp *t = w->srv->tp;
+	int64_t now = im_mono_ms();
 
 	(void)m;
 	pthread_mutex_lock(&t->lock);
-	if (w->state == TP_SUSPENDED) {
-		w->state = TP_RUNNING;
-		MHD_resume_connection(w->c);
+	if (w->state == TP_SUSPENDED && !w->pprev) {
+		if (s->via == VIA_SSE && t->has_flusher && !t->quit &&
+		    now - w->last_wake < t->coalesce_ms) {
+			w->pnext = t->pending;
+			if (w->pnext)
+				w->pnext->pprev = &w->pnext;
+			w->pprev = &t->pending;
+			t->pending = w;
+			if (!w->pnext)
+				pthread_cond_signal(&t->cond);
+		} else {
+			wake_locked(w, now);
+		}
 	}
 	pthread_mutex_unlock(&t->lock);
 }
@@ -203,6 +290,13 @@ tp_wait_remove(struct server *srv, struct tp_wait *w)
 		w->subscribed = 0;
 	}
 	pthread_mutex_lock(&t->lock);
+	if (w->pprev) {
+		*w->pprev = w->pnext;
+		if (w->pnext)
+			w->pnext->pprev = w->pprev;
+		w->pnext = NULL;
+		w->pprev = NULL;
+	}
 	if (w->prev || w->next || t->head == w) {
 		if (w->prev)
 			w->prev->next = w->next;
@@ -256,10 +350,7 @@ tp_tick(struct server *srv, int64_t now_ms)
 		if (w->deadline > now_ms)
 			continue;
 		w->due = 1;
-		if (w->state == TP_SUSPENDED) {
-			w->state = TP_RUNNING;
-			MHD_resume_connection(w->c);
-		}
+		wake_locked(w, now_ms);
 	}
 	pthread_mutex_unlock(&t->lock);
 }
@@ -271,14 +362,11 @@ tp_shutdown(struct server *srv)
 
 	if (!t)
 		return;
+	stop_flusher(t);
 	pthread_mutex_lock(&t->lock);
 	t->stopping = 1;
-	for (struct tp_wait *w = t->head; w; w = w->next) {
-		if (w->state == TP_SUSPENDED) {
-			w->state = TP_RUNNING;
-			MHD_resume_connection(w->c);
-		}
-	}
+	for (struct tp_wait *w = t->head; w; w = w->next)
+		wake_locked(w, 0);
 	pthread_mutex_unlock(&t->lock);
 }
 

@@ -64,7 +64,9 @@ struct tp_wait {
 	int due;			/* deadline passed (under lock) */
 	int subscribed;
 	int64_t deadline;		/* monotonic ms: timeout or ping */
+	int64_t last_wake;		/* monotonic ms of the last resume */
 	struct tp_wait *prev, *next;	/* registry list */
+	struct tp_wait *pnext, **pprev;	/* flusher's list, when pending */
 	/* SSE only */
 	struct msg *partial;		/* message being written */
 	size_t partial_off;
@@ -78,10 +80,20 @@ struct tp {
 	struct tp_wait *head;
 	int stopping;
 	long held[VIA__COUNT];		/* waiting now, per transport */
+	/* SSE wake-up coalescing: a stream woken less than coalesce_ms ago
+	 * waits on the pending list; the flusher thread resumes the list
+	 * every coalesce_ms, so a busy stream gets its messages in batches */
+	int64_t coalesce_ms;
+	struct tp_wait *pending;
+	pthread_cond_t cond;
+	pthread_t flusher;
+	int has_flusher;
+	int quit;			/* the flusher ends */
 };
 
-/* Creates the registry. Returns NULL when out of memory. */
-struct tp *tp_create(void);
+/* Creates the registry, with a flusher thread when coalesce_ms > 0.
+ * Returns NULL on failure. */
+struct tp *tp_create(int64_t coalesce_ms);
 
 /* Frees the registry (it must be empty). Sets *tpp to NULL. */
 void tp_destroy(struct tp **tpp);
@@ -110,8 +122,8 @@ int tp_stopping(struct server *srv);
  * Called by the server's ticker. */
 void tp_tick(struct server *srv, int64_t now_ms);
 
-/* Marks the registry stopping and resumes every suspended connection, so
- * libmicrohttpd can be stopped. */
+/* Marks the registry stopping, stops the flusher and resumes every
+ * suspended connection, so libmicrohttpd can be stopped. */
 void tp_shutdown(struct server *srv);
 
 /* Returns 1 if anything visible to w exists after its cursor (or a gap). */

@@ -1,14 +1,25 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ws: libwebsockets context, service thread and socket adoption.
- * libwebsockets is single-threaded: other threads only push onto the
- * adoption queue and call lws_cancel_service(); the service thread drains
- * the queue in LWS_CALLBACK_EVENT_WAIT_CANCELLED (delivered to every
- * protocol, so it is handled for protocol 0 only).
+ * ws: libwebsockets context, service thread, socket adoption and message
+ * delivery. libwebsockets is single-threaded: other threads only push onto
+ * the adoption queue or the dirty list and call lws_cancel_service(); the
+ * service thread drains both in LWS_CALLBACK_EVENT_WAIT_CANCELLED
+ * (delivered to every protocol, so it is handled for protocol 0 only).
+ *
+ * Every connection is a cursor over the store. The room layer's notify
+ * only puts the connection on the dirty list; the service thread asks for
+ * a writeable callback, and there one lws_write() sends either one queued
+ * control reply (ws_proto.c) or what the store holds after the cursor: one
+ * message as its shared, pre-serialised frame, several as one
+ * {"op":"msgs"} frame built in a scratch buffer shared by the thread, or a
+ * {"op":"gap"} notice. Nothing is queued per connection, so a slow reader
+ * only falls behind.
  */
 #include "autoconf.h"
 
+#include <inttypes.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -18,8 +29,15 @@
 #include "log.h"
 #include "server.h"
 #include "ws.h"
+#include "ws_origin.h"
+#include "ws_proto.h"
 
 #define TAG "ws"
+
+/* One writeable callback sends at most this much. */
+#define BATCH_MSGS 64
+#define BATCH_BYTES (256 * 1024)
+#define MSGS_HEAD "{\"op\":\"msgs\",\"msgs\":["
 
 _Static_assert(LWS_PRE <= MSG_WS_PRE, "msg.h headroom too small for lws");
 
@@ -33,10 +51,10 @@ struct ws {
 	pthread_mutex_t qlock;		/* guards the adoption queue */
 	int *q;
 	size_t qlen, qcap;
-};
-
-struct per_session_data__chat {
-	int unused;
+	pthread_mutex_t dlock;		/* guards the dirty list, dead */
+	struct per_session_data__chat *dirty;
+	int dead;			/* context going away: no wake-ups */
+	char *batch;			/* service thread's scratch frame */
 };
 
 static void
@@ -65,19 +83,250 @@ drain_queue(struct ws *w)
 	free(fds);
 }
 
+/* The room layer's notify: runs on any thread under the room lock, so it
+ * only links pss into the dirty list and wakes the service thread when the
+ * list was empty (one wake-up serves every connection a publish touched). */
+static void
+notify(struct sub *s, const struct msg *m)
+{
+	struct per_session_data__chat *pss = s->ctx;
+	struct ws *w = pss->w;
+	int wake = 0;
+
+	(void)m;
+	pthread_mutex_lock(&w->dlock);
+	if (!pss->dirty) {
+		pss->dirty = 1;
+		wake = !w->dirty;
+		pss->dprev = NULL;
+		pss->dnext = w->dirty;
+		if (w->dirty)
+			w->dirty->dprev = pss;
+		w->dirty = pss;
+	}
+	/* under dlock so ws_stop() cannot destroy the context meanwhile */
+	if (wake && !w->dead)
+		lws_cancel_service(w->ctx);
+	pthread_mutex_unlock(&w->dlock);
+}
+
+/* Service thread: asks a writeable callback for every dirty connection. */
+static void
+drain_dirty(struct ws *w)
+{
+	struct per_session_data__chat *pss, *next;
+
+	pthread_mutex_lock(&w->dlock);
+	for (pss = w->dirty; pss; pss = next) {
+		next = pss->dnext;
+		pss->dirty = 0;
+		pss->dnext = pss->dprev = NULL;
+		pss->want_read = 1;
+		lws_callback_on_writable(pss->wsi);
+	}
+	w->dirty = NULL;
+	pthread_mutex_unlock(&w->dlock);
+}
+
+/* Takes pss off the dirty list, if it is on it. */
+static void
+undirty(struct ws *w, struct per_session_data__chat *pss)
+{
+	pthread_mutex_lock(&w->dlock);
+	if (pss->dirty) {
+		if (pss->dprev)
+			pss->dprev->dnext = pss->dnext;
+		else
+			w->dirty = pss->dnext;
+		if (pss->dnext)
+			pss->dnext->dprev = pss->dprev;
+		pss->dirty = 0;
+		pss->dnext = pss->dprev = NULL;
+	}
+	pthread_mutex_unlock(&w->dlock);
+}
+
+/* Returns 1 when m belongs to a room whose messages up to joins[].from the
+ * client already has, and m is one of those. */
+static int
+skipped(const struct per_session_data__chat *pss, const struct msg *m)
+{
+	for (size_t i = 0; i < pss->njoins; i++)
+		if (!strcmp(room_name(pss->joins[i].room), m->room))
+			return m->id <= pss->joins[i].from;
+	return 1;
+}
+
+static int
+write_frame(struct per_session_data__chat *pss, char *buf, size_t len,
+	    size_t nmsgs)
+{
+	struct stats *st = &pss->srv->stats;
+
+	if (lws_write(pss->wsi, (unsigned char *)buf, len, LWS_WRITE_TEXT) < 0)
+		return -1;
+	STATS_ADD(st, VIA_WS, bytes_out, len);
+	if (nmsgs)
+		STATS_ADD(st, VIA_WS, delivered, nmsgs);
+	return 0;
+}
+
+/* Sends what the store holds after pss's cursor: one frame at most.
+ * Leaves want_read set while more is pending. Returns 0 or -1 (close). */
+static int
+deliver(struct ws *w, struct per_session_data__chat *pss)
+{
+	struct store_ring *rings[64];
+	struct msg *out[BATCH_MSGS];
+	struct store_read_result res;
+	size_t nr = 0, k = 0, bytes = 0;
+	uint64_t cursor = pss->cursor;
+	int filter = pss->skip_max > cursor, more, rc = 0;
+
+	for (size_t i = 0; i < pss->njoins && nr < 64; i++)
+		rings[nr++] = room_ring(pss->joins[i].room);
+	if (!nr) {
+		pss->want_read = 0;
+		return 0;
+	}
+	res = store_read(w->srv->st, rings, nr, cursor,
+			 pss->sub.cid[0] ? pss->sub.cid : NULL, out,
+			 BATCH_MSGS);
+	if (res.gap && !(pss->gap_sent && pss->gap_cursor == cursor)) {
+		char *p = w->batch + LWS_PRE;
+		int n = snprintf(p, 64, "{\"op\":\"gap\",\"since\":%" PRIu64
+				 "}", cursor);
+
+		for (size_t i = 0; i < res.n; i++)
+			msg_unref(&out[i]);
+		pss->gap_sent = 1;
+		pss->gap_cursor = cursor;
+		return write_frame(pss, p, (size_t)n, 0);
+	}
+	more = res.n == BATCH_MSGS;
+	for (size_t i = 0; i < res.n; i++) {
+		struct msg *m = out[i];
+
+		if (filter && skipped(pss, m)) {
+			cursor = m->id;
+			msg_unref(&out[i]);
+			continue;
+		}
+		if (k && bytes + m->json_len + 1 > BATCH_BYTES) {
+			/* the rest waits for the next callback */
+			for (size_t j = i; j < res.n; j++)
+				msg_unref(&out[j]);
+			more = 1;
+			break;
+		}
+		out[k++] = m;
+		bytes += m->json_len + 1;
+		cursor = m->id;
+	}
+	if (!more)
+		cursor = res.last_id;
+	pss->cursor = cursor;
+	pss->want_read = (uint8_t)more;
+	if (k == 1) {
+		/* the shared frame, written in place: no copy */
+		rc = write_frame(pss, out[0]->ws + MSG_WS_PRE, out[0]->ws_len,
+				 1);
+	} else if (k > 1) {
+		char *p = w->batch + LWS_PRE, *o = p;
+
+		memcpy(o, MSGS_HEAD, sizeof(MSGS_HEAD) - 1);
+		o += sizeof(MSGS_HEAD) - 1;
+		for (size_t i = 0; i < k; i++) {
+			if (i)
+				*o++ = ',';
+			memcpy(o, out[i]->json, out[i]->json_len);
+			o += out[i]->json_len;
+		}
+		*o++ = ']';
+		*o++ = '}';
+		rc = write_frame(pss, p, (size_t)(o - p), k);
+	}
+	for (size_t i = 0; i < k; i++)
+		msg_unref(&out[i]);
+	return rc;
+}
+
+static void
+established(struct ws *w, struct per_session_data__chat *pss,
+	    struct lws *wsi)
+{
+	memset(pss, 0, sizeof(*pss));
+	pss->wsi = wsi;
+	pss->w = w;
+	pss->srv = w->srv;
+	pss->sub.notify = notify;
+	pss->sub.ctx = pss;
+	pss->sub.via = VIA_WS;
+	pss->established = 1;
+	STATS_ADD(&w->srv->stats, VIA_WS, open, 1);
+	STATS_ADD(&w->srv->stats, VIA_WS, requests, 1);
+}
+
+/* LWS_CALLBACK_CLOSED: the pss memory goes away after this returns, so it
+ * leaves the rooms (no notify after that) and the dirty list first. */
+static void
+closed(struct ws *w, struct per_session_data__chat *pss)
+{
+	if (!pss->established)
+		return;
+	pss->established = 0;
+	rooms_unsubscribe_all(w->srv->rs, &pss->sub);
+	undirty(w, pss);
+	ws_proto_free(pss);
+	STATS_ADD(&w->srv->stats, VIA_WS, open, -1);
+}
+
 static int
 callback_chat(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	      void *in, size_t len)
 {
 	struct ws *w = lws_context_user(lws_get_context(wsi));
+	struct per_session_data__chat *pss = user;
 
-	(void)user;
-	(void)in;
-	(void)len;
 	switch (reason) {
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-		if (w)
+		if (w) {
 			drain_queue(w);
+			drain_dirty(w);
+		}
+		break;
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		if (!ws_origin_ok(wsi, w->srv->cfg.allow_origin)) {
+			LOG_INFO(TAG, "upgrade refused: foreign Origin");
+			lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN,
+					       "foreign Origin");
+			return -1;
+		}
+		break;
+	case LWS_CALLBACK_ESTABLISHED:
+		established(w, pss, wsi);
+		break;
+	case LWS_CALLBACK_RECEIVE:
+		if (!pss || !pss->established)
+			return -1;
+		return ws_proto_receive(pss, in, len);
+	case LWS_CALLBACK_SERVER_WRITEABLE: {
+		int n;
+
+		if (!pss || !pss->established)
+			break;
+		n = ws_proto_write_ctl(pss);
+		if (!n && pss->want_read)
+			n = deliver(w, pss);
+		if (n < 0)
+			return -1;
+		if (pss->ctl_head || pss->want_read)
+			lws_callback_on_writable(wsi);
+		break;
+	}
+	case LWS_CALLBACK_CLOSED:
+		if (pss)
+			closed(w, pss);
 		break;
 	case LWS_CALLBACK_WSI_DESTROY:
 		if (w && lws_get_opaque_user_data(wsi) == w)
@@ -90,8 +339,11 @@ callback_chat(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 }
 
 static const struct lws_protocols protocols[] = {
+	/* small rx buffer: it is allocated for every connection; bigger
+	 * messages arrive in pieces and are reassembled (ws_proto.c).
+	 * tx_packet_size lets a whole batch go to send() at once. */
 	{ "imlab", callback_chat, sizeof(struct per_session_data__chat),
-	  4096, 0, NULL, 0 },
+	  1024, 0, NULL, BATCH_BYTES + 1024 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
@@ -106,18 +358,31 @@ run(void *arg)
 	return NULL;
 }
 
+static void
+ws_free(struct ws *w)
+{
+	pthread_mutex_destroy(&w->qlock);
+	pthread_mutex_destroy(&w->dlock);
+	free(w->batch);
+	free(w);
+}
+
 struct ws *
 ws_start(struct server *srv, struct im_error *e)
 {
 	struct lws_context_creation_info info;
 	struct ws *w = calloc(1, sizeof(*w));
 
-	if (!w) {
+	if (w)
+		w->batch = malloc(LWS_PRE + BATCH_BYTES + 64);
+	if (!w || !w->batch) {
+		free(w);
 		im_error_set(e, IM_ENOMEM, "no_memory", "out of memory");
 		return NULL;
 	}
 	w->srv = srv;
 	pthread_mutex_init(&w->qlock, NULL);
+	pthread_mutex_init(&w->dlock, NULL);
 	w->retry.secs_since_valid_ping = (uint16_t)srv->cfg.ws_ping;
 	w->retry.secs_since_valid_hangup = (uint16_t)srv->cfg.ws_hangup;
 	lws_set_log_level(log_lws_mask(), log_lws);
@@ -126,19 +391,18 @@ ws_start(struct server *srv, struct im_error *e)
 	info.protocols = protocols;
 	info.user = w;
 	info.retry_and_idle_policy = &w->retry;
+	/* no info.extensions: permessage-deflate stays off (~100 KB each) */
 	info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
 	w->ctx = lws_create_context(&info);
 	if (!w->ctx) {
-		pthread_mutex_destroy(&w->qlock);
-		free(w);
+		ws_free(w);
 		im_error_set(e, IM_ESYS, "lws", "libwebsockets did not start");
 		return NULL;
 	}
 	w->vh = lws_get_vhost_by_name(w->ctx, "default");
 	if (!w->vh || pthread_create(&w->thread, NULL, run, w)) {
 		lws_context_destroy(w->ctx);
-		pthread_mutex_destroy(&w->qlock);
-		free(w);
+		ws_free(w);
 		im_error_set(e, IM_ESYS, "lws", "libwebsockets did not start");
 		return NULL;
 	}
@@ -180,10 +444,15 @@ ws_stop(struct ws **wp)
 	atomic_store(&w->stop, 1);
 	lws_cancel_service(w->ctx);
 	pthread_join(w->thread, NULL);
+	/* publishes from HTTP threads may still notify: stop their wake-ups
+	 * before the context goes; the CLOSED callbacks run by the destroy
+	 * take every connection off the rooms and the dirty list */
+	pthread_mutex_lock(&w->dlock);
+	w->dead = 1;
+	pthread_mutex_unlock(&w->dlock);
 	lws_context_destroy(w->ctx);
 	for (size_t i = 0; i < w->qlen; i++)
 		close(w->q[i]);
 	free(w->q);
-	pthread_mutex_destroy(&w->qlock);
-	free(w);
+	ws_free(w);
 }

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ws_proto: the WebSocket protocol of imlab, as the lws callback in ws.c
- * sees it: the per-connection state (struct per_session_data__chat), the
- * Origin check, reassembly and parsing of client messages, the ops (hello,
- * join, leave, send, ping) and the small bounded queue of control replies
- * (joined, left, ack, error, pong). Everything here runs on the lws service
+ * sees it: the per-connection state (struct per_session_data__chat),
+ * reassembly and parsing of client messages, the ops (hello, join, leave,
+ * send, ping) and the small bounded queue of control replies (hello,
+ * joined, left, ack, error, pong). Everything here runs on the lws service
  * thread; only ws.c's notify touches a connection from other threads, and
- * only its dirty-list fields.
+ * only its dirty-list fields. The Origin check lives in ws_origin.c.
  */
 #ifndef IMLAB_WS_PROTO_H
 #define IMLAB_WS_PROTO_H
@@ -56,11 +56,6 @@ struct per_session_data__chat {
 	char *rx;			/* reassembly of a fragmented message */
 	size_t rx_len, rx_cap;
 };
-
-/* Returns 1 when the upgrade request on wsi may proceed: it has no Origin
- * header (not a browser), its Origin names the Host it was sent to, or it
- * is listed in allow (comma-separated origins, "*" for any). Else 0. */
-int ws_proto_origin_ok(struct lws *wsi, const char *allow);
 
 /* Feeds one RECEIVE callback's bytes (borrowed) into pss: reassembles
  * fragments, enforces cfg.ws_max_msg and runs every complete message.

@@ -24,10 +24,7 @@
 #define WAIT_MS 10000		/* generous: a busy 2-core machine */
 
 static const struct tdriver *const drivers[] = {
-	&tdrv_poll, &tdrv_longpoll, &tdrv_sse,
-#ifdef HAVE_TDRV_WS
-	&tdrv_ws,
-#endif
+	&tdrv_poll, &tdrv_longpoll, &tdrv_sse, &tdrv_ws,
 };
 #define NDRIVERS ((int)(sizeof(drivers) / sizeof(drivers[0])))
 
@@ -361,7 +358,7 @@ suite(void)
 	TCase *tc = tcase_create("per-transport");
 	TCase *x = tcase_create("cross-transport");
 
-	/* _i indexes drivers[]: poll, longpoll, sse (, ws) */
+	/* _i indexes drivers[]: poll, longpoll, sse, ws */
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, messages_arrive_in_id_order, 0, NDRIVERS);

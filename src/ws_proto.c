@@ -1,0 +1,585 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ws_proto: what a WebSocket client says and what it is told back. Client
+ * messages are reassembled only when they arrive in pieces (most arrive
+ * whole and are parsed in place), parsed strictly with jparse(), and run as
+ * one op each. Replies other than messages (hello, joined, left, ack,
+ * error, pong) wait in a short per-connection queue that ws.c's writeable
+ * callback drains one frame at a time, before any message delivery; when
+ * it fills up, reading from the peer pauses until it drains, so a client
+ * that never reads cannot make the server queue without bound.
+ */
+#include "autoconf.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hub.h"
+#include "jparse.h"
+#include "log.h"
+#include "server.h"
+#include "ws_proto.h"
+
+#define TAG "ws"
+
+#define CTL_PAUSE 16		/* stop reading at this many queued replies */
+#define CTL_RESUME 4		/* read again at this many */
+#define CTL_MAX 64		/* beyond this the peer breaks flow control */
+#define REF_MAX 128		/* bytes of a serialised ref or t echoed */
+#define REPLY_MAX 2048		/* bytes of a control reply */
+
+struct ws_ctl {
+	struct ws_ctl *next;
+	size_t len;
+	unsigned char buf[];	/* LWS_PRE headroom, then len bytes */
+};
+
+/* A bounded string builder for control replies. */
+struct jb {
+	char *p;
+	size_t len, cap;
+	int over;
+};
+
+static void
+jb_raw(struct jb *b, const char *s, size_t n)
+{
+	if (b->over || b->len + n >= b->cap) {
+		b->over = 1;
+		return;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+
+static void
+jb_puts(struct jb *b, const char *s)
+{
+	jb_raw(b, s, strlen(s));
+}
+
+static void __attribute__((format(printf, 2, 3)))
+jb_printf(struct jb *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->over)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= b->cap - b->len)
+		b->over = 1;
+	else
+		b->len += (size_t)n;
+}
+
+/* Appends s as a JSON string (quotes included). */
+static void
+jb_str(struct jb *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	jb_raw(b, "\"", 1);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\') {
+			char e[2] = { '\\', (char)*p };
+
+			jb_raw(b, e, 2);
+		} else if (*p < 0x20) {
+			char e[6] = { '\\', 'u', '0', '0', hex[*p >> 4],
+				      hex[*p & 15] };
+
+			jb_raw(b, e, 6);
+		} else {
+			jb_raw(b, (const char *)p, 1);
+		}
+	}
+	jb_raw(b, "\"", 1);
+}
+
+/* Sets the close code and reason of the close frame lws will send. */
+static void
+close_reason(struct lws *wsi, enum lws_close_status code, const char *why)
+{
+	unsigned char buf[64];
+	size_t n = strlen(why);
+
+	if (n > sizeof(buf))
+		n = sizeof(buf);
+	memcpy(buf, why, n);
+	lws_close_reason(wsi, code, buf, n);
+}
+
+/* Queues the reply in b. Returns 0, or -1 when the connection must close
+ * (out of memory, or a peer that keeps sending while rx is paused). */
+static int
+ctl_push(struct per_session_data__chat *pss, const struct jb *b)
+{
+	struct ws_ctl *c;
+
+	if (b->over) {
+		LOG_ERROR(TAG, "control reply over %d bytes dropped",
+			  REPLY_MAX);
+		return 0;
+	}
+	if (pss->nctl >= CTL_MAX) {
+		close_reason(pss->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+			     "too many requests in flight");
+		return -1;
+	}
+	c = malloc(sizeof(*c) + LWS_PRE + b->len);
+	if (!c) {
+		close_reason(pss->wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
+			     "out of memory");
+		return -1;
+	}
+	c->next = NULL;
+	c->len = b->len;
+	memcpy(c->buf + LWS_PRE, b->p, b->len);
+	if (pss->ctl_tail)
+		pss->ctl_tail->next = c;
+	else
+		pss->ctl_head = c;
+	pss->ctl_tail = c;
+	pss->nctl++;
+	if (pss->nctl >= CTL_PAUSE && !pss->rx_paused) {
+		pss->rx_paused = 1;
+		lws_rx_flow_control(pss->wsi, 0);
+	}
+	lws_callback_on_writable(pss->wsi);
+	return 0;
+}
+
+int
+ws_proto_write_ctl(struct per_session_data__chat *pss)
+{
+	struct ws_ctl *c = pss->ctl_head;
+	int n;
+
+	if (!c)
+		return 0;
+	pss->ctl_head = c->next;
+	if (!pss->ctl_head)
+		pss->ctl_tail = NULL;
+	pss->nctl--;
+	n = lws_write(pss->wsi, c->buf + LWS_PRE, c->len, LWS_WRITE_TEXT);
+	STATS_ADD(&pss->srv->stats, VIA_WS, bytes_out, c->len);
+	free(c);
+	if (n < 0)
+		return -1;
+	if (pss->rx_paused && pss->nctl <= CTL_RESUME) {
+		pss->rx_paused = 0;
+		lws_rx_flow_control(pss->wsi, 1);
+	}
+	return 1;
+}
+
+/* Starts a reply {"op":"<op>"[,"ref":R] in b. */
+static void
+reply_start(struct jb *b, char *mem, const char *op, const char *ref)
+{
+	b->p = mem;
+	b->len = 0;
+	b->cap = REPLY_MAX;
+	b->over = 0;
+	jb_printf(b, "{\"op\":\"%s\"", op);
+	if (ref)
+		jb_printf(b, ",\"ref\":%s", ref);
+}
+
+static int
+reply_error(struct per_session_data__chat *pss, const char *ref,
+	    const char *code, const char *message)
+{
+	char mem[REPLY_MAX];
+	struct jb b;
+
+	reply_start(&b, mem, "error", ref);
+	jb_puts(&b, ",\"code\":");
+	jb_str(&b, code);
+	jb_puts(&b, ",\"message\":");
+	jb_str(&b, message);
+	jb_puts(&b, "}");
+	return ctl_push(pss, &b);
+}
+
+static int __attribute__((format(printf, 4, 5)))
+reply_errorf(struct per_session_data__chat *pss, const char *ref,
+	     const char *code, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return reply_error(pss, ref, code, msg);
+}
+
+/* Copies the serialised member key of o into out (REF_MAX + 1 bytes).
+ * Returns out, or NULL when it is absent or too long to echo. */
+static const char *
+echo_member(struct json_object *o, const char *key, char *out)
+{
+	struct json_object *v;
+	const char *s;
+	size_t n;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return NULL;
+	s = json_object_to_json_string_length(v,
+		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+	if (!s || n > REF_MAX)
+		return NULL;
+	memcpy(out, s, n + 1);
+	return out;
+}
+
+/* Returns the joins[] index of the room called name, or -1. */
+static ssize_t
+join_find(const struct per_session_data__chat *pss, const char *name)
+{
+	for (size_t i = 0; i < pss->njoins; i++)
+		if (!strcmp(room_name(pss->joins[i].room), name))
+			return (ssize_t)i;
+	return -1;
+}
+
+static void
+skip_recompute(struct per_session_data__chat *pss)
+{
+	pss->skip_max = 0;
+	for (size_t i = 0; i < pss->njoins; i++)
+		if (pss->joins[i].from > pss->skip_max)
+			pss->skip_max = pss->joins[i].from;
+}
+
+static int
+op_hello(struct per_session_data__chat *pss, struct json_object *o,
+	 const char *ref)
+{
+	struct server *srv = pss->srv;
+	char mem[REPLY_MAX], pid[MSG_PID_LEN + 1];
+	const char *cid, *from;
+	struct jb b;
+	int bad = 0;
+
+	if (pss->njoins)
+		return reply_error(pss, ref, "bad_state",
+				   "hello must come before the first join");
+	cid = jparse_str(o, "cid", &bad);
+	from = jparse_str(o, "from", &bad);
+	if (bad)
+		return reply_error(pss, ref, "bad_request",
+				   "\"cid\" and \"from\" must be strings");
+	if (cid && !hub_cid_valid(cid))
+		return reply_error(pss, ref, "bad_cid",
+			"cid is 8-64 characters of A-Z a-z 0-9 _ -");
+	if (!from)
+		return reply_error(pss, ref, "bad_from",
+				   "\"from\" is required");
+	if (!hub_from_valid(from))
+		return reply_error(pss, ref, "bad_from",
+			"\"from\" is 1-32 printable UTF-8 characters");
+	snprintf(pss->sub.cid, sizeof(pss->sub.cid), "%s", cid ? cid : "");
+	snprintf(pss->sub.from, sizeof(pss->sub.from), "%s", from);
+	pss->hello = 1;
+	rooms_pid(srv->rs, pss->sub.cid, pid);
+	reply_start(&b, mem, "hello", ref);
+	jb_printf(&b, ",\"pid\":\"%s\",\"last_id\":%" PRIu64 "}", pid,
+		  store_last_id(srv->st));
+	return ctl_push(pss, &b);
+}
+
+/* Reads "since": returns 0 and sets *out (0 when absent), or -1. */
+static int
+get_since(struct json_object *o, uint64_t *out)
+{
+	struct json_object *v;
+
+	*out = 0;
+	if (!json_object_object_get_ex(o, "since", &v) || !v)
+		return 0;
+	if (!json_object_is_type(v, json_type_int) ||
+	    json_object_get_int64(v) < 0)
+		return -1;
+	*out = json_object_get_uint64(v);
+	return 0;
+}
+
+static int
+op_join(struct per_session_data__chat *pss, struct json_object *o,
+	const char *ref)
+{
+	struct server *srv = pss->srv;
+	char mem[REPLY_MAX];
+	struct im_error e = { 0 };
+	struct ws_join *nj;
+	struct room *r;
+	const char *name;
+	uint64_t since, last, newest;
+	struct jb b;
+	int bad = 0;
+
+	name = jparse_str(o, "room", &bad);
+	if (bad || !name)
+		return reply_error(pss, ref, "bad_room",
+				   "\"room\" is required (a string)");
+	if (get_since(o, &since))
+		return reply_error(pss, ref, "bad_since",
+			"\"since\" is a message id (an integer >= 0)");
+	if (!room_name_valid(name))
+		return reply_error(pss, ref, "bad_room",
+			"room names are 1-64 characters of A-Z a-z 0-9 _ . -");
+	if (join_find(pss, name) >= 0)
+		return reply_errorf(pss, ref, "already_joined",
+				    "already in room %s", name);
+	if (pss->njoins >= (size_t)srv->cfg.rooms_per_sub)
+		return reply_errorf(pss, ref, "room_limit",
+				    "a connection joins %d rooms at most",
+				    srv->cfg.rooms_per_sub);
+	r = rooms_get(srv->rs, name, 1, &e);
+	if (!r)
+		return reply_error(pss, ref, e.code, e.message);
+	nj = realloc(pss->joins, (pss->njoins + 1) * sizeof(*nj));
+	if (!nj)
+		return reply_error(pss, ref, "no_memory", "out of memory");
+	pss->joins = nj;
+	/* a cursor ahead of the sequence would hide what comes next */
+	newest = store_last_id(srv->st);
+	if (since > newest)
+		since = newest;
+	last = store_ring_last_id(srv->st, room_ring(r));
+	if (rooms_subscribe(srv->rs, &pss->sub, &r, 1) != IM_OK)
+		return reply_error(pss, ref, "no_memory", "out of memory");
+	nj[pss->njoins].room = r;
+	nj[pss->njoins].from = since;
+	if (!pss->njoins) {
+		pss->cursor = since;
+		pss->gap_sent = 0;
+	} else if (since < pss->cursor) {
+		/* rewind: the rooms already joined skip what they had */
+		for (size_t i = 0; i < pss->njoins; i++)
+			if (nj[i].from < pss->cursor)
+				nj[i].from = pss->cursor;
+		pss->cursor = since;
+		pss->gap_sent = 0;
+	}
+	pss->njoins++;
+	skip_recompute(pss);
+	LOG_DEBUG(TAG, "%s joined %s since %" PRIu64,
+		  pss->sub.cid[0] ? pss->sub.cid : "anonymous", name, since);
+	reply_start(&b, mem, "joined", ref);
+	jb_puts(&b, ",\"room\":");
+	jb_str(&b, name);
+	jb_printf(&b, ",\"last_id\":%" PRIu64 "}", last);
+	pss->want_read = 1;
+	return ctl_push(pss, &b);
+}
+
+static int
+op_leave(struct per_session_data__chat *pss, struct json_object *o,
+	 const char *ref)
+{
+	char mem[REPLY_MAX];
+	const char *name;
+	struct jb b;
+	ssize_t i;
+	int bad = 0;
+
+	name = jparse_str(o, "room", &bad);
+	if (bad || !name)
+		return reply_error(pss, ref, "bad_room",
+				   "\"room\" is required (a string)");
+	i = join_find(pss, name);
+	if (i < 0)
+		return reply_error(pss, ref, "not_joined",
+				   "not in that room");
+	rooms_unsubscribe(pss->srv->rs, &pss->sub, pss->joins[i].room);
+	pss->joins[i] = pss->joins[--pss->njoins];
+	skip_recompute(pss);
+	reply_start(&b, mem, "left", ref);
+	jb_puts(&b, ",\"room\":");
+	jb_str(&b, name);
+	jb_puts(&b, "}");
+	return ctl_push(pss, &b);
+}
+
+static int
+op_send(struct per_session_data__chat *pss, struct json_object *o,
+	const char *ref)
+{
+	struct hub_pub p = { 0 };
+	struct hub_ack ack;
+	struct im_error e = { 0 };
+	char mem[REPLY_MAX];
+	struct jb b;
+	int bad = 0;
+
+	if (!pss->hello)
+		return reply_error(pss, ref, "no_hello",
+				   "send \"hello\" before \"send\"");
+	p.room = jparse_str(o, "room", &bad);
+	p.event = jparse_str(o, "event", &bad);
+	p.to = jparse_str(o, "to", &bad);
+	if (bad)
+		return reply_error(pss, ref, "bad_request",
+			"\"room\", \"event\" and \"to\" must be strings");
+	json_object_object_get_ex(o, "data", &p.data);
+	p.from = pss->sub.from;
+	p.cid = pss->sub.cid[0] ? pss->sub.cid : NULL;
+	p.via = VIA_WS;
+	if (hub_publish(&pss->srv->hub, &p, &ack, &e) != IM_OK)
+		return reply_error(pss, ref, e.code, e.message);
+	reply_start(&b, mem, "ack", ref);
+	jb_printf(&b, ",\"id\":%" PRIu64 ",\"ts\":%" PRId64 "}", ack.id,
+		  ack.ts);
+	return ctl_push(pss, &b);
+}
+
+static int
+op_ping(struct per_session_data__chat *pss, struct json_object *o,
+	const char *ref)
+{
+	char mem[REPLY_MAX], t[REF_MAX + 1];
+	struct jb b;
+
+	reply_start(&b, mem, "pong", ref);
+	if (echo_member(o, "t", t))
+		jb_printf(&b, ",\"t\":%s", t);
+	jb_printf(&b, ",\"ts\":%" PRId64 "}", im_now_ms());
+	return ctl_push(pss, &b);
+}
+
+/* Runs one complete client message. Returns 0, or -1 to close. */
+static int
+run(struct per_session_data__chat *pss, const char *buf, size_t len,
+    int binary)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(struct per_session_data__chat *,
+			  struct json_object *, const char *);
+	} ops[] = {
+		{ "send", op_send }, { "ping", op_ping },
+		{ "join", op_join }, { "leave", op_leave },
+		{ "hello", op_hello },
+	};
+	char refbuf[REF_MAX + 1];
+	struct json_object *o = NULL;
+	struct im_error e = { 0 };
+	const char *ref, *op;
+	int bad = 0, rc;
+
+	if (binary)
+		return reply_error(pss, NULL, "bad_frame",
+				   "messages are JSON in text frames");
+	if (jparse(buf, len, &o, &e))
+		return reply_error(pss, NULL, e.code ? e.code : "bad_json",
+				   e.message);
+	if (!json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		return reply_error(pss, NULL, "bad_json",
+				   "a message is a JSON object");
+	}
+	ref = echo_member(o, "ref", refbuf);
+	op = jparse_str(o, "op", &bad);
+	if (bad || !op) {
+		rc = reply_error(pss, ref, "bad_op",
+				 "\"op\" is required (a string)");
+		goto out;
+	}
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (!strcmp(op, ops[i].name)) {
+			rc = ops[i].fn(pss, o, ref);
+			goto out;
+		}
+	rc = reply_errorf(pss, ref, "unknown_op", "unknown op \"%.32s\"", op);
+out:
+	json_object_put(o);
+	return rc;
+}
+
+static int
+too_big(struct per_session_data__chat *pss)
+{
+	free(pss->rx);
+	pss->rx = NULL;
+	pss->rx_len = pss->rx_cap = 0;
+	close_reason(pss->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+		     "message too large");
+	return -1;
+}
+
+int
+ws_proto_receive(struct per_session_data__chat *pss, const void *in,
+		 size_t len)
+{
+	size_t max = (size_t)pss->srv->cfg.ws_max_msg;
+	int final = lws_is_final_fragment(pss->wsi);
+	int rc;
+
+	STATS_ADD(&pss->srv->stats, VIA_WS, bytes_in, len);
+	if (!pss->rx_len && final) {
+		/* the common case: a whole message in one piece */
+		if (len > max)
+			return too_big(pss);
+		return run(pss, in, len, lws_frame_is_binary(pss->wsi));
+	}
+	if (pss->rx_len + len + lws_remaining_packet_payload(pss->wsi) > max)
+		return too_big(pss);
+	if (!pss->rx_len)
+		pss->rx_binary = (uint8_t)lws_frame_is_binary(pss->wsi);
+	if (pss->rx_len + len > pss->rx_cap) {
+		size_t ncap = pss->rx_cap ? pss->rx_cap : 1024;
+		char *nrx;
+
+		while (ncap < pss->rx_len + len)
+			ncap *= 2;
+		if (ncap > max)
+			ncap = max;
+		nrx = realloc(pss->rx, ncap);
+		if (!nrx) {
+			close_reason(pss->wsi,
+				     LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
+				     "out of memory");
+			return -1;
+		}
+		pss->rx = nrx;
+		pss->rx_cap = ncap;
+	}
+	memcpy(pss->rx + pss->rx_len, in, len);
+	pss->rx_len += len;
+	if (!final)
+		return 0;
+	rc = run(pss, pss->rx, pss->rx_len, pss->rx_binary);
+	/* keep nothing between messages: idle connections stay small */
+	free(pss->rx);
+	pss->rx = NULL;
+	pss->rx_len = pss->rx_cap = 0;
+	return rc;
+}
+
+void
+ws_proto_free(struct per_session_data__chat *pss)
+{
+	while (pss->ctl_head) {
+		struct ws_ctl *c = pss->ctl_head;
+
+		pss->ctl_head = c->next;
+		free(c);
+	}
+	pss->ctl_tail = NULL;
+	pss->nctl = 0;
+	free(pss->rx);
+	pss->rx = NULL;
+	pss->rx_len = pss->rx_cap = 0;
+	free(pss->joins);
+	pss->joins = NULL;
+	pss->njoins = 0;
+}
