@@ -50,7 +50,7 @@ const struct config_opt config_opts[] = {
 	  "SEC", "time a new connection has to send its request line" },
 	{ "idle-timeout", CONFIG_INT, O(idle_timeout), 60, NULL, 1, 3600,
 	  "SEC", "idle HTTP keep-alive connections are closed after this" },
-	{ "conn-memory", CONFIG_INT, O(conn_memory), 8192, NULL, 4096,
+	{ "conn-memory", CONFIG_INT, O(conn_memory), 4096, NULL, 2048,
 	  1048576, "BYTES", "libmicrohttpd memory pool per connection" },
 	{ "cors-origin", CONFIG_STR, O(cors_origin), 0, "", 0, 0, "ORIGIN",
 	  "allow this one origin cross-site on the HTTP API (off: empty)" },

@@ -24,7 +24,7 @@
 
 #define TAG "sse"
 #define SSE_READ_MAX 64		/* messages taken from the store per read */
-#define SSE_BLOCK 4096		/* content reader block size */
+#define SSE_BLOCK 1024		/* content reader block size */
 
 struct sse {
 	struct tp_wait w;

@@ -108,7 +108,7 @@ START_TEST(defaults_come_from_the_table)
 	ck_assert_int_eq(c.presence_ttl, 30);
 	ck_assert_int_eq(c.longpoll_timeout, 25);
 	ck_assert_int_eq(c.sse_ping, 15);
-	ck_assert_int_eq(c.conn_memory, 8192);
+	ck_assert_int_eq(c.conn_memory, 4096);
 	ck_assert_str_eq(c.cors_origin, "");
 	ck_assert_str_eq(c.log_level, "info");
 }
