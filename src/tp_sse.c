@@ -130,8 +130,12 @@ sse_reader(void *cls, uint64_t pos, char *buf, size_t max)
 	size_t n = 0;
 
 	(void)pos;
-	if (max < 64)
-		return 0 ;	/* cannot happen with SSE_BLOCK; be safe */
+	if (max < 64) {
+		/* libmicrohttpd offers its whole write buffer (about
+		 * SSE_BLOCK); returning 0 here would spin its thread */
+		LOG_ERROR(TAG, "write buffer of %zu bytes: closing stream", max);
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	}
 	for (int tries = 0; tries < 4; tries++) {
 		if (tp_stopping(srv))
 			return MHD_CONTENT_READER_END_OF_STREAM;

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench: what the imlab-bench modules share. One run measures one
+ * transport: it connects every subscriber, waits until each is registered,
+ * publishes the messages from a publisher thread and counts every delivery
+ * in the subscribers' loop (one thread: libcurl multi for the HTTP
+ * transports, a libwebsockets client context for WebSocket).
+ *
+ * Threads: the loop thread owns struct bench_sub and every counter below
+ * "loop thread"; the publisher thread writes only the atomics and acked[].
+ */
+#ifndef IMLAB_BENCH_H
+#define IMLAB_BENCH_H
+
+#include <signal.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "bench_hist.h"
+
+enum bench_tp {
+	BENCH_POLL = 0,
+	BENCH_LONGPOLL,
+	BENCH_SSE,
+	BENCH_WS,
+	BENCH__COUNT
+};
+
+#define BENCH_EVENT "bench"	/* event name of the published messages */
+#define BENCH_RAMP 256		/* subscribers connecting at once at most */
+#define BENCH_LONGPOLL_TIMEOUT 30	/* s, the long-poll timeout asked */
+
+/* The command line. */
+struct bench_opts {
+	char url[256];		/* http://host:port, no trailing slash */
+	char host[128];
+	int port;
+	unsigned tps;		/* bit per enum bench_tp */
+	int subs;
+	int rate;		/* messages/s; 0: back to back */
+	int msgs;
+	int size;		/* bytes of the published "data" value */
+	int rooms;
+	int interval_ms;	/* short-poll interval */
+	pid_t server_pid;	/* 0: none */
+	int json;
+};
+
+/* One subscriber, whatever its transport. */
+struct bench_sub {
+	int room;		/* index into the run's rooms */
+	int registered;		/* the server holds its subscription */
+	int32_t max_seq;	/* highest seq seen, -1 before any */
+	uint64_t cursor;	/* id to resume after (since=) */
+	uint64_t got;		/* unique deliveries */
+};
+
+/* One run: one transport, from connect to the last delivery. */
+struct bench_run {
+	const struct bench_opts *o;
+	enum bench_tp tp;
+	char room_prefix[64];	/* room k is "<prefix><k>" */
+	char cid[48];		/* shared by all subscribers of the run */
+	uint64_t since0;	/* server's last_id before connecting */
+	struct bench_sub *subs;
+	int *room_subs;		/* subscribers per room */
+	uint8_t *seen;		/* subs x msgs bits: (sub, seq) delivered */
+	size_t seen_stride;	/* bytes per subscriber in seen */
+	volatile sig_atomic_t *interrupted;
+	void *loop;		/* the transport module's state */
+
+	/* set by the loop thread */
+	int started;		/* subscribers whose first connect began */
+	int registered;
+	int failed_connects;
+	int publishing;		/* the publish phase has begun */
+	int stopping;		/* tearing down: no reconnects */
+	int64_t t_connect0, t_connected, t_pub0, t_last_rx;	/* ns */
+	uint64_t received;	/* deliveries of bench messages, dups too */
+	uint64_t unique;
+	uint64_t duplicated;
+	uint64_t out_of_order;
+	uint64_t other_msgs;	/* join/leave or foreign messages */
+	uint64_t misrouted;	/* a message of another room */
+	uint64_t bad;		/* unparseable envelopes or frames */
+	uint64_t gaps;
+	uint64_t errors;	/* failed requests, error frames, ... */
+	uint64_t reconnects;
+	uint64_t requests;	/* HTTP requests (WebSocket: upgrades) */
+	uint64_t frames;	/* WebSocket messages received */
+	char last_error[256];
+	struct bench_hist lat;	/* delivery latency, ns */
+
+	/* written by the publisher thread */
+	atomic_int sent;	/* publish requests made */
+	atomic_int pub_errors;
+	atomic_ullong expected;	/* deliveries owed for acked messages */
+	atomic_int pub_done;
+	uint8_t *acked;		/* per seq: 1 once the server answered 201 */
+	int64_t t_pub_end;	/* ns; read after the thread is joined */
+	int64_t t_send_first, t_send_last;	/* ns, first and last POST */
+	long pub_connects;	/* TCP connections the publisher opened */
+	struct bench_hist pub_rtt;	/* publish round trip, ns */
+};
+
+/* The transport interface: each loop module fills one in. */
+struct bench_tp_ops {
+	/* Prepares the loop; 0 or -1 (message in r->last_error). */
+	int (*start)(struct bench_run *r);
+	/* Starts pending connects, services sockets for up to wait_ms. */
+	void (*step)(struct bench_run *r, int wait_ms);
+	/* TCP payload bytes received and sent by all subscriber sockets so
+	 * far, open ones included. */
+	void (*bytes)(struct bench_run *r, uint64_t *in, uint64_t *out);
+	/* Closes every connection and frees the loop. */
+	void (*stop)(struct bench_run *r);
+};
+
+extern const struct bench_tp_ops bench_http_ops;
+extern const struct bench_tp_ops bench_ws_ops;
+
+/* Returns CLOCK_MONOTONIC in ns. */
+int64_t bench_now_ns(void);
+
+/* Returns the transport's name ("poll", "longpoll", "sse", "ws"). */
+const char *bench_tp_name(enum bench_tp tp);
+
+struct bench_env;
+
+/* Counts one envelope delivered to subscriber s at now_ns: latency,
+ * duplicates, order, loss bookkeeping. Loop thread only. */
+void bench_deliver_env(struct bench_run *r, struct bench_sub *s,
+		       const struct bench_env *e, int64_t now_ns);
+
+/* Parses the envelope starting at env (text up to end, borrowed) and
+ * counts it as bench_deliver_env does. Returns the byte after it, or NULL
+ * (counted as a bad frame) if it is not an envelope. */
+const char *bench_deliver(struct bench_run *r, struct bench_sub *s,
+			  const char *env, const char *end, int64_t now_ns);
+
+/* Marks s registered (once) and notes the time. Loop thread only. */
+void bench_registered(struct bench_run *r, struct bench_sub *s);
+
+/* Records a failure: counts it and keeps its text as the last error. */
+void bench_error(struct bench_run *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Writes room k's name into buf. */
+void bench_room_name(const struct bench_run *r, int k, char *buf,
+		     size_t len);
+
+#endif

@@ -1,0 +1,381 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# run-bench.sh: the standard imlab benchmark matrix, run by `make bench`.
+# Every measurement gets a fresh imlab on a free loopback port (so one
+# run's freed memory never hides the next one's), then the measured part
+# of doc/benchmarks.md (between the BEGIN/END MEASURED markers) is
+# rewritten: the machine, the command, the tables, the targets with
+# met / not met, and a chart when gnuplot is installed.
+#
+# The matrix (about 3-6 minutes on 2 cores):
+#   latency    each transport at 100 and 1,000 subscribers, 1,000 messages
+#              of 64 B at 200 msg/s
+#   throughput each transport at 1,000 subscribers, 1,000 messages
+#              published back to back
+#   idle       each transport at 1,000 and 10,000 connections, nothing
+#              published: server RSS delta / connections
+#
+# Usage: run-bench.sh [--imlab PATH] [--bench PATH] [--doc FILE]
+#                     [--keep DIR] [--quick]
+# --quick runs a small matrix (for trying the script, not for the doc).
+set -u
+
+IMLAB=./src/imlab
+BENCH=./src/imlab-bench
+DOC=
+KEEP=
+QUICK=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--imlab) IMLAB=$2; shift 2 ;;
+	--bench) BENCH=$2; shift 2 ;;
+	--doc) DOC=$2; shift 2 ;;
+	--keep) KEEP=$2; shift 2 ;;
+	--quick) QUICK=1; shift ;;
+	*) echo "run-bench.sh: unknown argument $1" >&2; exit 2 ;;
+	esac
+done
+for b in "$IMLAB" "$BENCH"; do
+	if [ ! -x "$b" ]; then
+		echo "run-bench.sh: $b is not built (run make first)" >&2
+		exit 2
+	fi
+done
+
+TRANSPORTS="poll longpoll sse ws"
+LAT_SUBS="100 1000"
+LAT_RATE=200
+LAT_MSGS=1000
+THR_SUBS=1000
+THR_MSGS=1000
+IDLE_CONNS="1000 10000"
+SIZE=64
+INTERVAL=500
+if [ $QUICK = 1 ]; then
+	LAT_SUBS="20 100"
+	LAT_MSGS=100
+	THR_SUBS=100
+	THR_MSGS=200
+	IDLE_CONNS="100 500"
+fi
+
+work=$(mktemp -d) || exit 1
+pid=
+cleanup() {
+	stop_server
+	if [ -n "$KEEP" ]; then
+		mkdir -p "$KEEP" && cp "$work"/*.json "$KEEP"/ 2>/dev/null
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# The server and the bench may each hold 10,000+ sockets.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null
+
+# start_server NAME: a fresh imlab; sets pid and port
+start_server() {
+	sout=$work/$1.server.out
+	"$IMLAB" --port 0 --log-level warn >"$sout" 2>"$work/$1.server.err" &
+	pid=$!
+	port=
+	i=0
+	while [ $i -lt 100 ]; do
+		port=$(sed -n \
+		    's|^imlab .*http://[^:]*:\([0-9][0-9]*\)/.*|\1|p' \
+		    "$sout" 2>/dev/null | head -n 1)
+		[ -n "$port" ] && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "run-bench.sh: imlab did not start:" >&2
+	cat "$work/$1.server.err" >&2
+	exit 1
+}
+
+stop_server() {
+	if [ -n "$pid" ]; then
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		pid=
+	fi
+}
+
+# bench NAME ARGS...: one run on a fresh server, JSON into $work/NAME.json
+bench() {
+	name=$1
+	shift
+	start_server "$name"
+	echo "== $name: imlab-bench $*" >&2
+	"$BENCH" --url "http://127.0.0.1:$port" --server-pid "$pid" --json \
+		"$@" >"$work/$name.json" 2>"$work/$name.err"
+	rc=$?
+	tr '\r' '\n' <"$work/$name.err" | grep -v '^$' | tail -n 2 >&2
+	[ $rc -le 1 ] || echo "   (exit status $rc)" >&2
+	stop_server
+}
+
+# v NAME KEY: a value of $work/NAME.json ("" if absent)
+v() {
+	sed -n "s/^ *\"$2\": \(.*\)$/\1/p" "$work/$1.json" 2>/dev/null | \
+		sed 's/,$//; s/^"\(.*\)"$/\1/' | head -n 1
+}
+
+# f NAME KEY DIGITS: a number of NAME.json rounded, "-" if absent
+f() {
+	x=$(v "$1" "$2")
+	if [ -z "$x" ]; then
+		echo "-"
+	else
+		awk -v x="$x" -v d="$3" 'BEGIN { printf "%.*f", d, x }'
+	fi
+}
+
+# Human-sized counts: 1234567 -> 1.23M
+h() {
+	x=$(v "$1" "$2")
+	if [ -z "$x" ]; then
+		echo "-"
+	else
+		awk -v x="$x" 'BEGIN {
+			if (x >= 1e6) printf "%.2fM", x / 1e6;
+			else if (x >= 1e4) printf "%.0fk", x / 1e3;
+			else printf "%.0f", x }'
+	fi
+}
+
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
+t0=$(date +%s)
+for tp in $TRANSPORTS; do
+	for n in $LAT_SUBS; do
+		bench "lat-$tp-$n" --transport $tp --subs $n --rate $LAT_RATE \
+			--msgs $LAT_MSGS --size $SIZE --interval $INTERVAL
+	done
+done
+for tp in $TRANSPORTS; do
+	bench "thr-$tp" --transport $tp --subs $THR_SUBS --rate 0 \
+		--msgs $THR_MSGS --size $SIZE --interval $INTERVAL
+done
+for tp in $TRANSPORTS; do
+	for n in $IDLE_CONNS; do
+		bench "idle-$tp-$n" --transport $tp --subs $n --msgs 0 \
+			--interval $INTERVAL
+	done
+done
+elapsed=$(( $(date +%s) - t0 ))
+load1=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---- the measured section ---------------------------------------------
+n_max=
+for n in $LAT_SUBS; do n_max=$n; done
+i_max=
+for n in $IDLE_CONNS; do i_max=$n; done
+
+out=$work/measured.md
+{
+echo "<!-- BEGIN MEASURED: written by make bench (src/bench/run-bench.sh)"
+echo "     on $(date -u '+%Y-%m-%d %H:%M UTC'); edits here are overwritten -->"
+echo
+echo "### Machine and command"
+echo
+echo "- machine: $(nproc) CPUs, $(sed -n 's/^model name[^:]*: //p' \
+	/proc/cpuinfo | head -n 1), $(uname -sr)," \
+	"$(awk '/MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo);" \
+	"load average $load0 before, $load1 after (anything above 0 is" \
+	"other work competing for the cores)"
+echo "- server: \`$IMLAB --port 0 --log-level warn\` ($("$IMLAB" --version \
+	2>/dev/null | head -n 1)), fresh for every row, on 127.0.0.1;" \
+	"the bench runs on the same machine"
+echo "- command: \`make bench\`; each row is" \
+	"\`imlab-bench --url http://127.0.0.1:PORT --server-pid PID --json\`" \
+	"with the options shown; $elapsed s for the whole matrix"
+if [ $QUICK = 1 ]; then
+	echo "- **quick matrix** (--quick): small counts, not the standard one"
+fi
+echo
+echo "### Latency at $LAT_RATE msg/s"
+echo
+echo "\`--transport T --subs N --rate $LAT_RATE --msgs $LAT_MSGS" \
+	"--size $SIZE --interval $INTERVAL\`"
+echo
+echo "| transport | subs | connect s | p50 ms | p90 ms | p99 ms |" \
+	"p99.9 ms | max ms | lost | dup | out of order | requests/delivery |" \
+	"wire bytes/delivery | server CPU s |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+for tp in $TRANSPORTS; do
+	for n in $LAT_SUBS; do
+		r=lat-$tp-$n
+		echo "| $tp | $n | $(f $r connect_s 2) |" \
+			"$(f $r latency_p50_ms 2) | $(f $r latency_p90_ms 2) |" \
+			"$(f $r latency_p99_ms 2) | $(f $r latency_p999_ms 2) |" \
+			"$(f $r latency_max_ms 2) | $(v $r lost) |" \
+			"$(v $r duplicated) | $(v $r out_of_order) |" \
+			"$(f $r requests_per_delivery 3) |" \
+			"$(f $r bytes_per_delivery 0) | $(f $r server_cpu_run_s 2) |"
+	done
+done
+echo
+echo "### Throughput: $THR_MSGS messages back to back to $THR_SUBS subscribers"
+echo
+echo "\`--transport T --subs $THR_SUBS --rate 0 --msgs $THR_MSGS" \
+	"--size $SIZE\`"
+echo
+echo "| transport | publish msg/s | deliveries/s | server CPU s |" \
+	"server deliveries per CPU-s | bench CPU s | p50 ms | p99 ms |" \
+	"lost | dup | deliveries/WS frame | wire bytes/delivery |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+for tp in $TRANSPORTS; do
+	r=thr-$tp
+	echo "| $tp | $(f $r publish_rate 0) | $(h $r deliveries_per_s) |" \
+		"$(f $r server_cpu_run_s 2) |" \
+		"$(h $r server_deliveries_per_cpu_s) |" \
+		"$(f $r bench_cpu_s 2) | $(f $r latency_p50_ms 1) |" \
+		"$(f $r latency_p99_ms 1) | $(v $r lost) | $(v $r duplicated) |" \
+		"$(f $r deliveries_per_ws_frame 1) |" \
+		"$(f $r bytes_per_delivery 0) |"
+done
+echo
+echo "### Idle memory per connection"
+echo
+echo "\`--transport T --subs N --msgs 0\`: server RSS once every" \
+	"subscriber is registered minus RSS before connecting, divided by N."
+echo
+echo "| transport | connections | registered | server open | connect s |" \
+	"RSS before KB | RSS connected KB | KB per connection |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+for tp in $TRANSPORTS; do
+	for n in $IDLE_CONNS; do
+		r=idle-$tp-$n
+		echo "| $tp | $n | $(v $r registered) | $(v $r server_open) |" \
+			"$(f $r connect_s 2) | $(v $r server_rss_before_kb) |" \
+			"$(v $r server_rss_connected_kb) |" \
+			"$(f $r server_idle_kb_per_conn 2) |"
+	done
+done
+echo
+
+# ---- targets ------------------------------------------------------------
+# met X: "met" if the awk condition on x holds
+met() {
+	if [ -z "$1" ]; then
+		echo "not measured"
+	elif awk -v x="$1" "BEGIN { exit !($2) }"; then
+		echo "**met**"
+	else
+		echo "**not met**"
+	fi
+}
+echo "### Targets (issue 6)"
+echo
+echo "| target | measured | result |"
+echo "|---|---|---|"
+lost_all=0
+lost_txt=
+for tp in $TRANSPORTS; do
+	l1=$(v lat-$tp-$n_max lost)
+	l2=$(v thr-$tp lost)
+	ok1=$(v lat-$tp-$n_max ok)
+	ok2=$(v thr-$tp ok)
+	[ "$ok1" = true ] && [ "$ok2" = true ] || lost_all=1
+	[ "${l1:-1}" = 0 ] && [ "${l2:-1}" = 0 ] || lost_all=1
+	lost_txt="$lost_txt $tp ${l1:--}+${l2:--},"
+done
+echo "| zero loss at $n_max subscribers, every transport | lost" \
+	"(latency + throughput run):${lost_txt%,} |" \
+	"$([ $lost_all = 0 ] && echo '**met**' || echo '**not met**') |"
+x=$(v thr-ws deliveries_per_s)
+echo "| WebSocket >= 1,000,000 deliveries/s (batching) |" \
+	"$(h thr-ws deliveries_per_s)/s; the server spent" \
+	"$(f thr-ws server_cpu_run_s 2) CPU-s =" \
+	"$(h thr-ws server_deliveries_per_cpu_s) deliveries per CPU-second," \
+	"$(f thr-ws deliveries_per_ws_frame 1) per frame |" \
+	"$(met "$x" 'x >= 1000000') |"
+for tp in sse longpoll; do
+	x=$(v thr-$tp deliveries_per_s)
+	echo "| $tp >= 400,000 deliveries/s | $(h thr-$tp deliveries_per_s)/s;" \
+		"server $(f thr-$tp server_cpu_run_s 2) CPU-s =" \
+		"$(h thr-$tp server_deliveries_per_cpu_s) per CPU-second |" \
+		"$(met "$x" 'x >= 400000') |"
+done
+for tp in $TRANSPORTS; do
+	x=$(v lat-$tp-$n_max latency_p99_ms)
+	note=
+	[ $tp = poll ] && note=" (a short poll waits up to --interval" \
+		&& note="$note $INTERVAL ms by design)"
+	echo "| p99 < 50 ms at $LAT_RATE msg/s, $tp, $n_max subs |" \
+		"$(f lat-$tp-$n_max latency_p99_ms 2) ms$note |" \
+		"$(met "$x" 'x < 50') |"
+done
+for tp in ws:6 longpoll:6 sse:10; do
+	t=${tp%%:*}
+	lim=${tp#*:}
+	x=$(v idle-$t-$i_max server_idle_kb_per_conn)
+	echo "| idle memory <= $lim KB per connection, $t |" \
+		"$(f idle-$t-$i_max server_idle_kb_per_conn 2) KB at" \
+		"$i_max connections |" \
+		"$(met "$x" "x <= $lim") |"
+done
+for tp in $TRANSPORTS; do
+	r=idle-$tp-$i_max
+	reg=$(v $r registered)
+	open=$(v $r server_open)
+	if [ "$reg" = "$i_max" ]; then res='**met**'; else res='**not met**'; fi
+	echo "| $i_max connections held, $tp | $reg registered," \
+		"server reports $open open |" \
+		"$res |"
+done
+echo
+
+# ---- chart -------------------------------------------------------------
+if command -v gnuplot >/dev/null 2>&1 && [ -n "$DOC" ]; then
+	dat=$work/chart.dat
+	: >"$dat"
+	for tp in $TRANSPORTS; do
+		echo "$tp $(v lat-$tp-$n_max latency_p50_ms)" \
+		     "$(v lat-$tp-$n_max latency_p99_ms)" \
+		     "$(v lat-$tp-$n_max latency_p999_ms)" >>"$dat"
+	done
+	svg=$(dirname "$DOC")/benchmarks-latency.svg
+	if gnuplot -e "
+		set terminal svg size 720,400 font 'sans,11';
+		set output '$svg';
+		set title 'imlab: delivery latency, $n_max subscribers, $LAT_RATE msg/s';
+		set ylabel 'ms (log scale)'; set logscale y;
+		set style data histograms; set style histogram clustered;
+		set style fill solid 0.8 border -1; set boxwidth 0.9;
+		set key top left; set grid ytics;
+		plot '$dat' using 2:xtic(1) title 'p50',
+		     '' using 3 title 'p99', '' using 4 title 'p99.9'
+	" 2>"$work/gnuplot.err"; then
+		echo "![delivery latency per transport]($(basename "$svg"))"
+		echo
+	else
+		echo "run-bench.sh: gnuplot failed: $(cat "$work/gnuplot.err")" >&2
+	fi
+else
+	echo "(No chart: gnuplot is not installed; \`apt-get install" \
+		"gnuplot-nox\` and run \`make bench\` again for one.)"
+	echo
+fi
+echo "<!-- END MEASURED -->"
+} >"$out"
+
+if [ -n "$DOC" ]; then
+	if grep -q '^<!-- BEGIN MEASURED' "$DOC" 2>/dev/null &&
+	   grep -q '^<!-- END MEASURED -->' "$DOC"; then
+		awk -v f="$out" '
+			/^<!-- BEGIN MEASURED/ {
+				while ((getline l < f) > 0) print l
+				skip = 1; next }
+			/^<!-- END MEASURED -->/ { skip = 0; next }
+			!skip { print }' "$DOC" >"$work/doc.md" &&
+		cat "$work/doc.md" >"$DOC"
+	else
+		{ echo; cat "$out"; } >>"$DOC"
+	fi
+	echo "run-bench.sh: wrote the measured section of $DOC" \
+		"($elapsed s)" >&2
+else
+	cat "$out"
+fi

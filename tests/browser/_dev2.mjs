@@ -1,0 +1,17 @@
+import { startServer, launch, openPage } from './harness.mjs';
+const srv = await startServer();
+const b = await launch();
+const a = await openPage(b, srv.url + '/?name=alice&transport=sse&rooms=lobby#race');
+await a.fill('#race-rate', '50'); 
+await a.click('#race-start');
+await a.waitForTimeout(6000);
+await a.screenshot({ path: '/tmp/dev-race.png', fullPage: true });
+await a.click('#race-stop');
+await a.waitForSelector('#view-race[data-state=stopped]', {timeout: 10000});
+console.log(await a.$$eval('#race-table tbody tr', trs => trs.map(tr => tr.innerText)));
+await a.goto(srv.url + '/#learn');
+await a.click('[data-try=poll]');await a.click('[data-try=ws]');await a.click('[data-try=sse]');await a.click('[data-try=longpoll]');
+await a.waitForTimeout(1500);
+await a.screenshot({ path: '/tmp/dev-learn.png', fullPage: true });
+console.log(a.errors);
+await b.close(); await srv.stop();

@@ -1,0 +1,17 @@
+import { launch, openPage } from './harness.mjs';
+const url = 'http://127.0.0.1:18080';
+const b = await launch();
+const a = await openPage(b, `${url}/?name=x#race`);
+await a.fill('#race-rate', '400');
+await a.selectOption('#race-sender', 'ws');
+await a.selectOption('#race-size', '1024');
+await a.click('#race-start');
+await a.waitForTimeout(8000);
+await a.screenshot({ path: '/tmp/dev-race-hi.png', fullPage: true });
+await a.click('#race-stop');
+await a.waitForSelector('#view-race[data-state=stopped]', {timeout: 10000});
+console.log(await a.textContent('#race-status'));
+console.log(await a.$$eval('#race-table tbody tr', trs => trs.map(tr => tr.innerText)));
+await a.goto(`${url}/#learn`);
+console.log(a.errors);
+await b.close();

@@ -1,0 +1,12 @@
+import { launch, openPage } from './harness.mjs';
+const url = 'http://127.0.0.1:18080';
+const b = await launch();
+const a = await openPage(b, `${url}/?name=x#learn`);
+for (const t of ['poll','longpoll','sse','ws']) await a.click(`[data-try=${t}]`);
+await a.waitForTimeout(1500);
+await a.screenshot({ path: '/tmp/dev-learn.png', fullPage: true });
+await a.goto(`${url}/#chat`);
+await a.waitForTimeout(500);
+await a.screenshot({ path: '/tmp/dev-chat2.png', fullPage: true });
+console.log(a.errors);
+await b.close();

@@ -1,0 +1,127 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# test_bench: runs imlab-bench at small scale (20 subscribers in 2 rooms,
+# 50 messages) over every transport against a spawned imlab on a free port
+# and checks the counts of its --json report: every field present, every
+# subscriber registered, every message delivered once to the subscribers
+# of its room, nothing lost, duplicated, misrouted or out of order. It
+# never checks a timing. A transport the server does not serve fails.
+# Run from the build directory (make check does); IMLAB_BIN and
+# IMLAB_BENCH override the binaries.
+set -u
+
+IMLAB=${IMLAB_BIN:-./src/imlab}
+BENCH=${IMLAB_BENCH:-./src/imlab-bench}
+SUBS=20
+ROOMS=2
+MSGS=50
+EXPECTED=$((SUBS / ROOMS * MSGS))
+
+if [ ! -x "$IMLAB" ] || [ ! -x "$BENCH" ]; then
+	echo "test_bench: $IMLAB or $BENCH not built" >&2
+	exit 99
+fi
+tmp=$(mktemp -d) || exit 99
+pid=
+cleanup() {
+	if [ -n "$pid" ]; then
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 99' INT TERM
+
+"$IMLAB" --port 0 --log-level warn >"$tmp/server.out" 2>"$tmp/server.err" &
+pid=$!
+port=
+i=0
+while [ $i -lt 100 ]; do
+	port=$(sed -n 's|^imlab .*http://[^:]*:\([0-9][0-9]*\)/.*|\1|p' \
+		"$tmp/server.out" | head -n 1)
+	[ -n "$port" ] && break
+	sleep 0.1
+	i=$((i + 1))
+done
+if [ -z "$port" ]; then
+	echo "test_bench: imlab did not start" >&2
+	cat "$tmp/server.err" >&2
+	exit 99
+fi
+url=http://127.0.0.1:$port
+
+fail=0
+check() {	# check MESSAGE: records a failure of transport $tp
+	echo "FAIL: $tp: $1" >&2
+	fail=1
+}
+
+# value KEY FILE: the value of "KEY": on a line of its own
+value() {
+	sed -n "s/^ *\"$1\": \(.*\)$/\1/p" "$2" | sed 's/,$//' | head -n 1
+}
+
+# usage errors and --help
+"$BENCH" --help >"$tmp/help" 2>&1 || { echo "FAIL: --help" >&2; fail=1; }
+grep -q -- "--transport" "$tmp/help" || { echo "FAIL: help text" >&2; fail=1; }
+"$BENCH" --subs 0 >/dev/null 2>&1
+[ $? -eq 2 ] || { echo "FAIL: --subs 0 is not a usage error" >&2; fail=1; }
+
+fields="transport ok error subs registered connect_s sent publish_errors
+expected received unique lost duplicated out_of_order gaps misrouted
+bad_frames other_messages errors reconnects latency_p50_ms latency_p90_ms
+latency_p99_ms latency_p999_ms latency_max_ms latency_mean_ms publish_s
+publish_rate publish_rtt_p50_ms publish_rtt_p99_ms publisher_connections
+delivery_s deliveries_per_s http_requests requests_per_delivery ws_frames
+deliveries_per_ws_frame bytes_in bytes_out bytes_per_delivery server_open
+server_cpu_before_s server_cpu_connected_s server_cpu_after_s
+server_cpu_run_s server_deliveries_per_cpu_s server_rss_before_kb
+server_rss_connected_kb server_rss_after_kb server_idle_kb_per_conn
+bench_cpu_s"
+
+for tp in poll longpoll sse ws; do
+	f=$tmp/$tp.json
+	"$BENCH" --url "$url" --transport $tp --subs $SUBS --rooms $ROOMS \
+		--msgs $MSGS --rate 500 --size 100 --interval 50 \
+		--server-pid "$pid" --json >"$f" 2>"$tmp/$tp.err"
+	rc=$?
+	[ $rc -eq 0 ] || check "exit status $rc: $(tail -n 1 "$tmp/$tp.err")"
+	for k in $fields; do
+		grep -q "^ *\"$k\": " "$f" || check "field $k missing"
+	done
+	[ "$(value transport "$f")" = "\"$tp\"" ] || check "transport"
+	[ "$(value ok "$f")" = true ] || check "ok: $(value error "$f")"
+	for kv in registered=$SUBS sent=$MSGS publish_errors=0 \
+		  expected=$EXPECTED received=$EXPECTED unique=$EXPECTED \
+		  lost=0 duplicated=0 out_of_order=0 gaps=0 misrouted=0 \
+		  bad_frames=0 errors=0; do
+		k=${kv%%=*}
+		want=${kv#*=}
+		got=$(value "$k" "$f")
+		[ "$got" = "$want" ] || check "$k is $got, want $want"
+	done
+	case $tp in
+	poll | longpoll)	# streams make no request while publishing
+		[ "$(value http_requests "$f")" != 0 ] || \
+			check "no HTTP requests counted" ;;
+	esac
+	[ "$(value bytes_in "$f")" != 0 ] || check "no wire bytes counted"
+	echo "test_bench: $tp: $(value unique "$f") of $EXPECTED delivered," \
+	     "lost $(value lost "$f"), duplicated $(value duplicated "$f")"
+done
+
+# --transport all reports the four in one object
+"$BENCH" --url "$url" --transport all --subs 4 --msgs 5 --rate 1000 \
+	--interval 50 --json >"$tmp/all.json" 2>"$tmp/all.err"
+rc=$?
+tp=all
+[ $rc -eq 0 ] || check "exit status $rc"
+[ "$(grep -c '"transport":' "$tmp/all.json")" = 4 ] || check "four results"
+[ "$(grep -c '"lost": 0,' "$tmp/all.json")" = 4 ] || check "lost"
+
+if ! kill -0 "$pid" 2>/dev/null; then
+	echo "FAIL: the server died" >&2
+	fail=1
+fi
+exit $fail

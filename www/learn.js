@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: MIT
+// learn: what each transport does, in a few sentences, beside the last
+// requests, responses and frames this page exchanged over it — the wire as
+// the browser saw it (fetch shows status and headers; EventSource and
+// WebSocket show only what they parse: events and frames).
+import { createClient, wireBus } from './client.js';
+import { el, $, TRANSPORTS, LABEL, tabCid, clockNow } from './util.js';
+
+const TEXT = {
+	poll: [
+		'Short polling asks the server “anything after id N in these ' +
+		'rooms?” and gets an answer at once — usually an empty one. The ' +
+		'client waits a fixed interval and asks again.',
+		'It works through every proxy and needs nothing but HTTP, but a ' +
+		'message waits up to one interval, and every empty answer costs a ' +
+		'full request and response with headers.',
+	],
+	longpoll: [
+		'Long polling asks the same question, but the server holds the ' +
+		'request until a newer message exists or the timeout (1–60 s) ' +
+		'passes; the client asks again as soon as the answer arrives.',
+		'Messages arrive almost at once over plain HTTP, at one request ' +
+		'per batch — and a held request keeps a connection busy nearly ' +
+		'all the time.',
+	],
+	sse: [
+		'Server-Sent Events: one HTTP response that never ends. The server ' +
+		'writes an id:, event: and data: line per message and a comment as ' +
+		'heartbeat; the browser’s EventSource parses the stream.',
+		'EventSource reconnects by itself and sends the last id it saw as ' +
+		'Last-Event-ID, so the stream resumes without loss. It flows one ' +
+		'way: sending is a separate POST. Only the event names a page ' +
+		'listens for reach it.',
+	],
+	ws: [
+		'WebSocket upgrades one HTTP request into a two-way channel of ' +
+		'frames. The client says hello, joins each room after a cursor and ' +
+		'sends with a ref the server acknowledges.',
+		'The server pushes msg frames — one msgs frame when several are ' +
+		'pending — with no HTTP headers per message in either direction. ' +
+		'A dropped connection is re-opened and each room rejoined after ' +
+		'the last id seen in it.',
+	],
+};
+
+const FILES = {
+	poll: 'src/tp_poll.c · www/poll.js',
+	longpoll: 'src/tp_longpoll.c · www/longpoll.js',
+	sse: 'src/tp_sse.c · www/sse.js',
+	ws: 'src/ws.c · www/ws.js',
+};
+
+const arrow = { out: '→', in: '←' };
+
+function clock(ms) {
+	const d = new Date(ms);
+	return d.toTimeString().slice(0, 8) + '.' +
+		String(d.getMilliseconds()).padStart(3, '0');
+}
+
+export class Learn {
+	constructor(root, info, chat) {
+		this.root = root;
+		this.chat = chat;
+		this.demos = {};
+		this.wires = {};
+		this.dirty = new Set();
+		const cards = $('#learn-cards', root);
+		for (const t of TRANSPORTS) {
+			const btn = el('button', { type: 'button', 'data-try': t,
+				title: `connect a ${LABEL[t]} client to room "learn" and send ` +
+					'one message', onclick: () => this.toggle(t) }, 'Try it');
+			const wire = el('pre', { class: 'wire', 'data-wire': t,
+				'aria-label': `${LABEL[t]} wire` });
+			this.wires[t] = { wire, btn };
+			cards.append(el('article', { class: 'learn-card', 'data-tp': t,
+				'data-transport': t },
+			el('h3', {}, el('span', { class: 'via', 'data-tp': t }, t),
+				LABEL[t], btn),
+			TEXT[t].map((p) => el('p', {}, p)),
+			el('p', { class: 'facts' }, 'Code: ', el('code', {}, FILES[t]),
+				' · more in ', el('code', {}, 'doc/transports.md'), ' and ',
+				el('code', {}, 'doc/protocol.md')),
+			wire));
+			this.render(t);
+		}
+		wireBus.listeners.add((t) => {
+			if (!this.wires[t])
+				return;
+			this.dirty.add(t);
+			if (!this.raf)
+				this.raf = requestAnimationFrame(() => this.flush());
+		});
+	}
+
+	shown() {
+		for (const t of TRANSPORTS)
+			this.render(t);
+	}
+
+	flush() {
+		this.raf = 0;
+		if (this.root.hidden) {
+			this.dirty.clear();
+			return;
+		}
+		for (const t of this.dirty)
+			this.render(t);
+		this.dirty.clear();
+	}
+
+	render(t) {
+		const { wire } = this.wires[t];
+		const log = wireBus.log[t];
+		if (!log.length) {
+			wire.replaceChildren(el('span', { class: 'none' },
+				`Nothing on ${LABEL[t]} yet: chat over it, start the race, ` +
+				'or press Try it.'));
+			return;
+		}
+		const stick = wire.scrollHeight - wire.scrollTop - wire.clientHeight < 30;
+		wire.replaceChildren(...log.map((e) => el('div',
+			{ class: `entry dir-${e.dir}` },
+			el('span', { class: 'when' }, clock(e.at) + ' '),
+			el('span', { class: 'head' }, `${arrow[e.dir]} ` +
+				(e.head || e.kind)),
+			e.headers ? el('div', { class: 'hdrs' }, e.headers) : null,
+			e.body ? el('div', { class: 'body' }, e.body) : null)));
+		if (stick)
+			wire.scrollTop = wire.scrollHeight;
+	}
+
+	toggle(t) {
+		const { btn } = this.wires[t];
+		const demo = this.demos[t];
+		if (demo) {
+			demo.close();
+			delete this.demos[t];
+			btn.textContent = 'Try it';
+			return;
+		}
+		const name = (this.chat && this.chat.name) || 'learner';
+		const c = this.demos[t] = createClient(t, {
+			cid: `${tabCid()}-learn-${t}`, from: `${name} (learn)`.slice(0, 32),
+			rooms: ['learn'],
+			since: (this.chat && this.chat.client && this.chat.client.cursor) || 0,
+		});
+		btn.textContent = 'Stop';
+		let sent = false;
+		c.on('status', (s) => {
+			if (s.state === 'open' && !sent) {
+				sent = true;
+				c.send('learn', 'chat', { text: `hello over ${LABEL[t]}`,
+					t: clockNow() }).catch(() => { });
+			}
+		});
+		c.start();
+	}
+}
