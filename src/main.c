@@ -7,12 +7,34 @@
 #include "autoconf.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "config.h"
 #include "log.h"
 #include "server.h"
+
+/* Raises the soft file limit towards what --max-connections needs. */
+static void
+raise_nofile(const struct config *cfg)
+{
+	rlim_t want = (rlim_t)cfg->max_connections + 256;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	if (rl.rlim_cur < want) {
+		rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur < want)
+		LOG_WARN("main", "only %llu file descriptors allowed (ulimit "
+			 "-n): fewer than --max-connections %d; raise the "
+			 "limit or lower the option",
+			 (unsigned long long)rl.rlim_cur,
+			 cfg->max_connections);
+}
 
 int
 main(int argc, char **argv)
@@ -42,6 +64,7 @@ main(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	raise_nofile(&cfg);
 
 	if (server_start(&cfg, &srv, &e) != IM_OK) {
 		fprintf(stderr, "imlab: %s\n", e.message);
