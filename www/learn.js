@@ -4,7 +4,9 @@
 // the browser saw it (fetch shows status and headers; EventSource and
 // WebSocket show only what they parse: events and frames).
 import { createClient, wireBus } from './client.js';
-import { el, $, TRANSPORTS, LABEL, tabCid, clockNow } from './util.js';
+import { el, $, TRANSPORTS, LABEL, tabCid, clockNow, fmtBytes } from './util.js';
+
+const STATS_EVERY = 2000;	// ms between /api/stats reads while shown
 
 const TEXT = {
 	poll: [
@@ -50,6 +52,16 @@ const FILES = {
 	ws: 'src/ws.c · www/ws.js',
 };
 
+// Where to read on, in the imlab source tree (the server does not serve
+// doc/): file and section.
+const DOCS = {
+	poll: [['doc/transports.md', 'Short polling'], ['doc/protocol.md', 'Short poll']],
+	longpoll: [['doc/transports.md', 'Long polling'], ['doc/protocol.md', 'Long poll']],
+	sse: [['doc/transports.md', 'Server-Sent Events'],
+		['doc/protocol.md', 'Server-Sent Events']],
+	ws: [['doc/transports.md', 'WebSocket'], ['doc/websocket.md', '']],
+};
+
 const arrow = { out: '→', in: '←' };
 
 function clock(ms) {
@@ -72,16 +84,19 @@ export class Learn {
 					'one message', onclick: () => this.toggle(t) }, 'Try it');
 			const wire = el('pre', { class: 'wire', 'data-wire': t,
 				'aria-label': `${LABEL[t]} wire` });
-			this.wires[t] = { wire, btn };
+			const stats = el('p', { class: 'facts server-stats',
+				'data-stats': t }, '');
+			this.wires[t] = { wire, btn, stats };
 			cards.append(el('article', { class: 'learn-card', 'data-tp': t,
 				'data-transport': t },
 			el('h3', {}, el('span', { class: 'via', 'data-tp': t }, t),
 				LABEL[t], btn),
 			TEXT[t].map((p) => el('p', {}, p)),
 			el('p', { class: 'facts' }, 'Code: ', el('code', {}, FILES[t]),
-				' · more in ', el('code', {}, 'doc/transports.md'), ' and ',
-				el('code', {}, 'doc/protocol.md')),
-			wire));
+				' · read on: ', DOCS[t].map(([f, sec], i) => [
+					i ? ', ' : '', el('code', {}, f),
+					sec ? ` “${sec}”` : ''])),
+			wire, stats));
 			this.render(t);
 		}
 		wireBus.listeners.add((t) => {
@@ -96,6 +111,31 @@ export class Learn {
 	shown() {
 		for (const t of TRANSPORTS)
 			this.render(t);
+		this.readStats();
+	}
+
+	// The server's own counters for each transport (GET /api/stats),
+	// every few seconds while this view is shown.
+	async readStats() {
+		clearTimeout(this.statsTimer);
+		if (this.root.hidden)
+			return;
+		try {
+			const r = await fetch('/api/stats', { cache: 'no-store' });
+			const st = (await r.json()).transports || {};
+			for (const t of TRANSPORTS) {
+				const x = st[t];
+				if (!x)
+					continue;
+				const empty = x.requests && (t === 'poll' || t === 'longpoll') ?
+					` · ${Math.round(100 * x.empty / x.requests)} % empty` : '';
+				this.wires[t].stats.textContent = 'Server, all clients ' +
+					`(GET /api/stats): ${x.open} open · ${x.requests} ` +
+					`requests · ${x.delivered} delivered${empty} · ` +
+					`${fmtBytes(x.bytes_sent)} sent`;
+			}
+		} catch { /* the server is away: try again later */ }
+		this.statsTimer = setTimeout(() => this.readStats(), STATS_EVERY);
 	}
 
 	flush() {

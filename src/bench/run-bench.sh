@@ -268,10 +268,28 @@ met() {
 }
 echo "### Targets (issue 6)"
 echo
-echo "| target | measured | result |"
-echo "|---|---|---|"
+echo "*What limits it* is worked out from the same run: who used the CPU"
+echo "(server, bench, or both while the cores were full) and how."
+echo
+echo "| target | measured | result | what limits it |"
+echo "|---|---|---|---|"
+ncpu=$(nproc)
+
+# cpu_note NAME: who used the CPU during run NAME
+cpu_note() {
+	awk -v b="$(v $1 bench_cpu_s)" -v s="$(v $1 server_cpu_run_s)" \
+	    -v d="$(v $1 delivery_s)" -v p="$(v $1 publish_s)" -v n="$ncpu" \
+	    'BEGIN {
+		if (p > d) d = p;
+		if (d <= 0) { print "-"; exit }
+		printf "in %.1f s the bench used %.1f CPU-s and the server " \
+		       "%.1f of the %d cores (%.0f%% busy before any other " \
+		       "load)", d, b, s, n, 100 * (b + s) / (d * n) }'
+}
+
 lost_all=0
 lost_txt=
+gap_txt=
 for tp in $TRANSPORTS; do
 	l1=$(v lat-$tp-$n_max lost)
 	l2=$(v thr-$tp lost)
@@ -280,50 +298,105 @@ for tp in $TRANSPORTS; do
 	[ "$ok1" = true ] && [ "$ok2" = true ] || lost_all=1
 	[ "${l1:-1}" = 0 ] && [ "${l2:-1}" = 0 ] || lost_all=1
 	lost_txt="$lost_txt $tp ${l1:--}+${l2:--},"
+	gap_txt="$gap_txt $tp $(v lat-$tp-$n_max gaps)+$(v thr-$tp gaps),"
 done
+if [ $lost_all = 0 ]; then
+	res='**met**'
+	why=
+else
+	res='**not met**'
+	why="gaps announced by the server:${gap_txt%,}; a loss without a gap"
+	why="$why is a server bug (errors: see the JSON of the run)"
+fi
 echo "| zero loss at $n_max subscribers, every transport | lost" \
-	"(latency + throughput run):${lost_txt%,} |" \
-	"$([ $lost_all = 0 ] && echo '**met**' || echo '**not met**') |"
+	"(latency + throughput run):${lost_txt%,} | $res | $why |"
+
 x=$(v thr-ws deliveries_per_s)
+res=$(met "$x" 'x >= 1000000')
+why=
+if [ "$res" != '**met**' ]; then
+	why="$(cpu_note thr-ws); the server alone would do"
+	why="$why $(h thr-ws server_deliveries_per_cpu_s) deliveries per"
+	why="$why CPU-second, so the bench's WebSocket client (a recv and a"
+	why="$why libwebsockets parse per frame) is the bottleneck when its CPU"
+	why="$why is close to the run's length"
+fi
 echo "| WebSocket >= 1,000,000 deliveries/s (batching) |" \
-	"$(h thr-ws deliveries_per_s)/s; the server spent" \
-	"$(f thr-ws server_cpu_run_s 2) CPU-s =" \
-	"$(h thr-ws server_deliveries_per_cpu_s) deliveries per CPU-second," \
-	"$(f thr-ws deliveries_per_ws_frame 1) per frame |" \
-	"$(met "$x" 'x >= 1000000') |"
+	"$(h thr-ws deliveries_per_s)/s at $(f thr-ws publish_rate 0)" \
+	"msg/s published, $(f thr-ws deliveries_per_ws_frame 1)" \
+	"deliveries per frame | $res | $why |"
 for tp in sse longpoll; do
 	x=$(v thr-$tp deliveries_per_s)
-	echo "| $tp >= 400,000 deliveries/s | $(h thr-$tp deliveries_per_s)/s;" \
-		"server $(f thr-$tp server_cpu_run_s 2) CPU-s =" \
-		"$(h thr-$tp server_deliveries_per_cpu_s) per CPU-second |" \
-		"$(met "$x" 'x >= 400000') |"
+	res=$(met "$x" 'x >= 400000')
+	why=
+	if [ "$res" != '**met**' ]; then
+		why="$(cpu_note thr-$tp); server"
+		why="$why $(h thr-$tp server_deliveries_per_cpu_s) deliveries"
+		why="$why per CPU-second; publishing slowed to"
+		why="$why $(f thr-$tp publish_rate 0) msg/s (publish round trip"
+		why="$why p99 $(f thr-$tp publish_rtt_p99_ms 1) ms): the fan-out"
+		why="$why holds up the publisher"
+	fi
+	echo "| $tp >= 400,000 deliveries/s |" \
+		"$(h thr-$tp deliveries_per_s)/s at" \
+		"$(f thr-$tp publish_rate 0) msg/s published | $res | $why |"
 done
 for tp in $TRANSPORTS; do
-	x=$(v lat-$tp-$n_max latency_p99_ms)
-	note=
-	[ $tp = poll ] && note=" (a short poll waits up to --interval" \
-		&& note="$note $INTERVAL ms by design)"
+	r=lat-$tp-$n_max
+	x=$(v $r latency_p99_ms)
+	res=$(met "$x" 'x < 50')
+	why=
+	if [ "$res" != '**met**' ]; then
+		if [ $tp = poll ]; then
+			why="the poll interval: a short poll waits up to"
+			why="$why --interval ($INTERVAL ms) by design"
+		else
+			why="$(cpu_note $r); at $LAT_RATE msg/s x $n_max"
+			why="$why subscribers every message is a TCP segment per"
+			why="$why subscriber, received by the bench and sent by"
+			why="$why the server on the same cores; p99 at"
+			why="$why $(echo $LAT_SUBS | cut -d' ' -f1) subscribers:"
+			why="$why $(f lat-$tp-$(echo $LAT_SUBS | cut -d' ' -f1) \
+				latency_p99_ms 2) ms"
+		fi
+	fi
 	echo "| p99 < 50 ms at $LAT_RATE msg/s, $tp, $n_max subs |" \
-		"$(f lat-$tp-$n_max latency_p99_ms 2) ms$note |" \
-		"$(met "$x" 'x < 50') |"
+		"$(f $r latency_p99_ms 2) ms (p50 $(f $r latency_p50_ms 2))" \
+		"| $res | $why |"
 done
 for tp in ws:6 longpoll:6 sse:10; do
 	t=${tp%%:*}
 	lim=${tp#*:}
-	x=$(v idle-$t-$i_max server_idle_kb_per_conn)
+	r=idle-$t-$i_max
+	x=$(v $r server_idle_kb_per_conn)
+	res=$(met "$x" "x <= $lim")
+	why=
+	if [ "$res" != '**met**' ]; then
+		case $t in
+		ws) why="libwebsockets' per-connection state and buffers" ;;
+		*) why="libmicrohttpd's per-connection memory pool" \
+			"(--conn-memory) plus the subscriber's own state" ;;
+		esac
+	fi
 	echo "| idle memory <= $lim KB per connection, $t |" \
-		"$(f idle-$t-$i_max server_idle_kb_per_conn 2) KB at" \
-		"$i_max connections |" \
-		"$(met "$x" "x <= $lim") |"
+		"$(f $r server_idle_kb_per_conn 2) KB at $i_max connections" \
+		"| $res | $why |"
 done
 for tp in $TRANSPORTS; do
 	r=idle-$tp-$i_max
 	reg=$(v $r registered)
 	open=$(v $r server_open)
-	if [ "$reg" = "$i_max" ]; then res='**met**'; else res='**not met**'; fi
-	echo "| $i_max connections held, $tp | $reg registered," \
-		"server reports $open open |" \
-		"$res |"
+	why=
+	if [ "$reg" = "$i_max" ]; then
+		res='**met**'
+	else
+		res='**not met**'
+		why="$(v $r error)"
+	fi
+	[ $tp = poll ] && open="$open (polls are not held)"
+	echo "| $i_max connections held, $tp | $reg registered in" \
+		"$(f $r connect_s 1) s, server reports $open open |" \
+		"$res | $why |"
 done
 echo
 

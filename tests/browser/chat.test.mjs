@@ -4,7 +4,8 @@
 // text only.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, openPage, artifact, uniq, TRANSPORTS } from './harness.mjs';
+import { startServer, stopClean, launch, openPage, artifact, uniq,
+	TRANSPORTS } from './harness.mjs';
 
 let srv, browser;
 
@@ -17,7 +18,7 @@ after(async () => {
 	if (browser)
 		await browser.close();
 	if (srv)
-		await srv.stop();
+		await stopClean(assert, srv);
 });
 
 const chatUrl = (name, transport, rooms) =>
@@ -216,7 +217,7 @@ test('every transport reconnects by itself after a server restart, and says so',
 				`${own.url}/?name=rc-${t}&transport=${t}&rooms=${room}#chat`);
 			await waitOpen(pages[t]);
 		}
-		await own.stop();
+		await stopClean(assert, own);
 		for (const t of TRANSPORTS)
 			await pages[t].waitForSelector('#status[data-state="reconnecting"]',
 				{ timeout: 15000 });
@@ -245,7 +246,7 @@ test('every transport reconnects by itself after a server restart, and says so',
 					`${t} says it reconnected: ${notes}`);
 			}
 		} finally {
-			await again.stop();
+			await stopClean(assert, again);
 		}
 	} finally {
 		await own.stop();

@@ -23,7 +23,7 @@ export const artifacts = path.resolve(process.env.IMLAB_ARTIFACTS ||
 export const TRANSPORTS = ['poll', 'longpoll', 'sse', 'ws'];
 
 // Starts imlab on a free port (or `port`); resolves to {url, port, proc,
-// log, stop()}.
+// log, stop()}. log keeps the tail of its stderr.
 export async function startServer(extra = [], port = 0) {
 	const proc = spawn(bin, ['--port', String(port), '--www', www, ...extra],
 		{ stdio: ['ignore', 'pipe', 'pipe'] });
@@ -57,14 +57,17 @@ export async function startServer(extra = [], port = 0) {
 	proc.stdout.resume();
 	return {
 		url, port: Number(new URL(url).port), proc, log,
+		// SIGTERM, and resolves to the exit status (0: a clean stop;
+		// a sanitizer's report makes it fail). SIGKILL after 10 s.
 		async stop() {
-			if (proc.exitCode !== null)
-				return;
-			const done = new Promise((r) => proc.once('exit', r));
-			proc.kill('SIGTERM');
-			const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
-			await done;
-			clearTimeout(t);
+			if (proc.exitCode === null && proc.signalCode === null) {
+				const done = new Promise((r) => proc.once('exit', r));
+				proc.kill('SIGTERM');
+				const t = setTimeout(() => proc.kill('SIGKILL'), 10000);
+				await done;
+				clearTimeout(t);
+			}
+			return proc.exitCode;
 		},
 	};
 }
@@ -100,4 +103,11 @@ export function artifact(name) {
 
 export function uniq(prefix) {
 	return `${prefix}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+}
+
+// Stops a server started by startServer and fails unless it exited 0.
+export async function stopClean(assert, srv) {
+	const code = await srv.stop();
+	assert.equal(code, 0, `imlab exit status ${code}; its log ends:\n` +
+		srv.log.join('').slice(-3000));
 }

@@ -4,7 +4,8 @@
 // have to exist; counts of lost, duplicated and reordered ids must be 0.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, openPage, artifact, TRANSPORTS } from './harness.mjs';
+import { startServer, stopClean, launch, openPage, artifact,
+	TRANSPORTS } from './harness.mjs';
 
 let srv, browser, page;
 
@@ -17,7 +18,7 @@ after(async () => {
 	if (browser)
 		await browser.close();
 	if (srv)
-		await srv.stop();
+		await stopClean(assert, srv);
 });
 
 const cell = (t, metric) => page.textContent(
