@@ -18,6 +18,8 @@
 #include "autoconf.h"
 
 #include <inttypes.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -412,8 +414,14 @@ ws_start(struct server *srv, struct im_error *e)
 void
 ws_adopt(struct ws *w, int fd, const struct sockaddr *sa, socklen_t salen)
 {
+	int one = 1;
+
 	(void)sa;
 	(void)salen;
+	/* frames are small and must leave at once: without this, Nagle holds
+	 * a frame until the previous one is acknowledged (a delayed ACK can
+	 * cost tens of ms) */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	pthread_mutex_lock(&w->qlock);
 	if (w->qlen == w->qcap) {
 		size_t ncap = w->qcap ? w->qcap * 2 : 16;
