@@ -42,7 +42,7 @@ const struct config_opt config_opts[] = {
 	{ "sse-ping", CONFIG_INT, O(sse_ping), 15, NULL, 1, 3600, "SEC",
 	  "SSE heartbeat comment interval" },
 	{ "sse-coalesce", CONFIG_INT, O(sse_coalesce), 10, NULL, 0, 1000,
-	  "MS", "under load, wake an SSE stream at most once per MS so "
+	  "MS", "when busy, wake an SSE stream at most once per MS so "
 	  "waiting messages leave in one write (0: wake on every message)" },
 	{ "sse-retry", CONFIG_INT, O(sse_retry), 2000, NULL, 0, 600000, "MS",
 	  "reconnect delay announced to SSE clients (retry: line)" },

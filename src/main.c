@@ -28,7 +28,7 @@ raise_nofile(const struct config *cfg)
 		rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	if (rl.rlim_cur < want)
+	if (rl.rlim_cur < (rlim_t)cfg->max_connections)
 		LOG_WARN("main", "only %llu file descriptors allowed (ulimit "
 			 "-n): fewer than --max-connections %d; raise the "
 			 "limit or lower the option",

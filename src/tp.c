@@ -216,8 +216,8 @@ tp_params_touch(struct server *srv, const struct tp_params *p, enum via via)
 }
 
 /* The sub's notify: runs under the rooms lock on the publishing thread.
- * An SSE stream woken less than coalesce_ms ago is left to the flusher,
- * so under load its messages leave together. */
+ * When the server is busy, an SSE stream woken less than coalesce_ms ago
+ * is left to the flusher, so its messages leave together. */
 static void
 wait_notify(struct sub *s, const struct msg *m)
 {
@@ -227,8 +227,13 @@ wait_notify(struct sub *s, const struct msg *m)
 
 	(void)m;
 	pthread_mutex_lock(&t->lock);
+	if (s->via == VIA_SSE && now - t->win_start >= t->coalesce_ms) {
+		t->win_start = now;
+		t->win_wakes = 0;
+	}
 	if (w->state == TP_SUSPENDED && !w->pprev) {
 		if (s->via == VIA_SSE && t->has_flusher && !t->quit &&
+		    t->win_wakes >= TP_BUSY_WAKES &&
 		    now - w->last_wake < t->coalesce_ms) {
 			w->pnext = t->pending;
 			if (w->pnext)
@@ -238,6 +243,8 @@ wait_notify(struct sub *s, const struct msg *m)
 			if (!w->pnext)
 				pthread_cond_signal(&t->cond);
 		} else {
+			if (s->via == VIA_SSE)
+				t->win_wakes++;
 			wake_locked(w, now);
 		}
 	}

@@ -24,6 +24,8 @@
 
 struct server;
 
+#define TP_BUSY_WAKES 256	/* SSE wake-ups per window before coalescing */
+
 /* A parsed subscription request. rooms/rings are owned arrays. */
 struct tp_params {
 	struct room **rooms;
@@ -80,10 +82,15 @@ struct tp {
 	struct tp_wait *head;
 	int stopping;
 	long held[VIA__COUNT];		/* waiting now, per transport */
-	/* SSE wake-up coalescing: a stream woken less than coalesce_ms ago
-	 * waits on the pending list; the flusher thread resumes the list
-	 * every coalesce_ms, so a busy stream gets its messages in batches */
+	/* SSE wake-up coalescing: while the server is busy (more than
+	 * TP_BUSY_WAKES stream wake-ups in the current coalesce_ms window),
+	 * a stream woken less than coalesce_ms ago waits on the pending
+	 * list; the flusher thread resumes the list every coalesce_ms, so a
+	 * busy stream gets its messages in batches. A quiet server wakes
+	 * every stream at once. */
 	int64_t coalesce_ms;
+	int64_t win_start;		/* current coalescing window */
+	long win_wakes;			/* SSE wake-ups in that window */
 	struct tp_wait *pending;
 	pthread_cond_t cond;
 	pthread_t flusher;

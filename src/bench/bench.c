@@ -337,8 +337,8 @@ publisher(void *arg)
 		r->t_send_last = t;
 		if (rc == CURLE_OK && code == 201) {
 			r->acked[k] = 1;
-			atomic_fetch_add(&r->expected,
-					 (unsigned long long)r->room_subs[room_k]);
+			atomic_fetch_add(&r->expected, (unsigned long long)
+					 r->room_subs[room_k]);
 		} else {
 			atomic_fetch_add(&r->pub_errors, 1);
 		}
@@ -593,9 +593,8 @@ stop:
 	if (res->drain_s > 0)
 		res->deliveries_per_s = (double)r->unique / res->drain_s;
 	if (res->sent > 1 && r->t_send_last > r->t_send_first)
-		res->publish_rate = (res->sent - 1) /
-				    ((double)(r->t_send_last - r->t_send_first) /
-				     1e9);
+		res->publish_rate = (res->sent - 1) * 1e9 /
+				    (double)(r->t_send_last - r->t_send_first);
 	if (r->unique) {
 		res->requests_per_delivery = (double)res->requests /
 					     (double)r->unique;
@@ -695,7 +694,8 @@ print_json(const struct bench_opts *o, const struct result *res, int n)
 			F("server_cpu_before_s", x->srv[0].cpu_s);
 			F("server_cpu_connected_s", x->srv[1].cpu_s);
 			F("server_cpu_after_s", x->srv[2].cpu_s);
-			F("server_cpu_run_s", x->srv[2].cpu_s - x->srv[1].cpu_s);
+			F("server_cpu_run_s",
+			  x->srv[2].cpu_s - x->srv[1].cpu_s);
 			F("server_deliveries_per_cpu_s",
 			  x->srv[2].cpu_s > x->srv[1].cpu_s ?
 			  (double)x->unique /
@@ -972,7 +972,8 @@ parse_args(struct bench_opts *o, int argc, char **argv)
 		return -1;
 	}
 	if (o->rooms > o->subs) {
-		fprintf(stderr, "imlab-bench: --rooms must not exceed --subs\n");
+		fprintf(stderr,
+			"imlab-bench: --rooms must not exceed --subs\n");
 		return -1;
 	}
 	if ((uint64_t)o->subs * (((uint64_t)o->msgs + 7) / 8) >

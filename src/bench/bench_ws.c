@@ -289,6 +289,8 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	return 0;
 }
 
+/* rx_buffer_size is per connection: kept small for 10,000 of them (a
+ * 64 KB buffer measured no faster). */
 static const struct lws_protocols protocols[] = {
 	{ "imlab-bench", callback, 0, 4096, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }

@@ -169,6 +169,7 @@ load1=$(cut -d' ' -f1-3 /proc/loadavg)
 # ---- the measured section ---------------------------------------------
 n_max=
 for n in $LAT_SUBS; do n_max=$n; done
+n_min=${LAT_SUBS%% *}
 i_max=
 for n in $IDLE_CONNS; do i_max=$n; done
 
@@ -181,7 +182,8 @@ echo "### Machine and command"
 echo
 echo "- machine: $(nproc) CPUs, $(sed -n 's/^model name[^:]*: //p' \
 	/proc/cpuinfo | head -n 1), $(uname -sr)," \
-	"$(awk '/MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo);" \
+	"$(awk '/MemTotal/ { printf "%.1f GB", $2 / 1048576 }' \
+		/proc/meminfo);" \
 	"load average $load0 before, $load1 after (anything above 0 is" \
 	"other work competing for the cores)"
 echo "- server: \`$IMLAB --port 0 --log-level warn\` ($("$IMLAB" --version \
@@ -207,12 +209,15 @@ for tp in $TRANSPORTS; do
 	for n in $LAT_SUBS; do
 		r=lat-$tp-$n
 		echo "| $tp | $n | $(f $r connect_s 2) |" \
-			"$(f $r latency_p50_ms 2) | $(f $r latency_p90_ms 2) |" \
-			"$(f $r latency_p99_ms 2) | $(f $r latency_p999_ms 2) |" \
+			"$(f $r latency_p50_ms 2) |" \
+			"$(f $r latency_p90_ms 2) |" \
+			"$(f $r latency_p99_ms 2) |" \
+			"$(f $r latency_p999_ms 2) |" \
 			"$(f $r latency_max_ms 2) | $(v $r lost) |" \
 			"$(v $r duplicated) | $(v $r out_of_order) |" \
 			"$(f $r requests_per_delivery 3) |" \
-			"$(f $r bytes_per_delivery 0) | $(f $r server_cpu_run_s 2) |"
+			"$(f $r bytes_per_delivery 0) |" \
+			"$(f $r server_cpu_run_s 2) |"
 	done
 done
 echo
@@ -231,7 +236,8 @@ for tp in $TRANSPORTS; do
 		"$(f $r server_cpu_run_s 2) |" \
 		"$(h $r server_deliveries_per_cpu_s) |" \
 		"$(f $r bench_cpu_s 2) | $(f $r latency_p50_ms 1) |" \
-		"$(f $r latency_p99_ms 1) | $(v $r lost) | $(v $r duplicated) |" \
+		"$(f $r latency_p99_ms 1) | $(v $r lost) |" \
+		"$(v $r duplicated) |" \
 		"$(f $r deliveries_per_ws_frame 1) |" \
 		"$(f $r bytes_per_delivery 0) |"
 done
@@ -283,8 +289,15 @@ cpu_note() {
 		if (p > d) d = p;
 		if (d <= 0) { print "-"; exit }
 		printf "in %.1f s the bench used %.1f CPU-s and the server " \
-		       "%.1f of the %d cores (%.0f%% busy before any other " \
-		       "load)", d, b, s, n, 100 * (b + s) / (d * n) }'
+		       "%.1f of the %d cores (%.0f%% of them, other load " \
+		       "not counted): ", d, b, s, n, 100 * (b + s) / (d * n);
+		if (b >= 0.85 * d)
+			printf "the bench (one thread) was saturated";
+		else if (b + s >= 0.85 * d * n)
+			printf "the cores were full";
+		else
+			printf "neither was CPU-bound, so the time went in " \
+			       "waiting (wake-ups, coalescing, queues)" }'
 }
 
 lost_all=0
@@ -315,11 +328,10 @@ x=$(v thr-ws deliveries_per_s)
 res=$(met "$x" 'x >= 1000000')
 why=
 if [ "$res" != '**met**' ]; then
-	why="$(cpu_note thr-ws); the server alone would do"
+	why="$(cpu_note thr-ws); the server's own cost is"
 	why="$why $(h thr-ws server_deliveries_per_cpu_s) deliveries per"
-	why="$why CPU-second, so the bench's WebSocket client (a recv and a"
-	why="$why libwebsockets parse per frame) is the bottleneck when its CPU"
-	why="$why is close to the run's length"
+	why="$why CPU-second, the bench's WebSocket client (a recv and a"
+	why="$why libwebsockets parse per frame) costs more"
 fi
 echo "| WebSocket >= 1,000,000 deliveries/s (batching) |" \
 	"$(h thr-ws deliveries_per_s)/s at $(f thr-ws publish_rate 0)" \
@@ -334,8 +346,8 @@ for tp in sse longpoll; do
 		why="$why $(h thr-$tp server_deliveries_per_cpu_s) deliveries"
 		why="$why per CPU-second; publishing slowed to"
 		why="$why $(f thr-$tp publish_rate 0) msg/s (publish round trip"
-		why="$why p99 $(f thr-$tp publish_rtt_p99_ms 1) ms): the fan-out"
-		why="$why holds up the publisher"
+		why="$why p99 $(f thr-$tp publish_rtt_p99_ms 1) ms): the"
+		why="$why fan-out holds up the publisher"
 	fi
 	echo "| $tp >= 400,000 deliveries/s |" \
 		"$(h thr-$tp deliveries_per_s)/s at" \
@@ -352,12 +364,11 @@ for tp in $TRANSPORTS; do
 			why="$why --interval ($INTERVAL ms) by design"
 		else
 			why="$(cpu_note $r); at $LAT_RATE msg/s x $n_max"
-			why="$why subscribers every message is a TCP segment per"
-			why="$why subscriber, received by the bench and sent by"
-			why="$why the server on the same cores; p99 at"
-			why="$why $(echo $LAT_SUBS | cut -d' ' -f1) subscribers:"
-			why="$why $(f lat-$tp-$(echo $LAT_SUBS | cut -d' ' -f1) \
-				latency_p99_ms 2) ms"
+			why="$why subscribers every message is a TCP segment"
+			why="$why per subscriber, received by the bench and"
+			why="$why sent by the server on the same cores; p99 at"
+			why="$why $n_min subscribers:"
+			why="$why $(f lat-$tp-$n_min latency_p99_ms 2) ms"
 		fi
 	fi
 	echo "| p99 < 50 ms at $LAT_RATE msg/s, $tp, $n_max subs |" \
@@ -413,18 +424,20 @@ if command -v gnuplot >/dev/null 2>&1 && [ -n "$DOC" ]; then
 	if gnuplot -e "
 		set terminal svg size 720,400 font 'sans,11';
 		set output '$svg';
-		set title 'imlab: delivery latency, $n_max subscribers, $LAT_RATE msg/s';
+		set title 'imlab: delivery latency, $n_max subscribers,\
+ $LAT_RATE msg/s';
 		set ylabel 'ms (log scale)'; set logscale y;
 		set style data histograms; set style histogram clustered;
 		set style fill solid 0.8 border -1; set boxwidth 0.9;
-		set key top left; set grid ytics;
+		set key top right; set grid ytics;
 		plot '$dat' using 2:xtic(1) title 'p50',
 		     '' using 3 title 'p99', '' using 4 title 'p99.9'
 	" 2>"$work/gnuplot.err"; then
 		echo "![delivery latency per transport]($(basename "$svg"))"
 		echo
 	else
-		echo "run-bench.sh: gnuplot failed: $(cat "$work/gnuplot.err")" >&2
+		echo "run-bench.sh: gnuplot failed:" \
+			"$(cat "$work/gnuplot.err")" >&2
 	fi
 else
 	echo "(No chart: gnuplot is not installed; \`apt-get install" \
