@@ -475,6 +475,83 @@ START_TEST(cors_off_by_default_and_one_origin_when_set)
 }
 END_TEST
 
+/* Counts occurrences of needle in the stream read so far (split-safe). */
+struct sse_count {
+	int fd;
+	size_t seen;
+	char tail[16];
+};
+
+START_TEST(sse_fanout_under_load_loses_nothing)
+{
+	/* 300 streams and a burst: more wake-ups than TP_BUSY_WAKES per
+	 * window, so the coalescing path runs; every stream must still get
+	 * every message, in order */
+	enum { NSTREAMS = 300, NMSGS = 60 };
+	static struct sse_count sc[NSTREAMS];
+	struct hub_pub p = { 0 };
+	struct hub_ack ack;
+	struct im_error e;
+	struct json_object *data = json_object_new_string("burst");
+	size_t done = 0;
+
+	for (int i = 0; i < NSTREAMS; i++) {
+		char buf[512];
+
+		sc[i].fd = t_connect(port);
+		sc[i].seen = 0;
+		sc[i].tail[0] = '\0';
+		ck_assert_int_ge(sc[i].fd, 0);
+		ck_assert_int_gt(send(sc[i].fd, "GET /sse?rooms=fan HTTP/1.0"
+				      "\r\n\r\n", 31, 0), 0);
+		/* headers and retry: the subscription is registered */
+		ck_assert_int_gt(recv(sc[i].fd, buf, sizeof(buf), 0), 0);
+	}
+	p.room = "fan";
+	p.event = "chat";
+	p.from = "burst";
+	p.via = VIA_API;
+	p.data = data;
+	/* 1 ms apart: streams go back to sleep between messages, so the
+	 * busy server defers their next wake-up to the flusher */
+	for (int k = 0; k < NMSGS; k++) {
+		ck_assert_int_eq(hub_publish(&srv->hub, &p, &ack, &e), IM_OK);
+		usleep(1000);
+	}
+	json_object_put(data);
+	for (int round = 0; round < 3000 && done < NSTREAMS; round++) {
+		done = 0;
+		for (int i = 0; i < NSTREAMS; i++) {
+			char buf[8192 + 16], *q;
+			ssize_t n;
+			size_t tl = strlen(sc[i].tail);
+
+			if (sc[i].seen == NMSGS) {
+				done++;
+				continue;
+			}
+			memcpy(buf, sc[i].tail, tl);
+			n = recv(sc[i].fd, buf + tl, 8192, MSG_DONTWAIT);
+			if (n <= 0)
+				continue;
+			buf[tl + (size_t)n] = '\0';
+			for (q = buf; (q = strstr(q, "event: chat\n")); q++)
+				sc[i].seen++;
+			tl += (size_t)n;
+			snprintf(sc[i].tail, sizeof(sc[i].tail), "%s",
+				 buf + (tl > 11 ? tl - 11 : 0));
+		}
+		if (done < NSTREAMS)
+			usleep(10 * 1000);
+	}
+	for (int i = 0; i < NSTREAMS; i++) {
+		ck_assert_msg(sc[i].seen == NMSGS, "stream %d got %zu of %d",
+			      i, sc[i].seen, NMSGS);
+		close(sc[i].fd);
+	}
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -493,6 +570,7 @@ suite(void)
 	tcase_add_test(tc, keep_alive_survives_a_held_long_poll);
 	tcase_add_test(tc, sse_stream_headers_and_retry_first);
 	tcase_add_test(tc, sse_heartbeat_comment);
+	tcase_add_test(tc, sse_fanout_under_load_loses_nothing);
 	tcase_add_test(tc, sse_resumes_from_last_event_id);
 	tcase_add_test(tc, held_longpoll_and_sse_limits_answer_503);
 	tcase_add_test(tc, rooms_members_history_and_counters);
