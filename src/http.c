@@ -8,6 +8,15 @@
  * Responses are queued on the second call of the access handler (the
  * first call only creates struct http_req): libmicrohttpd 0.9.75 sends
  * "Connection: close" for a response queued on the first call.
+ *
+ * libmicrohttpd 0.9.75's epoll loop calls epoll_wait() again, with its
+ * full timeout, whenever one call returned a full batch of 128 events; the
+ * connections it already took (including ones handed over with
+ * MHD_add_connection) then wait until some later event, which can be
+ * seconds away. An eventfd of ours sits in its epoll set (with a NULL
+ * pointer, which the loop ignores) and http_kick() writes it: the ticker
+ * does so every tick, the listener after each hand-off, which bounds such
+ * a stall to one tick.
  */
 #include "autoconf.h"
 
@@ -16,6 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "api.h"
@@ -30,6 +41,7 @@
 struct http {
 	struct server *srv;
 	struct MHD_Daemon *d;
+	int kickfd;	/* eventfd in the daemon's epoll set, see http_kick */
 };
 
 enum route {
@@ -324,6 +336,7 @@ struct http *
 http_start(struct server *srv, struct im_error *e)
 {
 	struct http *h = calloc(1, sizeof(*h));
+	const union MHD_DaemonInfo *info;
 
 	if (!h) {
 		im_error_set(e, IM_ENOMEM, "no_memory", "out of memory");
@@ -349,7 +362,33 @@ http_start(struct server *srv, struct im_error *e)
 		im_error_set(e, IM_ESYS, "mhd", "libmicrohttpd did not start");
 		return NULL;
 	}
+	h->kickfd = -1;
+	info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD);
+	if (info && info->epoll_fd >= 0) {
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLET,
+					  .data.ptr = NULL };
+
+		h->kickfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (h->kickfd >= 0 &&
+		    epoll_ctl(info->epoll_fd, EPOLL_CTL_ADD, h->kickfd, &ev)) {
+			close(h->kickfd);
+			h->kickfd = -1;
+		}
+	}
+	if (h->kickfd < 0)
+		LOG_WARN(TAG, "no kick eventfd: new connections may wait for "
+			 "the next event after a busy loop");
 	return h;
+}
+
+void
+http_kick(struct http *h)
+{
+	uint64_t one = 1;
+
+	if (h && h->kickfd >= 0 && write(h->kickfd, &one, sizeof(one)) < 0) {
+		/* the counter is full: the event is pending anyway */
+	}
 }
 
 void
@@ -373,5 +412,7 @@ http_stop(struct http **hp)
 		return;
 	*hp = NULL;
 	MHD_stop_daemon(h->d);
+	if (h->kickfd >= 0)
+		close(h->kickfd);
 	free(h);
 }

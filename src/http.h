@@ -44,6 +44,10 @@ struct http *http_start(struct server *srv, struct im_error *e);
 void http_adopt(struct http *h, int fd, const struct sockaddr *sa,
 		socklen_t salen);
 
+/* Wakes the daemon's event loop (see http.c on libmicrohttpd 0.9.75's
+ * epoll loop). Thread-safe and cheap: one eventfd write. */
+void http_kick(struct http *h);
+
 /* Stops the daemon, closing every connection; sets *hp to NULL. Every
  * suspended connection must have been resumed (the transports' stop
  * functions do it) before this is called. */

@@ -21,7 +21,7 @@
 #include "ws.h"
 
 #define TAG "server"
-#define TICK_MS 250
+#define TICK_MS 100
 #define MAX_PENDING_HEADS 1024
 
 const char *
@@ -47,6 +47,7 @@ to_http(void *cls, int fd, const struct sockaddr *sa, socklen_t salen)
 	struct server *s = cls;
 
 	http_adopt(s->http, fd, sa, salen);
+	http_kick(s->http);
 }
 
 static void
@@ -79,6 +80,7 @@ ticker(void *arg)
 			break;
 		pthread_mutex_unlock(&s->tick_lock);
 		now = im_mono_ms();
+		http_kick(s->http);
 		tp_tick(s, now);
 		if (now - last_sweep >= 1000) {
 			rooms_sweep(s->rs, now);
