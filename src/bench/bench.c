@@ -12,7 +12,6 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,7 +27,7 @@
 #include "bench_json.h"
 #include "bench_proc.h"
 
-#define CONNECT_STALL_NS (15 * 1000000000ll)	/* no progress: give up */
+#define CONNECT_STALL_NS (40 * 1000000000ll)	/* no progress: give up */
 #define OPEN_WAIT_NS (3 * 1000000000ll)	/* wait for /api/stats open */
 #define SETTLE_NS (300 * 1000000ll)	/* quiet time before sampling */
 #define DRAIN_MIN_NS (5 * 1000000000ll)	/* wait for stragglers */
@@ -487,6 +486,9 @@ run_one(const struct bench_opts *o, enum bench_tp tp, struct result *res)
 		} else if (now - last_progress > CONNECT_STALL_NS) {
 			break;
 		}
+		/* nobody gets in and everybody failed a few times */
+		if (!r->registered && r->errors >= 3ull * (unsigned)o->subs)
+			break;
 		progress(r, 0);
 	}
 	r->t_connected = bench_now_ns();
@@ -814,8 +816,11 @@ usage(FILE *f)
 "from that send until the subscriber parsed the message. Wire bytes are TCP\n"
 "payload bytes of the subscriber sockets (TCP_INFO), both directions,\n"
 "during the publish phase. All subscribers of a run share one cid, so the\n"
-"server publishes one join message, not one per subscriber.\n"
-"A progress line goes to stderr.\n"
+"server publishes one join message, not one per subscriber. A run ends when\n"
+"every acknowledged message reached every subscriber of its room, or 5 s\n"
+"(3 poll intervals if longer) after the last publish; what is missing then\n"
+"is lost. The soft file limit is raised as far as --subs needs. A progress\n"
+"line goes to stderr.\n"
 "\n"
 "Exit status: 0 all delivered, 1 something lost, duplicated or failed,\n"
 "2 bad usage, 3 a transport could not register every subscriber.\n");

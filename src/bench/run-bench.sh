@@ -119,7 +119,8 @@ bench() {
 # v NAME KEY: a value of $work/NAME.json ("" if absent)
 v() {
 	sed -n "s/^ *\"$2\": \(.*\)$/\1/p" "$work/$1.json" 2>/dev/null | \
-		sed 's/,$//; s/^"\(.*\)"$/\1/' | head -n 1
+		sed 's/,$//; s/^"\(.*\)"$/\1/; s/\\"/"/g; s/|/\//g' | \
+		head -n 1
 }
 
 # f NAME KEY DIGITS: a number of NAME.json rounded, "-" if absent
@@ -143,6 +144,16 @@ h() {
 			else if (x >= 1e4) printf "%.0fk", x / 1e3;
 			else printf "%.0f", x }'
 	fi
+}
+
+# failed NAME CELLS: prints a table row's tail for a run that did not
+# complete ("" if it did): its error, then "-" in the other CELLS cells
+failed() {
+	[ "$(v $1 ok)" = true ] && return 1
+	printf '| **failed**: %s |' "$(v $1 error)"
+	i=1
+	while [ $i -lt $2 ]; do printf ' - |'; i=$((i + 1)); done
+	echo
 }
 
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -208,6 +219,9 @@ echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for tp in $TRANSPORTS; do
 	for n in $LAT_SUBS; do
 		r=lat-$tp-$n
+		if [ "$(v $r ok)" != true ]; then
+			printf '| %s | %s ' $tp $n; failed $r 12; continue
+		fi
 		echo "| $tp | $n | $(f $r connect_s 2) |" \
 			"$(f $r latency_p50_ms 2) |" \
 			"$(f $r latency_p90_ms 2) |" \
@@ -232,6 +246,9 @@ echo "| transport | publish msg/s | deliveries/s | server CPU s |" \
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for tp in $TRANSPORTS; do
 	r=thr-$tp
+	if [ "$(v $r ok)" != true ]; then
+		printf '| %s ' $tp; failed $r 11; continue
+	fi
 	echo "| $tp | $(f $r publish_rate 0) | $(h $r deliveries_per_s) |" \
 		"$(f $r server_cpu_run_s 2) |" \
 		"$(h $r server_deliveries_per_cpu_s) |" \
@@ -253,6 +270,9 @@ echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 for tp in $TRANSPORTS; do
 	for n in $IDLE_CONNS; do
 		r=idle-$tp-$n
+		if [ "$(v $r ok)" != true ]; then
+			printf '| %s | %s ' $tp $n; failed $r 6; continue
+		fi
 		echo "| $tp | $n | $(v $r registered) | $(v $r server_open) |" \
 			"$(f $r connect_s 2) | $(v $r server_rss_before_kb) |" \
 			"$(v $r server_rss_connected_kb) |" \
@@ -293,6 +313,8 @@ cpu_note() {
 		       "not counted): ", d, b, s, n, 100 * (b + s) / (d * n);
 		if (b >= 0.85 * d)
 			printf "the bench (one thread) was saturated";
+		else if (b >= 0.7 * d)
+			printf "the bench (one thread) was nearly saturated";
 		else if (b + s >= 0.85 * d * n)
 			printf "the cores were full";
 		else
@@ -308,9 +330,14 @@ for tp in $TRANSPORTS; do
 	l2=$(v thr-$tp lost)
 	ok1=$(v lat-$tp-$n_max ok)
 	ok2=$(v thr-$tp ok)
-	[ "$ok1" = true ] && [ "$ok2" = true ] || lost_all=1
 	[ "${l1:-1}" = 0 ] && [ "${l2:-1}" = 0 ] || lost_all=1
-	lost_txt="$lost_txt $tp ${l1:--}+${l2:--},"
+	if [ "$ok1" = true ] && [ "$ok2" = true ]; then
+		lost_txt="$lost_txt $tp ${l1:--}+${l2:--},"
+	else
+		lost_all=1
+		lost_txt="$lost_txt $tp: a run failed ($(v lat-$tp-$n_max \
+			error) $(v thr-$tp error)),"
+	fi
 	gap_txt="$gap_txt $tp $(v lat-$tp-$n_max gaps)+$(v thr-$tp gaps),"
 done
 if [ $lost_all = 0 ]; then
@@ -327,7 +354,9 @@ echo "| zero loss at $n_max subscribers, every transport | lost" \
 x=$(v thr-ws deliveries_per_s)
 res=$(met "$x" 'x >= 1000000')
 why=
-if [ "$res" != '**met**' ]; then
+if [ "$(v thr-ws ok)" != true ]; then
+	why="the run failed: $(v thr-ws error)"
+elif [ "$res" != '**met**' ]; then
 	why="$(cpu_note thr-ws); the server's own cost is"
 	why="$why $(h thr-ws server_deliveries_per_cpu_s) deliveries per"
 	why="$why CPU-second, the bench's WebSocket client (a recv and a"
@@ -341,7 +370,9 @@ for tp in sse longpoll; do
 	x=$(v thr-$tp deliveries_per_s)
 	res=$(met "$x" 'x >= 400000')
 	why=
-	if [ "$res" != '**met**' ]; then
+	if [ "$(v thr-$tp ok)" != true ]; then
+		why="the run failed: $(v thr-$tp error)"
+	elif [ "$res" != '**met**' ]; then
 		why="$(cpu_note thr-$tp); server"
 		why="$why $(h thr-$tp server_deliveries_per_cpu_s) deliveries"
 		why="$why per CPU-second; publishing slowed to"
@@ -358,7 +389,10 @@ for tp in $TRANSPORTS; do
 	x=$(v $r latency_p99_ms)
 	res=$(met "$x" 'x < 50')
 	why=
-	if [ "$res" != '**met**' ]; then
+	if [ "$(v $r ok)" != true ]; then
+		res='**not met**'
+		why="the run failed: $(v $r error)"
+	elif [ "$res" != '**met**' ]; then
 		if [ $tp = poll ]; then
 			why="the poll interval: a short poll waits up to"
 			why="$why --interval ($INTERVAL ms) by design"
@@ -382,7 +416,10 @@ for tp in ws:6 longpoll:6 sse:10; do
 	x=$(v $r server_idle_kb_per_conn)
 	res=$(met "$x" "x <= $lim")
 	why=
-	if [ "$res" != '**met**' ]; then
+	if [ "$(v $r ok)" != true ]; then
+		res='**not met**'
+		why="the run failed: $(v $r error)"
+	elif [ "$res" != '**met**' ]; then
 		case $t in
 		ws) why="libwebsockets' per-connection state and buffers" ;;
 		*) why="libmicrohttpd's per-connection memory pool" \
