@@ -106,6 +106,10 @@ stats(struct MHD_Connection *c, struct http_req *req)
 				       u64(atomic_load(&t->delivered)));
 		json_object_object_add(to, "empty",
 				       u64(atomic_load(&t->empty)));
+		json_object_object_add(to, "wakeups",
+				       u64(atomic_load(&t->wakeups)));
+		json_object_object_add(to, "deferred",
+				       u64(atomic_load(&t->deferred)));
 		json_object_object_add(to, "bytes_sent",
 				       u64(atomic_load(&t->bytes_out)));
 		json_object_object_add(to, "bytes_received",

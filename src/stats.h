@@ -18,6 +18,8 @@ struct stats_tp {
 	atomic_ullong bytes_out;	/* body/frame bytes sent */
 	atomic_ullong bytes_in;		/* body/frame bytes received */
 	atomic_ullong empty;		/* responses with no message */
+	atomic_ullong wakeups;		/* waiting connections woken */
+	atomic_ullong deferred;		/* wake-ups left to the flusher */
 };
 
 struct stats {

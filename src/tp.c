@@ -34,6 +34,7 @@ wake_locked(struct tp_wait *w, int64_t now)
 	if (w->state == TP_SUSPENDED) {
 		w->state = TP_RUNNING;
 		w->last_wake = now;
+		STATS_ADD(&w->srv->stats, w->sub.via, wakeups, 1);
 		MHD_resume_connection(w->c);
 	}
 }
@@ -235,6 +236,7 @@ wait_notify(struct sub *s, const struct msg *m)
 		if (s->via == VIA_SSE && t->has_flusher && !t->quit &&
 		    t->win_wakes >= TP_BUSY_WAKES &&
 		    now - w->last_wake < t->coalesce_ms) {
+			STATS_ADD(&w->srv->stats, VIA_SSE, deferred, 1);
 			w->pnext = t->pending;
 			if (w->pnext)
 				w->pnext->pprev = &w->pnext;
