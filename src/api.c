@@ -18,9 +18,11 @@
 #include "log.h"
 #include "qs.h"
 #include "server.h"
+#include "tp.h"
 
 #define TAG "api"
-#define HISTORY_MAX 1000	/* messages one history request returns */
+#define HISTORY_DEFAULT 100	/* messages a history request returns */
+#define HISTORY_MAX 1000	/* ... at most, with ?limit= */
 #define LIST_MAX 10000		/* rooms / members one listing returns */
 
 static enum MHD_Result
@@ -255,31 +257,15 @@ room_show(struct MHD_Connection *c, struct http_req *req, struct room *r)
 static enum MHD_Result
 history(struct MHD_Connection *c, struct http_req *req, struct room *r)
 {
-	struct server *srv = req->srv;
 	struct store_ring *ring = room_ring(r);
-	struct store_read_result res;
 	struct im_error e;
 	uint64_t since = 0;
-	long long limit = 100;
-	struct msg **out;
-	char *body;
-	size_t len;
+	long long limit = HISTORY_DEFAULT;
 
 	if (qs_u64(c, "since", &since, &e) ||
 	    qs_int(c, "limit", 1, HISTORY_MAX, &limit, &e))
 		return http_reply_im_error(c, req, &e);
-	out = malloc((size_t)limit * sizeof(*out));
-	if (!out)
-		return MHD_NO;
-	res = store_read(srv->st, &ring, 1, since, NULL, out, (size_t)limit);
-	body = msg_batch_json(out, res.n, res.last_id, res.gap, &len);
-	for (size_t i = 0; i < res.n; i++)
-		msg_unref(&out[i]);
-	free(out);
-	if (!body)
-		return MHD_NO;
-	return http_reply(c, req, MHD_HTTP_OK, "application/json", body, len,
-			  MHD_RESPMEM_MUST_FREE);
+	return tp_reply_read(c, req, &ring, 1, since, NULL, (size_t)limit);
 }
 
 static enum MHD_Result

@@ -140,7 +140,13 @@ int tp_has_news(struct tp_wait *w);
 #define TP_BATCH_MAX 1000	/* largest ?limit= */
 
 /* Answers {"messages","last_id","gap"} with up to limit messages after
- * since in p's rooms that p->cid may see; counts them for req->via. */
+ * since in the nrings rings (borrowed) that cid (NULL: anonymous) may
+ * see; counts them for req->via. Used by the polls and by history. */
+enum MHD_Result tp_reply_read(struct MHD_Connection *c, struct http_req *req,
+			      struct store_ring *const *rings, size_t nrings,
+			      uint64_t since, const char *cid, size_t limit);
+
+/* tp_reply_read() over a parsed subscription's rooms and cid. */
 enum MHD_Result tp_batch_reply(struct MHD_Connection *c,
 			       struct http_req *req,
 			       const struct tp_params *p, uint64_t since,

@@ -13,8 +13,9 @@
 #include "tp.h"
 
 enum MHD_Result
-tp_batch_reply(struct MHD_Connection *c, struct http_req *req,
-	       const struct tp_params *p, uint64_t since, size_t limit)
+tp_reply_read(struct MHD_Connection *c, struct http_req *req,
+	      struct store_ring *const *rings, size_t nrings, uint64_t since,
+	      const char *cid, size_t limit)
 {
 	struct server *srv = req->srv;
 	struct store_read_result res;
@@ -24,8 +25,7 @@ tp_batch_reply(struct MHD_Connection *c, struct http_req *req,
 
 	if (!out)
 		return MHD_NO;
-	res = store_read(srv->st, p->rings, p->nrooms, since, p->cid, out,
-			 limit);
+	res = store_read(srv->st, rings, nrings, since, cid, out, limit);
 	body = msg_batch_json(out, res.n, res.last_id, res.gap, &len);
 	for (size_t i = 0; i < res.n; i++)
 		msg_unref(&out[i]);
@@ -37,6 +37,14 @@ tp_batch_reply(struct MHD_Connection *c, struct http_req *req,
 		STATS_ADD(&srv->stats, req->via, empty, 1);
 	return http_reply(c, req, MHD_HTTP_OK, "application/json", body, len,
 			  MHD_RESPMEM_MUST_FREE);
+}
+
+enum MHD_Result
+tp_batch_reply(struct MHD_Connection *c, struct http_req *req,
+	       const struct tp_params *p, uint64_t since, size_t limit)
+{
+	return tp_reply_read(c, req, p->rings, p->nrooms, since, p->cid,
+			     limit);
 }
 
 enum MHD_Result
