@@ -8,8 +8,10 @@
  */
 #include "autoconf.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "hub.h"
@@ -275,6 +277,12 @@ tp_wait_add(struct server *srv, struct tp_wait *w, long limit)
 	pthread_mutex_unlock(&t->lock);
 	atomic_fetch_add(&srv->stats.tp[via].open, 1);
 
+	{
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+			w->c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		w->fd = ci ? ci->connect_fd : -1;
+	}
 	w->sub.notify = wait_notify;
 	w->sub.ctx = w;
 	snprintf(w->sub.cid, sizeof(w->sub.cid), "%s", w->p.cid ? w->p.cid :
@@ -349,14 +357,34 @@ tp_stopping(struct server *srv)
 	return v;
 }
 
+/* 1 if the peer of a suspended connection has closed or reset it. */
+static int
+peer_gone(int fd)
+{
+	char c;
+	ssize_t n;
+
+	if (fd < 0)
+		return 0;
+	n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n == 0 ||
+	       (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+		errno != EINTR);
+}
+
 void
 tp_tick(struct server *srv, int64_t now_ms)
 {
 	struct tp *t = srv->tp;
+	int peek;
 
 	pthread_mutex_lock(&t->lock);
+	peek = now_ms - t->last_peek >= 1000;
+	if (peek)
+		t->last_peek = now_ms;
 	for (struct tp_wait *w = t->head; w; w = w->next) {
-		if (w->deadline > now_ms)
+		if (w->deadline > now_ms &&
+		    !(peek && w->state == TP_SUSPENDED && peer_gone(w->fd)))
 			continue;
 		w->due = 1;
 		wake_locked(w, now_ms);

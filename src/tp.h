@@ -67,6 +67,7 @@ struct tp_wait {
 	int subscribed;
 	int64_t deadline;		/* monotonic ms: timeout or ping */
 	int64_t last_wake;		/* monotonic ms of the last resume */
+	int fd;				/* the connection's socket (peeked) */
 	struct tp_wait *prev, *next;	/* registry list */
 	struct tp_wait *pnext, **pprev;	/* flusher's list, when pending */
 	/* SSE only */
@@ -96,6 +97,7 @@ struct tp {
 	pthread_t flusher;
 	int has_flusher;
 	int quit;			/* the flusher ends */
+	int64_t last_peek;		/* last check for peers gone */
 };
 
 /* Creates the registry, with a flusher thread when coalesce_ms > 0.
@@ -125,8 +127,11 @@ int tp_wait_suspend(struct server *srv, struct tp_wait *w,
 /* Returns 1 if the registry is stopping (the server shuts down). */
 int tp_stopping(struct server *srv);
 
-/* Resumes waiters whose deadline passed (now_ms monotonic), setting due.
- * Called by the server's ticker. */
+/* Resumes waiters whose deadline passed (now_ms monotonic), setting due,
+ * and, once a second, those whose peer has closed its socket (a peek
+ * finds end-of-file or an error), so a gone client's long poll or stream
+ * ends - and its presence with it - within about a second instead of at
+ * its timeout or next heartbeat. Called by the server's ticker. */
 void tp_tick(struct server *srv, int64_t now_ms);
 
 /* Marks the registry stopping, stops the flusher and resumes every

@@ -373,8 +373,10 @@ START_TEST(held_longpoll_and_sse_limits_answer_503)
 		char buf[512];
 
 		fds[i] = t_connect(server_port(s2));
-		ck_assert_int_gt(send(fds[i], "GET /sse?rooms=lobby HTTP/1.1"
-				      "\r\nHost: x\r\n\r\n", 43, 0), 0);
+		static const char sreq[] = "GET /sse?rooms=lobby HTTP/1.1"
+					   "\r\nHost: x\r\n\r\n";
+
+		ck_assert_int_gt(send(fds[i], sreq, sizeof(sreq) - 1, 0), 0);
 		ck_assert_int_gt(recv(fds[i], buf, sizeof(buf), 0), 0);
 	}
 	/* wait until both long polls are held */
@@ -552,6 +554,51 @@ START_TEST(sse_fanout_under_load_loses_nothing)
 }
 END_TEST
 
+START_TEST(gone_clients_end_their_long_poll_and_stream)
+{
+	/* a held long poll (timeout 60 s) and an SSE stream (ping 15 s)
+	 * whose clients close: the server notices well before either timer
+	 * (it peeks at waiting sockets once a second), and presence ends */
+	char req[256], buf[512];
+	int lp, sse;
+
+	snprintf(req, sizeof(req), "GET /longpoll?rooms=gone&cid=longpoller1"
+		 "&since=%llu&timeout=60 HTTP/1.1\r\nHost: x\r\n\r\n",
+		 (unsigned long long)store_last_id(srv->st) + 100000);
+	lp = t_connect(port);
+	ck_assert_int_gt(send(lp, req, strlen(req), 0), 0);
+	sse = t_connect(port);
+	snprintf(req, sizeof(req), "GET /sse?rooms=gone&cid=streamer01 "
+		 "HTTP/1.1\r\nHost: x\r\n\r\n");
+	ck_assert_int_gt(send(sse, req, strlen(req), 0), 0);
+	ck_assert_int_gt(recv(sse, buf, sizeof(buf), 0), 0);
+	for (int i = 0; i < 500 && (atomic_load(
+		     &srv->stats.tp[VIA_LONGPOLL].open) < 1 || atomic_load(
+		     &srv->stats.tp[VIA_SSE].open) < 1); i++)
+		usleep(10 * 1000);
+	ck_assert_int_eq(atomic_load(&srv->stats.tp[VIA_LONGPOLL].open), 1);
+	ck_assert_int_eq(atomic_load(&srv->stats.tp[VIA_SSE].open), 1);
+	close(lp);
+	close(sse);
+	/* bounded wait, far below the 60 s timeout and the 15 s ping */
+	for (int i = 0; i < 1000 && (atomic_load(
+		     &srv->stats.tp[VIA_LONGPOLL].open) > 0 || atomic_load(
+		     &srv->stats.tp[VIA_SSE].open) > 0); i++)
+		usleep(10 * 1000);
+	ck_assert_int_eq(atomic_load(&srv->stats.tp[VIA_LONGPOLL].open), 0);
+	ck_assert_int_eq(atomic_load(&srv->stats.tp[VIA_SSE].open), 0);
+	/* the stream's member left at once; the poller stays for its ttl */
+	{
+		struct t_resp r;
+
+		ck_assert_int_eq(t_http(port, "GET", "/api/rooms/gone", NULL,
+					NULL, &r), 0);
+		ck_assert_ptr_null(strstr(r.body, "\"transport\":\"sse\""));
+		t_resp_free(&r);
+	}
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -571,6 +618,7 @@ suite(void)
 	tcase_add_test(tc, sse_stream_headers_and_retry_first);
 	tcase_add_test(tc, sse_heartbeat_comment);
 	tcase_add_test(tc, sse_fanout_under_load_loses_nothing);
+	tcase_add_test(tc, gone_clients_end_their_long_poll_and_stream);
 	tcase_add_test(tc, sse_resumes_from_last_event_id);
 	tcase_add_test(tc, held_longpoll_and_sse_limits_answer_503);
 	tcase_add_test(tc, rooms_members_history_and_counters);
