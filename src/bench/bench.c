@@ -117,13 +117,29 @@ bench_deliver(struct bench_run *r, struct bench_sub *s, const char *env,
 	return after;
 }
 
+/* Returns 1 if [p, p + len) is the decimal k, as snprintf("%d") writes
+ * it (no sign, no leading zero). */
+static int
+is_decimal(const char *p, size_t len, int k)
+{
+	long v = 0;
+
+	if (!len || len > 9 || (len > 1 && *p == '0'))
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return 0;
+		v = v * 10 + (p[i] - '0');
+	}
+	return v == k;
+}
+
 void
 bench_deliver_env(struct bench_run *r, struct bench_sub *s,
 		  const struct bench_env *ep, int64_t now_ns)
 {
 	struct bench_env e = *ep;
-	char room[96];
-	size_t idx, rl;
+	size_t idx, pl = r->room_prefix_len;
 	uint8_t *byte, bit;
 
 	if (e.id > s->cursor)
@@ -134,9 +150,9 @@ bench_deliver_env(struct bench_run *r, struct bench_sub *s,
 		r->other_msgs++;
 		return;
 	}
-	bench_room_name(r, s->room, room, sizeof(room));
-	rl = strlen(room);
-	if (e.room_len != rl || memcmp(e.room, room, rl)) {
+	/* is it bench_room_name(s->room)? compared without formatting it */
+	if (e.room_len <= pl || memcmp(e.room, r->room_prefix, pl) ||
+	    !is_decimal(e.room + pl, e.room_len - pl, s->room)) {
 		r->misrouted++;
 		return;
 	}
@@ -426,6 +442,7 @@ static void
 run_one(const struct bench_opts *o, enum bench_tp tp, struct result *res)
 {
 	const struct bench_tp_ops *ops = tp == BENCH_WS ? &bench_ws_ops :
+					 tp == BENCH_SSE ? &bench_sse_ops :
 					 &bench_http_ops;
 	struct bench_run *r = calloc(1, sizeof(*r));
 	uint64_t in0 = 0, out0 = 0, in1 = 0, out1 = 0, req0, frames0;
@@ -446,6 +463,7 @@ run_one(const struct bench_opts *o, enum bench_tp tp, struct result *res)
 	r->interrupted = &interrupted;
 	snprintf(r->room_prefix, sizeof(r->room_prefix), "bench-%d-%s-",
 		 (int)getpid(), bench_tp_name(tp));
+	r->room_prefix_len = strlen(r->room_prefix);
 	snprintf(r->cid, sizeof(r->cid), "bench-%d-%s", (int)getpid(),
 		 bench_tp_name(tp));
 	bench_hist_init(&r->lat);

@@ -3,8 +3,9 @@
  * bench: what the imlab-bench modules share. One run measures one
  * transport: it connects every subscriber, waits until each is registered,
  * publishes the messages from a publisher thread and counts every delivery
- * in the subscribers' loop (one thread: libcurl multi for the HTTP
- * transports, a libwebsockets client context for WebSocket).
+ * in the subscribers' loop (one thread: libcurl multi for poll and long
+ * poll, raw HTTP/1.1 and RFC 6455 clients on one epoll for SSE and
+ * WebSocket).
  *
  * Threads: the loop thread owns struct bench_sub and every counter below
  * "loop thread"; the publisher thread writes only the atomics and acked[].
@@ -62,6 +63,7 @@ struct bench_run {
 	const struct bench_opts *o;
 	enum bench_tp tp;
 	char room_prefix[64];	/* room k is "<prefix><k>" */
+	size_t room_prefix_len;
 	char cid[48];		/* shared by all subscribers of the run */
 	uint64_t since0;	/* server's last_id before connecting */
 	struct bench_sub *subs;
@@ -118,7 +120,8 @@ struct bench_tp_ops {
 	void (*stop)(struct bench_run *r);
 };
 
-extern const struct bench_tp_ops bench_http_ops;
+extern const struct bench_tp_ops bench_http_ops;	/* poll, longpoll */
+extern const struct bench_tp_ops bench_sse_ops;
 extern const struct bench_tp_ops bench_ws_ops;
 
 /* Returns CLOCK_MONOTONIC in ns. */

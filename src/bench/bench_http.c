@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * bench_http: the HTTP subscribers (short poll, long poll, SSE) on one
+ * bench_http: the polling subscribers (short poll, long poll) on one
  * libcurl multi handle driven by the socket API and epoll, so a wake-up
  * costs only the sockets that have data. One easy handle per subscriber,
  * re-added for every request:
@@ -12,8 +12,7 @@
  *    connection to the host (which made the bench the bottleneck).
  *  - longpoll: GET /longpoll again as soon as one answers; registered once
  *    its first request is on the wire (curl's pre-request callback).
- *  - sse: one GET /sse stream; registered at its 200 headers; reconnects
- *    with since = the last id seen if the stream ends.
+ * (SSE and WebSocket are bench_raw's.)
  * Every socket is opened and closed through callbacks so its TCP_INFO
  * byte counters can be read.
  */
@@ -32,7 +31,7 @@
 #include "bench_json.h"
 #include "bench_proc.h"
 
-#define BODY_MAX (64u << 20)	/* largest poll body or SSE backlog */
+#define BODY_MAX (64u << 20)	/* largest poll body */
 #define RETRY_NS (200 * 1000000ll)	/* after a failed request */
 #define MAX_EVENTS 512
 
@@ -46,8 +45,7 @@ struct hsub {
 	int in_multi;
 	int queued;		/* in the due heap */
 	int polled;		/* poll: had an answer before */
-	long status;		/* of the current response */
-	char *buf;		/* response body, or SSE bytes not parsed */
+	char *buf;		/* response body */
 	size_t len, cap;
 	int64_t due;		/* ns: when to start the next request */
 };
@@ -204,62 +202,6 @@ buf_add(struct hsub *h, const char *data, size_t n)
 	return 0;
 }
 
-/* One SSE event block (lines without the blank line ending it). */
-static void
-sse_event(struct hloop *l, struct hsub *h, const char *p, const char *end,
-	  int64_t now)
-{
-	struct bench_run *r = l->r;
-	const char *data = NULL, *event = NULL;
-	size_t dlen = 0, elen = 0;
-
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *le = nl ? nl : end, *v;
-
-		if (le > p && le[-1] == '\r')
-			le--;
-		v = memchr(p, ':', (size_t)(le - p));
-		if (v && v > p) {
-			size_t fl = (size_t)(v - p);
-
-			v++;
-			if (v < le && *v == ' ')
-				v++;
-			if (fl == 4 && !memcmp(p, "data", 4)) {
-				if (data)	/* the envelope is one line */
-					r->bad++;
-				data = v;
-				dlen = (size_t)(le - v);
-			} else if (fl == 5 && !memcmp(p, "event", 5)) {
-				event = v;
-				elen = (size_t)(le - v);
-			}
-		}
-		p = nl ? nl + 1 : end;
-	}
-	if (event && elen == 3 && !memcmp(event, "gap", 3)) {
-		r->gaps++;
-		return;
-	}
-	if (data)
-		bench_deliver(r, h->s, data, data + dlen, now);
-}
-
-static void
-sse_parse(struct hloop *l, struct hsub *h)
-{
-	int64_t now = bench_now_ns();
-	const char *p = h->buf, *end = h->buf + h->len, *sep;
-
-	while ((sep = memmem(p, (size_t)(end - p), "\n\n", 2))) {
-		sse_event(l, h, p, sep + 1, now);
-		p = sep + 2;
-	}
-	h->len = (size_t)(end - p);
-	memmove(h->buf, p, h->len);
-}
-
 /* A poll or long-poll body {"messages":[E,...],"last_id":N,"gap":B}, read
  * in one pass. */
 static void
@@ -312,37 +254,12 @@ batch_parse(struct hloop *l, struct hsub *h)
 }
 
 static size_t
-header_cb(char *data, size_t size, size_t n, void *arg)
-{
-	struct hsub *h = arg;
-	size_t len = size * n;
-
-	if (len > 5 && !memcmp(data, "HTTP/", 5)) {
-		const char *sp = memchr(data, ' ', len);
-
-		h->status = sp ? strtol(sp + 1, NULL, 10) : 0;
-	} else if (len <= 2 && (data[0] == '\r' || data[0] == '\n') &&
-		   h->status == 200 && h->l->r->tp == BENCH_SSE) {
-		/* the blank line after the headers of a 200 stream */
-		bench_registered(h->l->r, h->s);
-	}
-	return len;
-}
-
-static size_t
 write_cb(char *data, size_t size, size_t n, void *arg)
 {
 	struct hsub *h = arg;
-	struct hloop *l = h->l;
 	size_t len = size * n;
 
-	if (buf_add(h, data, len))
-		return 0;
-	if (l->r->tp == BENCH_SSE && h->status == 200) {
-		bench_registered(l->r, h->s);
-		sse_parse(l, h);
-	}
-	return len;
+	return buf_add(h, data, len) ? 0 : len;
 }
 
 static int
@@ -363,7 +280,7 @@ prereq_cb(void *arg, char *ip, char *lip, int port, int lport)
 static void
 start_req(struct hloop *l, struct hsub *h)
 {
-	static const char *const path[] = { "poll", "longpoll", "sse" };
+	static const char *const path[] = { "poll", "longpoll" };
 	struct bench_run *r = l->r;
 	char url[512], room[96];
 
@@ -374,7 +291,6 @@ start_req(struct hloop *l, struct hsub *h)
 		 r->tp == BENCH_LONGPOLL ? "&timeout=30" : "");
 	curl_easy_setopt(h->easy, CURLOPT_URL, url);
 	h->len = 0;
-	h->status = 0;
 	if (curl_multi_add_handle(l->multi, h->easy) != CURLM_OK) {
 		bench_error(r, "curl_multi_add_handle failed");
 		heap_push(l, h, bench_now_ns() + RETRY_NS);
@@ -412,26 +328,16 @@ done(struct hloop *l, struct hsub *h, CURLcode rc)
 		heap_push(l, h, now + RETRY_NS);
 		return;
 	}
-	switch (r->tp) {
-	case BENCH_POLL:
-		batch_parse(l, h);
-		bench_registered(r, h->s);
+	batch_parse(l, h);
+	bench_registered(r, h->s);
+	if (r->tp == BENCH_POLL) {
 		heap_push(l, h, now + (h->polled ? 0 :
 			  (int64_t)(rand() % r->o->interval_ms) * 1000000ll) +
 			  (int64_t)r->o->interval_ms * 1000000ll *
 			  h->polled);
 		h->polled = 1;
-		break;
-	case BENCH_LONGPOLL:
-		batch_parse(l, h);
-		bench_registered(r, h->s);
+	} else {
 		start_req(l, h);
-		break;
-	default:
-		/* the stream ended: resume after the last id seen */
-		r->reconnects++;
-		heap_push(l, h, now + RETRY_NS);
-		break;
 	}
 }
 
@@ -494,22 +400,18 @@ http_start(struct bench_run *r)
 				 "curl_easy_init failed");
 			return -1;
 		}
-		if (r->tp != BENCH_SSE) {
-			h->share = curl_share_init();
-			if (!h->share) {
-				snprintf(r->last_error, sizeof(r->last_error),
-					 "curl_share_init failed");
-				return -1;
-			}
-			curl_share_setopt(h->share, CURLSHOPT_SHARE,
-					  CURL_LOCK_DATA_CONNECT);
-			curl_easy_setopt(e, CURLOPT_SHARE, h->share);
+		h->share = curl_share_init();
+		if (!h->share) {
+			snprintf(r->last_error, sizeof(r->last_error),
+				 "curl_share_init failed");
+			return -1;
 		}
+		curl_share_setopt(h->share, CURLSHOPT_SHARE,
+				  CURL_LOCK_DATA_CONNECT);
+		curl_easy_setopt(e, CURLOPT_SHARE, h->share);
 		curl_easy_setopt(e, CURLOPT_PRIVATE, h);
 		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
 		curl_easy_setopt(e, CURLOPT_WRITEDATA, h);
-		curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
-		curl_easy_setopt(e, CURLOPT_HEADERDATA, h);
 		curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_sock);
 		curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, l);
 		curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, close_sock);
@@ -522,7 +424,7 @@ http_start(struct bench_run *r)
 			curl_easy_setopt(e, CURLOPT_PREREQDATA, h);
 			curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
 					 (BENCH_LONGPOLL_TIMEOUT + 15) * 1000L);
-		} else if (r->tp == BENCH_POLL) {
+		} else {
 			curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 15000L);
 		}
 	}

@@ -359,8 +359,8 @@ if [ "$(v thr-ws ok)" != true ]; then
 elif [ "$res" != '**met**' ]; then
 	why="$(cpu_note thr-ws); the server's own cost is"
 	why="$why $(h thr-ws server_deliveries_per_cpu_s) deliveries per"
-	why="$why CPU-second, the bench's WebSocket client (a recv and a"
-	why="$why libwebsockets parse per frame) costs more"
+	why="$why CPU-second; the bench's WebSocket client (a recv per"
+	why="$why readable socket, a scan per envelope) needs the rest"
 fi
 echo "| WebSocket >= 1,000,000 deliveries/s (batching) |" \
 	"$(h thr-ws deliveries_per_s)/s at $(f thr-ws publish_rate 0)" \
