@@ -61,8 +61,10 @@ flusher(void *arg)
 		nanosleep(&ts, NULL);
 		pthread_mutex_lock(&t->lock);
 		now = im_mono_ms();
-		while (t->pending)
+		while (t->pending) {
+			t->pending->flushed = 1;
 			wake_locked(t->pending, now);
+		}
 	}
 	pthread_mutex_unlock(&t->lock);
 	return NULL;
@@ -218,9 +220,45 @@ tp_params_touch(struct server *srv, const struct tp_params *p, enum via via)
 		rooms_touch(srv->rs, p->rooms[i], p->cid, p->from, via);
 }
 
+/* Starts a new coalescing window when the current one is over; lock
+ * held. */
+static void
+roll_window(struct tp *t, int64_t now)
+{
+	if (now - t->win_start >= t->coalesce_ms) {
+		t->busy = t->win_writes >= TP_BUSY_WRITES;
+		t->win_start = now;
+		t->win_writes = 0;
+	}
+}
+
+/* 1 if SSE stream w should wait for the flusher instead of writing now;
+ * lock held. */
+static int
+should_defer(const struct tp *t, const struct tp_wait *w, int64_t now)
+{
+	return w->sub.via == VIA_SSE && t->has_flusher && !t->quit &&
+	       !t->stopping && t->busy && !w->due &&
+	       now - w->last_write < t->coalesce_ms;
+}
+
+/* Puts suspended w on the flusher's list; lock held. */
+static void
+pend_locked(struct tp *t, struct tp_wait *w)
+{
+	STATS_ADD(&w->srv->stats, w->sub.via, deferred, 1);
+	w->pnext = t->pending;
+	if (w->pnext)
+		w->pnext->pprev = &w->pnext;
+	w->pprev = &t->pending;
+	t->pending = w;
+	if (!w->pnext)
+		pthread_cond_signal(&t->cond);
+}
+
 /* The sub's notify: runs under the rooms lock on the publishing thread.
- * When the server is busy, an SSE stream woken less than coalesce_ms ago
- * is left to the flusher, so its messages leave together. */
+ * While the server is busy, an SSE stream that wrote less than a window
+ * ago is left to the flusher, so its messages leave together. */
 static void
 wait_notify(struct sub *s, const struct msg *m)
 {
@@ -230,28 +268,47 @@ wait_notify(struct sub *s, const struct msg *m)
 
 	(void)m;
 	pthread_mutex_lock(&t->lock);
-	if (s->via == VIA_SSE && now - t->win_start >= t->coalesce_ms) {
-		t->win_start = now;
-		t->win_wakes = 0;
-	}
+	roll_window(t, now);
 	if (w->state == TP_SUSPENDED && !w->pprev) {
-		if (s->via == VIA_SSE && t->has_flusher && !t->quit &&
-		    t->win_wakes >= TP_BUSY_WAKES &&
-		    now - w->last_wake < t->coalesce_ms) {
-			STATS_ADD(&w->srv->stats, VIA_SSE, deferred, 1);
-			w->pnext = t->pending;
-			if (w->pnext)
-				w->pnext->pprev = &w->pnext;
-			w->pprev = &t->pending;
-			t->pending = w;
-			if (!w->pnext)
-				pthread_cond_signal(&t->cond);
-		} else {
-			if (s->via == VIA_SSE)
-				t->win_wakes++;
+		if (should_defer(t, w, now))
+			pend_locked(t, w);
+		else
 			wake_locked(w, now);
-		}
 	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+int
+tp_sse_gate(struct server *srv, struct tp_wait *w)
+{
+	struct tp *t = srv->tp;
+	int64_t now = im_mono_ms();
+	int defer;
+
+	pthread_mutex_lock(&t->lock);
+	roll_window(t, now);
+	/* a message already half written is finished at once */
+	defer = !w->flushed && !w->partial && should_defer(t, w, now);
+	w->flushed = 0;
+	if (defer) {
+		MHD_suspend_connection(w->c);
+		w->state = TP_SUSPENDED;
+		pend_locked(t, w);
+	}
+	pthread_mutex_unlock(&t->lock);
+	return defer;
+}
+
+void
+tp_sse_wrote(struct server *srv, struct tp_wait *w)
+{
+	struct tp *t = srv->tp;
+	int64_t now = im_mono_ms();
+
+	pthread_mutex_lock(&t->lock);
+	roll_window(t, now);
+	t->win_writes++;
+	w->last_write = now;
 	pthread_mutex_unlock(&t->lock);
 }
 

@@ -24,7 +24,7 @@
 
 struct server;
 
-#define TP_BUSY_WAKES 256	/* SSE wake-ups per window before coalescing */
+#define TP_BUSY_WRITES 256	/* SSE writes per window that mean "busy" */
 
 /* A parsed subscription request. rooms/rings are owned arrays. */
 struct tp_params {
@@ -67,6 +67,8 @@ struct tp_wait {
 	int subscribed;
 	int64_t deadline;		/* monotonic ms: timeout or ping */
 	int64_t last_wake;		/* monotonic ms of the last resume */
+	int64_t last_write;		/* SSE: monotonic ms of the last write */
+	int flushed;			/* SSE: woken by the flusher */
 	int fd;				/* the connection's socket (peeked) */
 	struct tp_wait *prev, *next;	/* registry list */
 	struct tp_wait *pnext, **pprev;	/* flusher's list, when pending */
@@ -83,15 +85,17 @@ struct tp {
 	struct tp_wait *head;
 	int stopping;
 	long held[VIA__COUNT];		/* waiting now, per transport */
-	/* SSE wake-up coalescing: while the server is busy (more than
-	 * TP_BUSY_WAKES stream wake-ups in the current coalesce_ms window),
-	 * a stream woken less than coalesce_ms ago waits on the pending
-	 * list; the flusher thread resumes the list every coalesce_ms, so a
-	 * busy stream gets its messages in batches. A quiet server wakes
-	 * every stream at once. */
+	/* SSE coalescing: the server is "busy" when the last coalesce_ms
+	 * window saw TP_BUSY_WRITES or more SSE writes. While busy, a stream
+	 * that wrote less than coalesce_ms ago does not write again at once
+	 * (neither when a publish wakes it nor when its reader is called):
+	 * it waits, suspended, on the pending list, which the flusher thread
+	 * resumes every coalesce_ms; the stream then writes everything that
+	 * arrived meanwhile in one go. A quiet server writes at once. */
 	int64_t coalesce_ms;
-	int64_t win_start;		/* current coalescing window */
-	long win_wakes;			/* SSE wake-ups in that window */
+	int64_t win_start;		/* current window */
+	long win_writes;		/* SSE writes in that window */
+	int busy;			/* the previous window was busy */
 	struct tp_wait *pending;
 	pthread_cond_t cond;
 	pthread_t flusher;
@@ -123,6 +127,15 @@ void tp_wait_remove(struct server *srv, struct tp_wait *w);
  * called from the access handler or the content reader of w's request. */
 int tp_wait_suspend(struct server *srv, struct tp_wait *w,
 		    int (*has_news)(struct tp_wait *w));
+
+/* SSE reader, before writing: while the server is busy, a stream that
+ * wrote less than a coalescing window ago is suspended and left to the
+ * flusher instead (returns 1: the reader must return 0). Returns 0 when
+ * it may write now. Called from w's content reader only. */
+int tp_sse_gate(struct server *srv, struct tp_wait *w);
+
+/* SSE reader, after writing: counts the write for the busy measure. */
+void tp_sse_wrote(struct server *srv, struct tp_wait *w);
 
 /* Returns 1 if the registry is stopping (the server shuts down). */
 int tp_stopping(struct server *srv);
