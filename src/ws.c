@@ -165,11 +165,13 @@ write_frame(struct per_session_data__chat *pss, char *buf, size_t len,
 {
 	struct stats *st = &pss->srv->stats;
 
-	if (lws_write(pss->wsi, (unsigned char *)buf, len, LWS_WRITE_TEXT) < 0)
-		return -1;
+	/* counted first: a peer may read the frame before this thread
+	 * returns from lws_write() (a failed write closes the connection) */
 	STATS_ADD(st, VIA_WS, bytes_out, len);
 	if (nmsgs)
 		STATS_ADD(st, VIA_WS, delivered, nmsgs);
+	if (lws_write(pss->wsi, (unsigned char *)buf, len, LWS_WRITE_TEXT) < 0)
+		return -1;
 	return 0;
 }
 

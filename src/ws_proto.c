@@ -167,8 +167,8 @@ ws_proto_write_ctl(struct per_session_data__chat *pss)
 	if (!pss->ctl_head)
 		pss->ctl_tail = NULL;
 	pss->nctl--;
-	n = lws_write(pss->wsi, c->buf + LWS_PRE, c->len, LWS_WRITE_TEXT);
 	STATS_ADD(&pss->srv->stats, VIA_WS, bytes_out, c->len);
+	n = lws_write(pss->wsi, c->buf + LWS_PRE, c->len, LWS_WRITE_TEXT);
 	free(c);
 	if (n < 0)
 		return -1;
