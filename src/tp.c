@@ -24,7 +24,7 @@
 
 /* Resumes w if it is suspended; lock held. */
 static void
-wake_locked(struct tp_wait *w, int64_t now)
+wake_locked(struct tp_wait *w)
 {
 	if (w->pprev) {
 		*w->pprev = w->pnext;
@@ -35,7 +35,6 @@ wake_locked(struct tp_wait *w, int64_t now)
 	}
 	if (w->state == TP_SUSPENDED) {
 		w->state = TP_RUNNING;
-		w->last_wake = now;
 		STATS_ADD(&w->srv->stats, w->sub.via, wakeups, 1);
 		MHD_resume_connection(w->c);
 	}
@@ -50,8 +49,6 @@ flusher(void *arg)
 
 	pthread_mutex_lock(&t->lock);
 	while (!t->quit) {
-		int64_t now;
-
 		if (!t->pending) {
 			pthread_cond_wait(&t->cond, &t->lock);
 			continue;
@@ -60,10 +57,9 @@ flusher(void *arg)
 		pthread_mutex_unlock(&t->lock);
 		nanosleep(&ts, NULL);
 		pthread_mutex_lock(&t->lock);
-		now = im_mono_ms();
 		while (t->pending) {
 			t->pending->flushed = 1;
-			wake_locked(t->pending, now);
+			wake_locked(t->pending);
 		}
 	}
 	pthread_mutex_unlock(&t->lock);
@@ -273,7 +269,7 @@ wait_notify(struct sub *s, const struct msg *m)
 		if (should_defer(t, w, now))
 			pend_locked(t, w);
 		else
-			wake_locked(w, now);
+			wake_locked(w);
 	}
 	pthread_mutex_unlock(&t->lock);
 }
@@ -444,7 +440,7 @@ tp_tick(struct server *srv, int64_t now_ms)
 		    !(peek && w->state == TP_SUSPENDED && peer_gone(w->fd)))
 			continue;
 		w->due = 1;
-		wake_locked(w, now_ms);
+		wake_locked(w);
 	}
 	pthread_mutex_unlock(&t->lock);
 }
@@ -460,7 +456,7 @@ tp_shutdown(struct server *srv)
 	pthread_mutex_lock(&t->lock);
 	t->stopping = 1;
 	for (struct tp_wait *w = t->head; w; w = w->next)
-		wake_locked(w, 0);
+		wake_locked(w);
 	pthread_mutex_unlock(&t->lock);
 }
 

@@ -66,7 +66,6 @@ struct tp_wait {
 	int due;			/* deadline passed (under lock) */
 	int subscribed;
 	int64_t deadline;		/* monotonic ms: timeout or ping */
-	int64_t last_wake;		/* monotonic ms of the last resume */
 	int64_t last_write;		/* SSE: monotonic ms of the last write */
 	int flushed;			/* SSE: woken by the flusher */
 	int fd;				/* the connection's socket (peeked) */
