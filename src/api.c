@@ -260,11 +260,21 @@ history(struct MHD_Connection *c, struct http_req *req, struct room *r)
 	struct store_ring *ring = room_ring(r);
 	struct im_error e;
 	uint64_t since = 0;
-	long long limit = HISTORY_DEFAULT;
+	long long limit = HISTORY_DEFAULT, last = 0;
 
 	if (qs_u64(c, "since", &since, &e) ||
-	    qs_int(c, "limit", 1, HISTORY_MAX, &limit, &e))
+	    qs_int(c, "limit", 1, HISTORY_MAX, &limit, &e) ||
+	    qs_int(c, "last", 1, HISTORY_MAX, &last, &e))
 		return http_reply_im_error(c, req, &e);
+	if (last) {
+		/* the newest `last` messages instead of the oldest after since */
+		if (qs_str(c, "since"))
+			return http_reply_error(c, req, MHD_HTTP_BAD_REQUEST,
+				"bad_param", "give since or last, not both");
+		since = store_ring_since_last(req->srv->st, ring,
+					      (size_t)last);
+		limit = last;
+	}
 	return tp_reply_read(c, req, &ring, 1, since, NULL, (size_t)limit);
 }
 

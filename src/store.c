@@ -254,6 +254,19 @@ store_ring_last_id(struct store *st, const struct store_ring *ring)
 	return v;
 }
 
+uint64_t
+store_ring_since_last(struct store *st, const struct store_ring *ring,
+		      size_t n)
+{
+	uint64_t v = 0;
+
+	pthread_mutex_lock(&st->lock);
+	if (n < ring->len)
+		v = ring_at(ring, ring->len - n - 1)->id;
+	pthread_mutex_unlock(&st->lock);
+	return v;
+}
+
 size_t
 store_ring_len(struct store *st, const struct store_ring *ring)
 {

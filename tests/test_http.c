@@ -429,18 +429,29 @@ START_TEST(rooms_members_history_and_counters)
 	ck_assert_int_eq(t_http(port, "GET", path, NULL, NULL, &r), 0);
 	ck_assert_ptr_nonnull(strstr(r.body, "{\"n\":1}"));
 	t_resp_free(&r);
+	/* the newest one: the message just published */
+	publish("den", CHAT("{\"n\":2}"));
+	ck_assert_int_eq(t_http(port, "GET", "/api/rooms/den/messages?last=1",
+				NULL, NULL, &r), 0);
+	ck_assert_ptr_nonnull(strstr(r.body, "{\"n\":2}"));
+	ck_assert_ptr_null(strstr(r.body, "{\"n\":1}"));
+	t_resp_free(&r);
+	ck_assert_int_eq(t_http(port, "GET", "/api/rooms/den/messages?last=2"
+				"&since=1", NULL, NULL, &r), 0);
+	ck_assert_int_eq(r.status, 400);
+	t_resp_free(&r);
 	ck_assert_int_eq(t_http(port, "GET", "/poll?rooms=den", NULL, NULL,
 				&r), 0);
 	t_resp_free(&r);
 	ck_assert_int_eq(t_http(port, "GET", "/api/stats", NULL, NULL, &r),
 			 0);
 	ck_assert_ptr_nonnull(strstr(r.body, "\"poll\":{\"open\":0,"
-				     "\"requests\":2,\"delivered\":3"));
+				     "\"requests\":2,\"delivered\":4"));
 	t_resp_free(&r);
 	ck_assert_int_eq(t_http(port, "GET", "/metrics", NULL, NULL, &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_ptr_nonnull(strstr(r.body, "imlab_messages_delivered_total"
-				     "{transport=\"poll\"} 3\n"));
+				     "{transport=\"poll\"} 4\n"));
 	ck_assert_ptr_nonnull(strstr(r.body, "imlab_requests_total"
 				     "{transport=\"poll\"} 2\n"));
 	ck_assert_ptr_nonnull(strstr(r.body, "# TYPE imlab_bytes_sent_total "

@@ -110,6 +110,27 @@ START_TEST(clock_seeds_ids_when_first_id_is_zero)
 }
 END_TEST
 
+START_TEST(since_last_points_before_the_newest_n)
+{
+	struct store_ring *a, *b;
+	uint64_t ids[6];
+
+	st = store_create(4, FIRST);
+	a = store_ring_create(st);
+	b = store_ring_create(st);
+	ck_assert_uint_eq(store_ring_since_last(st, a, 1), 0);	/* empty */
+	for (int i = 0; i < 6; i++) {
+		ids[i] = put(a, "a");
+		put(b, "b");	/* other rooms interleave */
+	}
+	/* the ring keeps ids[2..5] */
+	ck_assert_uint_eq(store_ring_since_last(st, a, 1), ids[4]);
+	ck_assert_uint_eq(store_ring_since_last(st, a, 3), ids[2]);
+	ck_assert_uint_eq(store_ring_since_last(st, a, 4), 0);
+	ck_assert_uint_eq(store_ring_since_last(st, a, 100), 0);
+}
+END_TEST
+
 START_TEST(append_fills_message_and_counts)
 {
 	struct msg_parts p = { 0 };
@@ -603,6 +624,7 @@ suite(void)
 	tcase_add_test(tc, ids_start_at_first_id_and_increase_across_rooms);
 	tcase_add_test(tc, clock_seeds_ids_when_first_id_is_zero);
 	tcase_add_test(tc, append_fills_message_and_counts);
+	tcase_add_test(tc, since_last_points_before_the_newest_n);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("cursor");

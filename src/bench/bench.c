@@ -443,7 +443,8 @@ run_one(const struct bench_opts *o, enum bench_tp tp, struct result *res)
 {
 	const struct bench_tp_ops *ops = tp == BENCH_WS ? &bench_ws_ops :
 					 tp == BENCH_SSE ? &bench_sse_ops :
-					 &bench_http_ops;
+					 tp == BENCH_LONGPOLL ?
+					 &bench_longpoll_ops : &bench_poll_ops;
 	struct bench_run *r = calloc(1, sizeof(*r));
 	uint64_t in0 = 0, out0 = 0, in1 = 0, out1 = 0, req0, frames0;
 	int64_t now, last_progress, drain_end = 0;

@@ -2,10 +2,9 @@
 /*
  * bench: what the imlab-bench modules share. One run measures one
  * transport: it connects every subscriber, waits until each is registered,
- * publishes the messages from a publisher thread and counts every delivery
- * in the subscribers' loop (one thread: libcurl multi for poll and long
- * poll, raw HTTP/1.1 and RFC 6455 clients on one epoll for SSE and
- * WebSocket).
+ * publishes the messages from a publisher thread (libcurl) and counts
+ * every delivery in the subscribers' loop (one thread: bench_raw's
+ * HTTP/1.1 and RFC 6455 clients on one epoll, for every transport).
  *
  * Threads: the loop thread owns struct bench_sub and every counter below
  * "loop thread"; the publisher thread writes only the atomics and acked[].
@@ -120,7 +119,8 @@ struct bench_tp_ops {
 	void (*stop)(struct bench_run *r);
 };
 
-extern const struct bench_tp_ops bench_http_ops;	/* poll, longpoll */
+extern const struct bench_tp_ops bench_poll_ops;
+extern const struct bench_tp_ops bench_longpoll_ops;
 extern const struct bench_tp_ops bench_sse_ops;
 extern const struct bench_tp_ops bench_ws_ops;
 

@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * bench_raw: the streaming subscribers, WebSocket and SSE, as minimal
- * RFC 6455 and HTTP/1.1 clients on non-blocking sockets, all driven by one
- * epoll loop in the loop thread. libwebsockets parses client frames byte
- * by byte and libcurl pays a callback and a copy per segment, which made
- * the bench, not the server, the limit. Here a readable socket gets one
- * large recv() into a buffer the loop shares by all connections, every
- * complete frame or event in it is parsed in place by the zero-copy
- * scanner, and only an incomplete tail is kept per connection (a frame
- * larger than RX_DIRECT is read into the connection's own buffer instead).
+ * bench_raw: the subscribers of every transport, as minimal HTTP/1.1 and
+ * RFC 6455 clients on non-blocking sockets, all driven by one epoll loop
+ * in the loop thread. libwebsockets parses client frames byte by byte and
+ * libcurl pays about 60 us of CPU per request cycle, a callback and a copy
+ * per segment, which made the bench, not the server, the limit. Here a
+ * readable socket gets one large recv() into a buffer the loop shares by
+ * all connections, every complete frame, event or response body in it is
+ * parsed in place by the zero-copy scanner, and only an incomplete tail is
+ * kept per connection (one larger than RX_DIRECT is read into the
+ * connection's own buffer instead).
  *  - ws: GET /ws with Upgrade; at 101 sends {"op":"hello"} then
  *    {"op":"join","since":...} as masked text frames; registered at
  *    "joined". Takes {"op":"msg"} and batched {"op":"msgs"} frames,
@@ -16,8 +17,24 @@
  *    close with close.
  *  - sse: GET /sse; registered at its 200 headers; reads the chunked (or
  *    close-delimited) body as SSE events.
- * A connection that fails or ends reconnects 200 ms later with since = the
- * last id it saw.
+ *  - longpoll: one keep-alive connection per subscriber, GET /longpoll
+ *    with since = the last id again as soon as an answer is read;
+ *    registered once its first request is on the wire (handed to the
+ *    kernel).
+ *  - poll: the same with GET /poll every --interval ms, counted from the
+ *    answer (the first one at a random offset, so the subscribers do not
+ *    poll in step), on a min-heap of due times; registered at its first
+ *    200.
+ * Poll and long-poll answers must carry a Content-Length (imlab's do);
+ * their body {"messages":[E,...],"last_id":N,"gap":B} is read whole and
+ * scanned in one pass.
+ * A stream that fails or ends reconnects 200 ms later with since = the
+ * last id it saw; so does a poll whose request failed (a non-200 answer,
+ * a reset, a timeout: 10 s to connect, 15 s for a poll, the long-poll
+ * timeout plus 15 s for a long poll). A kept-alive poll connection the
+ * server closes between requests (or before answering the first byte of
+ * a request sent on it, the keep-alive race) is reopened at once, quietly,
+ * as a browser would.
  */
 #include "autoconf.h"
 
@@ -45,12 +62,17 @@
 #define RETRY_NS (200 * 1000000ll)
 #define MAX_EVENTS 512
 #define READS_MAX 4		/* full recv()s per socket per wake-up */
+#define CONNECT_TMO_NS (10 * 1000000000ll)	/* poll, longpoll */
+#define POLL_TMO_NS (15 * 1000000000ll)	/* a poll request */
+#define SWEEP_NS 1000000000ll	/* how often timeouts are looked for */
 
 enum cstate {
 	C_IDLE = 0,	/* not connected; retry_at says when */
 	C_CONNECTING,	/* connect() in progress */
 	C_HEAD,		/* request sent, reading the response head */
-	C_BODY,		/* ws: frames; sse: the event stream */
+	C_BODY,		/* ws: frames; sse: the event stream; polls: body */
+	C_WAIT,		/* poll: kept alive, the next request is due later */
+	C_CLOSING,	/* polls: answered with Connection: close */
 };
 
 enum chstate {
@@ -85,6 +107,14 @@ struct rconn {
 	enum chstate ch;
 	size_t chunk_left;
 	struct rbuf ev;		/* an incomplete event */
+	/* poll, longpoll */
+	size_t body_len;	/* Content-Length of the answer being read */
+	int close_after;	/* the answer said Connection: close */
+	int reused;		/* an answer came on this connection */
+	int queued;		/* poll: in the due heap */
+	int polled;		/* poll: had an answer before */
+	int64_t due;		/* poll: ns, when the next request is due */
+	int64_t deadline;	/* ns: the connect or request times out; 0 */
 };
 
 struct rloop {
@@ -99,6 +129,10 @@ struct rloop {
 	uint64_t rng;
 	char why[256];		/* the reason of the failure being handled */
 	char *rx;		/* RX_DIRECT + RX_CHUNK bytes, shared */
+	int polling;		/* poll or longpoll */
+	struct rconn **heap;	/* poll: min-heap on due */
+	int heap_n;
+	int64_t sweep_at;	/* polls: ns, next look for timeouts */
 };
 
 /* ---- helpers --------------------------------------------------------- */
@@ -240,8 +274,32 @@ close_fd(struct rconn *c)
 	c->fd = -1;
 }
 
+/* Closes the socket and forgets its bytes in flight and its parse state. */
+static void
+reset(struct rconn *c)
+{
+	close_fd(c);
+	c->state = C_IDLE;
+	c->serving = 0;
+	c->need = 0;
+	c->in_msg = 0;
+	c->chunked = 0;
+	c->ch = CH_SIZE;
+	c->chunk_left = 0;
+	c->body_len = 0;
+	c->close_after = 0;
+	c->reused = 0;
+	c->deadline = 0;
+	buf_free(&c->in);
+	buf_free(&c->out);
+	buf_free(&c->msg);
+	buf_free(&c->ev);
+}
+
 /* Ends the connection being handled (the reason, if any, in l->why) and
- * schedules its reconnect. */
+ * schedules its reconnect. A stream counts a reconnect if it was serving,
+ * a poll (as a failed request) if its subscriber is registered. A queued
+ * poll reconnects when its next request is due. */
 static void
 drop(struct rconn *c)
 {
@@ -251,23 +309,13 @@ drop(struct rconn *c)
 	if (!r->stopping) {
 		if (l->why[0])
 			bench_error(r, "%s", l->why);
-		if (c->serving)
+		if (l->polling ? c->s->registered : c->serving)
 			r->reconnects++;
 	}
 	l->why[0] = '\0';
-	close_fd(c);
-	c->state = C_IDLE;
-	c->serving = 0;
-	c->need = 0;
-	c->in_msg = 0;
-	c->chunked = 0;
-	c->ch = CH_SIZE;
-	c->chunk_left = 0;
-	buf_free(&c->in);
-	buf_free(&c->out);
-	buf_free(&c->msg);
-	buf_free(&c->ev);
-	retry_later(c);
+	reset(c);
+	if (!c->queued)
+		retry_later(c);
 }
 
 static void
@@ -277,7 +325,10 @@ conn_start(struct rconn *c)
 	struct epoll_event ev;
 	int one = 1;
 
-	l->r->requests++;
+	if (l->polling)		/* polls count each request they send */
+		c->deadline = bench_now_ns() + CONNECT_TMO_NS;
+	else
+		l->r->requests++;
 	c->fd = socket(l->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 		       SOCK_CLOEXEC, 0);
 	if (c->fd < 0) {
@@ -330,6 +381,8 @@ b64_key(struct rloop *l, char out[25])
 	out[24] = '\0';
 }
 
+static int poll_request(struct rconn *c);
+
 /* The socket connected (or failed): sends the request. 0 or -1. */
 static int
 connected(struct rconn *c)
@@ -342,6 +395,8 @@ connected(struct rconn *c)
 
 	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &sl) || err)
 		return fail(l, "connect: %s", strerror(err ? err : errno));
+	if (l->polling)
+		return poll_request(c);
 	if (r->tp == BENCH_WS) {
 		b64_key(l, key);
 		n = snprintf(req, sizeof(req), "GET /ws HTTP/1.1\r\n"
@@ -709,6 +764,215 @@ sse_body(struct rconn *c, const char *b, size_t have, int64_t now)
 	return (ssize_t)off;
 }
 
+/* ---- poll, long poll -------------------------------------------------- */
+
+static void
+heap_push(struct rloop *l, struct rconn *c, int64_t due)
+{
+	int i = l->heap_n++;
+
+	c->due = due;
+	c->queued = 1;
+	while (i > 0 && l->heap[(i - 1) / 2]->due > due) {
+		l->heap[i] = l->heap[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	l->heap[i] = c;
+}
+
+static struct rconn *
+heap_pop(struct rloop *l)
+{
+	struct rconn *top = l->heap[0], *last = l->heap[--l->heap_n];
+	int i = 0;
+
+	for (;;) {
+		int k = 2 * i + 1;
+
+		if (k >= l->heap_n)
+			break;
+		if (k + 1 < l->heap_n && l->heap[k + 1]->due < l->heap[k]->due)
+			k++;
+		if (l->heap[k]->due >= last->due)
+			break;
+		l->heap[i] = l->heap[k];
+		i = k;
+	}
+	if (l->heap_n)
+		l->heap[i] = last;
+	top->queued = 0;
+	return top;
+}
+
+/* A long poll is registered once its request is on the wire: all of it
+ * handed to the kernel. */
+static void
+on_wire(struct rconn *c)
+{
+	if (c->l->r->tp == BENCH_LONGPOLL && c->state == C_HEAD &&
+	    !c->out.len)
+		bench_registered(c->l->r, c->s);
+}
+
+/* Sends the next request on the open connection, from the subscriber's
+ * cursor. 0 or -1. */
+static int
+poll_request(struct rconn *c)
+{
+	struct rloop *l = c->l;
+	struct bench_run *r = l->r;
+	char req[1024], room[96], tmo[32] = "";
+	int64_t wait = POLL_TMO_NS;
+	int n;
+
+	if (r->tp == BENCH_LONGPOLL) {
+		snprintf(tmo, sizeof(tmo), "&timeout=%d",
+			 BENCH_LONGPOLL_TIMEOUT);
+		wait = (BENCH_LONGPOLL_TIMEOUT + 15) * 1000000000ll;
+	}
+	bench_room_name(r, c->s->room, room, sizeof(room));
+	n = snprintf(req, sizeof(req), "GET /%s?rooms=%s&since=%llu&cid=%s"
+		     "&from=bench%s HTTP/1.1\r\nHost: %s\r\n\r\n",
+		     bench_tp_name(r->tp), room,
+		     (unsigned long long)c->s->cursor, r->cid, tmo,
+		     l->hostport);
+	r->requests++;
+	c->state = C_HEAD;
+	c->deadline = bench_now_ns() + wait;
+	if (send_bytes(c, req, (size_t)n))
+		return -1;
+	on_wire(c);
+	return 0;
+}
+
+/* A poll or long-poll body {"messages":[E,...],"last_id":N,"gap":B} in
+ * [p, end), read in one pass. */
+static void
+batch_parse(struct rconn *c, const char *p, const char *end, int64_t now)
+{
+	struct bench_run *r = c->l->r;
+	struct bench_json_it it, ai;
+	const char *key, *val, *vend;
+	size_t klen;
+	uint64_t last;
+	int n, m;
+
+	if (bench_json_begin(&it, p, end, '{')) {
+		r->bad++;
+		return;
+	}
+	while ((n = bench_json_key(&it, &key, &klen, &val)) > 0) {
+		if (bench_json_key_is(key, klen, "messages") &&
+		    !bench_json_begin(&ai, val, end, '[')) {
+			while ((m = bench_json_next(&ai, &val)) > 0) {
+				ai.p = bench_deliver(r, c->s, val, end, now);
+				if (!ai.p)
+					break;
+			}
+			if (m < 0 || !ai.p) {
+				r->bad++;
+				return;
+			}
+			it.p = ai.p;
+			continue;
+		}
+		vend = bench_json_skip(val, end);
+		if (!vend) {
+			r->bad++;
+			return;
+		}
+		it.p = vend;
+		if (bench_json_key_is(key, klen, "last_id")) {
+			if (!bench_json_u64(val, vend, &last) &&
+			    last > c->s->cursor)
+				c->s->cursor = last;
+		} else if (bench_json_key_is(key, klen, "gap")) {
+			if (vend - val >= 4 && !memcmp(val, "true", 4))
+				r->gaps++;
+		}
+	}
+	if (n < 0)
+		r->bad++;
+}
+
+/* An answer was read whole: a long poll asks again at once, a poll
+ * --interval ms later (its first time at a random offset in it). 0 or
+ * -1. */
+static int
+poll_done(struct rconn *c, int64_t now)
+{
+	struct rloop *l = c->l;
+	struct bench_run *r = l->r;
+	int64_t iv = (int64_t)r->o->interval_ms * 1000000ll;
+
+	c->reused = 1;
+	c->deadline = 0;
+	bench_registered(r, c->s);
+	if (r->tp == BENCH_POLL) {
+		heap_push(l, c, now + (c->polled ? iv :
+			  (int64_t)(rand() % r->o->interval_ms) * 1000000ll));
+		c->polled = 1;
+		c->state = c->close_after ? C_CLOSING : C_WAIT;
+		return 0;
+	}
+	if (c->close_after) {
+		c->state = C_CLOSING;
+		return 0;
+	}
+	return poll_request(c);
+}
+
+static ssize_t head(struct rconn *c, const char *b, size_t have);
+
+/* Parses answers in [b, b + have): bytes consumed, or -1 to drop. */
+static ssize_t
+poll_parse(struct rconn *c, const char *b, size_t have, int64_t now)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	c->need = 0;
+	for (;;) {
+		switch (c->state) {
+		case C_HEAD:
+			if (off == have)
+				return (ssize_t)off;
+			n = head(c, b + off, have - off);
+			if (n <= 0)
+				return n < 0 ? -1 : (ssize_t)off;
+			off += (size_t)n;
+			break;
+		case C_BODY:
+			if (have - off < c->body_len) {
+				c->need = c->body_len;
+				return (ssize_t)off;
+			}
+			batch_parse(c, b + off, b + off + c->body_len, now);
+			off += c->body_len;
+			if (poll_done(c, now))
+				return -1;
+			break;
+		case C_CLOSING:		/* the rest does not matter */
+			return (ssize_t)have;
+		default:
+			if (off == have)
+				return (ssize_t)off;
+			return fail(c->l, "data with no request open");
+		}
+	}
+}
+
+/* The connection ended between requests (or before the first byte of an
+ * answer on a kept-alive connection): opens a new one at once, or when
+ * the queued poll is due, without counting an error or a reconnect. */
+static void
+reopen(struct rconn *c)
+{
+	reset(c);
+	if (!c->queued)
+		conn_start(c);
+}
+
 /* ---- responses ------------------------------------------------------- */
 
 /* Returns 1 if the header block [p, end) has a field name (with its ':')
@@ -732,6 +996,37 @@ has_header(const char *p, const char *end, const char *name,
 		p = e + 1;
 	}
 	return 0;
+}
+
+/* Reads the decimal value of the header field name (with its ':',
+ * case-insensitive) in the block [p, end) into *out; 0, or -1 if there is
+ * no such field or its value is not a number up to FRAME_MAX. */
+static int
+header_size(const char *p, const char *end, const char *name, size_t *out)
+{
+	size_t nl = strlen(name), v = 0;
+
+	while (p < end) {
+		const char *e = memchr(p, '\n', (size_t)(end - p)), *q;
+
+		if (!e)
+			e = end;
+		if ((size_t)(e - p) > nl && !strncasecmp(p, name, nl)) {
+			for (q = p + nl; q < e && (*q == ' ' || *q == '\t');)
+				q++;
+			if (q == e || *q < '0' || *q > '9')
+				return -1;
+			for (; q < e && *q >= '0' && *q <= '9'; q++) {
+				v = v * 10 + (size_t)(*q - '0');
+				if (v > FRAME_MAX)
+					return -1;
+			}
+			*out = v;
+			return 0;
+		}
+		p = e + 1;
+	}
+	return -1;
 }
 
 /* Reads the response head in [b, b + have): its length, 0 if it is not
@@ -767,6 +1062,15 @@ head(struct rconn *c, const char *b, size_t have)
 		return fail(l, "HTTP %d: %.*s", status,
 			    (int)(rest < 160 ? rest : 160), end);
 	}
+	if (l->polling) {
+		/* imlab answers polls with a Content-Length, never chunked */
+		if (has_header(b, end, "transfer-encoding:", "chunked") ||
+		    header_size(b, end, "content-length:", &c->body_len))
+			return fail(l, "no Content-Length (or too large)");
+		c->close_after = has_header(b, end, "connection:", "close");
+		c->state = C_BODY;
+		return end - b;
+	}
 	c->chunked = has_header(b, end, "transfer-encoding:", "chunked");
 	c->ch = CH_SIZE;
 	c->state = C_BODY;
@@ -781,6 +1085,8 @@ parse(struct rconn *c, const char *b, size_t have, int64_t now)
 {
 	ssize_t off = 0, n;
 
+	if (c->l->polling)
+		return poll_parse(c, b, have, now);
 	if (c->state == C_HEAD) {
 		off = head(c, b, have);
 		if (off <= 0)
@@ -793,10 +1099,19 @@ parse(struct rconn *c, const char *b, size_t have, int64_t now)
 	return n < 0 ? -1 : off + n;
 }
 
-/* The peer closed or reset the connection. Returns -1. */
+/* The peer closed or reset the connection. Returns -1, or 1 if a poll
+ * connection should be reopened quietly (it closed between requests, or
+ * before any byte of the answer to a request sent on it once reused). */
 static int
 ended(struct rconn *c)
 {
+	if (c->l->polling) {
+		if (c->state == C_WAIT || c->state == C_CLOSING ||
+		    (c->state == C_HEAD && c->reused && !c->in.len))
+			return 1;
+		return fail(c->l, "closed before the answer %s",
+			    c->state == C_BODY ? "ended" : "came");
+	}
 	if (!c->serving)
 		return fail(c->l, "closed before %s",
 			    c->l->r->tp == BENCH_WS ? "joined" :
@@ -804,8 +1119,8 @@ ended(struct rconn *c)
 	return -1;
 }
 
-/* The socket is readable: a few large reads, each parsed at once. 0, or
- * -1 to drop the connection. */
+/* The socket is readable: a few large reads, each parsed at once. 0, -1
+ * to drop the connection, or 1 to reopen it (polls, see ended()). */
 static int
 rx(struct rconn *c)
 {
@@ -847,6 +1162,8 @@ rx(struct rconn *c)
 		used = parse(c, b, have, bench_now_ns());
 		if (used < 0)
 			return -1;
+		if (c->state == C_CLOSING)
+			return 1;
 		tail = have - (size_t)used;
 		if (direct) {
 			memmove(b, b + used, tail);
@@ -867,17 +1184,27 @@ rx(struct rconn *c)
 static void
 conn_event(struct rconn *c, uint32_t events)
 {
+	int rc;
+
 	if (c->state == C_CONNECTING) {
 		if (connected(c))
 			drop(c);
 		return;
 	}
-	if ((events & EPOLLOUT) && flush_out(c)) {
-		drop(c);
-		return;
+	if (events & EPOLLOUT) {
+		if (flush_out(c)) {
+			drop(c);
+			return;
+		}
+		on_wire(c);
 	}
-	if ((events & (EPOLLIN | EPOLLERR | EPOLLHUP)) && rx(c))
+	if (!(events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
+		return;
+	rc = rx(c);
+	if (rc < 0)
 		drop(c);
+	else if (rc > 0)
+		reopen(c);
 }
 
 /* ---- the loop -------------------------------------------------------- */
@@ -899,7 +1226,11 @@ raw_start(struct bench_run *r)
 	l->ep = epoll_create1(EPOLL_CLOEXEC);
 	l->c = calloc((size_t)r->o->subs, sizeof(*l->c));
 	l->rx = malloc(RX_DIRECT + RX_CHUNK);
-	if (l->ep < 0 || !l->c || !l->rx) {
+	l->polling = r->tp == BENCH_POLL || r->tp == BENCH_LONGPOLL;
+	if (r->tp == BENCH_POLL)
+		l->heap = calloc((size_t)r->o->subs, sizeof(*l->heap));
+	if (l->ep < 0 || !l->c || !l->rx ||
+	    (r->tp == BENCH_POLL && !l->heap)) {
 		snprintf(r->last_error, sizeof(r->last_error),
 			 "cannot set up the %s loop", bench_tp_name(r->tp));
 		return -1;
@@ -931,6 +1262,35 @@ raw_start(struct bench_run *r)
 	return 0;
 }
 
+/* Polls: fails every connect or request past its deadline. */
+static void
+sweep(struct rloop *l, int64_t now)
+{
+	for (int i = 0; i < l->r->started; i++) {
+		struct rconn *c = &l->c[i];
+
+		if (c->fd < 0 || !c->deadline || c->deadline > now)
+			continue;
+		fail(l, "%s timed out", c->state == C_CONNECTING ?
+		     "connect" : "request");
+		drop(c);
+	}
+}
+
+/* Polls: sends the requests that are due. */
+static void
+due(struct rloop *l, int64_t now)
+{
+	while (l->heap_n && l->heap[0]->due <= now) {
+		struct rconn *c = heap_pop(l);
+
+		if (c->fd < 0)
+			conn_start(c);
+		else if (c->state == C_WAIT && poll_request(c))
+			drop(c);
+	}
+}
+
 static void
 raw_step(struct bench_run *r, int wait_ms)
 {
@@ -952,6 +1312,19 @@ raw_step(struct bench_run *r, int wait_ms)
 			l->retries--;
 			conn_start(c);
 		}
+	}
+	if (l->polling && now >= l->sweep_at) {
+		l->sweep_at = now + SWEEP_NS;
+		sweep(l, now);
+	}
+	if (l->heap_n) {
+		int64_t w;
+
+		due(l, now);
+		w = l->heap_n ? (l->heap[0]->due - now + 999999) / 1000000 :
+		    wait_ms;
+		if (w < wait_ms)
+			wait_ms = w < 0 ? 0 : (int)w;
 	}
 	n = epoll_wait(l->ep, ev, MAX_EVENTS, wait_ms);
 	for (int i = 0; i < n; i++)
@@ -991,11 +1364,26 @@ raw_stop(struct bench_run *r)
 		close(l->ep);
 	free(l->c);
 	free(l->rx);
+	free(l->heap);
 	free(l);
 	r->loop = NULL;
 }
 
-/* Both transports share the loop; run->tp picks the protocol. */
+/* The transports share the loop; run->tp picks the protocol. */
+const struct bench_tp_ops bench_poll_ops = {
+	.start = raw_start,
+	.step = raw_step,
+	.bytes = raw_bytes,
+	.stop = raw_stop,
+};
+
+const struct bench_tp_ops bench_longpoll_ops = {
+	.start = raw_start,
+	.step = raw_step,
+	.bytes = raw_bytes,
+	.stop = raw_stop,
+};
+
 const struct bench_tp_ops bench_ws_ops = {
 	.start = raw_start,
 	.step = raw_step,
