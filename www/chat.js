@@ -10,7 +10,7 @@ import { el, $, TRANSPORTS, LABEL, ROOM_RE, tabCid, randomKey, fmtMs,
 
 const MAX_PER_ROOM = 1000;	// message elements kept per room
 const MEMBERS_EVERY = 5000;	// ms between member-list refreshes
-const HISTORY_FETCH = 1000;	// messages asked for when a room is joined
+const HISTORY_FETCH = 300;	// newest messages asked for on joining a room
 const HISTORY_SHOWN = 50;	// of which the newest are shown
 
 function load(store, key) {
@@ -229,7 +229,7 @@ export class Chat {
 		let msgs = [];
 		try {
 			const r = await fetch(`/api/rooms/${encodeURIComponent(room)}` +
-				`/messages?since=0&limit=${HISTORY_FETCH}`, { cache: 'no-store' });
+				`/messages?last=${HISTORY_FETCH}`, { cache: 'no-store' });
 			if (!r.ok)
 				return;
 			msgs = ((await r.json()).messages || [])
