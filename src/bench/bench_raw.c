@@ -1279,7 +1279,7 @@ sweep(struct rloop *l, int64_t now)
 
 /* Polls: sends the requests that are due. */
 static void
-due(struct rloop *l, int64_t now)
+poll_due(struct rloop *l, int64_t now)
 {
 	while (l->heap_n && l->heap[0]->due <= now) {
 		struct rconn *c = heap_pop(l);
@@ -1320,7 +1320,7 @@ raw_step(struct bench_run *r, int wait_ms)
 	if (l->heap_n) {
 		int64_t w;
 
-		due(l, now);
+		poll_due(l, now);
 		w = l->heap_n ? (l->heap[0]->due - now + 999999) / 1000000 :
 		    wait_ms;
 		if (w < wait_ms)
