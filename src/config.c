@@ -41,9 +41,9 @@ const struct config_opt config_opts[] = {
 	  60, "SEC", "long-poll hold time when the request gives none" },
 	{ "sse-ping", CONFIG_INT, O(sse_ping), 15, NULL, 1, 3600, "SEC",
 	  "SSE heartbeat comment interval" },
-	{ "sse-coalesce", CONFIG_INT, O(sse_coalesce), 10, NULL, 0, 1000,
-	  "MS", "when busy, wake an SSE stream at most once per MS so "
-	  "waiting messages leave in one write (0: wake on every message)" },
+	{ "coalesce", CONFIG_INT, O(coalesce), 20, NULL, 0, 1000, "MS",
+	  "when busy, an SSE stream or long-poll connection writes at most "
+	  "once per MS, so waiting messages leave together (0: never wait)" },
 	{ "sse-retry", CONFIG_INT, O(sse_retry), 2000, NULL, 0, 600000, "MS",
 	  "reconnect delay announced to SSE clients (retry: line)" },
 	{ "head-timeout", CONFIG_INT, O(head_timeout), 10, NULL, 1, 300,

@@ -25,7 +25,7 @@ struct config {
 	int longpoll_timeout;		/* s, default for requests */
 	int sse_ping;			/* s */
 	int sse_retry;			/* ms, the SSE retry: line */
-	int sse_coalesce;		/* ms between wake-ups under load */
+	int coalesce;			/* ms between writes when busy */
 	int head_timeout;		/* s */
 	int idle_timeout;		/* s */
 	int conn_memory;		/* bytes per HTTP connection */

@@ -35,6 +35,14 @@ struct http_req {
 	http_done_fn done;
 };
 
+/* Per-connection state (lives across keep-alive requests). */
+struct http_conn {
+	int64_t last_answer;	/* monotonic ms of the last long-poll answer */
+};
+
+/* Returns c's per-connection state, or NULL (out of memory at connect). */
+struct http_conn *http_conn_of(struct MHD_Connection *c);
+
 /* Creates the daemon (with its epoll thread) for srv. Returns NULL with e
  * filled on failure. */
 struct http *http_start(struct server *srv, struct im_error *e);

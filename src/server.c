@@ -135,7 +135,7 @@ server_start(const struct config *cfg, struct server **out,
 		goto fail;
 	}
 	hub_init(&s->hub, s->st, s->rs, (size_t)cfg->max_body);
-	s->tp = tp_create(cfg->sse_coalesce);
+	s->tp = tp_create(cfg->coalesce);
 	if (!s->tp) {
 		im_error_set(e, IM_ENOMEM, "no_memory", "out of memory");
 		goto fail;

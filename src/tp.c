@@ -40,26 +40,36 @@ wake_locked(struct tp_wait *w)
 	}
 }
 
+/* The flusher: resumes each pending waiter once a coalescing window has
+ * passed since its last write, checking a few times per window. */
 static void *
 flusher(void *arg)
 {
 	struct tp *t = arg;
-	struct timespec ts = { t->coalesce_ms / 1000,
-			       (t->coalesce_ms % 1000) * 1000000L };
+	int64_t step = t->coalesce_ms >= 4 ? t->coalesce_ms / 4 : 1;
+	struct timespec ts = { step / 1000, (step % 1000) * 1000000L };
 
 	pthread_mutex_lock(&t->lock);
 	while (!t->quit) {
+		struct tp_wait *w, *next;
+		int64_t now;
+
 		if (!t->pending) {
 			pthread_cond_wait(&t->cond, &t->lock);
 			continue;
 		}
-		/* let more messages gather, then wake everyone waiting */
+		/* let more messages gather, then wake those whose window
+		 * is over */
 		pthread_mutex_unlock(&t->lock);
 		nanosleep(&ts, NULL);
 		pthread_mutex_lock(&t->lock);
-		while (t->pending) {
-			t->pending->flushed = 1;
-			wake_locked(t->pending);
+		now = im_mono_ms();
+		for (w = t->pending; w; w = next) {
+			next = w->pnext;
+			if (now - w->last_write < t->coalesce_ms && !t->quit)
+				continue;
+			w->flushed = 1;
+			wake_locked(w);
 		}
 	}
 	pthread_mutex_unlock(&t->lock);
@@ -228,14 +238,15 @@ roll_window(struct tp *t, int64_t now)
 	}
 }
 
-/* 1 if SSE stream w should wait for the flusher instead of writing now;
- * lock held. */
+/* 1 if w (an SSE stream, or a long poll on a connection that answered
+ * recently) should wait for the flusher instead of writing now; lock
+ * held. */
 static int
 should_defer(const struct tp *t, const struct tp_wait *w, int64_t now)
 {
-	return w->sub.via == VIA_SSE && t->has_flusher && !t->quit &&
-	       !t->stopping && t->busy && !w->due &&
-	       now - w->last_write < t->coalesce_ms;
+	return (w->sub.via == VIA_SSE || w->sub.via == VIA_LONGPOLL) &&
+	       t->has_flusher && !t->quit && !t->stopping && t->busy &&
+	       !w->due && now - w->last_write < t->coalesce_ms;
 }
 
 /* Puts suspended w on the flusher's list; lock held. */
@@ -253,8 +264,9 @@ pend_locked(struct tp *t, struct tp_wait *w)
 }
 
 /* The sub's notify: runs under the rooms lock on the publishing thread.
- * While the server is busy, an SSE stream that wrote less than a window
- * ago is left to the flusher, so its messages leave together. */
+ * While the server is busy, a waiter that wrote (or whose connection
+ * answered) less than a window ago is left to the flusher, so its
+ * messages leave together. */
 static void
 wait_notify(struct sub *s, const struct msg *m)
 {
@@ -275,7 +287,7 @@ wait_notify(struct sub *s, const struct msg *m)
 }
 
 int
-tp_sse_gate(struct server *srv, struct tp_wait *w)
+tp_gate(struct server *srv, struct tp_wait *w)
 {
 	struct tp *t = srv->tp;
 	int64_t now = im_mono_ms();
@@ -295,8 +307,22 @@ tp_sse_gate(struct server *srv, struct tp_wait *w)
 	return defer;
 }
 
+int
+tp_would_defer(struct server *srv, struct tp_wait *w)
+{
+	struct tp *t = srv->tp;
+	int64_t now = im_mono_ms();
+	int defer;
+
+	pthread_mutex_lock(&t->lock);
+	roll_window(t, now);
+	defer = !w->flushed && should_defer(t, w, now);
+	pthread_mutex_unlock(&t->lock);
+	return defer;
+}
+
 void
-tp_sse_wrote(struct server *srv, struct tp_wait *w)
+tp_wrote(struct server *srv, struct tp_wait *w)
 {
 	struct tp *t = srv->tp;
 	int64_t now = im_mono_ms();
@@ -305,6 +331,7 @@ tp_sse_wrote(struct server *srv, struct tp_wait *w)
 	roll_window(t, now);
 	t->win_writes++;
 	w->last_write = now;
+	w->flushed = 0;
 	pthread_mutex_unlock(&t->lock);
 }
 
@@ -458,6 +485,21 @@ tp_shutdown(struct server *srv)
 	for (struct tp_wait *w = t->head; w; w = w->next)
 		wake_locked(w);
 	pthread_mutex_unlock(&t->lock);
+}
+
+size_t
+tp_news_count(struct tp_wait *w, size_t max)
+{
+	struct msg *m[TP_FULL_BATCH];
+	struct store_read_result r;
+
+	if (max > TP_FULL_BATCH)
+		max = TP_FULL_BATCH;
+	r = store_read(w->srv->st, w->p.rings, w->p.nrooms, w->cursor,
+		       w->sub.cid, m, max);
+	for (size_t i = 0; i < r.n; i++)
+		msg_unref(&m[i]);
+	return r.gap ? max : r.n;
 }
 
 int

@@ -24,7 +24,7 @@
 
 struct server;
 
-#define TP_BUSY_WRITES 256	/* SSE writes per window that mean "busy" */
+#define TP_BUSY_WRITES 256	/* writes per window that mean "busy" */
 
 /* A parsed subscription request. rooms/rings are owned arrays. */
 struct tp_params {
@@ -66,8 +66,10 @@ struct tp_wait {
 	int due;			/* deadline passed (under lock) */
 	int subscribed;
 	int64_t deadline;		/* monotonic ms: timeout or ping */
-	int64_t last_write;		/* SSE: monotonic ms of the last write */
-	int flushed;			/* SSE: woken by the flusher */
+	int64_t last_write;		/* monotonic ms of the last write or
+					 * (long poll) the connection's last
+					 * answer */
+	int flushed;			/* woken by the flusher */
 	int fd;				/* the connection's socket (peeked) */
 	struct tp_wait *prev, *next;	/* registry list */
 	struct tp_wait *pnext, **pprev;	/* flusher's list, when pending */
@@ -84,13 +86,13 @@ struct tp {
 	struct tp_wait *head;
 	int stopping;
 	long held[VIA__COUNT];		/* waiting now, per transport */
-	/* SSE coalescing: the server is "busy" when the last coalesce_ms
-	 * window saw TP_BUSY_WRITES or more SSE writes. While busy, a stream
-	 * that wrote less than coalesce_ms ago does not write again at once
-	 * (neither when a publish wakes it nor when its reader is called):
+	/* Coalescing: the server is "busy" when the last coalesce_ms window
+	 * saw TP_BUSY_WRITES or more SSE writes and long-poll answers. While
+	 * busy, an SSE stream that wrote - or a long poll whose connection
+	 * answered - less than coalesce_ms ago does not write again at once:
 	 * it waits, suspended, on the pending list, which the flusher thread
-	 * resumes every coalesce_ms; the stream then writes everything that
-	 * arrived meanwhile in one go. A quiet server writes at once. */
+	 * resumes every coalesce_ms, and then writes everything that arrived
+	 * meanwhile in one go. A quiet server writes at once. */
 	int64_t coalesce_ms;
 	int64_t win_start;		/* current window */
 	long win_writes;		/* SSE writes in that window */
@@ -127,14 +129,21 @@ void tp_wait_remove(struct server *srv, struct tp_wait *w);
 int tp_wait_suspend(struct server *srv, struct tp_wait *w,
 		    int (*has_news)(struct tp_wait *w));
 
-/* SSE reader, before writing: while the server is busy, a stream that
- * wrote less than a coalescing window ago is suspended and left to the
- * flusher instead (returns 1: the reader must return 0). Returns 0 when
- * it may write now. Called from w's content reader only. */
-int tp_sse_gate(struct server *srv, struct tp_wait *w);
+/* Before a waiter writes (an SSE reader) or answers (a long poll with
+ * news): while the server is busy, a waiter that wrote less than a
+ * coalescing window ago is suspended and left to the flusher instead
+ * (returns 1: the caller returns at once - 0 from a reader, MHD_YES from
+ * the access handler). Returns 0 when it may write now, and forgets a
+ * flusher wake-up. w must be registered (tp_wait_add). Called from w's
+ * access handler or content reader only. */
+int tp_gate(struct server *srv, struct tp_wait *w);
 
-/* SSE reader, after writing: counts the write for the busy measure. */
-void tp_sse_wrote(struct server *srv, struct tp_wait *w);
+/* Returns 1 if tp_gate() would defer w now (w need not be registered). */
+int tp_would_defer(struct server *srv, struct tp_wait *w);
+
+/* After a waiter wrote or answered: counts it for the busy measure and
+ * remembers the time. */
+void tp_wrote(struct server *srv, struct tp_wait *w);
 
 /* Returns 1 if the registry is stopping (the server shuts down). */
 int tp_stopping(struct server *srv);
@@ -149,6 +158,12 @@ void tp_tick(struct server *srv, int64_t now_ms);
 /* Marks the registry stopping, stops the flusher and resumes every
  * suspended connection, so libmicrohttpd can be stopped. */
 void tp_shutdown(struct server *srv);
+
+#define TP_FULL_BATCH 16	/* a long poll with this much news answers */
+
+/* Returns how many messages visible to w wait after its cursor, counting
+ * up to max (at most TP_FULL_BATCH); a gap counts as max. */
+size_t tp_news_count(struct tp_wait *w, size_t max);
 
 /* Returns 1 if anything visible to w exists after its cursor (or a gap). */
 int tp_has_news(struct tp_wait *w);

@@ -32,13 +32,25 @@ lp_done(struct http_req *req)
 	req->tp = NULL;
 }
 
+/* Answers now: everything after the cursor (possibly nothing). */
+static enum MHD_Result
+answer(struct MHD_Connection *c, struct http_req *req, struct lp *lp)
+{
+	struct http_conn *hc = http_conn_of(c);
+
+	tp_wrote(req->srv, &lp->w);
+	if (hc)
+		hc->last_answer = lp->w.last_write;
+	return tp_batch_reply(c, req, &lp->w.p, lp->w.cursor, lp->limit);
+}
+
 static enum MHD_Result
 finish(struct MHD_Connection *c, struct http_req *req, struct lp *lp)
 {
 	/* refresh presence first, so dropping the subscription is no leave */
 	tp_params_touch(req->srv, &lp->w.p, VIA_LONGPOLL);
 	tp_wait_remove(req->srv, &lp->w);
-	return tp_batch_reply(c, req, &lp->w.p, lp->w.cursor, lp->limit);
+	return answer(c, req, lp);
 }
 
 enum MHD_Result
@@ -50,6 +62,7 @@ tp_longpoll_handle(struct MHD_Connection *c, struct http_req *req)
 	struct im_error e;
 	struct lp *lp;
 	enum im_err err;
+	size_t news;
 
 	if (qs_int(c, "limit", 1, TP_BATCH_MAX, &limit, &e) ||
 	    qs_int(c, "timeout", 1, 60, &timeout, &e))
@@ -67,12 +80,21 @@ tp_longpoll_handle(struct MHD_Connection *c, struct http_req *req)
 	lp->w.cursor = lp->w.p.since;
 	lp->w.sub.via = VIA_LONGPOLL;
 	lp->w.deadline = im_mono_ms() + timeout * 1000;
+	{
+		struct http_conn *hc = http_conn_of(c);
+
+		/* the connection's last answer: a busy server makes a client
+		 * that asks again at once wait for a batch (see tp.h) */
+		lp->w.last_write = hc ? hc->last_answer : 0;
+	}
 	req->tp = lp;
 	req->done = lp_done;
 	tp_params_touch(srv, &lp->w.p, VIA_LONGPOLL);
-	if (tp_has_news(&lp->w))
-		return tp_batch_reply(c, req, &lp->w.p, lp->w.cursor,
-				      lp->limit);
+	/* a full batch answers at once; a small one may wait for more while
+	 * the server is busy (see tp.h) */
+	news = tp_news_count(&lp->w, TP_FULL_BATCH);
+	if (news == TP_FULL_BATCH || (news && !tp_would_defer(srv, &lp->w)))
+		return answer(c, req, lp);
 	err = tp_wait_add(srv, &lp->w, srv->cfg.max_longpolls);
 	if (err != IM_OK) {
 		if (err == IM_EFULL)
@@ -82,7 +104,8 @@ tp_longpoll_handle(struct MHD_Connection *c, struct http_req *req)
 				"later", srv->cfg.max_longpolls);
 		return MHD_NO;
 	}
-	if (tp_wait_suspend(srv, &lp->w, tp_has_news))
+	if ((news && tp_gate(srv, &lp->w)) ||
+	    tp_wait_suspend(srv, &lp->w, tp_has_news))
 		return MHD_YES;
 	return finish(c, req, lp);
 }
@@ -92,9 +115,12 @@ tp_resumed(struct MHD_Connection *c, struct http_req *req)
 {
 	struct lp *lp = req->tp;
 
-	/* woken by news, the deadline or shutdown; a wake-up with nothing
-	 * for us (e.g. a message for others) waits again */
-	if (tp_wait_suspend(req->srv, &lp->w, tp_has_news))
+	/* woken by news (maybe to be batched while busy), the deadline or
+	 * shutdown; a wake-up with nothing for us (e.g. a message for
+	 * others) waits again */
+	if ((tp_news_count(&lp->w, TP_FULL_BATCH) < TP_FULL_BATCH &&
+	     tp_gate(req->srv, &lp->w)) ||
+	    tp_wait_suspend(req->srv, &lp->w, tp_has_news))
 		return MHD_YES;
 	return finish(c, req, lp);
 }

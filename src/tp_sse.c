@@ -139,7 +139,7 @@ sse_reader(void *cls, uint64_t pos, char *buf, size_t max)
 	for (int tries = 0; tries < 4; tries++) {
 		if (tp_stopping(srv))
 			return MHD_CONTENT_READER_END_OF_STREAM;
-		if (w->started && tp_sse_gate(srv, w))
+		if (w->started && tp_gate(srv, w))
 			return 0;	/* suspended: the flusher wakes it */
 		if (!w->started) {
 			n = (size_t)snprintf(buf, max, "retry: %d\n\n",
@@ -153,7 +153,7 @@ sse_reader(void *cls, uint64_t pos, char *buf, size_t max)
 		}
 		if (n) {
 			STATS_ADD(&srv->stats, VIA_SSE, bytes_out, n);
-			tp_sse_wrote(srv, w);
+			tp_wrote(srv, w);
 			return (ssize_t)n;
 		}
 		if (tp_wait_suspend(srv, w, tp_has_news))
