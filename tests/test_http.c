@@ -565,6 +565,145 @@ START_TEST(sse_fanout_under_load_loses_nothing)
 }
 END_TEST
 
+/* One raw keep-alive long poller: sends a request, reads one answer. */
+struct lp_client {
+	int fd;
+	uint64_t since;
+	size_t seen;		/* chat messages received */
+	uint64_t last;		/* id of the last chat message */
+	int bad;		/* out of order or duplicated */
+	char buf[65536];
+	size_t len;
+};
+
+static void
+lp_send(struct lp_client *c, uint16_t p)
+{
+	char req[256];
+	int n = snprintf(req, sizeof(req), "GET /longpoll?rooms=lpfan"
+			 "&since=%llu&timeout=10 HTTP/1.1\r\nHost: x\r\n\r\n",
+			 (unsigned long long)c->since);
+
+	(void)p;
+	ck_assert_int_eq(send(c->fd, req, (size_t)n, 0), n);
+}
+
+/* Consumes one complete answer from c->buf if there is one: counts its
+ * chat messages, takes last_id, and asks again. */
+static void
+lp_take(struct lp_client *c, uint16_t p)
+{
+	char *hend = strstr(c->buf, "\r\n\r\n"), *cl, *body, *q;
+	size_t blen;
+
+	if (!hend || !(cl = strcasestr(c->buf, "Content-Length:")))
+		return;
+	blen = strtoul(cl + 15, NULL, 10);
+	body = hend + 4;
+	if ((size_t)(body - c->buf) + blen > c->len)
+		return;
+	for (q = body; (q = strstr(q, "\"event\":\"chat\"")) &&
+	     q < body + blen; q++) {
+		char *id = q;
+
+		/* the envelope's id precedes its event */
+		while (id > body && strncmp(id, "{\"id\":", 6))
+			id--;
+		if (strtoull(id + 6, NULL, 10) <= c->last)
+			c->bad = 1;
+		c->last = strtoull(id + 6, NULL, 10);
+		c->seen++;
+	}
+	q = strstr(body, "\"last_id\":");
+	ck_assert_ptr_nonnull(q);
+	c->since = strtoull(q + 10, NULL, 10);
+	c->len -= (size_t)(body - c->buf) + blen;
+	memmove(c->buf, body + blen, c->len);
+	c->buf[c->len] = '\0';
+	lp_send(c, p);
+}
+
+#define LPFAN_MSGS 100
+
+static void *
+burst_lpfan(void *arg)
+{
+	struct hub_pub p = { 0 };
+	struct hub_ack ack;
+	struct im_error e;
+	struct json_object *data = json_object_new_string("burst");
+
+	(void)arg;
+	p.room = "lpfan";
+	p.event = "chat";
+	p.from = "burst";
+	p.via = VIA_API;
+	p.data = data;
+	for (int k = 0; k < LPFAN_MSGS; k++) {
+		if (hub_publish(&srv->hub, &p, &ack, &e) != IM_OK)
+			abort();
+		usleep(1000);
+	}
+	json_object_put(data);
+	return NULL;
+}
+
+START_TEST(longpoll_fanout_under_load_loses_nothing)
+{
+	/* 300 long pollers that ask again at once, and a burst 1 ms apart:
+	 * the server gets busy and makes answers wait for batches (the
+	 * coalescing path); every poller must still get every message once,
+	 * in order */
+	enum { NPOLL = 300, NMSGS = LPFAN_MSGS };
+	static struct lp_client lc[NPOLL];
+	pthread_t pub;
+	uint64_t start = store_last_id(srv->st);
+	size_t done = 0;
+
+	for (int i = 0; i < NPOLL; i++) {
+		memset(&lc[i], 0, sizeof(lc[i]));
+		lc[i].fd = t_connect(port);
+		ck_assert_int_ge(lc[i].fd, 0);
+		lc[i].since = start;	/* the burst comes after */
+		lp_send(&lc[i], port);
+	}
+	for (int i = 0; i < 200 && atomic_load(
+		     &srv->stats.tp[VIA_LONGPOLL].open) < NPOLL; i++)
+		usleep(10 * 1000);
+	/* published from another thread while the pollers read and ask
+	 * again, so answers race the burst */
+	pthread_create(&pub, NULL, burst_lpfan, NULL);
+	for (int round = 0; round < 2000 && done < NPOLL; round++) {
+		done = 0;
+		for (int i = 0; i < NPOLL; i++) {
+			ssize_t n;
+
+			if (lc[i].seen >= NMSGS) {
+				done++;
+				continue;
+			}
+			n = recv(lc[i].fd, lc[i].buf + lc[i].len,
+				 sizeof(lc[i].buf) - 1 - lc[i].len,
+				 MSG_DONTWAIT);
+			if (n <= 0)
+				continue;
+			lc[i].len += (size_t)n;
+			lc[i].buf[lc[i].len] = '\0';
+			lp_take(&lc[i], port);
+		}
+		if (done < NPOLL)
+			usleep(1000);
+	}
+	pthread_join(pub, NULL);
+	for (int i = 0; i < NPOLL; i++) {
+		ck_assert_msg(lc[i].seen == NMSGS && !lc[i].bad,
+			      "poller %d got %zu of %d%s", i, lc[i].seen,
+			      NMSGS, lc[i].bad ? ", out of order" : "");
+		close(lc[i].fd);
+	}
+}
+END_TEST
+
 START_TEST(gone_clients_end_their_long_poll_and_stream)
 {
 	/* a held long poll (timeout 60 s) and an SSE stream (ping 15 s)
@@ -630,6 +769,7 @@ suite(void)
 	tcase_add_test(tc, sse_heartbeat_comment);
 	tcase_add_test(tc, sse_fanout_under_load_loses_nothing);
 	tcase_add_test(tc, gone_clients_end_their_long_poll_and_stream);
+	tcase_add_test(tc, longpoll_fanout_under_load_loses_nothing);
 	tcase_add_test(tc, sse_resumes_from_last_event_id);
 	tcase_add_test(tc, held_longpoll_and_sse_limits_answer_503);
 	tcase_add_test(tc, rooms_members_history_and_counters);
