@@ -156,6 +156,11 @@ tp_params_parse(struct MHD_Connection *c, struct server *srv,
 			     "from is 1-32 printable UTF-8 characters");
 		return -1;
 	}
+	/* a cursor ahead of the sequence (e.g. from a client that talked to
+	 * another server) means "from now on": clamp it once, here, so a
+	 * waiting long poll or stream is woken by the next message */
+	if (p->since > store_last_id(srv->st))
+		p->since = store_last_id(srv->st);
 	if (!rooms || !*rooms) {
 		im_error_set(e, IM_EINVAL, "bad_room",
 			     "rooms is required: rooms=lobby or rooms=a,b");

@@ -199,6 +199,8 @@ tp_sse_handle(struct MHD_Connection *c, struct http_req *req)
 				"Last-Event-ID must be a message id");
 		}
 	}
+	if (s->w.p.since > store_last_id(srv->st))
+		s->w.p.since = store_last_id(srv->st);	/* as tp_params */
 	s->w.srv = srv;
 	s->w.c = c;
 	s->w.cursor = s->w.p.since;

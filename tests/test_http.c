@@ -242,6 +242,24 @@ START_TEST(longpoll_returns_when_a_message_is_published)
 }
 END_TEST
 
+START_TEST(longpoll_with_a_cursor_ahead_gets_the_next_message)
+{
+	/* a since beyond the sequence (another server's id) means "from
+	 * now": the next message wakes the poll */
+	struct t_resp r;
+	pthread_t t;
+
+	pthread_create(&t, NULL, publish_later, NULL);
+	ck_assert_int_eq(t_http(port, "GET", "/longpoll?rooms=lobby"
+				"&since=999999999999999999&timeout=30", NULL,
+				NULL, &r), 0);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_nonnull(strstr(r.body, "\"data\":\"wake up\""));
+	t_resp_free(&r);
+}
+END_TEST
+
 START_TEST(longpoll_times_out_empty_when_nothing_comes)
 {
 	char path[256], want[64];
@@ -712,9 +730,9 @@ START_TEST(gone_clients_end_their_long_poll_and_stream)
 	char req[256], buf[512];
 	int lp, sse;
 
-	snprintf(req, sizeof(req), "GET /longpoll?rooms=gone&cid=longpoller1"
+	snprintf(req, sizeof(req), "GET /longpoll?rooms=gone-lp"
 		 "&since=%llu&timeout=60 HTTP/1.1\r\nHost: x\r\n\r\n",
-		 (unsigned long long)store_last_id(srv->st) + 100000);
+		 (unsigned long long)store_last_id(srv->st));
 	lp = t_connect(port);
 	ck_assert_int_gt(send(lp, req, strlen(req), 0), 0);
 	sse = t_connect(port);
@@ -764,6 +782,7 @@ suite(void)
 	tcase_add_test(tc, bad_subscriptions_get_status_and_error);
 	tcase_add_test(tc, longpoll_returns_when_a_message_is_published);
 	tcase_add_test(tc, longpoll_times_out_empty_when_nothing_comes);
+	tcase_add_test(tc, longpoll_with_a_cursor_ahead_gets_the_next_message);
 	tcase_add_test(tc, keep_alive_survives_a_held_long_poll);
 	tcase_add_test(tc, sse_stream_headers_and_retry_first);
 	tcase_add_test(tc, sse_heartbeat_comment);
