@@ -510,11 +510,5 @@ tp_news_count(struct tp_wait *w, size_t max)
 int
 tp_has_news(struct tp_wait *w)
 {
-	struct msg *m = NULL;
-	struct store_read_result r;
-
-	r = store_read(w->srv->st, w->p.rings, w->p.nrooms, w->cursor,
-		       w->sub.cid, &m, 1);
-	msg_unref(&m);
-	return r.n > 0 || r.gap;
+	return tp_news_count(w, 1) > 0;
 }

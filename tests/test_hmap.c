@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "trun.h"
 #include "hmap.h"
 
 /* A value that holds its own key, as the map requires. */
@@ -311,11 +312,5 @@ suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return trun(suite());
 }

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "trun.h"
 #include "tdriver.h"
 #include "testlib.h"
 
@@ -800,14 +801,10 @@ suite(void)
 int
 main(void)
 {
-	SRunner *sr;
-	int failed;
+	int rc;
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	sr = srunner_create(suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	rc = trun(suite());
 	curl_global_cleanup();
-	return failed ? 1 : 0;
+	return rc;
 }

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "trun.h"
 #include "hub.h"
 #include "jparse.h"
 
@@ -941,11 +942,5 @@ suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return trun(suite());
 }

@@ -18,6 +18,7 @@
 
 #include <json-c/json.h>
 
+#include "trun.h"
 #include "msg.h"
 
 #define CID_A "cid-alice-0001"
@@ -495,11 +496,5 @@ suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return trun(suite());
 }

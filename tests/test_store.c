@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "trun.h"
 #include "store.h"
 
 #define FIRST 1000
@@ -659,11 +660,5 @@ suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return trun(suite());
 }

@@ -19,6 +19,7 @@
 
 #include <json-c/json.h>
 
+#include "trun.h"
 #include "tdriver.h"
 #include "testlib.h"
 #include "wsclient.h"
@@ -778,11 +779,5 @@ ws_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(ws_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return trun(ws_suite());
 }

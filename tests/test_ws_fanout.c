@@ -19,6 +19,7 @@
 
 #include <json-c/json.h>
 
+#include "trun.h"
 #include "testlib.h"
 #include "wsclient.h"
 
@@ -208,15 +209,9 @@ main(void)
 {
 	Suite *s = suite_create("ws_fanout");
 	TCase *tc = tcase_create("fanout");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, thousand_clients_receive_a_burst_without_loss);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return trun(s);
 }

@@ -143,30 +143,15 @@ int
 bench_json_member(struct bench_json_it *it, const char **key, size_t *klen,
 		  const char **val, const char **vend)
 {
-	const char *p, *k;
-	int n = next_item(it, '}');
+	int n = bench_json_key(it, key, klen, val);
+	const char *p;
 
 	if (n <= 0)
 		return n;
-	p = it->p;
-	if (*p != '"')
-		return -1;
-	k = p + 1;
-	p = skip_str(p, it->end);
+	p = bench_json_skip(*val, it->end);
 	if (!p)
 		return -1;
-	*key = k;
-	*klen = (size_t)(p - 1 - k);
-	p = ws(p, it->end);
-	if (p >= it->end || *p != ':')
-		return -1;
-	p = ws(p + 1, it->end);
-	*val = p;
-	p = bench_json_skip(p, it->end);
-	if (!p)
-		return -1;
-	*vend = p;
-	it->p = p;
+	*vend = it->p = p;
 	return 1;
 }
 
