@@ -203,10 +203,12 @@ config_usage(FILE *out)
 	}
 	fprintf(out,
 		"  %-26s %s\n  %-26s %s\n  %-26s %s\n\n"
-		"SIGINT or SIGTERM stops the server cleanly.\n",
+		"SIGINT or SIGTERM stops the server cleanly.\n"
+		"Report bugs to: <%s>\nHome page: <%s>\n",
 		"--help", "print this help and exit",
 		"--help-md", "print the options as a markdown table and exit",
-		"--version", "print the version and exit");
+		"--version", "print the version and exit",
+		PACKAGE_BUGREPORT, PACKAGE_URL);
 }
 
 void
