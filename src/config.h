@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * config: imlab's one table of options (name, type, default, range, help).
- * The table drives --help, the defaults, the range checks and
- * doc/config.md (imlab --help-md prints it as markdown).
+ * The table drives --help, the defaults, the range checks,
+ * doc/config.md (imlab --help-md prints it as markdown) and the imlab(1)
+ * man page (imlab --help-man prints it as roff).
  */
 #ifndef IMLAB_CONFIG_H
 #define IMLAB_CONFIG_H
@@ -66,13 +67,14 @@ enum config_parse_result {
 	CONFIG_PARSE_OK = 0,
 	CONFIG_PARSE_HELP,		/* --help: usage printed */
 	CONFIG_PARSE_HELP_MD,		/* --help-md: markdown printed */
+	CONFIG_PARSE_HELP_MAN,		/* --help-man: roff printed */
 	CONFIG_PARSE_VERSION,		/* --version printed */
 	CONFIG_PARSE_ERROR,		/* err says what is wrong */
 };
 
 /* Parses argv ("--name value" or "--name=value") into c, which should hold
- * the defaults. argv strings are borrowed. Prints --help, --help-md and
- * --version output to out. */
+ * the defaults. argv strings are borrowed. Prints --help, --help-md,
+ * --help-man and --version output to out. */
 enum config_parse_result config_parse(struct config *c, int argc,
 				      char **argv, FILE *out, char *err,
 				      size_t errlen);
@@ -82,5 +84,9 @@ void config_usage(FILE *out);
 
 /* Prints the options as a markdown table (doc/config.md). */
 void config_markdown(FILE *out);
+
+/* Prints the imlab(1) man page as roff: every option of the table with
+ * its default and range, then the signals, exit status and files. */
+void config_man(FILE *out);
 
 #endif

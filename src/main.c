@@ -52,6 +52,7 @@ main(int argc, char **argv)
 		break;
 	case CONFIG_PARSE_HELP:
 	case CONFIG_PARSE_HELP_MD:
+	case CONFIG_PARSE_HELP_MAN:
 	case CONFIG_PARSE_VERSION:
 		return 0;
 	case CONFIG_PARSE_ERROR:

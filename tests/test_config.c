@@ -3,7 +3,8 @@
  * test_config: the one option table and what it drives: the defaults,
  * "--name value" and "--name=value", type and range checks at both ends
  * of every integer option, unknown options and stray arguments, --help
- * listing every option of the table, --help-md, and --version.
+ * listing every option of the table, --help-md, --help-man, and
+ * --version.
  */
 #include "autoconf.h"
 
@@ -356,6 +357,7 @@ START_TEST(help_lists_every_option)
 		}
 		ck_assert_ptr_nonnull(strstr(text, "--help "));
 		ck_assert_ptr_nonnull(strstr(text, "--help-md "));
+		ck_assert_ptr_nonnull(strstr(text, "--help-man "));
 		ck_assert_ptr_nonnull(strstr(text, "--version "));
 		/* defaults and ranges are shown */
 		ck_assert_ptr_nonnull(strstr(text, "[8080; 0-65535]"));
@@ -400,6 +402,39 @@ START_TEST(help_md_is_a_table_row_per_option)
 	ck_assert_uint_eq(rows, opts);
 	ck_assert_ptr_nonnull(strstr(text, "| `--port N` | 8080 | 0-65535 |"));
 	ck_assert_ptr_nonnull(strstr(text, "| `--www DIR` | (none) | |"));
+	free(text);
+}
+END_TEST
+
+START_TEST(help_man_has_an_entry_per_option)
+{
+	struct config c;
+	struct capture cap;
+	char *text;
+
+	capture_open(&cap);
+	ck_assert_int_eq(parse(&c, cap.f, "--help-man", NULL),
+			 CONFIG_PARSE_HELP_MAN);
+	text = capture_close(&cap);
+	ck_assert_ptr_nonnull(strstr(text, "\n.TH IMLAB 1 "));
+	for (const struct config_opt *o = config_opts; o->name; o++) {
+		char want[96];
+		size_t n;
+
+		/* ".TP\n.B \-\-max\-rooms \fIN\fR" */
+		n = (size_t)snprintf(want, sizeof(want), ".TP\n.B \\-\\-");
+		for (const char *p = o->name; *p && n + 2 < 48; p++) {
+			if (*p == '-')
+				want[n++] = '\\';
+			want[n++] = *p;
+		}
+		snprintf(want + n, sizeof(want) - n, " \\fI%s\\fR\n",
+			 o->arg);
+		ck_assert_msg(strstr(text, want), "no entry %s", want);
+	}
+	ck_assert_ptr_nonnull(strstr(text,
+				     "Default 8080, range 0\\(en65535."));
+	ck_assert_ptr_nonnull(strstr(text, ".SH EXIT STATUS\n"));
 	free(text);
 }
 END_TEST
@@ -451,6 +486,7 @@ suite(void)
 	tcase_add_test(tc, help_lists_every_option);
 	tcase_add_test(tc, help_stops_parsing);
 	tcase_add_test(tc, help_md_is_a_table_row_per_option);
+	tcase_add_test(tc, help_man_has_an_entry_per_option);
 	tcase_add_test(tc, version_prints_name_and_version);
 	suite_add_tcase(s, tc);
 	return s;
