@@ -8,10 +8,15 @@
 
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
 
 #define O(f) offsetof(struct config, f)
 
@@ -93,6 +98,33 @@ find(const char *name, size_t len)
 }
 
 static int
+bind_ok(const char *v)
+{
+	struct in_addr a;
+
+	return inet_pton(AF_INET, v, &a) == 1;
+}
+
+static int
+level_ok(const char *v)
+{
+	enum log_level lvl;
+
+	return !log_level_parse(v, &lvl);
+}
+
+/* String options whose value has a form, checked at parse time so a bad
+ * value is bad usage (exit 2) like an out-of-range number. */
+static const struct {
+	const char *name;
+	int (*ok)(const char *v);
+	const char *want;
+} str_checks[] = {
+	{ "bind", bind_ok, "an IPv4 address such as 127.0.0.1 or 0.0.0.0" },
+	{ "log-level", level_ok, "error, warn, info or debug" },
+};
+
+static int
 set_opt(struct config *c, const struct config_opt *o, const char *value,
 	char *err, size_t errlen)
 {
@@ -101,6 +133,14 @@ set_opt(struct config *c, const struct config_opt *o, const char *value,
 	char *end;
 
 	if (o->type == CONFIG_STR) {
+		for (size_t i = 0; i < sizeof(str_checks) /
+		     sizeof(str_checks[0]); i++)
+			if (!strcmp(o->name, str_checks[i].name) &&
+			    !str_checks[i].ok(value)) {
+				snprintf(err, errlen, "--%s: \"%s\" is not %s",
+					 o->name, value, str_checks[i].want);
+				return -1;
+			}
 		*(const char **)(void *)p = value;
 		return 0;
 	}
@@ -184,6 +224,28 @@ config_parse(struct config *c, int argc, char **argv, FILE *out, char *err,
 			return CONFIG_PARSE_ERROR;
 	}
 	return CONFIG_PARSE_OK;
+}
+
+int
+config_check(const struct config *c, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (!c->www || !*c->www)
+		return 0;
+	if (stat(c->www, &st)) {
+		snprintf(err, errlen, "--www %s: %s", c->www, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "--www %s: not a directory", c->www);
+		return -1;
+	}
+	if (access(c->www, R_OK | X_OK)) {
+		snprintf(err, errlen, "--www %s: %s", c->www, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 void

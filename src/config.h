@@ -58,8 +58,8 @@ extern const struct config_opt config_opts[];
 void config_defaults(struct config *c);
 
 /* Sets option name (without "--") from the string value, checking type and
- * range. value is borrowed and must outlive c. Returns 0, or -1 with a
- * message for the user in err. */
+ * range (and the form of --bind and --log-level). value is borrowed and
+ * must outlive c. Returns 0, or -1 with a message for the user in err. */
 int config_set(struct config *c, const char *name, const char *value,
 	       char *err, size_t errlen);
 
@@ -78,6 +78,11 @@ enum config_parse_result {
 enum config_parse_result config_parse(struct config *c, int argc,
 				      char **argv, FILE *out, char *err,
 				      size_t errlen);
+
+/* Checks what parsing cannot: that --www, when given, names a directory
+ * imlab can read. Returns 0, or -1 with a message for the user in err (a
+ * bad value: exit status 2, like every other bad option). */
+int config_check(const struct config *c, char *err, size_t errlen);
 
 /* Prints the --help text. */
 void config_usage(FILE *out);

@@ -59,6 +59,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "imlab: %s\nTry 'imlab --help'.\n", err);
 		return 2;
 	}
+	if (config_check(&cfg, err, sizeof(err))) {
+		fprintf(stderr, "imlab: %s\nTry 'imlab --help'.\n", err);
+		return 2;
+	}
 	/* every thread inherits this mask; only sigwait() takes them */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);

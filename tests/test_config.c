@@ -332,6 +332,45 @@ START_TEST(missing_value_is_refused)
 }
 END_TEST
 
+START_TEST(bind_and_log_level_must_have_their_form)
+{
+	static const char *const bad[][2] = {
+		{ "--bind", "localhost" }, { "--bind", "1.2.3" },
+		{ "--bind", "256.0.0.1" }, { "--bind", "" },
+		{ "--log-level", "loud" }, { "--log-level", "" },
+	};
+	struct config c;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(parse(&c, NULL, bad[i][0], bad[i][1], NULL),
+				 CONFIG_PARSE_ERROR);
+		ck_assert_msg(strstr(errbuf, bad[i][0]), "%s", errbuf);
+		/* the refused value is not kept */
+		ck_assert_str_eq(c.bind, "127.0.0.1");
+		ck_assert_str_eq(c.log_level, "info");
+	}
+	ck_assert_int_eq(parse(&c, NULL, "--bind", "0.0.0.0", "--log-level",
+			       "WARN", NULL), CONFIG_PARSE_OK);
+}
+END_TEST
+
+START_TEST(check_wants_www_to_be_a_directory)
+{
+	struct config c;
+
+	config_defaults(&c);
+	ck_assert_int_eq(config_check(&c, errbuf, sizeof(errbuf)), 0);
+	c.www = "/";
+	ck_assert_int_eq(config_check(&c, errbuf, sizeof(errbuf)), 0);
+	c.www = "/nonexistent-imlab-www";
+	ck_assert_int_eq(config_check(&c, errbuf, sizeof(errbuf)), -1);
+	ck_assert_ptr_nonnull(strstr(errbuf, "--www /nonexistent-imlab-www"));
+	c.www = "/dev/null";
+	ck_assert_int_eq(config_check(&c, errbuf, sizeof(errbuf)), -1);
+	ck_assert_ptr_nonnull(strstr(errbuf, "not a directory"));
+}
+END_TEST
+
 START_TEST(help_lists_every_option)
 {
 	static const char *const flags[] = { "--help", "-h" };
@@ -480,6 +519,8 @@ suite(void)
 	tcase_add_test(tc, unknown_options_are_refused);
 	tcase_add_test(tc, stray_arguments_are_refused);
 	tcase_add_test(tc, missing_value_is_refused);
+	tcase_add_test(tc, bind_and_log_level_must_have_their_form);
+	tcase_add_test(tc, check_wants_www_to_be_a_directory);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("output");
