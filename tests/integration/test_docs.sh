@@ -5,7 +5,7 @@
 # `src/imlab --help-md` when an option changes), and --help must name
 # every option.
 set -eu
-top=${IMLAB_TOP_SRCDIR:-$(dirname "$0")/..}
+top=${IMLAB_TOP_SRCDIR:-$(dirname "$0")/../..}
 bin=${IMLAB_BIN:-src/imlab}
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
