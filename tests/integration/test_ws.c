@@ -409,7 +409,7 @@ START_TEST(origin_checked)
 	t_ws_close(&c);
 	/* a different port of the same host is another origin */
 	snprintf(hdr, sizeof(hdr), "Origin: http://127.0.0.1:%u\r\n",
-		 t_port == 1 ? 2 : t_port - 1);
+		 (unsigned)(t_port == 1 ? 2 : t_port - 1));
 	ck_assert_int_ne(t_ws_connect(&c, t_port, hdr, T), 101);
 
 	t_config(&cfg);
