@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_behaviour: the pub/sub behaviour suite, written once and run
- * against every transport through tests/tdriver.h: order, catch-up after
+ * against every transport through tests/lib/tdriver.h: order, catch-up after
  * `since`, several rooms on one subscription, room isolation, history
  * overflow reported as a gap, reconnect without loss or duplicates, the
  * `to` targets, and presence join/leave in the stream. Then one
@@ -29,8 +29,14 @@ static const struct tdriver *const drivers[] = {
 };
 #define NDRIVERS ((int)(sizeof(drivers) / sizeof(drivers[0])))
 
-static struct server *srv;
-static uint16_t port;
+/* The fixture's options: presence and SSE pings every second. */
+static void
+tune(struct config *cfg)
+{
+	cfg->history = 1000;
+	cfg->presence_ttl = 1;
+	cfg->sse_ping = 1;	/* a closed SSE client is noticed in 1 s */
+}
 
 static void
 start_with(int history)
@@ -38,23 +44,9 @@ start_with(int history)
 	struct config cfg;
 
 	t_config(&cfg);
+	tune(&cfg);
 	cfg.history = history;
-	cfg.presence_ttl = 1;
-	cfg.sse_ping = 1;	/* a closed SSE client is noticed in 1 s */
-	srv = t_server_start(&cfg);
-	port = server_port(srv);
-}
-
-static void
-setup(void)
-{
-	start_with(1000);
-}
-
-static void
-teardown(void)
-{
-	server_stop(&srv);
+	t_restart(&cfg);
 }
 
 /* A second client on the same transport, used to publish. */
@@ -62,7 +54,7 @@ static void
 open_client(struct tsub *s, const struct tdriver *d, const char *cid,
 	    const char *from, const char *rooms, uint64_t since)
 {
-	tsub_init(s, d, port, cid, from, rooms, since);
+	tsub_init(s, d, t_port, cid, from, rooms, since);
 	ck_assert_msg(d->open(s) == 0, "%s: open %s failed", d->name, rooms);
 }
 
@@ -96,7 +88,7 @@ wait_for(struct tsub *s, const char *event, size_t want)
 static uint64_t
 now_id(void)
 {
-	return store_last_id(srv->st);
+	return store_last_id(t_srv->st);
 }
 
 START_TEST(messages_arrive_in_id_order)
@@ -204,7 +196,6 @@ START_TEST(history_overflow_is_a_gap)
 	struct tsub sub, pub;
 	uint64_t first, last = 0;
 
-	server_stop(&srv);
 	start_with(5);
 	open_client(&pub, d, "publisher1", "pub", "small", now_id());
 	first = d->publish(&pub, "small", "chat", "0", NULL);
@@ -325,8 +316,7 @@ START_TEST(every_transport_gets_the_same_bytes)
 	/* each transport publishes once; everyone receives all of them */
 	for (int i = 0; i < NDRIVERS; i++) {
 		ids[i] = drivers[i]->publish(&subs[i], "cross", "chat",
-					     "{\"text\":\"h\\u00e9 \\\"q\\\"\"}",
-					     NULL);
+				"{\"text\":\"h\\u00e9 \\\"q\\\"\"}", NULL);
 		ck_assert_uint_ne(ids[i], 0);
 	}
 	for (int i = 0; i < NDRIVERS; i++)
@@ -360,7 +350,7 @@ suite(void)
 	TCase *x = tcase_create("cross-transport");
 
 	/* _i indexes drivers[]: poll, longpoll, sse, ws */
-	tcase_add_checked_fixture(tc, setup, teardown);
+	t_fixture(tc, tune);
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, messages_arrive_in_id_order, 0, NDRIVERS);
 	tcase_add_loop_test(tc, catch_up_after_since, 0, NDRIVERS);
@@ -376,7 +366,7 @@ suite(void)
 	tcase_add_loop_test(tc, presence_join_and_leave_in_the_stream, 0,
 			    NDRIVERS);
 	suite_add_tcase(s, tc);
-	tcase_add_checked_fixture(x, setup, teardown);
+	t_fixture(x, tune);
 	tcase_set_timeout(x, 120);
 	tcase_add_test(x, every_transport_gets_the_same_bytes);
 	suite_add_tcase(s, x);

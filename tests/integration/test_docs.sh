@@ -7,7 +7,7 @@
 # what the programs print now and name every option of their --help, and
 # every bad option value must exit 2 (bad usage, as the docs say).
 set -eu
-top=${IMLAB_TOP_SRCDIR:-$(dirname "$0")/..}
+top=${IMLAB_TOP_SRCDIR:-$(dirname "$0")/../..}
 bin=${IMLAB_BIN:-src/imlab}
 build=${IMLAB_TOP_BUILDDIR:-$(dirname "$bin")/..}
 tmp=$(mktemp)

@@ -298,10 +298,11 @@ START_TEST(bad_room_is_refused)
 {
 	static const char body[] = "{\"event\":\"chat\",\"from\":\"a\","
 				   "\"data\":1}";
-	static const char *const rooms[] = {
-		"", "a b", "a/b", "caf\xc3\xa9", "a?b",
+	static const char long65[] =
 		"12345678901234567890123456789012345678901234567890123456789"
-		"012345",	/* 65 */
+		"012345";
+	static const char *const rooms[] = {
+		"", "a b", "a/b", "caf\xc3\xa9", "a?b", long65,
 	};
 	struct hub_pub p = good_pub();
 

@@ -17,35 +17,19 @@
 #include "trun.h"
 #include "testlib.h"
 
-static struct server *srv;
-static uint16_t port;
-
-static void
-setup(void)
-{
-	srv = t_server_start(NULL);
-	port = server_port(srv);
-}
-
-static void
-teardown(void)
-{
-	server_stop(&srv);
-}
-
 START_TEST(static_index_served_with_type_and_etag)
 {
 	struct t_resp r, r2;
 	char inm[1100];
 
-	ck_assert_int_eq(t_http(port, "GET", "/", NULL, NULL, &r), 0);
+	ck_assert_int_eq(t_http(t_port, "GET", "/", NULL, NULL, &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_ptr_nonnull(strstr(r.body, "<html"));
 	ck_assert_str_eq(t_header(&r, "Content-Type"),
 			 "text/html; charset=utf-8");
 	ck_assert_ptr_nonnull(t_header(&r, "ETag"));
 	snprintf(inm, sizeof(inm), "If-None-Match: %s", t_header(&r, "ETag"));
-	ck_assert_int_eq(t_http(port, "GET", "/index.html", NULL, inm, &r2),
+	ck_assert_int_eq(t_http(t_port, "GET", "/index.html", NULL, inm, &r2),
 			 0);
 	ck_assert_int_eq(r2.status, 304);
 	t_resp_free(&r);
@@ -57,7 +41,7 @@ START_TEST(static_missing_file_is_404_json)
 {
 	struct t_resp r;
 
-	ck_assert_int_eq(t_http(port, "GET", "/nope.js", NULL, NULL, &r), 0);
+	ck_assert_int_eq(t_http(t_port, "GET", "/nope.js", NULL, NULL, &r), 0);
 	ck_assert_int_eq(r.status, 404);
 	ck_assert_ptr_nonnull(strstr(r.body, "\"code\":\"not_found\""));
 	t_resp_free(&r);
@@ -77,7 +61,7 @@ START_TEST(static_traversal_refused)
 
 		snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: x\r\n"
 			 "Connection: close\r\n\r\n", paths[i]);
-		resp = t_raw(port, req, 5000);
+		resp = t_raw(t_port, req, 5000);
 		ck_assert_ptr_nonnull(resp);
 		ck_assert_msg(!strncmp(resp, "HTTP/1.1 403", 12) ||
 			      !strncmp(resp, "HTTP/1.1 404", 12) ||
@@ -93,11 +77,11 @@ START_TEST(healthz_ok)
 {
 	struct t_resp r;
 
-	ck_assert_int_eq(t_http(port, "GET", "/healthz", NULL, NULL, &r), 0);
+	ck_assert_int_eq(t_http(t_port, "GET", "/healthz", NULL, NULL, &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_str_eq(r.body, "ok\n");
 	t_resp_free(&r);
-	ck_assert_int_eq(t_http(port, "POST", "/healthz", "{}", NULL, &r), 0);
+	ck_assert_int_eq(t_http(t_port, "POST", "/healthz", "{}", NULL, &r), 0);
 	ck_assert_int_eq(r.status, 405);
 	t_resp_free(&r);
 }
@@ -107,7 +91,7 @@ START_TEST(api_info_describes_server)
 {
 	struct t_resp r;
 
-	ck_assert_int_eq(t_http(port, "GET", "/api/info", NULL, NULL, &r), 0);
+	ck_assert_int_eq(t_http(t_port, "GET", "/api/info", NULL, NULL, &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_ptr_nonnull(strstr(r.body, "\"name\":\"imlab\""));
 	ck_assert_ptr_nonnull(strstr(r.body, "\"transports\":[\"poll\","
@@ -131,11 +115,11 @@ START_TEST(websocket_101_on_the_http_port)
 	char *resp;
 
 	/* the same port answers HTTP ... */
-	ck_assert_int_eq(t_http(port, "GET", "/healthz", NULL, NULL, &r), 0);
+	ck_assert_int_eq(t_http(t_port, "GET", "/healthz", NULL, NULL, &r), 0);
 	ck_assert_int_eq(r.status, 200);
 	t_resp_free(&r);
 	/* ... and upgrades /ws through libwebsockets */
-	resp = t_raw(port, upgrade, 1000);
+	resp = t_raw(t_port, upgrade, 1000);
 	ck_assert_ptr_nonnull(resp);
 	ck_assert_msg(!strncmp(resp, "HTTP/1.1 101", 12), "got: %.60s", resp);
 	/* RFC 6455's sample key has this accept value */
@@ -146,7 +130,7 @@ END_TEST
 
 START_TEST(requests_split_across_packets_are_routed)
 {
-	int fd = t_connect(port);
+	int fd = t_connect(t_port);
 	char buf[512];
 	ssize_t n;
 
@@ -222,7 +206,7 @@ START_TEST(start_fails_cleanly_on_taken_port)
 	struct im_error e = { 0 };
 
 	t_config(&cfg);
-	cfg.port = port;
+	cfg.port = t_port;
 	ck_assert_int_ne(server_start(&cfg, &s2, &e), IM_OK);
 	ck_assert_ptr_null(s2);
 	ck_assert_ptr_nonnull(strstr(e.message, "cannot listen"));
@@ -235,7 +219,7 @@ suite(void)
 	Suite *s = suite_create("server");
 	TCase *tc = tcase_create("foundation");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	t_fixture(tc, NULL);
 	tcase_add_test(tc, static_index_served_with_type_and_etag);
 	tcase_add_test(tc, static_missing_file_is_404_json);
 	tcase_add_test(tc, static_traversal_refused);

@@ -6,7 +6,7 @@
 # promises: a transient user, a file limit for 20000 connections, and the
 # hardening of a network daemon. SKIP (77) without systemd-analyze.
 set -eu
-top=${IMLAB_TOP_SRCDIR:-$(dirname "$0")/..}
+top=${IMLAB_TOP_SRCDIR:-$(dirname "$0")/../..}
 build=${IMLAB_TOP_BUILDDIR:-.}
 unit="$top/contrib/imlab.service.in"
 

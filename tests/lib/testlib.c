@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * testlib: in-process server and HTTP helpers for the integration tests.
+ * testlib: in-process server, the server fixture and HTTP helpers for the
+ * integration tests.
  */
 #include "autoconf.h"
 
@@ -45,6 +46,46 @@ t_server_start(const struct config *cfg)
 	ck_assert_msg(server_start(cfg, &s, &e) == IM_OK,
 		      "server_start: %s", e.message);
 	return s;
+}
+
+struct server *t_srv;
+uint16_t t_port;
+static t_tune_fn *tune_fn;
+
+void
+t_restart(const struct config *cfg)
+{
+	struct config def;
+
+	server_stop(&t_srv);
+	if (!cfg) {
+		t_config(&def);
+		if (tune_fn)
+			tune_fn(&def);
+		cfg = &def;
+	}
+	t_srv = t_server_start(cfg);
+	t_port = server_port(t_srv);
+}
+
+static void
+setup(void)
+{
+	t_restart(NULL);
+}
+
+static void
+teardown(void)
+{
+	server_stop(&t_srv);
+	t_port = 0;
+}
+
+void
+t_fixture(TCase *tc, t_tune_fn *tune)
+{
+	tune_fn = tune;
+	tcase_add_checked_fixture(tc, setup, teardown);
 }
 
 struct buf {
@@ -178,7 +219,8 @@ t_raw(uint16_t port, const char *request, int timeout_ms)
 		close(fd);
 		return NULL;
 	}
-	for (struct timespec t0, t1; clock_gettime(CLOCK_MONOTONIC, &t0) == 0;) {
+	for (struct timespec t0, t1;
+	     clock_gettime(CLOCK_MONOTONIC, &t0) == 0;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		char tmp[4096];
 		ssize_t n;

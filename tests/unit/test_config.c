@@ -45,8 +45,12 @@ capture_close(struct capture *c)
 	return c->buf;
 }
 
-/* Parses the NULL-terminated argument list into c (from the defaults);
- * output goes to out (NULL: discarded). */
+/* Ends parse()'s argument list: a null pointer of the type va_arg reads
+ * (a bare NULL may be an int 0 in a variadic call). */
+#define ARGS_END ((const char *)NULL)
+
+/* Parses the ARGS_END-terminated argument list into c (from the
+ * defaults); output goes to out (NULL: discarded). */
 static enum config_parse_result
 parse(struct config *c, FILE *out, ...)
 {
@@ -150,7 +154,7 @@ START_TEST(parse_takes_separate_and_joined_values)
 	ck_assert_int_eq(parse(&c, NULL, "--port", "9000", "--history=5",
 			       "--bind=0.0.0.0", "--www", "/srv/www",
 			       "--cors-origin=https://a.example",
-			       "--log-level", "debug", NULL),
+			       "--log-level", "debug", ARGS_END),
 			 CONFIG_PARSE_OK);
 	ck_assert_int_eq(c.port, 9000);
 	ck_assert_int_eq(c.history, 5);
@@ -168,7 +172,7 @@ START_TEST(parse_of_no_arguments_keeps_defaults)
 {
 	struct config c, d;
 
-	ck_assert_int_eq(parse(&c, NULL, NULL), CONFIG_PARSE_OK);
+	ck_assert_int_eq(parse(&c, NULL, ARGS_END), CONFIG_PARSE_OK);
 	config_defaults(&d);
 	ck_assert_mem_eq(&c, &d, sizeof(c));
 }
@@ -198,7 +202,7 @@ START_TEST(values_may_contain_equals_and_be_empty)
 	struct config c;
 
 	ck_assert_int_eq(parse(&c, NULL, "--allow-origin=http://h/?a=b",
-			       "--cors-origin=", NULL), CONFIG_PARSE_OK);
+			       "--cors-origin=", ARGS_END), CONFIG_PARSE_OK);
 	ck_assert_str_eq(c.allow_origin, "http://h/?a=b");
 	ck_assert_str_eq(c.cors_origin, "");
 }
@@ -242,19 +246,19 @@ START_TEST(range_errors_are_reported)
 {
 	struct config c;
 
-	ck_assert_int_eq(parse(&c, NULL, "--port", "65536", NULL),
+	ck_assert_int_eq(parse(&c, NULL, "--port", "65536", ARGS_END),
 			 CONFIG_PARSE_ERROR);
 	ck_assert_str_eq(errbuf, "--port: 65536 is out of range 0-65535");
-	ck_assert_int_eq(parse(&c, NULL, "--port=-1", NULL),
+	ck_assert_int_eq(parse(&c, NULL, "--port=-1", ARGS_END),
 			 CONFIG_PARSE_ERROR);
 	ck_assert_ptr_nonnull(strstr(errbuf, "out of range"));
-	ck_assert_int_eq(parse(&c, NULL, "--history", "0", NULL),
+	ck_assert_int_eq(parse(&c, NULL, "--history", "0", ARGS_END),
 			 CONFIG_PARSE_ERROR);
 	ck_assert_ptr_nonnull(strstr(errbuf, "--history"));
-	ck_assert_int_eq(parse(&c, NULL, "--longpoll-timeout=61", NULL),
+	ck_assert_int_eq(parse(&c, NULL, "--longpoll-timeout=61", ARGS_END),
 			 CONFIG_PARSE_ERROR);
 	/* a value that would wrap an int */
-	ck_assert_int_eq(parse(&c, NULL, "--max-rooms=4294967297", NULL),
+	ck_assert_int_eq(parse(&c, NULL, "--max-rooms=4294967297", ARGS_END),
 			 CONFIG_PARSE_ERROR);
 	ck_assert_int_eq(c.max_rooms, 10000);
 }
@@ -269,12 +273,12 @@ START_TEST(non_numbers_are_refused)
 	struct config c;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		ck_assert_msg(parse(&c, NULL, "--port", bad[i], NULL) ==
+		ck_assert_msg(parse(&c, NULL, "--port", bad[i], ARGS_END) ==
 			      CONFIG_PARSE_ERROR, "\"%s\" taken", bad[i]);
 		ck_assert_ptr_nonnull(strstr(errbuf, "--port"));
 		ck_assert_int_eq(c.port, 8080);
 	}
-	ck_assert_int_eq(parse(&c, NULL, "--port=abc", NULL),
+	ck_assert_int_eq(parse(&c, NULL, "--port=abc", ARGS_END),
 			 CONFIG_PARSE_ERROR);
 	ck_assert_str_eq(errbuf, "--port: \"abc\" is not a whole number");
 }
@@ -284,21 +288,21 @@ START_TEST(unknown_options_are_refused)
 {
 	struct config c;
 
-	ck_assert_int_eq(parse(&c, NULL, "--nope", "1", NULL),
+	ck_assert_int_eq(parse(&c, NULL, "--nope", "1", ARGS_END),
 			 CONFIG_PARSE_ERROR);
 	ck_assert_str_eq(errbuf, "unknown option --nope");
-	ck_assert_int_eq(parse(&c, NULL, "--nope=1", NULL),
+	ck_assert_int_eq(parse(&c, NULL, "--nope=1", ARGS_END),
 			 CONFIG_PARSE_ERROR);
 	ck_assert_str_eq(errbuf, "unknown option --nope");
 	/* a prefix of a name is not the name */
-	ck_assert_int_eq(parse(&c, NULL, "--por", "1", NULL),
+	ck_assert_int_eq(parse(&c, NULL, "--por", "1", ARGS_END),
 			 CONFIG_PARSE_ERROR);
-	ck_assert_int_eq(parse(&c, NULL, "--port-x=1", NULL),
+	ck_assert_int_eq(parse(&c, NULL, "--port-x=1", ARGS_END),
 			 CONFIG_PARSE_ERROR);
-	ck_assert_int_eq(parse(&c, NULL, "--PORT=1", NULL),
+	ck_assert_int_eq(parse(&c, NULL, "--PORT=1", ARGS_END),
 			 CONFIG_PARSE_ERROR);
-	ck_assert_int_eq(parse(&c, NULL, "--", NULL), CONFIG_PARSE_ERROR);
-	ck_assert_int_eq(parse(&c, NULL, "--=1", NULL), CONFIG_PARSE_ERROR);
+	ck_assert_int_eq(parse(&c, NULL, "--", ARGS_END), CONFIG_PARSE_ERROR);
+	ck_assert_int_eq(parse(&c, NULL, "--=1", ARGS_END), CONFIG_PARSE_ERROR);
 	ck_assert_int_eq(config_set(&c, "nope", "1", errbuf,
 				    sizeof(errbuf)), -1);
 	ck_assert_str_eq(errbuf, "unknown option --nope");
@@ -309,14 +313,14 @@ START_TEST(stray_arguments_are_refused)
 {
 	struct config c;
 
-	ck_assert_int_eq(parse(&c, NULL, "port", "1", NULL),
+	ck_assert_int_eq(parse(&c, NULL, "port", "1", ARGS_END),
 			 CONFIG_PARSE_ERROR);
 	ck_assert_str_eq(errbuf, "unexpected argument \"port\"");
-	ck_assert_int_eq(parse(&c, NULL, "-p", "1", NULL),
+	ck_assert_int_eq(parse(&c, NULL, "-p", "1", ARGS_END),
 			 CONFIG_PARSE_ERROR);
-	ck_assert_int_eq(parse(&c, NULL, "--port", "1", "2", NULL),
+	ck_assert_int_eq(parse(&c, NULL, "--port", "1", "2", ARGS_END),
 			 CONFIG_PARSE_ERROR);
-	ck_assert_int_eq(parse(&c, NULL, "", NULL), CONFIG_PARSE_ERROR);
+	ck_assert_int_eq(parse(&c, NULL, "", ARGS_END), CONFIG_PARSE_ERROR);
 }
 END_TEST
 
@@ -324,9 +328,10 @@ START_TEST(missing_value_is_refused)
 {
 	struct config c;
 
-	ck_assert_int_eq(parse(&c, NULL, "--port", NULL), CONFIG_PARSE_ERROR);
+	ck_assert_int_eq(parse(&c, NULL, "--port", ARGS_END),
+			 CONFIG_PARSE_ERROR);
 	ck_assert_str_eq(errbuf, "--port needs a value N");
-	ck_assert_int_eq(parse(&c, NULL, "--history=1", "--bind", NULL),
+	ck_assert_int_eq(parse(&c, NULL, "--history=1", "--bind", ARGS_END),
 			 CONFIG_PARSE_ERROR);
 	ck_assert_ptr_nonnull(strstr(errbuf, "--bind needs a value"));
 }
@@ -381,7 +386,7 @@ START_TEST(help_lists_every_option)
 		char *text;
 
 		capture_open(&cap);
-		ck_assert_int_eq(parse(&c, cap.f, flags[i], NULL),
+		ck_assert_int_eq(parse(&c, cap.f, flags[i], ARGS_END),
 				 CONFIG_PARSE_HELP);
 		text = capture_close(&cap);
 		ck_assert_ptr_nonnull(strstr(text, "Usage: imlab"));
@@ -411,7 +416,7 @@ START_TEST(help_stops_parsing)
 	struct config c;
 
 	ck_assert_int_eq(parse(&c, NULL, "--port=1", "--help", "--nope",
-			       NULL), CONFIG_PARSE_HELP);
+			       ARGS_END), CONFIG_PARSE_HELP);
 }
 END_TEST
 
@@ -425,7 +430,7 @@ START_TEST(help_md_is_a_table_row_per_option)
 	size_t rows = 0, opts = 0;
 
 	capture_open(&cap);
-	ck_assert_int_eq(parse(&c, cap.f, "--help-md", NULL),
+	ck_assert_int_eq(parse(&c, cap.f, "--help-md", ARGS_END),
 			 CONFIG_PARSE_HELP_MD);
 	text = capture_close(&cap);
 	ck_assert_int_eq(strncmp(text, MD_HEAD, strlen(MD_HEAD)), 0);
@@ -488,7 +493,7 @@ START_TEST(version_prints_name_and_version)
 		char *text;
 
 		capture_open(&cap);
-		ck_assert_int_eq(parse(&c, cap.f, flags[i], NULL),
+		ck_assert_int_eq(parse(&c, cap.f, flags[i], ARGS_END),
 				 CONFIG_PARSE_VERSION);
 		text = capture_close(&cap);
 		ck_assert_str_eq(text, PACKAGE_NAME " " PACKAGE_VERSION "\n");

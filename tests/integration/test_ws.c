@@ -26,22 +26,6 @@
 
 #define T 5000			/* ms a reply may take */
 
-static struct server *srv;
-static uint16_t port;
-
-static void
-setup(void)
-{
-	srv = t_server_start(NULL);
-	port = server_port(srv);
-}
-
-static void
-teardown(void)
-{
-	server_stop(&srv);
-}
-
 /* What a client received: envelopes in arrival order, frames by kind. */
 struct got {
 	uint64_t id[8192];
@@ -55,7 +39,7 @@ struct got {
 static void
 ws_open(struct t_ws *c)
 {
-	ck_assert_int_eq(t_ws_connect(c, port, NULL, T), 101);
+	ck_assert_int_eq(t_ws_connect(c, t_port, NULL, T), 101);
 }
 
 /* Waits for the next frame with op; returns it parsed. */
@@ -186,7 +170,7 @@ publish(const char *room, const char *event, const char *data_json)
 	struct hub_ack ack;
 	struct im_error e;
 
-	ck_assert_int_eq(hub_publish(&srv->hub, &p, &ack, &e), IM_OK);
+	ck_assert_int_eq(hub_publish(&t_srv->hub, &p, &ack, &e), IM_OK);
 	json_object_put(d);
 	return ack.id;
 }
@@ -196,11 +180,11 @@ static size_t
 members_become(const char *room, size_t n)
 {
 	struct room_member_info info[4];
-	struct room *r = rooms_get(srv->rs, room, 0, NULL);
+	struct room *r = rooms_get(t_srv->rs, room, 0, NULL);
 	size_t m = 0;
 
 	for (int i = 0; r && i < 200; i++) {
-		m = rooms_members(srv->rs, r, info, 4);
+		m = rooms_members(t_srv->rs, r, info, 4);
 		if (m == n)
 			break;
 		usleep(10000);
@@ -234,9 +218,9 @@ START_TEST(hello_join_send_gets_ack_and_own_message)
 	ck_assert_str_eq(g->event[1], "chat");
 	ck_assert_uint_eq(g->id[1], id);
 	ck_assert_str_eq(g->via[1], "ws");
-	ck_assert_uint_gt(atomic_load(&srv->stats.tp[VIA_WS].delivered), 1);
-	ck_assert_uint_gt(atomic_load(&srv->stats.tp[VIA_WS].bytes_in), 0);
-	ck_assert_int_eq(atomic_load(&srv->stats.tp[VIA_WS].open), 1);
+	ck_assert_uint_gt(atomic_load(&t_srv->stats.tp[VIA_WS].delivered), 1);
+	ck_assert_uint_gt(atomic_load(&t_srv->stats.tp[VIA_WS].bytes_in), 0);
+	ck_assert_int_eq(atomic_load(&t_srv->stats.tp[VIA_WS].open), 1);
 	t_ws_close(&c);
 	free(g);
 }
@@ -375,11 +359,9 @@ START_TEST(too_large_message_closes_1009)
 	size_t len;
 	int rc;
 
-	server_stop(&srv);
 	t_config(&cfg);
 	cfg.ws_max_msg = 1024;
-	srv = t_server_start(&cfg);
-	port = server_port(srv);
+	t_restart(&cfg);
 
 	/* in one frame */
 	ws_open(&c);
@@ -418,32 +400,30 @@ START_TEST(origin_checked)
 	struct t_ws c;
 	char hdr[128];
 
-	ck_assert_int_eq(t_ws_connect(&c, port,
+	ck_assert_int_eq(t_ws_connect(&c, t_port,
 				      "Origin: http://evil.example\r\n", T),
 			 403);
-	ck_assert_int_eq(t_ws_connect(&c, port, "Origin: null\r\n", T), 403);
-	snprintf(hdr, sizeof(hdr), "Origin: http://127.0.0.1:%u\r\n", port);
-	ck_assert_int_eq(t_ws_connect(&c, port, hdr, T), 101);
+	ck_assert_int_eq(t_ws_connect(&c, t_port, "Origin: null\r\n", T), 403);
+	snprintf(hdr, sizeof(hdr), "Origin: http://127.0.0.1:%u\r\n", t_port);
+	ck_assert_int_eq(t_ws_connect(&c, t_port, hdr, T), 101);
 	t_ws_close(&c);
 	/* a different port of the same host is another origin */
 	snprintf(hdr, sizeof(hdr), "Origin: http://127.0.0.1:%u\r\n",
-		 port == 1 ? 2 : port - 1);
-	ck_assert_int_ne(t_ws_connect(&c, port, hdr, T), 101);
+		 (unsigned)(t_port == 1 ? 2 : t_port - 1));
+	ck_assert_int_ne(t_ws_connect(&c, t_port, hdr, T), 101);
 
-	server_stop(&srv);
 	t_config(&cfg);
 	cfg.allow_origin = "https://app.example, http://other.example";
-	srv = t_server_start(&cfg);
-	port = server_port(srv);
-	ck_assert_int_eq(t_ws_connect(&c, port,
+	t_restart(&cfg);
+	ck_assert_int_eq(t_ws_connect(&c, t_port,
 				      "Origin: https://app.example\r\n", T),
 			 101);
 	t_ws_close(&c);
-	ck_assert_int_eq(t_ws_connect(&c, port,
+	ck_assert_int_eq(t_ws_connect(&c, t_port,
 				      "Origin: http://other.example\r\n", T),
 			 101);
 	t_ws_close(&c);
-	ck_assert_int_ne(t_ws_connect(&c, port,
+	ck_assert_int_ne(t_ws_connect(&c, t_port,
 				      "Origin: http://evil.example\r\n", T),
 			 101);
 }
@@ -457,7 +437,7 @@ START_TEST(several_rooms_on_one_connection_and_leave)
 	uint64_t a1, b1, a2, b2, last;
 
 	ws_open(&c);
-	last = store_last_id(srv->st);
+	last = store_last_id(t_srv->st);
 	join(&c, "ra", last);
 	join(&c, "rb", last);
 	a1 = publish("ra", "chat", "1");
@@ -489,11 +469,9 @@ START_TEST(rooms_per_connection_limited)
 	struct config cfg;
 	struct t_ws c;
 
-	server_stop(&srv);
 	t_config(&cfg);
 	cfg.rooms_per_sub = 2;
-	srv = t_server_start(&cfg);
-	port = server_port(srv);
+	t_restart(&cfg);
 	ws_open(&c);
 	join(&c, "l1", 0);
 	join(&c, "l2", 0);
@@ -515,7 +493,7 @@ START_TEST(close_ends_presence)
 	hello(&c, "erin-cid-0001", "erin");
 	join(&c, "pres", 0);
 	ck_assert_uint_eq(members_become("pres", 1), 1);
-	ck_assert_int_eq(t_http(port, "GET", "/api/rooms/pres", NULL, NULL,
+	ck_assert_int_eq(t_http(t_port, "GET", "/api/rooms/pres", NULL, NULL,
 				&r), 0);
 	if (r.status == 200)	/* the rooms API may not exist yet */
 		ck_assert_ptr_nonnull(strstr(r.body, "erin"));
@@ -535,7 +513,7 @@ START_TEST(burst_arrives_complete_in_order_and_batched)
 {
 	struct t_ws c;
 	struct got *g = got_new();
-	uint64_t first = 0, since = store_last_id(srv->st);
+	uint64_t first = 0, since = store_last_id(t_srv->st);
 
 	/* a backlog: certainly more than one message per frame */
 	for (int i = 0; i < 300; i++) {
@@ -564,7 +542,7 @@ START_TEST(rejoin_with_older_since_catches_up_without_duplicates)
 {
 	struct t_ws c;
 	struct got *g = got_new();
-	uint64_t x1, y1, x2, since = store_last_id(srv->st);
+	uint64_t x1, y1, x2, since = store_last_id(t_srv->st);
 
 	y1 = publish("ry", "chat", "1");
 	x1 = publish("rx", "chat", "2");
@@ -590,11 +568,9 @@ START_TEST(history_overflow_sends_gap_then_what_is_left)
 	struct got *g = got_new();
 	uint64_t since, last = 0;
 
-	server_stop(&srv);
 	t_config(&cfg);
 	cfg.history = 10;
-	srv = t_server_start(&cfg);
-	port = server_port(srv);
+	t_restart(&cfg);
 	since = publish("g", "chat", "0");
 	for (int i = 0; i < 30; i++)
 		last = publish("g", "chat", "1");
@@ -617,13 +593,11 @@ START_TEST(slow_reader_falls_behind_and_learns_of_the_gap)
 	static char data[2100];
 	uint64_t last = 0;
 
-	server_stop(&srv);
 	t_config(&cfg);
 	cfg.history = 100;
-	srv = t_server_start(&cfg);
-	port = server_port(srv);
+	t_restart(&cfg);
 	ws_open(&c);
-	join(&c, "slow", store_last_id(srv->st));
+	join(&c, "slow", store_last_id(t_srv->st));
 	/* 20 MB the client does not read: far more than the socket
 	 * buffers; the server must neither queue it nor stall */
 	memset(data, 'y', sizeof(data) - 1);
@@ -631,7 +605,7 @@ START_TEST(slow_reader_falls_behind_and_learns_of_the_gap)
 	data[sizeof(data) - 2] = '"';
 	for (int i = 0; i < 10000; i++)
 		last = publish("slow", "chat", data);
-	ck_assert_uint_eq(store_total(srv->st), 100);
+	ck_assert_uint_eq(store_total(t_srv->st), 100);
 	/* now read: whatever got through, a gap, then the newest */
 	for (size_t before = SIZE_MAX; g->n != before &&
 	     (!g->n || g->id[g->n - 1] != last);) {
@@ -657,12 +631,10 @@ START_TEST(silent_peer_dropped_by_keepalive)
 	size_t len;
 	int rc;
 
-	server_stop(&srv);
 	t_config(&cfg);
 	cfg.ws_ping = 1;
 	cfg.ws_hangup = 2;
-	srv = t_server_start(&cfg);
-	port = server_port(srv);
+	t_restart(&cfg);
 	ws_open(&quiet);
 	ws_open(&live);
 	/* live answers the server's pings (t_ws_recv does), quiet does not
@@ -690,20 +662,18 @@ START_TEST(connection_limit_refuses_cleanly)
 	struct t_ws c[17];
 	int refused;
 
-	server_stop(&srv);
 	t_config(&cfg);
 	cfg.max_connections = 16;
-	srv = t_server_start(&cfg);
-	port = server_port(srv);
+	t_restart(&cfg);
 	for (int i = 0; i < 16; i++)
 		ws_open(&c[i]);
-	refused = t_ws_connect(&c[16], port, NULL, T);
+	refused = t_ws_connect(&c[16], t_port, NULL, T);
 	ck_assert_int_eq(refused, 503);
 	/* the open ones still work, and a place frees up on close */
 	ck_assert_int_eq(t_ws_send(&c[0], "{\"op\":\"ping\"}"), 0);
 	json_object_put(expect_op(&c[0], "pong"));
 	t_ws_close(&c[15]);
-	for (int i = 0; i < 200 && atomic_load(&srv->open_conns) > 15; i++)
+	for (int i = 0; i < 200 && atomic_load(&t_srv->open_conns) > 15; i++)
 		usleep(10000);
 	ws_open(&c[15]);
 	for (int i = 0; i < 16; i++)
@@ -718,9 +688,9 @@ START_TEST(driver_round_trip)
 
 	ck_assert_ptr_nonnull(a);
 	ck_assert_ptr_nonnull(b);
-	tsub_init(a, &tdrv_ws, port, "drv-a-00001", "ann", "d1,d2",
-		  store_last_id(srv->st));
-	tsub_init(b, &tdrv_ws, port, "drv-b-00001", "ben", "d2", 0);
+	tsub_init(a, &tdrv_ws, t_port, "drv-a-00001", "ann", "d1,d2",
+		  store_last_id(t_srv->st));
+	tsub_init(b, &tdrv_ws, t_port, "drv-b-00001", "ben", "d2", 0);
 	ck_assert_int_eq(tdrv_ws.open(a), 0);
 	ck_assert_int_eq(tdrv_ws.open(b), 0);
 	id = tdrv_ws.publish(b, "d2", "chat", "{\"k\":[1,2]}", NULL);
@@ -752,7 +722,7 @@ ws_suite(void)
 	Suite *s = suite_create("ws");
 	TCase *tc = tcase_create("ops");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	t_fixture(tc, NULL);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, hello_join_send_gets_ack_and_own_message);
 	tcase_add_test(tc, ping_answers_pong_with_server_time);

@@ -595,16 +595,18 @@ END_TEST
 
 START_TEST(bad_room_names_are_einval)
 {
+	static const char long65[] =
+		"12345678901234567890123456789012345678901234567890123456789"
+		"012345";
+	static const char long64[] =
+		"12345678901234567890123456789012345678901234567890123456789"
+		"01234";
 	static const char *const bad[] = {
 		"", "a b", "a/b", "a\\b", "caf\xc3\xa9", "a:b", "a\nb",
-		"../x", "a?b", "%41",
-		"12345678901234567890123456789012345678901234567890123456789"
-		"012345",	/* 65 */
+		"../x", "a?b", "%41", long65,
 	};
 	static const char *const good[] = {
-		"a", "A-Z_a.z-09", "...", "-",
-		"12345678901234567890123456789012345678901234567890123456789"
-		"01234",	/* 64 */
+		"a", "A-Z_a.z-09", "...", "-", long64,
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -717,10 +719,11 @@ END_TEST
 
 START_TEST(pid_is_8_hex_stable_and_hides_cid)
 {
-	static const char *const cids[] = {
-		CID_A, CID_B, "00000000", "deadbeef", "deadbeef0",
+	static const char long64[] =	/* the longest cid */
 		"abcdefabcdefabcdefabcdefabcdefabcdefabcdefabcdefabcdefabcdefab"
-		"cd",
+		"cd";
+	static const char *const cids[] = {
+		CID_A, CID_B, "00000000", "deadbeef", "deadbeef0", long64,
 	};
 	char pid[MSG_PID_LEN + 1], again[MSG_PID_LEN + 1];
 	char seen[6][MSG_PID_LEN + 1];
