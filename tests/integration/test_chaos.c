@@ -8,8 +8,11 @@
  * publisher thread posts {"n":0}, {"n":1}, ... over HTTP. Every number
  * must arrive exactly once and in order; a number may be skipped only
  * after a gap was announced, and the history is large enough that no gap
- * may happen at all. The random seed comes from the clock (CHAOS_SEED
- * overrides it) and is printed, so a failure can be replayed.
+ * may happen at all. A second case keeps a history of 20 with a publisher
+ * that never pauses, so resumes fall behind it: then a gap must be
+ * announced before anything is skipped. The random seed comes from the
+ * clock (CHAOS_SEED overrides it) and is printed; a failure also prints
+ * the last things that arrived (CHAOS_TRACE=1 prints all of them).
  */
 #include "autoconf.h"
 
@@ -30,6 +33,7 @@
 
 #include <json-c/json.h>
 
+#include "store.h"
 #include "trun.h"
 #include "testlib.h"
 #include "wsclient.h"
@@ -66,6 +70,7 @@ struct chaos {
 struct pub {
 	uint16_t port;
 	unsigned rng;
+	unsigned pause_us;	/* at most this long between publishes */
 	atomic_int stop;
 	atomic_long sent;	/* messages published (201) */
 	char err[256];
@@ -85,6 +90,39 @@ bad(struct chaos *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(c->err, sizeof(c->err), fmt, ap);
 	va_end(ap);
+}
+
+/* The last TRACE_N things that arrived, printed when a run fails
+ * (CHAOS_TRACE=1: printed as they arrive). */
+#define TRACE_N 64
+static char trace_ring[TRACE_N][128];
+static unsigned trace_n;
+static int trace;
+
+static void
+note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+note(const char *fmt, ...)
+{
+	char *line = trace_ring[trace_n++ % TRACE_N];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(trace_ring[0]), fmt, ap);
+	va_end(ap);
+	if (trace)
+		printf("%s\n", line);
+}
+
+static void
+trace_dump(void)
+{
+	unsigned i = trace_n > TRACE_N ? trace_n - TRACE_N : 0;
+
+	printf("the last %u things that arrived:\n", trace_n - i);
+	for (; i < trace_n; i++)
+		printf("  %s\n", trace_ring[i % TRACE_N]);
 }
 
 static int64_t
@@ -353,6 +391,8 @@ poll_once(struct chaos *c, uint16_t port, size_t budget)
 		bad(c, "send failed");
 		return;
 	}
+	note("%s > since %" PRIu64 " budget %zu", tp_names[c->tp], c->cursor,
+	     budget);
 	cut = read_some(c, fd, &r, budget, NULL);
 	if (cut == 1) {
 		c->cuts++;
@@ -361,8 +401,11 @@ poll_once(struct chaos *c, uint16_t port, size_t budget)
 		close(fd);
 		if (cut == 0 && (!r.head_done || r.status != 200))
 			bad(c, "no complete answer (status %d)", r.status);
-		else if (cut == 0 && (!r.chunked || r.ended))
+		else if (cut == 0 && (!r.chunked || r.ended)) {
+			note("%s < %.100s", tp_names[c->tp],
+			     r.body.p ? r.body.p : "");
 			take_batch(c, r.body.p ? r.body.p : "");
+		}
 	}
 	free(r.raw.p);
 	free(r.body.p);
@@ -397,6 +440,8 @@ sse_take(struct chaos *c, struct hresp *r)
 				id = line + 4;
 			line = nl ? nl + 1 : NULL;
 		}
+		note("sse < %s %.80s", gap ? "gap" : id ? id : "-",
+		     data ? data : "");
 		if (gap) {
 			take_gap(c);
 		} else if (data) {
@@ -444,6 +489,7 @@ sse_once(struct chaos *c, uint16_t port, size_t budget)
 		bad(c, "send failed");
 		return;
 	}
+	note("sse > since %" PRIu64 " budget %zu", c->cursor, budget);
 	cut = read_some(c, fd, &r, budget, sse_take);
 	if (r.head_done && r.status != 200)
 		bad(c, "SSE answered %d", r.status);
@@ -466,6 +512,8 @@ ws_take_msg(struct chaos *c, const char *text)
 	struct json_object *o = json_tokener_parse(text), *op, *v;
 	const char *name;
 
+	note("ws < %.100s", text);
+
 	if (!o || !json_object_object_get_ex(o, "op", &op)) {
 		bad(c, "not an op: %.200s", text);
 		json_object_put(o);
@@ -485,7 +533,8 @@ ws_take_msg(struct chaos *c, const char *text)
 		bad(c, "WebSocket error: %.200s", text);
 	}
 	json_object_put(o);
-	c->cursor = c->last_id;
+	if (c->last_id > c->cursor)
+		c->cursor = c->last_id;
 }
 
 /* Takes every complete (unmasked, possibly fragmented) frame in r->body;
@@ -558,6 +607,7 @@ ws_once(struct chaos *c, uint16_t port, size_t budget)
 	}
 	if (w.len)
 		rbuf_add(&r.raw, (const char *)w.buf, w.len);
+	note("ws > join since %" PRIu64 " budget %zu", c->cursor, budget);
 	if (t_ws_sendf(&w, "{\"op\":\"join\",\"room\":\"" ROOM "\","
 		       "\"since\":%" PRIu64 "}", c->cursor)) {
 		bad(c, "join not sent");
@@ -600,7 +650,7 @@ publisher(void *arg)
 		}
 		t_resp_free(&r);
 		atomic_store(&p->sent, i + 1);
-		ts.tv_nsec = (long)(rand_r(&p->rng) % 3000) * 1000;
+		ts.tv_nsec = (long)(rand_r(&p->rng) % (p->pause_us + 1)) * 1000;
 		nanosleep(&ts, NULL);
 	}
 	return NULL;
@@ -695,37 +745,71 @@ chaos_drain(struct chaos *c, uint16_t port, long sent)
  *     twice.
  */
 
-START_TEST(cut_and_resume)
+/* One run on transport tp: cuts cuts while publishing with pauses up to
+ * pause_us, then the catch-up; fills c. Returns the messages sent. */
+static long
+chaos_run(struct chaos *c, enum ctp tp, int cuts, unsigned pause_us)
 {
-	struct chaos c = { .tp = (enum ctp)_i };
-	struct pub p = { .port = t_port };
+	struct pub p = { .port = t_port, .pause_us = pause_us };
 	pthread_t th;
 	long sent;
 
-	c.seed = chaos_seed();
-	c.rng = c.seed;
-	p.rng = c.seed + 1;
-	printf("test_chaos %s: CHAOS_SEED=%u\n", tp_names[c.tp], c.seed);
+	c->tp = tp;
+	c->seed = chaos_seed();
+	c->rng = c->seed;
+	p.rng = c->seed + 1;
+	printf("test_chaos %s: CHAOS_SEED=%u\n", tp_names[tp], c->seed);
+	/* start from the id before the first message: since=0 would mean
+	 * "the oldest kept", which never reports a gap */
+	c->cursor = store_last_id(t_srv->st);
+	ck_assert_uint_ne(c->cursor, 0);
 	ck_assert_int_eq(pthread_create(&th, NULL, publisher, &p), 0);
-	chaos_cut(&c, t_port, CUTS);
+	chaos_cut(c, t_port, cuts);
 	atomic_store(&p.stop, 1);
 	pthread_join(th, NULL);
-	ck_assert_msg(!p.err[0], "%s: publisher: %s", tp_names[c.tp], p.err);
+	ck_assert_msg(!p.err[0], "%s: publisher: %s", tp_names[tp], p.err);
 	sent = atomic_load(&p.sent);
-	if (!c.err[0])
-		chaos_drain(&c, t_port, sent);
+	if (!c->err[0])
+		chaos_drain(c, t_port, sent);
 	printf("test_chaos %s: %d cuts in %d connections, %ld messages, "
-	       "%zu bytes read, %d gaps\n", tp_names[c.tp], c.cuts, c.tries,
-	       sent, c.bytes, c.gaps);
-	ck_assert_msg(!c.err[0], "%s (CHAOS_SEED=%u): %s", tp_names[c.tp],
-		      c.seed, c.err);
-	ck_assert_msg(c.expect == sent, "%s (CHAOS_SEED=%u): %ld of %ld",
-		      tp_names[c.tp], c.seed, c.expect, sent);
-	ck_assert_msg(c.gaps == 0, "%s (CHAOS_SEED=%u): %d gaps within the "
-		      "history", tp_names[c.tp], c.seed, c.gaps);
+	       "%zu bytes read, %d gaps\n", tp_names[tp], c->cuts, c->tries,
+	       sent, c->bytes, c->gaps);
 	free(ws_msg.p);
 	ws_msg.p = NULL;
 	ws_msg.cap = 0;
+	if (c->err[0])
+		trace_dump();
+	ck_assert_msg(!c->err[0], "%s (CHAOS_SEED=%u): %s", tp_names[tp],
+		      c->seed, c->err);
+	/* the newest message is always kept, so it arrives even after gaps */
+	ck_assert_msg(c->expect == sent, "%s (CHAOS_SEED=%u): %ld of %ld",
+		      tp_names[tp], c->seed, c->expect, sent);
+	return sent;
+}
+
+START_TEST(cut_and_resume)
+{
+	struct chaos c = { 0 };
+
+	chaos_run(&c, (enum ctp)_i, CUTS, 3000);
+	ck_assert_msg(c.gaps == 0, "%s (CHAOS_SEED=%u): %d gaps within the "
+		      "history", tp_names[c.tp], c.seed, c.gaps);
+}
+END_TEST
+
+/* The same with a history of 20 and a publisher without pauses: resumes
+ * now often fall behind the history, and then a gap must be announced
+ * before anything is skipped; still nothing twice, nothing out of order. */
+START_TEST(cut_and_resume_past_history)
+{
+	struct chaos c = { 0 };
+	struct config cfg;
+
+	t_config(&cfg);
+	tune(&cfg);
+	cfg.history = 20;
+	t_restart(&cfg);
+	chaos_run(&c, (enum ctp)_i, CUTS / 3, 0);
 }
 END_TEST
 
@@ -734,11 +818,16 @@ chaos_suite(void)
 {
 	Suite *s = suite_create("chaos");
 	TCase *tc = tcase_create("cut");
+	TCase *past = tcase_create("past_history");
 
 	t_fixture(tc, tune);
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, cut_and_resume, 0, TP__COUNT);
 	suite_add_tcase(s, tc);
+	t_fixture(past, tune);
+	tcase_set_timeout(past, 120);
+	tcase_add_loop_test(past, cut_and_resume_past_history, 0, TP__COUNT);
+	suite_add_tcase(s, past);
 	return s;
 }
 
@@ -748,6 +837,7 @@ main(void)
 	int rc;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	trace = getenv("CHAOS_TRACE") && *getenv("CHAOS_TRACE") == '1';
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	rc = trun(chaos_suite());
 	curl_global_cleanup();
