@@ -61,7 +61,10 @@ log_vwrite(enum log_level lvl, const char *tag, const char *fmt, va_list ap)
 	m = vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 	if (m < 0)
 		return;
-	n = (size_t)(n + m) >= sizeof(line) - 1 ? (int)sizeof(line) - 2 : n + m;
+	if ((size_t)n + (size_t)m >= sizeof(line) - 1)
+		n = (int)sizeof(line) - 2;	/* vsnprintf cut it short */
+	else
+		n += m;
 	/* strip trailing newlines the libraries add, then add exactly one */
 	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		n--;
