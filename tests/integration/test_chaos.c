@@ -69,6 +69,7 @@ struct chaos {
 	int gaps;		/* gap notices received */
 	int cuts;		/* connections closed early on purpose */
 	int tries;		/* connections made */
+	int early;		/* connections cut inside the request */
 	size_t bytes;		/* bytes read in all */
 	char err[512];		/* the first violation, "" if none */
 };
@@ -708,7 +709,40 @@ once(struct chaos *c, uint16_t port, size_t budget)
 	}
 }
 
-/* Cuts c's subscriber `cuts` times while the publisher runs. */
+/* Sends a random prefix of the request (or WebSocket handshake) of c's
+ * transport, then cuts: the server must drop it and keep serving. */
+static void
+early_cut(struct chaos *c, uint16_t port)
+{
+	static const char *const req[] = {
+		"GET /poll?rooms=" ROOM "&since=1 HTTP/1.1\r\n"
+		"Host: 127.0.0.1\r\n\r\n",
+		"GET /longpoll?rooms=" ROOM "&since=1 HTTP/1.1\r\n"
+		"Host: 127.0.0.1\r\n\r\n",
+		"GET /sse?rooms=" ROOM " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+		"Last-Event-ID: 1\r\n\r\n",
+		"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+		"Upgrade: websocket\r\nConnection: Upgrade\r\n"
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+		"Sec-WebSocket-Version: 13\r\n\r\n",
+	};
+	const char *r = req[c->tp < TP__COUNT ? c->tp : 0];
+	size_t n = rnd(c, (unsigned)strlen(r));
+	int fd = t_connect(port);
+
+	if (fd < 0) {
+		bad(c, "connect failed");
+		return;
+	}
+	note("%s > %zu bytes of the request, cut", tp_name(c->tp), n);
+	if (n && send(fd, r, n, MSG_NOSIGNAL) != (ssize_t)n)
+		bad(c, "send failed");
+	c->early++;
+	cut_close(c, fd);
+}
+
+/* Cuts c's subscriber `cuts` times while the publisher runs; now and then
+ * a connection is cut inside its request instead. */
 static void
 chaos_cut(struct chaos *c, uint16_t port, int cuts)
 {
@@ -717,7 +751,10 @@ chaos_cut(struct chaos *c, uint16_t port, int cuts)
 	while (c->cuts < goal && c->tries < MAX_TRIES && !c->err[0]) {
 		struct timespec ts = { 0, (long)rnd(c, 5000) * 1000 };
 
-		once(c, port, pick_budget(c));
+		if (rnd(c, 10) == 0)
+			early_cut(c, port);
+		else
+			once(c, port, pick_budget(c));
 		nanosleep(&ts, NULL);
 	}
 	if (c->cuts < goal)
@@ -782,9 +819,10 @@ chaos_run(struct chaos *c, enum ctp tp, int cuts, unsigned pause_us)
 	sent = atomic_load(&p.sent);
 	if (!c->err[0])
 		chaos_drain(c, t_port, sent);
-	printf("test_chaos %s: %d cuts in %d connections, %ld messages, "
-	       "%zu bytes read, %d gaps\n", tp_name(tp), c->cuts, c->tries,
-	       sent, c->bytes, c->gaps);
+	printf("test_chaos %s: %d cuts in %d connections (and %d inside the "
+	       "request), %ld messages, %zu bytes read, %d gaps\n",
+	       tp_name(tp), c->cuts, c->tries, c->early, sent, c->bytes,
+	       c->gaps);
 	free(ws_msg.p);
 	ws_msg.p = NULL;
 	ws_msg.cap = 0;
