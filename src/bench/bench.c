@@ -25,6 +25,7 @@
 
 #include "bench.h"
 #include "bench_json.h"
+#include "bench_net.h"
 #include "bench_proc.h"
 
 #define CONNECT_STALL_NS (40 * 1000000000ll)	/* no progress: give up */
@@ -57,8 +58,9 @@ struct result {
 	double bench_cpu_s;
 };
 
-static const char *const tp_names[BENCH__COUNT] = {
-	"poll", "longpoll", "sse", "ws"
+/* The transports, in enum bench_tp order. */
+static const struct bench_tp_ops *const tps[BENCH__COUNT] = {
+	&bench_poll_ops, &bench_longpoll_ops, &bench_sse_ops, &bench_ws_ops
 };
 
 int64_t
@@ -73,7 +75,7 @@ bench_now_ns(void)
 const char *
 bench_tp_name(enum bench_tp tp)
 {
-	return tp < BENCH__COUNT ? tp_names[tp] : "?";
+	return tp < BENCH__COUNT ? tps[tp]->name : "?";
 }
 
 void
@@ -414,12 +416,12 @@ sample_server(const struct bench_opts *o, struct result *res, int i)
 
 /* Steps the loop for ns nanoseconds. */
 static void
-step_for(struct bench_run *r, const struct bench_tp_ops *ops, int64_t ns)
+step_for(struct bench_run *r, int64_t ns)
 {
 	int64_t end = bench_now_ns() + ns;
 
 	while (!interrupted && bench_now_ns() < end)
-		ops->step(r, 20);
+		bench_net_step(r, 20);
 }
 
 static uint64_t
@@ -441,10 +443,6 @@ count_lost(const struct bench_run *r)
 static void
 run_one(const struct bench_opts *o, enum bench_tp tp, struct result *res)
 {
-	const struct bench_tp_ops *ops = tp == BENCH_WS ? &bench_ws_ops :
-					 tp == BENCH_SSE ? &bench_sse_ops :
-					 tp == BENCH_LONGPOLL ?
-					 &bench_longpoll_ops : &bench_poll_ops;
 	struct bench_run *r = calloc(1, sizeof(*r));
 	uint64_t in0 = 0, out0 = 0, in1 = 0, out1 = 0, req0, frames0;
 	int64_t now, last_progress, drain_end = 0;
@@ -489,7 +487,7 @@ run_one(const struct bench_opts *o, enum bench_tp tp, struct result *res)
 		r->subs[i].cursor = r->since0;
 	sample_server(o, res, 0);
 	started = 1;
-	if (ops->start(r)) {
+	if (bench_net_start(r, tps[tp])) {
 		snprintf(res->error, sizeof(res->error), "%s", r->last_error);
 		goto stop;
 	}
@@ -497,7 +495,7 @@ run_one(const struct bench_opts *o, enum bench_tp tp, struct result *res)
 	/* connect: until every subscriber is registered */
 	r->t_connect0 = last_progress = bench_now_ns();
 	while (r->registered < o->subs && !interrupted) {
-		ops->step(r, 50);
+		bench_net_step(r, 50);
 		now = bench_now_ns();
 		if (r->registered != last_registered) {
 			last_registered = r->registered;
@@ -528,11 +526,11 @@ run_one(const struct bench_opts *o, enum bench_tp tp, struct result *res)
 		if (res->server_open < 0 || res->server_open >= o->subs ||
 		    tp == BENCH_POLL)
 			break;
-		step_for(r, ops, 50 * 1000000ll);
+		step_for(r, 50 * 1000000ll);
 	}
-	step_for(r, ops, SETTLE_NS);
+	step_for(r, SETTLE_NS);
 	sample_server(o, res, 1);
-	ops->bytes(r, &in0, &out0);
+	bench_net_bytes(r, &in0, &out0);
 	req0 = r->requests;
 	frames0 = r->frames;
 	res->ok = 1;
@@ -547,7 +545,7 @@ run_one(const struct bench_opts *o, enum bench_tp tp, struct result *res)
 		goto stop;
 	}
 	while (o->msgs > 0) {
-		ops->step(r, 20);
+		bench_net_step(r, 20);
 		progress(r, 0);
 		if (interrupted)
 			break;
@@ -570,7 +568,7 @@ run_one(const struct bench_opts *o, enum bench_tp tp, struct result *res)
 	else
 		r->t_pub_end = r->t_pub0;
 	progress(r, 1);
-	ops->bytes(r, &in1, &out1);
+	bench_net_bytes(r, &in1, &out1);
 	sample_server(o, res, 2);
 	res->requests = r->requests - req0;
 	res->frames = r->frames - frames0;
@@ -579,7 +577,7 @@ run_one(const struct bench_opts *o, enum bench_tp tp, struct result *res)
 stop:
 	r->stopping = 1;
 	if (started)
-		ops->stop(r);
+		bench_net_stop(r);
 	if (res->ok || r->registered == o->subs) {
 		res->expected = atomic_load(&r->expected);
 		res->lost = count_lost(r);
@@ -940,7 +938,7 @@ parse_args(struct bench_opts *o, int argc, char **argv)
 				break;
 			}
 			for (t = 0; t < BENCH__COUNT; t++)
-				if (!strcmp(optarg, tp_names[t]))
+				if (!strcmp(optarg, tps[t]->name))
 					break;
 			if (t == BENCH__COUNT) {
 				fprintf(stderr, "imlab-bench: --transport: "

@@ -3,8 +3,9 @@
  * bench: what the imlab-bench modules share. One run measures one
  * transport: it connects every subscriber, waits until each is registered,
  * publishes the messages from a publisher thread (libcurl) and counts
- * every delivery in the subscribers' loop (one thread: bench_raw's
- * HTTP/1.1 and RFC 6455 clients on one epoll, for every transport).
+ * every delivery in the subscribers' loop (one thread: bench_net's epoll
+ * loop under the transport's own client, bench_poll.c, bench_longpoll.c,
+ * bench_sse.c or bench_ws.c).
  *
  * Threads: the loop thread owns struct bench_sub and every counter below
  * "loop thread"; the publisher thread writes only the atomics and acked[].
@@ -19,6 +20,8 @@
 #include <sys/types.h>
 
 #include "bench_hist.h"
+
+struct bench_net;
 
 enum bench_tp {
 	BENCH_POLL = 0,
@@ -70,7 +73,7 @@ struct bench_run {
 	uint8_t *seen;		/* subs x msgs bits: (sub, seq) delivered */
 	size_t seen_stride;	/* bytes per subscriber in seen */
 	volatile sig_atomic_t *interrupted;
-	void *loop;		/* the transport module's state */
+	struct bench_net *net;	/* the subscribers' loop (bench_net.h) */
 
 	/* set by the loop thread */
 	int started;		/* subscribers whose first connect began */
@@ -105,24 +108,6 @@ struct bench_run {
 	long pub_connects;	/* TCP connections the publisher opened */
 	struct bench_hist pub_rtt;	/* publish round trip, ns */
 };
-
-/* The transport interface: each loop module fills one in. */
-struct bench_tp_ops {
-	/* Prepares the loop; 0 or -1 (message in r->last_error). */
-	int (*start)(struct bench_run *r);
-	/* Starts pending connects, services sockets for up to wait_ms. */
-	void (*step)(struct bench_run *r, int wait_ms);
-	/* TCP payload bytes received and sent by all subscriber sockets so
-	 * far, open ones included. */
-	void (*bytes)(struct bench_run *r, uint64_t *in, uint64_t *out);
-	/* Closes every connection and frees the loop. */
-	void (*stop)(struct bench_run *r);
-};
-
-extern const struct bench_tp_ops bench_poll_ops;
-extern const struct bench_tp_ops bench_longpoll_ops;
-extern const struct bench_tp_ops bench_sse_ops;
-extern const struct bench_tp_ops bench_ws_ops;
 
 /* Returns CLOCK_MONOTONIC in ns. */
 int64_t bench_now_ns(void);
