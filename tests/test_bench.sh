@@ -62,11 +62,23 @@ value() {
 	sed -n "s/^ *\"$1\": \(.*\)$/\1/p" "$2" | sed 's/,$//' | head -n 1
 }
 
-# usage errors and --help
+# usage errors, --help, --version and the man page
 "$BENCH" --help >"$tmp/help" 2>&1 || { echo "FAIL: --help" >&2; fail=1; }
 grep -q -- "--transport" "$tmp/help" || { echo "FAIL: help text" >&2; fail=1; }
 "$BENCH" --subs 0 >/dev/null 2>&1
 [ $? -eq 2 ] || { echo "FAIL: --subs 0 is not a usage error" >&2; fail=1; }
+"$BENCH" --version | grep -q '^imlab-bench [0-9]' ||
+	{ echo "FAIL: --version" >&2; fail=1; }
+# the man page comes from the same table as --help: every option in both
+"$BENCH" --help-man >"$tmp/man" || { echo "FAIL: --help-man" >&2; fail=1; }
+for sect in NAME SYNOPSIS DESCRIPTION OPTIONS EXAMPLES "SEE ALSO"; do
+	grep -q "^\.SH $sect\$" "$tmp/man" ||
+		{ echo "FAIL: man page: no $sect" >&2; fail=1; }
+done
+for o in $(sed -n 's/^  --\([a-z-]*\).*/\1/p' "$tmp/help"); do
+	grep -q -F ".B \\-\\-$(echo "$o" | sed 's/-/\\-/g')" "$tmp/man" ||
+		{ echo "FAIL: man page: no --$o" >&2; fail=1; }
+done
 
 fields="transport ok error subs registered connect_s sent publish_errors
 expected received unique lost duplicated out_of_order gaps misrouted

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * bench: imlab-bench's main: options, the phases of a run (connect, wait
+ * bench: imlab-bench's main: the phases of a run (connect, wait
  * until registered, publish, drain), the publisher thread, delivery
  * bookkeeping and the report (a table, or one JSON object with --json).
  * The transports of --transport all run one after another, each with its
@@ -8,8 +8,6 @@
  */
 #include "autoconf.h"
 
-#include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
@@ -26,13 +24,13 @@
 #include "bench.h"
 #include "bench_json.h"
 #include "bench_net.h"
+#include "bench_opts.h"
 #include "bench_proc.h"
 
 #define CONNECT_STALL_NS (40 * 1000000000ll)	/* no progress: give up */
 #define OPEN_WAIT_NS (3 * 1000000000ll)	/* wait for /api/stats open */
 #define SETTLE_NS (300 * 1000000ll)	/* quiet time before sampling */
 #define DRAIN_MIN_NS (5 * 1000000000ll)	/* wait for stragglers */
-#define SEEN_MAX_BYTES (512ull << 20)	/* subs x msgs bitmap at most */
 
 static volatile sig_atomic_t interrupted;
 
@@ -796,218 +794,6 @@ print_table(const struct bench_opts *o, const struct result *res, int n)
 			       res[i].error);
 }
 
-/* ---- options ----------------------------------------------------------- */
-
-static void
-usage(FILE *f)
-{
-	fprintf(f,
-"Usage: imlab-bench [OPTION]...\n"
-"Load a running imlab server over one or all transports and report what\n"
-"each costs: latency percentiles, deliveries/s, lost/duplicated/out-of-order\n"
-"messages, HTTP requests and wire bytes per delivery, server CPU and RSS.\n"
-"\n"
-"  --url URL            server base URL, http:// only [http://127.0.0.1:8080]\n"
-"  --transport T        poll, longpoll, sse, ws or all [all]; all runs the\n"
-"                       four one after another, each with new subscribers\n"
-"  --subs N             subscribers (connections) [100; 1-100000]\n"
-"  --rate R             messages published per second; 0: back to back\n"
-"                       [100; 0-1000000]\n"
-"  --msgs M             messages to publish; 0: only connect, measure the\n"
-"                       idle server and disconnect [500; 0-10000000]\n"
-"  --size B             bytes of each message's data value, padded [64]\n"
-"  --rooms K            spread subscribers over K rooms (subscriber i joins\n"
-"                       room i %% K, message n goes to room n %% K) [1]\n"
-"  --interval MS        short-poll interval (poll transport only) [500]\n"
-"  --server-pid PID     read the server's CPU time and RSS from /proc before\n"
-"                       connecting, once connected and after the run\n"
-"  --json               print one JSON object instead of the table\n"
-"  --help               print this help and exit\n"
-"\n"
-"Every subscriber starts from the server's last_id (GET /api/info), so no\n"
-"message is missed between connecting and the first poll; the publisher\n"
-"starts once all are registered (poll: first answer, longpoll: request sent,\n"
-"sse: response headers, ws: \"joined\"). Messages are POSTed over one\n"
-"keep-alive connection to /api/rooms/ROOM/messages with data\n"
-"{\"t\":<CLOCK_MONOTONIC ns>,\"seq\":n,\"pad\":\"xx..\"}; latency is the time\n"
-"from that send until the subscriber parsed the message. Wire bytes are TCP\n"
-"payload bytes of the subscriber sockets (TCP_INFO), both directions,\n"
-"during the publish phase. All subscribers of a run share one cid, so the\n"
-"server publishes one join message, not one per subscriber. A run ends when\n"
-"every acknowledged message reached every subscriber of its room, or 5 s\n"
-"(3 poll intervals if longer) after the last publish; what is missing then\n"
-"is lost. The soft file limit is raised as far as --subs needs. A progress\n"
-"line goes to stderr.\n"
-"\n"
-"Exit status: 0 all delivered, 1 something lost, duplicated or failed,\n"
-"2 bad usage, 3 a transport could not register every subscriber.\n");
-}
-
-static int
-parse_int(const char *name, const char *s, long min, long max, int *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > max) {
-		fprintf(stderr, "imlab-bench: --%s: \"%s\" is not a number in "
-			"%ld-%ld\n", name, s, min, max);
-		return -1;
-	}
-	*out = (int)v;
-	return 0;
-}
-
-static int
-parse_url(struct bench_opts *o, const char *s)
-{
-	const char *h = s + 7, *colon, *slash;
-	size_t hl;
-
-	if (strncmp(s, "http://", 7)) {
-		fprintf(stderr, "imlab-bench: --url must start with http://\n");
-		return -1;
-	}
-	slash = strchr(h, '/');
-	hl = slash ? (size_t)(slash - h) : strlen(h);
-	colon = memchr(h, ':', hl);
-	o->port = 80;
-	if (colon) {
-		char port[8];
-		size_t pl = hl - (size_t)(colon + 1 - h);
-
-		if (pl == 0 || pl >= sizeof(port))
-			goto bad;
-		memcpy(port, colon + 1, pl);
-		port[pl] = '\0';
-		if (parse_int("url port", port, 1, 65535, &o->port))
-			return -1;
-		hl = (size_t)(colon - h);
-	}
-	if (!hl || hl >= sizeof(o->host) || (slash && slash[1]))
-		goto bad;
-	memcpy(o->host, h, hl);
-	o->host[hl] = '\0';
-	snprintf(o->url, sizeof(o->url), "http://%s:%d", o->host, o->port);
-	return 0;
-bad:
-	fprintf(stderr, "imlab-bench: --url: \"%s\" is not http://HOST:PORT\n",
-		s);
-	return -1;
-}
-
-static int
-parse_args(struct bench_opts *o, int argc, char **argv)
-{
-	static const struct option lo[] = {
-		{ "url", required_argument, NULL, 'u' },
-		{ "transport", required_argument, NULL, 't' },
-		{ "subs", required_argument, NULL, 'n' },
-		{ "rate", required_argument, NULL, 'r' },
-		{ "msgs", required_argument, NULL, 'm' },
-		{ "size", required_argument, NULL, 's' },
-		{ "rooms", required_argument, NULL, 'k' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "server-pid", required_argument, NULL, 'p' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	int c, pid, t;
-
-	memset(o, 0, sizeof(*o));
-	parse_url(o, "http://127.0.0.1:8080");
-	o->tps = (1u << BENCH__COUNT) - 1;
-	o->subs = 100;
-	o->rate = 100;
-	o->msgs = 500;
-	o->size = 64;
-	o->rooms = 1;
-	o->interval_ms = 500;
-	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		switch (c) {
-		case 'u':
-			if (parse_url(o, optarg))
-				return -1;
-			break;
-		case 't':
-			if (!strcmp(optarg, "all")) {
-				o->tps = (1u << BENCH__COUNT) - 1;
-				break;
-			}
-			for (t = 0; t < BENCH__COUNT; t++)
-				if (!strcmp(optarg, tps[t]->name))
-					break;
-			if (t == BENCH__COUNT) {
-				fprintf(stderr, "imlab-bench: --transport: "
-					"poll, longpoll, sse, ws or all\n");
-				return -1;
-			}
-			o->tps = 1u << t;
-			break;
-		case 'n':
-			if (parse_int("subs", optarg, 1, 100000, &o->subs))
-				return -1;
-			break;
-		case 'r':
-			if (parse_int("rate", optarg, 0, 1000000, &o->rate))
-				return -1;
-			break;
-		case 'm':
-			if (parse_int("msgs", optarg, 0, 10000000, &o->msgs))
-				return -1;
-			break;
-		case 's':
-			if (parse_int("size", optarg, 0, 16 << 20, &o->size))
-				return -1;
-			break;
-		case 'k':
-			if (parse_int("rooms", optarg, 1, 100000, &o->rooms))
-				return -1;
-			break;
-		case 'i':
-			if (parse_int("interval", optarg, 1, 60000,
-				      &o->interval_ms))
-				return -1;
-			break;
-		case 'p':
-			if (parse_int("server-pid", optarg, 1, INT_MAX, &pid))
-				return -1;
-			o->server_pid = (pid_t)pid;
-			break;
-		case 'j':
-			o->json = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			return 1;
-		default:
-			fprintf(stderr, "Try 'imlab-bench --help'.\n");
-			return -1;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "imlab-bench: unexpected argument \"%s\"\n",
-			argv[optind]);
-		return -1;
-	}
-	if (o->rooms > o->subs) {
-		fprintf(stderr,
-			"imlab-bench: --rooms must not exceed --subs\n");
-		return -1;
-	}
-	if ((uint64_t)o->subs * (((uint64_t)o->msgs + 7) / 8) >
-	    SEEN_MAX_BYTES) {
-		fprintf(stderr, "imlab-bench: --subs x --msgs is too large "
-			"(at most %llu million)\n",
-			(unsigned long long)(SEEN_MAX_BYTES * 8 / 1000000));
-		return -1;
-	}
-	return 0;
-}
-
 static void
 on_signal(int sig)
 {
@@ -1024,7 +810,7 @@ main(int argc, char **argv)
 	int n = 0, rc, status = 0;
 	long lim;
 
-	rc = parse_args(&o, argc, argv);
+	rc = bench_opts_parse(&o, argc, argv);
 	if (rc)
 		return rc > 0 ? 0 : 2;
 	lim = bench_proc_raise_nofile((long)o.subs + 256);
@@ -1058,7 +844,7 @@ main(int argc, char **argv)
 				res[n].error);
 		n++;
 	}
-	if (o.json)
+	if (o.format == BENCH_OUT_JSON)
 		print_json(&o, res, n);
 	else
 		print_table(&o, res, n);

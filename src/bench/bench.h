@@ -35,7 +35,9 @@ enum bench_tp {
 #define BENCH_RAMP 256		/* subscribers connecting at once at most */
 #define BENCH_LONGPOLL_TIMEOUT 30	/* s, the long-poll timeout asked */
 
-/* The command line. */
+enum bench_out { BENCH_OUT_TABLE = 0, BENCH_OUT_JSON, BENCH_OUT_TSV };
+
+/* The command line (bench_opts.h). */
 struct bench_opts {
 	char url[256];		/* http://host:port, no trailing slash */
 	char host[128];
@@ -47,8 +49,8 @@ struct bench_opts {
 	int size;		/* bytes of the published "data" value */
 	int rooms;
 	int interval_ms;	/* short-poll interval */
-	pid_t server_pid;	/* 0: none */
-	int json;
+	int server_pid;		/* 0: none */
+	int format;		/* enum bench_out */
 };
 
 /* One subscriber, whatever its transport. */
