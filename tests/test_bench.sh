@@ -4,7 +4,9 @@
 # 50 messages) over every transport against a spawned imlab on a free port
 # and checks the counts of its --json report: every field present, every
 # subscriber registered, every message delivered once to the subscribers
-# of its room, nothing lost, duplicated, misrouted or out of order. It
+# of its room, nothing lost, duplicated, misrouted or out of order; then
+# the same for --transport all in --json and --tsv, and --help, --version
+# and the man page of --help-man (every option of --help in it). It
 # never checks a timing. A transport the server does not serve fails.
 # Run from the build directory (make check does); IMLAB_BIN and
 # IMLAB_BENCH override the binaries.
@@ -131,6 +133,30 @@ tp=all
 [ $rc -eq 0 ] || check "exit status $rc"
 [ "$(grep -c '"transport":' "$tmp/all.json")" = 4 ] || check "four results"
 [ "$(grep -c '"lost": 0,' "$tmp/all.json")" = 4 ] || check "lost"
+
+# --tsv: a header of the --json fields, then one line per transport with
+# the same counts
+"$BENCH" --url "$url" --transport all --subs 4 --msgs 5 --rate 1000 \
+	--interval 50 --server-pid "$pid" --tsv >"$tmp/all.tsv" 2>"$tmp/tsv.err"
+rc=$?
+tp=tsv
+[ $rc -eq 0 ] || check "exit status $rc"
+[ "$(wc -l <"$tmp/all.tsv")" -eq 5 ] || check "not a header and four lines"
+for k in $fields; do
+	head -n 1 "$tmp/all.tsv" | tr '\t' '\n' | grep -q -x "$k" ||
+		check "column $k missing"
+done
+# col KEY: column KEY of every line after the header
+col() {
+	awk -F '\t' -v k="$1" 'NR == 1 { for (i = 1; i <= NF; i++)
+		if ($i == k) c = i; next } c { print $c }' "$tmp/all.tsv"
+}
+[ "$(col transport | tr '\n' ' ')" = "poll longpoll sse ws " ] ||
+	check "transports"
+[ "$(col unique | sort -u)" = 20 ] || check "unique"
+[ "$(col lost | sort -u)" = 0 ] || check "lost"
+[ "$(awk -F '\t' '{ print NF }' "$tmp/all.tsv" | sort -u | wc -l)" = 1 ] ||
+	check "ragged lines"
 
 if ! kill -0 "$pid" 2>/dev/null; then
 	echo "FAIL: the server died" >&2

@@ -1,31 +1,30 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * bench: imlab-bench's main: the phases of a run (connect, wait
- * until registered, publish, drain), the publisher thread, delivery
- * bookkeeping and the report (a table, or one JSON object with --json).
+ * bench: imlab-bench's main: the phases of a run (connect, wait until
+ * registered, publish, drain) and delivery bookkeeping. Options are
+ * bench_opts', the publisher bench_pub's, the printing bench_report's.
  * The transports of --transport all run one after another, each with its
  * own rooms and subscribers, so they never compete for the CPU.
  */
 #include "autoconf.h"
 
 #include <inttypes.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
-#include <json-c/json.h>
 
 #include "bench.h"
 #include "bench_json.h"
 #include "bench_net.h"
 #include "bench_opts.h"
 #include "bench_proc.h"
+#include "bench_pub.h"
+#include "bench_report.h"
 
 #define CONNECT_STALL_NS (40 * 1000000000ll)	/* no progress: give up */
 #define OPEN_WAIT_NS (3 * 1000000000ll)	/* wait for /api/stats open */
@@ -33,28 +32,6 @@
 #define DRAIN_MIN_NS (5 * 1000000000ll)	/* wait for stragglers */
 
 static volatile sig_atomic_t interrupted;
-
-/* What one run measured; filled from struct bench_run after it. */
-struct result {
-	enum bench_tp tp;
-	int ok;				/* every subscriber registered */
-	char error[256];
-	double connect_s;
-	int registered;
-	int sent, pub_errors;
-	uint64_t expected, received, unique, lost, duplicated, out_of_order;
-	uint64_t other_msgs, misrouted, bad, gaps, errors, reconnects;
-	double lat_ms[6];		/* p50 p90 p99 p99.9 max mean */
-	double pub_s, drain_s, deliveries_per_s, publish_rate;
-	double pub_rtt_p50_ms, pub_rtt_p99_ms;
-	long pub_connects;
-	uint64_t requests, bytes_in, bytes_out, frames;
-	double requests_per_delivery, bytes_per_delivery;
-	int have_server;
-	struct bench_proc_sample srv[3];	/* before, connected, after */
-	long server_open;		/* /api/stats open, -1 unknown */
-	double bench_cpu_s;
-};
 
 /* The transports, in enum bench_tp order. */
 static const struct bench_tp_ops *const tps[BENCH__COUNT] = {
@@ -178,199 +155,6 @@ bench_deliver_env(struct bench_run *r, struct bench_sub *s,
 	r->t_last_rx = now_ns;
 }
 
-/* ---- blocking control requests (json-c) ---------------------------- */
-
-struct buf {
-	char *p;
-	size_t len;
-};
-
-static size_t
-buf_write(char *data, size_t size, size_t n, void *arg)
-{
-	struct buf *b = arg;
-	size_t add = size * n;
-	char *np;
-
-	if (b->len + add > (16u << 20))
-		return 0;
-	np = realloc(b->p, b->len + add + 1);
-	if (!np)
-		return 0;
-	memcpy(np + b->len, data, add);
-	b->p = np;
-	b->len += add;
-	b->p[b->len] = '\0';
-	return add;
-}
-
-/* GETs url + path; returns the parsed JSON body of a 200, or NULL. */
-static struct json_object *
-get_json(const struct bench_opts *o, const char *path, char *err,
-	 size_t errlen)
-{
-	char url[512];
-	struct buf b = { NULL, 0 };
-	struct json_object *j = NULL;
-	CURL *c = curl_easy_init();
-	CURLcode rc;
-	long code = 0;
-
-	if (!c) {
-		snprintf(err, errlen, "libcurl failed");
-		return NULL;
-	}
-	snprintf(url, sizeof(url), "%s%s", o->url, path);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, buf_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	rc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	curl_easy_cleanup(c);
-	if (rc != CURLE_OK)
-		snprintf(err, errlen, "GET %.160s: %s", url,
-			 curl_easy_strerror(rc));
-	else if (code != 200)
-		snprintf(err, errlen, "GET %.160s: HTTP %ld", url, code);
-	else if (!b.p || !(j = json_tokener_parse(b.p)))
-		snprintf(err, errlen, "GET %.160s: not JSON", url);
-	free(b.p);
-	return j;
-}
-
-static int
-server_last_id(const struct bench_opts *o, uint64_t *id, char *err,
-	       size_t errlen)
-{
-	struct json_object *j = get_json(o, "/api/info", err, errlen), *v;
-	int ret = -1;
-
-	if (!j)
-		return -1;
-	if (json_object_object_get_ex(j, "last_id", &v)) {
-		*id = json_object_get_uint64(v);
-		ret = 0;
-	} else {
-		snprintf(err, errlen, "/api/info has no last_id");
-	}
-	json_object_put(j);
-	return ret;
-}
-
-/* Returns /api/stats transports.<tp>.open, or -1. */
-static long
-server_open(const struct bench_opts *o, enum bench_tp tp)
-{
-	char err[256];
-	struct json_object *j = get_json(o, "/api/stats", err, sizeof(err));
-	struct json_object *t, *x, *v;
-	long n = -1;
-
-	if (!j)
-		return -1;
-	if (json_object_object_get_ex(j, "transports", &t) &&
-	    json_object_object_get_ex(t, bench_tp_name(tp), &x) &&
-	    json_object_object_get_ex(x, "open", &v))
-		n = (long)json_object_get_int64(v);
-	json_object_put(j);
-	return n;
-}
-
-/* ---- publisher thread ---------------------------------------------- */
-
-static void *
-publisher(void *arg)
-{
-	struct bench_run *r = arg;
-	const struct bench_opts *o = r->o;
-	struct curl_slist *h = NULL;
-	size_t cap = (size_t)o->size + 512;
-	char *body = malloc(cap), *data = malloc(cap), url[512], room[96];
-	struct buf b = { NULL, 0 };
-	CURL *c = curl_easy_init();
-	int64_t t0 = bench_now_ns();
-	long conns;
-
-	if (!body || !data || !c) {
-		atomic_store(&r->pub_errors, o->msgs);
-		goto out;
-	}
-	h = curl_slist_append(h, "Content-Type: application/json");
-	h = curl_slist_append(h, "Expect:");
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, buf_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
-	for (int k = 0; k < o->msgs && !interrupted; k++) {
-		int room_k = k % o->rooms, n, pad;
-		int64_t t;
-		long code = 0;
-		CURLcode rc;
-
-		if (o->rate > 0) {
-			int64_t due = t0 + (int64_t)k * 1000000000ll /
-				      o->rate;
-			struct timespec ts = {
-				.tv_sec = due / 1000000000ll,
-				.tv_nsec = due % 1000000000ll
-			};
-
-			if (due > bench_now_ns())
-				clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME,
-						&ts, NULL);
-		}
-		bench_room_name(r, room_k, room, sizeof(room));
-		snprintf(url, sizeof(url), "%s/api/rooms/%s/messages", o->url,
-			 room);
-		t = bench_now_ns();
-		n = snprintf(data, cap, "{\"t\":%" PRId64 ",\"seq\":%d,"
-			     "\"pad\":\"\"}", t, k);
-		pad = o->size - n;
-		if (pad > 0) {
-			/* insert the padding between the quotes */
-			memset(data + n - 2, 'x', (size_t)pad);
-			memcpy(data + n - 2 + pad, "\"}", 3);
-		}
-		n = snprintf(body, cap, "{\"event\":\"%s\",\"from\":\"bench\","
-			     "\"cid\":\"%s-pub\",\"data\":%s}", BENCH_EVENT,
-			     r->cid, data);
-		curl_easy_setopt(c, CURLOPT_URL, url);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)n);
-		b.len = 0;
-		rc = curl_easy_perform(c);
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-		curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &conns);
-		r->pub_connects += conns;
-		bench_hist_add(&r->pub_rtt, (uint64_t)(bench_now_ns() - t));
-		if (!k)
-			r->t_send_first = t;
-		r->t_send_last = t;
-		if (rc == CURLE_OK && code == 201) {
-			r->acked[k] = 1;
-			atomic_fetch_add(&r->expected, (unsigned long long)
-					 r->room_subs[room_k]);
-		} else {
-			atomic_fetch_add(&r->pub_errors, 1);
-		}
-		atomic_fetch_add(&r->sent, 1);
-	}
-out:
-	r->t_pub_end = bench_now_ns();
-	curl_slist_free_all(h);
-	if (c)
-		curl_easy_cleanup(c);
-	free(b.p);
-	free(body);
-	free(data);
-	atomic_store(&r->pub_done, 1);
-	return NULL;
-}
-
 /* ---- a run ----------------------------------------------------------- */
 
 static void
@@ -406,7 +190,7 @@ progress(struct bench_run *r, int final)
 }
 
 static void
-sample_server(const struct bench_opts *o, struct result *res, int i)
+sample_server(const struct bench_opts *o, struct bench_result *res, int i)
 {
 	if (o->server_pid && !bench_proc_sample(o->server_pid, &res->srv[i]))
 		res->have_server = 1;
@@ -438,8 +222,26 @@ count_lost(const struct bench_run *r)
 	return lost;
 }
 
+/* Fills in the figures computed from the others. */
 static void
-run_one(const struct bench_opts *o, enum bench_tp tp, struct result *res)
+derive(struct bench_result *x)
+{
+	double cpu = x->srv[2].cpu_s - x->srv[1].cpu_s;
+
+	x->srv_cpu_run_s = cpu;
+	if (cpu > 0)
+		x->srv_deliveries_per_cpu_s = (double)x->unique / cpu;
+	if (x->have_server && x->subs > 0)
+		x->srv_kb_per_conn = (double)(x->srv[1].rss_kb -
+					      x->srv[0].rss_kb) / x->subs;
+	if (x->frames)
+		x->deliveries_per_frame = (double)x->unique /
+					  (double)x->frames;
+}
+
+static void
+run_one(const struct bench_opts *o, enum bench_tp tp,
+	struct bench_result *res)
 {
 	struct bench_run *r = calloc(1, sizeof(*r));
 	uint64_t in0 = 0, out0 = 0, in1 = 0, out1 = 0, req0, frames0;
@@ -450,6 +252,7 @@ run_one(const struct bench_opts *o, enum bench_tp tp, struct result *res)
 
 	memset(res, 0, sizeof(*res));
 	res->tp = tp;
+	res->subs = o->subs;
 	res->server_open = -1;
 	if (!r) {
 		snprintf(res->error, sizeof(res->error), "out of memory");
@@ -479,7 +282,7 @@ run_one(const struct bench_opts *o, enum bench_tp tp, struct result *res)
 		r->subs[i].max_seq = -1;
 		r->room_subs[i % o->rooms]++;
 	}
-	if (server_last_id(o, &r->since0, res->error, sizeof(res->error)))
+	if (bench_pub_last_id(o, &r->since0, res->error, sizeof(res->error)))
 		goto out;
 	for (int i = 0; i < o->subs; i++)
 		r->subs[i].cursor = r->since0;
@@ -520,7 +323,7 @@ run_one(const struct bench_opts *o, enum bench_tp tp, struct result *res)
 	/* settle: let the server finish holding every connection */
 	now = bench_now_ns();
 	while (!interrupted && bench_now_ns() - now < OPEN_WAIT_NS) {
-		res->server_open = server_open(o, tp);
+		res->server_open = bench_pub_open(o, tp);
 		if (res->server_open < 0 || res->server_open >= o->subs ||
 		    tp == BENCH_POLL)
 			break;
@@ -536,7 +339,7 @@ run_one(const struct bench_opts *o, enum bench_tp tp, struct result *res)
 	/* publish and drain */
 	r->publishing = 1;
 	r->t_pub0 = r->t_last_rx = bench_now_ns();
-	if (o->msgs > 0 && pthread_create(&th, NULL, publisher, r)) {
+	if (o->msgs > 0 && pthread_create(&th, NULL, bench_pub_thread, r)) {
 		snprintf(res->error, sizeof(res->error),
 			 "cannot start the publisher thread");
 		res->ok = 0;
@@ -623,6 +426,7 @@ stop:
 		snprintf(res->error, sizeof(res->error), "interrupted");
 out:
 	res->bench_cpu_s = bench_proc_self_cpu() - cpu0;
+	derive(res);
 	if (r) {
 		free(r->subs);
 		free(r->room_subs);
@@ -630,168 +434,6 @@ out:
 		free(r->acked);
 		free(r);
 	}
-}
-
-/* ---- report ---------------------------------------------------------- */
-
-static double
-idle_kb(const struct result *x, int subs)
-{
-	if (!x->have_server || subs <= 0)
-		return 0;
-	return (double)(x->srv[1].rss_kb - x->srv[0].rss_kb) / subs;
-}
-
-static void
-print_json(const struct bench_opts *o, const struct result *res, int n)
-{
-	printf("{\n  \"tool\": \"imlab-bench\",\n  \"version\": \"%s\",\n"
-	       "  \"url\": \"%s\",\n  \"subs\": %d,\n  \"rooms\": %d,\n"
-	       "  \"msgs\": %d,\n  \"rate\": %d,\n  \"size\": %d,\n"
-	       "  \"interval_ms\": %d,\n  \"server_pid\": %d,\n"
-	       "  \"results\": [", PACKAGE_VERSION, o->url, o->subs,
-	       o->rooms, o->msgs, o->rate, o->size, o->interval_ms,
-	       (int)o->server_pid);
-	for (int i = 0; i < n; i++) {
-		const struct result *x = &res[i];
-
-		printf("%s\n    {\n", i ? "," : "");
-#define I(k, v) printf("      \"%s\": %lld,\n", k, (long long)(v))
-#define U(k, v) printf("      \"%s\": %llu,\n", k, (unsigned long long)(v))
-#define F(k, v) printf("      \"%s\": %.3f,\n", k, (double)(v))
-		printf("      \"transport\": \"%s\",\n", bench_tp_name(x->tp));
-		printf("      \"ok\": %s,\n", x->ok ? "true" : "false");
-		printf("      \"error\": \"");
-		for (const char *p = x->error; *p; p++)
-			if (*p == '"' || *p == '\\')
-				printf("\\%c", *p);
-			else if ((unsigned char)*p >= 0x20)
-				putchar(*p);
-		printf("\",\n");
-		I("subs", o->subs);
-		I("registered", x->registered);
-		F("connect_s", x->connect_s);
-		I("sent", x->sent);
-		I("publish_errors", x->pub_errors);
-		U("expected", x->expected);
-		U("received", x->received);
-		U("unique", x->unique);
-		U("lost", x->lost);
-		U("duplicated", x->duplicated);
-		U("out_of_order", x->out_of_order);
-		U("gaps", x->gaps);
-		U("misrouted", x->misrouted);
-		U("bad_frames", x->bad);
-		U("other_messages", x->other_msgs);
-		U("errors", x->errors);
-		U("reconnects", x->reconnects);
-		F("latency_p50_ms", x->lat_ms[0]);
-		F("latency_p90_ms", x->lat_ms[1]);
-		F("latency_p99_ms", x->lat_ms[2]);
-		F("latency_p999_ms", x->lat_ms[3]);
-		F("latency_max_ms", x->lat_ms[4]);
-		F("latency_mean_ms", x->lat_ms[5]);
-		F("publish_s", x->pub_s);
-		F("publish_rate", x->publish_rate);
-		F("publish_rtt_p50_ms", x->pub_rtt_p50_ms);
-		F("publish_rtt_p99_ms", x->pub_rtt_p99_ms);
-		I("publisher_connections", x->pub_connects);
-		F("delivery_s", x->drain_s);
-		F("deliveries_per_s", x->deliveries_per_s);
-		U("http_requests", x->requests);
-		F("requests_per_delivery", x->requests_per_delivery);
-		U("ws_frames", x->frames);
-		F("deliveries_per_ws_frame", x->frames ?
-		  (double)x->unique / (double)x->frames : 0);
-		U("bytes_in", x->bytes_in);
-		U("bytes_out", x->bytes_out);
-		F("bytes_per_delivery", x->bytes_per_delivery);
-		I("server_open", x->server_open);
-		if (x->have_server) {
-			F("server_cpu_before_s", x->srv[0].cpu_s);
-			F("server_cpu_connected_s", x->srv[1].cpu_s);
-			F("server_cpu_after_s", x->srv[2].cpu_s);
-			F("server_cpu_run_s",
-			  x->srv[2].cpu_s - x->srv[1].cpu_s);
-			F("server_deliveries_per_cpu_s",
-			  x->srv[2].cpu_s > x->srv[1].cpu_s ?
-			  (double)x->unique /
-			  (x->srv[2].cpu_s - x->srv[1].cpu_s) : 0);
-			I("server_rss_before_kb", x->srv[0].rss_kb);
-			I("server_rss_connected_kb", x->srv[1].rss_kb);
-			I("server_rss_after_kb", x->srv[2].rss_kb);
-			F("server_idle_kb_per_conn", idle_kb(x, o->subs));
-		}
-		printf("      \"bench_cpu_s\": %.3f\n    }", x->bench_cpu_s);
-#undef I
-#undef U
-#undef F
-	}
-	printf("\n  ]\n}\n");
-}
-
-static void
-print_table(const struct bench_opts *o, const struct result *res, int n)
-{
-	char rate[32];
-
-	if (o->rate)
-		snprintf(rate, sizeof(rate), "at %d/s", o->rate);
-	else
-		snprintf(rate, sizeof(rate), "back to back");
-	printf("imlab-bench %s: %s, %d subscribers in %d room%s, %d messages "
-	       "of %d B %s\n\n%-26s", PACKAGE_VERSION, o->url, o->subs,
-	       o->rooms, o->rooms > 1 ? "s" : "", o->msgs, o->size, rate, "");
-	for (int i = 0; i < n; i++)
-		printf(" %12s", bench_tp_name(res[i].tp));
-	printf("\n");
-#define ROW(label, fmt, expr) do { \
-		printf("%-26s", label); \
-		for (int i = 0; i < n; i++) { \
-			const struct result *x = &res[i]; \
-			printf(" %12" fmt, expr); \
-		} \
-		printf("\n"); \
-	} while (0)
-	ROW("registered", "d", x->registered);
-	ROW("connect time (s)", ".2f", x->connect_s);
-	ROW("sent", "d", x->sent);
-	ROW("publish errors", "d", x->pub_errors);
-	ROW("expected deliveries", PRIu64, x->expected);
-	ROW("received", PRIu64, x->received);
-	ROW("lost", PRIu64, x->lost);
-	ROW("duplicated", PRIu64, x->duplicated);
-	ROW("out of order", PRIu64, x->out_of_order);
-	ROW("gaps", PRIu64, x->gaps);
-	ROW("errors", PRIu64, x->errors);
-	ROW("reconnects", PRIu64, x->reconnects);
-	ROW("latency p50 (ms)", ".2f", x->lat_ms[0]);
-	ROW("latency p90 (ms)", ".2f", x->lat_ms[1]);
-	ROW("latency p99 (ms)", ".2f", x->lat_ms[2]);
-	ROW("latency p99.9 (ms)", ".2f", x->lat_ms[3]);
-	ROW("latency max (ms)", ".2f", x->lat_ms[4]);
-	ROW("publish rate (msg/s)", ".0f", x->publish_rate);
-	ROW("deliveries/s", ".0f", x->deliveries_per_s);
-	ROW("HTTP requests/delivery", ".3f", x->requests_per_delivery);
-	ROW("wire bytes/delivery", ".0f", x->bytes_per_delivery);
-	ROW("WebSocket frames", PRIu64, x->frames);
-	if (o->server_pid) {
-		ROW("server CPU run (s)", ".2f",
-		    x->srv[2].cpu_s - x->srv[1].cpu_s);
-		ROW("server deliveries/CPU-s", ".0f",
-		    x->srv[2].cpu_s > x->srv[1].cpu_s ? (double)x->unique /
-		    (x->srv[2].cpu_s - x->srv[1].cpu_s) : 0);
-		ROW("server RSS before (KB)", "ld", x->srv[0].rss_kb);
-		ROW("server RSS connected (KB)", "ld", x->srv[1].rss_kb);
-		ROW("server RSS after (KB)", "ld", x->srv[2].rss_kb);
-		ROW("server KB/connection", ".2f", idle_kb(x, o->subs));
-	}
-	ROW("bench CPU (s)", ".2f", x->bench_cpu_s);
-#undef ROW
-	for (int i = 0; i < n; i++)
-		if (res[i].error[0])
-			printf("%s: %s\n", bench_tp_name(res[i].tp),
-			       res[i].error);
 }
 
 static void
@@ -805,7 +447,7 @@ int
 main(int argc, char **argv)
 {
 	struct bench_opts o;
-	struct result res[BENCH__COUNT];
+	struct bench_result res[BENCH__COUNT];
 	struct sigaction sa;
 	int n = 0, rc, status = 0;
 	long lim;
@@ -844,10 +486,7 @@ main(int argc, char **argv)
 				res[n].error);
 		n++;
 	}
-	if (o.format == BENCH_OUT_JSON)
-		print_json(&o, res, n);
-	else
-		print_table(&o, res, n);
+	bench_report(&o, res, n);
 	fflush(stdout);
 	curl_global_cleanup();
 	return status;
