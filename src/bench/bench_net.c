@@ -428,7 +428,7 @@ bench_net_start(struct bench_run *r, const struct bench_tp_ops *ops)
 	l->priv = calloc(n, ops->conn_size ? ops->conn_size : 1);
 	l->rx = malloc(RX_DIRECT + RX_CHUNK);
 	if (ops->due)
-		l->heap = calloc(n, sizeof(*l->heap));
+		l->heap = calloc(n, sizeof(struct bench_conn *));
 	if (l->ep < 0 || !l->c || !l->priv || !l->rx ||
 	    (ops->due && !l->heap)) {
 		snprintf(r->last_error, sizeof(r->last_error),

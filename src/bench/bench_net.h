@@ -7,7 +7,8 @@
  * request and response head). What is said on a connection is its
  * protocol's: each of
  * bench_poll.c, bench_longpoll.c, bench_sse.c and bench_ws.c fills one
- * struct bench_tp_ops, and a new transport is one more such file.
+ * struct bench_tp_ops; a new transport is one more such file, a value of
+ * enum bench_tp and its row in bench.c's tps[].
  *
  * A readable socket gets one large recv() into a buffer the loop shares,
  * the protocol parses every complete frame, event or body in it in place,
