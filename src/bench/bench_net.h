@@ -5,17 +5,16 @@
  * connection per subscriber, the receive path, the send queue, reconnects,
  * timeouts and a heap of due times (bench_http.h adds the HTTP/1.1
  * request and response head). What is said on a connection is its
- * protocol's: each of
- * bench_poll.c, bench_longpoll.c, bench_sse.c and bench_ws.c fills one
- * struct bench_tp_ops; a new transport is one more such file, a value of
- * enum bench_tp and its row in bench.c's tps[].
+ * protocol's: each of bench_poll.c, bench_longpoll.c, bench_sse.c and
+ * bench_ws.c fills one struct bench_tp_ops; a new transport is one more
+ * such file, a value of enum bench_tp and its row in bench.c's tps[].
  *
  * A readable socket gets one large recv() into a buffer the loop shares,
  * the protocol parses every complete frame, event or body in it in place,
  * and only an incomplete tail is kept per connection (a pending frame
- * larger than BENCH_RX_DIRECT is read into the connection's own buffer).
- * A connection that fails is closed and reconnects 200 ms later; one in
- * the due heap reconnects when it is due instead.
+ * over 256 KB is read into the connection's own buffer). A connection
+ * that fails is closed and reconnects 200 ms later; one in the due heap
+ * reconnects when it is due instead.
  */
 #ifndef IMLAB_BENCH_NET_H
 #define IMLAB_BENCH_NET_H
