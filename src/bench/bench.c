@@ -79,21 +79,6 @@ bench_registered(struct bench_run *r, struct bench_sub *s)
 	r->registered++;
 }
 
-const char *
-bench_deliver(struct bench_run *r, struct bench_sub *s, const char *env,
-	      const char *end, int64_t now_ns)
-{
-	struct bench_env e;
-	const char *after = bench_json_env(env, end, &e);
-
-	if (!after) {
-		r->bad++;
-		return NULL;
-	}
-	bench_deliver_env(r, s, &e, now_ns);
-	return after;
-}
-
 /* Returns 1 if [p, p + len) is the decimal k, as snprintf("%d") writes
  * it (no sign, no leading zero). */
 static int
@@ -111,48 +96,62 @@ is_decimal(const char *p, size_t len, int k)
 	return v == k;
 }
 
-void
-bench_deliver_env(struct bench_run *r, struct bench_sub *s,
-		  const struct bench_env *ep, int64_t now_ns)
+/* Counts envelope e delivered to s at now_ns. */
+static void
+deliver(struct bench_run *r, struct bench_sub *s, const struct bench_env *e,
+	int64_t now_ns)
 {
-	struct bench_env e = *ep;
 	size_t idx, pl = r->room_prefix_len;
 	uint8_t *byte, bit;
 
-	if (e.id > s->cursor)
-		s->cursor = e.id;
-	if (e.event_len != sizeof(BENCH_EVENT) - 1 ||
-	    memcmp(e.event, BENCH_EVENT, e.event_len) || !e.has_seq ||
-	    e.seq < 0 || e.seq >= r->o->msgs) {
+	if (e->id > s->cursor)
+		s->cursor = e->id;
+	if (e->event_len != sizeof(BENCH_EVENT) - 1 ||
+	    memcmp(e->event, BENCH_EVENT, e->event_len) || !e->has_seq ||
+	    e->seq < 0 || e->seq >= r->o->msgs) {
 		r->other_msgs++;
 		return;
 	}
 	/* is it bench_room_name(s->room)? compared without formatting it */
-	if (e.room_len <= pl || memcmp(e.room, r->room_prefix, pl) ||
-	    !is_decimal(e.room + pl, e.room_len - pl, s->room)) {
+	if (e->room_len <= pl || memcmp(e->room, r->room_prefix, pl) ||
+	    !is_decimal(e->room + pl, e->room_len - pl, s->room)) {
 		r->misrouted++;
 		return;
 	}
 	r->received++;
-	idx = (size_t)(s - r->subs) * r->seen_stride + (size_t)e.seq / 8;
+	idx = (size_t)(s - r->subs) * r->seen_stride + (size_t)e->seq / 8;
 	byte = &r->seen[idx];
-	bit = (uint8_t)(1u << (e.seq % 8));
+	bit = (uint8_t)(1u << (e->seq % 8));
 	if (*byte & bit) {
 		r->duplicated++;
 		return;
 	}
 	*byte |= bit;
 	r->unique++;
-	s->got++;
-	if (e.seq < s->max_seq)
+	if (e->seq < s->max_seq)
 		r->out_of_order++;
 	else
-		s->max_seq = (int32_t)e.seq;
-	if (now_ns > e.t)
-		bench_hist_add(&r->lat, (uint64_t)(now_ns - e.t));
+		s->max_seq = (int32_t)e->seq;
+	if (now_ns > e->t)
+		bench_hist_add(&r->lat, (uint64_t)(now_ns - e->t));
 	else
 		bench_hist_add(&r->lat, 0);
 	r->t_last_rx = now_ns;
+}
+
+const char *
+bench_deliver(struct bench_run *r, struct bench_sub *s, const char *env,
+	      const char *end, int64_t now_ns)
+{
+	struct bench_env e;
+	const char *after = bench_json_env(env, end, &e);
+
+	if (!after) {
+		r->bad++;
+		return NULL;
+	}
+	deliver(r, s, &e, now_ns);
+	return after;
 }
 
 /* ---- a run ----------------------------------------------------------- */

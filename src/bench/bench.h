@@ -59,7 +59,6 @@ struct bench_sub {
 	int registered;		/* the server holds its subscription */
 	int32_t max_seq;	/* highest seq seen, -1 before any */
 	uint64_t cursor;	/* id to resume after (since=) */
-	uint64_t got;		/* unique deliveries */
 };
 
 /* One run: one transport, from connect to the last delivery. */
@@ -80,7 +79,6 @@ struct bench_run {
 	/* set by the loop thread */
 	int started;		/* subscribers whose first connect began */
 	int registered;
-	int failed_connects;
 	int publishing;		/* the publish phase has begun */
 	int stopping;		/* tearing down: no reconnects */
 	int64_t t_connect0, t_connected, t_pub0, t_last_rx;	/* ns */
@@ -117,15 +115,9 @@ int64_t bench_now_ns(void);
 /* Returns the transport's name ("poll", "longpoll", "sse", "ws"). */
 const char *bench_tp_name(enum bench_tp tp);
 
-struct bench_env;
-
-/* Counts one envelope delivered to subscriber s at now_ns: latency,
- * duplicates, order, loss bookkeeping. Loop thread only. */
-void bench_deliver_env(struct bench_run *r, struct bench_sub *s,
-		       const struct bench_env *e, int64_t now_ns);
-
 /* Parses the envelope starting at env (text up to end, borrowed) and
- * counts it as bench_deliver_env does. Returns the byte after it, or NULL
+ * counts it delivered to subscriber s at now_ns: latency, duplicates,
+ * order, loss bookkeeping. Loop thread only. Returns the byte after it, or NULL
  * (counted as a bad frame) if it is not an envelope. */
 const char *bench_deliver(struct bench_run *r, struct bench_sub *s,
 			  const char *env, const char *end, int64_t now_ns);
