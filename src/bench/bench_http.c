@@ -64,11 +64,11 @@ bench_http_has_header(const char *p, const char *end, const char *name,
 	size_t vl = strlen(val);
 	const char *v, *e;
 
-	if (header(p, end, name, &v, &e))
-		return 0;
-	for (; v + vl <= e; v++)
-		if (!strncasecmp(v, val, vl))
-			return 1;
+	/* every field of that name counts */
+	for (; !header(p, end, name, &v, &e); p = e + 1)
+		for (; v + vl <= e; v++)
+			if (!strncasecmp(v, val, vl))
+				return 1;
 	return 0;
 }
 
