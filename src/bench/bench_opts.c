@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +37,8 @@ struct opt {
 
 static int set_url(struct bench_opts *o, const char *s);
 static int set_transport(struct bench_opts *o, const char *s);
+static void usage(FILE *f);
+static void man(FILE *f);
 
 #define O(f) offsetof(struct bench_opts, f)
 
@@ -210,9 +213,9 @@ apply(struct bench_opts *o, const struct opt *d, const char *v)
 		return 0;
 	case T_HELP:
 		if (d->def == 0)
-			bench_opts_usage(stdout);
+			usage(stdout);
 		else if (d->def == 1)
-			bench_opts_man(stdout);
+			man(stdout);
 		else
 			printf("imlab-bench %s\n", PACKAGE_VERSION);
 		return 1;
@@ -312,8 +315,9 @@ limits(const struct opt *d, char *buf, size_t len)
 	return buf;
 }
 
-void
-bench_opts_usage(FILE *f)
+/* Prints the --help text to f. */
+static void
+usage(FILE *f)
 {
 	char head[48], lim[64], text[512];
 
@@ -358,8 +362,9 @@ roff(FILE *f, const char *s)
 	}
 }
 
-void
-bench_opts_man(FILE *f)
+/* Prints the man page imlab-bench(1), in roff, to f. */
+static void
+man(FILE *f)
 {
 	fprintf(f, ".\\\" SPDX-License-Identifier: MIT\n"
 		".\\\" Written by imlab-bench --help-man: edit src/bench/"

@@ -8,19 +8,11 @@
 #ifndef IMLAB_BENCH_OPTS_H
 #define IMLAB_BENCH_OPTS_H
 
-#include <stdio.h>
-
 #include "bench.h"
 
 /* Fills o from argv (borrowed), every option not given at its default.
  * Returns 0 to run, 1 if --help, --help-man or --version was answered on
  * stdout (exit 0), or -1 on bad usage, said on stderr (exit 2). */
 int bench_opts_parse(struct bench_opts *o, int argc, char **argv);
-
-/* Prints the --help text to f. */
-void bench_opts_usage(FILE *f);
-
-/* Prints the man page imlab-bench(1), in roff, to f. */
-void bench_opts_man(FILE *f);
 
 #endif
