@@ -32,8 +32,6 @@ enum bench_tp {
 };
 
 #define BENCH_EVENT "bench"	/* event name of the published messages */
-#define BENCH_RAMP 256		/* subscribers connecting at once at most */
-#define BENCH_LONGPOLL_TIMEOUT 30	/* s, the long-poll timeout asked */
 
 enum bench_out { BENCH_OUT_TABLE = 0, BENCH_OUT_JSON, BENCH_OUT_TSV };
 

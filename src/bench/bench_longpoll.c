@@ -12,14 +12,15 @@
 
 #include "bench_poll.h"
 
-#define TMO_NS ((BENCH_LONGPOLL_TIMEOUT + 15) * 1000000000ll)
+#define TIMEOUT_S 30	/* the long-poll timeout asked */
+#define TMO_NS ((TIMEOUT_S + 15) * 1000000000ll)
 
 static int
 lp_request(struct bench_conn *c)
 {
 	char q[32];
 
-	snprintf(q, sizeof(q), "&timeout=%d", BENCH_LONGPOLL_TIMEOUT);
+	snprintf(q, sizeof(q), "&timeout=%d", TIMEOUT_S);
 	return bench_poll_send(c, "/longpoll", q, TMO_NS);
 }
 

@@ -4,7 +4,7 @@
  * protocols (see bench_net.h). libwebsockets parses client frames byte by
  * byte and libcurl pays about 60 us of CPU per request cycle, which made
  * the bench, not the server, the limit; hence these plain sockets.
- * Connects are ramped: at most BENCH_RAMP subscribers connect at once.
+ * Connects are ramped: at most RAMP subscribers connect at once.
  * The HTTP/1.1 request and response head are bench_http's.
  */
 #include "autoconf.h"
@@ -24,6 +24,7 @@
 #include "bench_net.h"
 #include "bench_proc.h"
 
+#define RAMP 256		/* subscribers connecting at once at most */
 #define RX_CHUNK (128u << 10)	/* bytes asked of one recv() */
 #define RX_DIRECT (256u << 10)	/* larger pending frames: own buffer */
 #define RETRY_NS (200 * 1000000ll)
@@ -488,7 +489,7 @@ bench_net_step(struct bench_run *r, int wait_ms)
 	int n;
 
 	while (r->started < r->o->subs &&
-	       r->started - r->registered < BENCH_RAMP)
+	       r->started - r->registered < RAMP)
 		conn_start(&l->c[r->started++]);
 	for (int i = 0; l->retries && i < r->started; i++) {
 		struct bench_conn *c = &l->c[i];
