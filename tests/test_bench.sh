@@ -41,7 +41,7 @@ port=
 i=0
 while [ $i -lt 100 ]; do
 	port=$(sed -n 's|^imlab .*http://[^:]*:\([0-9][0-9]*\)/.*|\1|p' \
-		"$tmp/server.out" | head -n 1)
+		"$tmp/server.out" 2>/dev/null | head -n 1)
 	[ -n "$port" ] && break
 	sleep 0.1
 	i=$((i + 1))
