@@ -279,8 +279,8 @@ static void
 wrap(FILE *f, const char *s, int col, int ind)
 {
 	while (*s) {
-		int n = *s == '[' ? (int)strcspn(s, "]") + 1 :
-			(int)strcspn(s, " ");
+		const char *close = *s == '[' ? strchr(s, ']') : NULL;
+		int n = close ? (int)(close + 1 - s) : (int)strcspn(s, " ");
 
 		if (col > ind && col + 1 + n > 79) {
 			fprintf(f, "\n%*s", ind, "");
@@ -296,7 +296,7 @@ wrap(FILE *f, const char *s, int col, int ind)
 	fputc('\n', f);
 }
 
-/* Writes the default and range of d, as " [def; min-max]", into buf. */
+/* Writes the default and range of d, as "[def; min-max]", into buf. */
 static const char *
 limits(const struct opt *d, char *buf, size_t len)
 {
