@@ -20,6 +20,7 @@
 #include "hub.h"
 #include "jparse.h"
 #include "log.h"
+#include "names.h"
 #include "server.h"
 #include "ws_proto.h"
 
@@ -258,27 +259,23 @@ op_hello(struct per_session_data__chat *pss, struct json_object *o,
 {
 	struct server *srv = pss->srv;
 	char mem[REPLY_MAX], pid[MSG_PID_LEN + 1];
+	struct im_error e = { 0 };
 	const char *cid, *from;
+	size_t cid_len = 0, from_len = 0;
 	struct jb b;
 	int bad = 0;
 
 	if (pss->cur.nrings)
 		return reply_error(pss, ref, "bad_state",
 				   "hello must come before the first join");
-	cid = jparse_str(o, "cid", &bad);
-	from = jparse_str(o, "from", &bad);
+	cid = jparse_str(o, "cid", &cid_len, &bad);
+	from = jparse_str(o, "from", &from_len, &bad);
 	if (bad)
 		return reply_error(pss, ref, "bad_request",
 				   "\"cid\" and \"from\" must be strings");
-	if (cid && !hub_cid_valid(cid))
-		return reply_error(pss, ref, "bad_cid",
-			"cid is 8-64 characters of A-Z a-z 0-9 _ -");
-	if (!from)
-		return reply_error(pss, ref, "bad_from",
-				   "\"from\" is required");
-	if (!hub_from_valid(from))
-		return reply_error(pss, ref, "bad_from",
-			"\"from\" is 1-32 printable UTF-8 characters");
+	if ((cid && names_check(NAME_CID, cid, cid_len, &e)) ||
+	    names_check(NAME_FROM, from, from_len, &e))
+		return reply_error(pss, ref, e.code, e.message);
 	snprintf(pss->sub.cid, sizeof(pss->sub.cid), "%s", cid ? cid : "");
 	snprintf(pss->sub.from, sizeof(pss->sub.from), "%s", from);
 	pss->hello = 1;
@@ -315,19 +312,19 @@ op_join(struct per_session_data__chat *pss, struct json_object *o,
 	struct room *r;
 	const char *name;
 	uint64_t since, last;
+	size_t len;
 	struct jb b;
 	int bad = 0;
 
-	name = jparse_str(o, "room", &bad);
+	name = jparse_str(o, "room", &len, &bad);
 	if (bad || !name)
 		return reply_error(pss, ref, "bad_room",
 				   "\"room\" is required (a string)");
 	if (get_since(o, &since))
 		return reply_error(pss, ref, "bad_since",
 			"\"since\" is a message id (an integer >= 0)");
-	if (!room_name_valid(name))
-		return reply_error(pss, ref, "bad_room",
-			"room names are 1-64 characters of A-Z a-z 0-9 _ . -");
+	if (names_check(NAME_ROOM, name, len, &e))
+		return reply_error(pss, ref, e.code, e.message);
 	if (join_find(pss, name))
 		return reply_errorf(pss, ref, "already_joined",
 				    "already in room %s", name);
@@ -363,14 +360,15 @@ op_leave(struct per_session_data__chat *pss, struct json_object *o,
 	char mem[REPLY_MAX];
 	const char *name;
 	struct room *r;
+	size_t len;
 	struct jb b;
 	int bad = 0;
 
-	name = jparse_str(o, "room", &bad);
+	name = jparse_str(o, "room", &len, &bad);
 	if (bad || !name)
 		return reply_error(pss, ref, "bad_room",
 				   "\"room\" is required (a string)");
-	r = join_find(pss, name);
+	r = strlen(name) == len ? join_find(pss, name) : NULL;
 	if (!r)
 		return reply_error(pss, ref, "not_joined",
 				   "not in that room");
@@ -392,22 +390,15 @@ op_send(struct per_session_data__chat *pss, struct json_object *o,
 	struct im_error e = { 0 };
 	char mem[REPLY_MAX];
 	struct jb b;
-	int bad = 0;
 
 	if (!pss->hello)
 		return reply_error(pss, ref, "no_hello",
 				   "send \"hello\" before \"send\"");
-	p.room = jparse_str(o, "room", &bad);
-	p.event = jparse_str(o, "event", &bad);
-	p.to = jparse_str(o, "to", &bad);
-	if (bad)
-		return reply_error(pss, ref, "bad_request",
-			"\"room\", \"event\" and \"to\" must be strings");
-	json_object_object_get_ex(o, "data", &p.data);
 	p.from = pss->sub.from;
 	p.cid = pss->sub.cid[0] ? pss->sub.cid : NULL;
 	p.via = VIA_WS;
-	if (hub_publish(&pss->srv->hub, &p, &ack, &e) != IM_OK)
+	if (hub_pub_decode(&p, o, HUB_PUB_WS, "bad_request", &e) != IM_OK ||
+	    hub_publish(&pss->srv->hub, &p, &ack, &e) != IM_OK)
 		return reply_error(pss, ref, e.code, e.message);
 	reply_start(&b, mem, "ack", ref);
 	jb_printf(&b, ",\"id\":%" PRIu64 ",\"ts\":%" PRId64 "}", ack.id,
@@ -461,7 +452,7 @@ run(struct per_session_data__chat *pss, const char *buf, size_t len,
 				   "a message is a JSON object");
 	}
 	ref = echo_member(o, "ref", refbuf);
-	op = jparse_str(o, "op", &bad);
+	op = jparse_str(o, "op", NULL, &bad);
 	if (bad || !op) {
 		rc = reply_error(pss, ref, "bad_op",
 				 "\"op\" is required (a string)");
