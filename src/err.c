@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * err: names of imlab's error enum and the single place where errors are
- * mapped to HTTP status codes.
+ * mapped to HTTP status codes and WebSocket close codes.
  */
 #include "autoconf.h"
 
@@ -40,6 +40,22 @@ im_err_http_status(enum im_err err)
 	case IM_ESYS:		return 500;
 	}
 	return 500;
+}
+
+unsigned int
+im_err_ws_close(enum im_err err)
+{
+	switch (err) {
+	case IM_OK:		return 1000;	/* normal closure */
+	case IM_ETOOBIG:	return 1009;	/* message too big */
+	case IM_ENOMEM:
+	case IM_ESYS:		return 1011;	/* unexpected condition */
+	case IM_EINVAL:
+	case IM_ENOTFOUND:
+	case IM_EFULL:
+	case IM_EMETHOD:	return 1008;	/* policy violation */
+	}
+	return 1011;
 }
 
 enum im_err

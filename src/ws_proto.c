@@ -38,9 +38,10 @@ struct ws_ctl {
 	unsigned char buf[];	/* LWS_PRE headroom, then len bytes */
 };
 
-/* Sets the close code and reason of the close frame lws will send. */
+/* Sets the close frame lws will send: err's close code (err.c maps them
+ * all) and the reason why. */
 static void
-close_reason(struct lws *wsi, enum lws_close_status code, const char *why)
+close_reason(struct lws *wsi, enum im_err err, const char *why)
 {
 	unsigned char buf[64];
 	size_t n = strlen(why);
@@ -48,7 +49,8 @@ close_reason(struct lws *wsi, enum lws_close_status code, const char *why)
 	if (n > sizeof(buf))
 		n = sizeof(buf);
 	memcpy(buf, why, n);
-	lws_close_reason(wsi, code, buf, n);
+	lws_close_reason(wsi, (enum lws_close_status)im_err_ws_close(err),
+			 buf, n);
 }
 
 /* Queues the reply in b. Returns 0, or -1 when the connection must close
@@ -64,14 +66,13 @@ ctl_push(struct per_session_data__chat *pss, const struct jbuf *b)
 		return 0;
 	}
 	if (pss->nctl >= CTL_MAX) {
-		close_reason(pss->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+		close_reason(pss->wsi, IM_EFULL,
 			     "too many requests in flight");
 		return -1;
 	}
 	c = malloc(sizeof(*c) + LWS_PRE + b->len);
 	if (!c) {
-		close_reason(pss->wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
-			     "out of memory");
+		close_reason(pss->wsi, IM_ENOMEM, "out of memory");
 		return -1;
 	}
 	c->next = NULL;
@@ -407,8 +408,7 @@ too_big(struct per_session_data__chat *pss)
 	free(pss->rx);
 	pss->rx = NULL;
 	pss->rx_len = pss->rx_cap = 0;
-	close_reason(pss->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
-		     "message too large");
+	close_reason(pss->wsi, IM_ETOOBIG, "message too large");
 	return -1;
 }
 
@@ -441,9 +441,7 @@ ws_proto_receive(struct per_session_data__chat *pss, const void *in,
 			ncap = max;
 		nrx = realloc(pss->rx, ncap);
 		if (!nrx) {
-			close_reason(pss->wsi,
-				     LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
-				     "out of memory");
+			close_reason(pss->wsi, IM_ENOMEM, "out of memory");
 			return -1;
 		}
 		pss->rx = nrx;
