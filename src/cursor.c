@@ -34,9 +34,7 @@ cursor_free(struct cursor *c)
 {
 	free(c->rings);
 	free(c->from);
-	c->rings = NULL;
-	c->from = NULL;
-	c->nrings = c->cap = 0;
+	*c = (struct cursor){ .st = c->st, .cid = c->cid, .pos = c->pos };
 }
 
 /* Makes room for n more rings. Returns 0, or -1 with c unchanged. */
@@ -87,10 +85,8 @@ cursor_add_rings(struct cursor *c, struct store_ring *const *rings, size_t n)
 {
 	if (reserve(c, n))
 		return IM_ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		c->rings[c->nrings] = rings[i];
-		c->from[c->nrings++] = c->pos;
-	}
+	for (size_t i = 0; i < n; i++)
+		cursor_add_ring(c, rings[i], c->pos);	/* cannot fail now */
 	return IM_OK;
 }
 
@@ -164,10 +160,4 @@ cursor_pending(struct cursor *c, size_t max)
 	n = store_count_after(c->st, c->rings, c->from, c->nrings, c->pos,
 			      c->cid, max, &gap);
 	return untold(c, gap) ? max : n;
-}
-
-void
-cursor_seek(struct cursor *c, uint64_t pos)
-{
-	c->pos = pos;
 }

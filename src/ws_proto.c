@@ -126,33 +126,32 @@ reply_start(struct jbuf *b, char *mem, const char *op, const char *ref)
 		jbuf_printf(b, ",\"ref\":%s", ref);
 }
 
-static int
-reply_error(struct per_session_data__chat *pss, const char *ref,
-	    const char *code, const char *message)
-{
-	char mem[REPLY_MAX];
-	struct jbuf b;
-
-	reply_start(&b, mem, "error", ref);
-	jbuf_puts(&b, ",\"code\":");
-	jbuf_str(&b, code);
-	jbuf_puts(&b, ",\"message\":");
-	jbuf_str(&b, message);
-	jbuf_puts(&b, "}");
-	return ctl_push(pss, &b);
-}
-
 static int __attribute__((format(printf, 4, 5)))
-reply_errorf(struct per_session_data__chat *pss, const char *ref,
-	     const char *code, const char *fmt, ...)
+reply_error(struct per_session_data__chat *pss, const char *ref,
+	    const char *code, const char *fmt, ...)
 {
-	char msg[256];
+	char mem[REPLY_MAX], msg[256];
+	struct jbuf b;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return reply_error(pss, ref, code, msg);
+	reply_start(&b, mem, "error", ref);
+	jbuf_puts(&b, ",\"code\":");
+	jbuf_str(&b, code);
+	jbuf_puts(&b, ",\"message\":");
+	jbuf_str(&b, msg);
+	jbuf_puts(&b, "}");
+	return ctl_push(pss, &b);
+}
+
+/* Replies with the im_error e. */
+static int
+reply_e(struct per_session_data__chat *pss, const char *ref,
+	const struct im_error *e)
+{
+	return reply_error(pss, ref, e->code, "%s", e->message);
 }
 
 /* Copies the serialised member key of o into out (REF_MAX + 1 bytes).
@@ -208,7 +207,7 @@ op_hello(struct per_session_data__chat *pss, struct json_object *o,
 				   "\"cid\" and \"from\" must be strings");
 	if ((cid && names_check(NAME_CID, cid, cid_len, &e)) ||
 	    names_check(NAME_FROM, from, from_len, &e))
-		return reply_error(pss, ref, e.code, e.message);
+		return reply_e(pss, ref, &e);
 	snprintf(pss->sub.cid, sizeof(pss->sub.cid), "%s", cid ? cid : "");
 	snprintf(pss->sub.from, sizeof(pss->sub.from), "%s", from);
 	pss->hello = 1;
@@ -257,17 +256,17 @@ op_join(struct per_session_data__chat *pss, struct json_object *o,
 		return reply_error(pss, ref, "bad_since",
 			"\"since\" is a message id (an integer >= 0)");
 	if (names_check(NAME_ROOM, name, len, &e))
-		return reply_error(pss, ref, e.code, e.message);
+		return reply_e(pss, ref, &e);
 	if (join_find(pss, name))
-		return reply_errorf(pss, ref, "already_joined",
+		return reply_error(pss, ref, "already_joined",
 				    "already in room %s", name);
 	if (pss->cur.nrings >= (size_t)srv->cfg.rooms_per_sub)
-		return reply_errorf(pss, ref, "room_limit",
+		return reply_error(pss, ref, "room_limit",
 				    "a connection joins %d rooms at most",
 				    srv->cfg.rooms_per_sub);
 	r = rooms_get(srv->rs, name, 1, &e);
 	if (!r)
-		return reply_error(pss, ref, e.code, e.message);
+		return reply_e(pss, ref, &e);
 	last = store_ring_last_id(srv->st, room_ring(r));
 	/* a since older than the cursor rewinds it (cursor.h) */
 	if (cursor_add_ring(&pss->cur, room_ring(r), since) != IM_OK)
@@ -332,7 +331,7 @@ op_send(struct per_session_data__chat *pss, struct json_object *o,
 	p.via = VIA_WS;
 	if (hub_pub_decode(&p, o, HUB_PUB_WS, "bad_request", &e) != IM_OK ||
 	    hub_publish(&pss->srv->hub, &p, &ack, &e) != IM_OK)
-		return reply_error(pss, ref, e.code, e.message);
+		return reply_e(pss, ref, &e);
 	reply_start(&b, mem, "ack", ref);
 	jbuf_printf(&b, ",\"id\":%" PRIu64 ",\"ts\":%" PRId64 "}", ack.id,
 		  ack.ts);
@@ -377,8 +376,7 @@ run(struct per_session_data__chat *pss, const char *buf, size_t len,
 		return reply_error(pss, NULL, "bad_frame",
 				   "messages are JSON in text frames");
 	if (jparse(buf, len, &o, &e))
-		return reply_error(pss, NULL, e.code ? e.code : "bad_json",
-				   e.message);
+		return reply_e(pss, NULL, &e);
 	if (!json_object_is_type(o, json_type_object)) {
 		json_object_put(o);
 		return reply_error(pss, NULL, "bad_json",
@@ -396,7 +394,7 @@ run(struct per_session_data__chat *pss, const char *buf, size_t len,
 			rc = ops[i].fn(pss, o, ref);
 			goto out;
 		}
-	rc = reply_errorf(pss, ref, "unknown_op", "unknown op \"%.32s\"", op);
+	rc = reply_error(pss, ref, "unknown_op", "unknown op \"%.32s\"", op);
 out:
 	json_object_put(o);
 	return rc;
