@@ -34,30 +34,29 @@ cursor_free(struct cursor *c)
 {
 	free(c->rings);
 	free(c->from);
-	*c = (struct cursor){ .st = c->st, .cid = c->cid, .pos = c->pos };
+	c->rings = NULL;
+	c->from = NULL;
+	c->nrings = 0;
 }
 
-/* Makes room for n more rings. Returns 0, or -1 with c unchanged. */
+/* Makes room for n more rings. Returns 0, or -1 with c unchanged (an
+ * array may have grown: still consistent). */
 static int
 reserve(struct cursor *c, size_t n)
 {
-	size_t ncap = c->cap ? c->cap : 1;
 	struct store_ring **nr;
 	uint64_t *nf;
 
-	if (c->nrings + n <= c->cap)
+	if (!n)
 		return 0;
-	while (ncap < c->nrings + n)
-		ncap *= 2;
-	nr = realloc(c->rings, ncap * sizeof(*nr));
+	nr = realloc(c->rings, (c->nrings + n) * sizeof(*nr));
 	if (!nr)
 		return -1;
 	c->rings = nr;
-	nf = realloc(c->from, ncap * sizeof(*nf));
+	nf = realloc(c->from, (c->nrings + n) * sizeof(*nf));
 	if (!nf)
-		return -1;	/* rings merely grew: still consistent */
+		return -1;
 	c->from = nf;
-	c->cap = ncap;
 	return 0;
 }
 
@@ -85,8 +84,10 @@ cursor_add_rings(struct cursor *c, struct store_ring *const *rings, size_t n)
 {
 	if (reserve(c, n))
 		return IM_ENOMEM;
-	for (size_t i = 0; i < n; i++)
-		cursor_add_ring(c, rings[i], c->pos);	/* cannot fail now */
+	for (size_t i = 0; i < n; i++) {
+		c->rings[c->nrings] = rings[i];
+		c->from[c->nrings++] = c->pos;
+	}
 	return IM_OK;
 }
 

@@ -25,7 +25,7 @@ struct cursor {
 	const char *cid;		/* borrowed; NULL or "": anonymous */
 	struct store_ring **rings;	/* nrings, owned array */
 	uint64_t *from;			/* per ring: newest id already had */
-	size_t nrings, cap;
+	size_t nrings;
 	uint64_t pos;			/* newest id delivered or passed */
 	uint64_t gap_pos;		/* position a gap was reported at */
 	int gap_told;			/* gap_pos is valid */
