@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * config: imlab's one table of options (name, type, default, range, help).
- * The table drives --help, the defaults, the range checks and
- * doc/config.md (imlab --help-md prints it as markdown).
+ * The table drives --help, the defaults, the range checks,
+ * doc/config.md (imlab --help-md prints it as markdown) and the imlab(1)
+ * man page (imlab --help-man prints it as roff).
  */
 #ifndef IMLAB_CONFIG_H
 #define IMLAB_CONFIG_H
@@ -57,8 +58,8 @@ extern const struct config_opt config_opts[];
 void config_defaults(struct config *c);
 
 /* Sets option name (without "--") from the string value, checking type and
- * range. value is borrowed and must outlive c. Returns 0, or -1 with a
- * message for the user in err. */
+ * range (and the form of --bind and --log-level). value is borrowed and
+ * must outlive c. Returns 0, or -1 with a message for the user in err. */
 int config_set(struct config *c, const char *name, const char *value,
 	       char *err, size_t errlen);
 
@@ -66,21 +67,31 @@ enum config_parse_result {
 	CONFIG_PARSE_OK = 0,
 	CONFIG_PARSE_HELP,		/* --help: usage printed */
 	CONFIG_PARSE_HELP_MD,		/* --help-md: markdown printed */
+	CONFIG_PARSE_HELP_MAN,		/* --help-man: roff printed */
 	CONFIG_PARSE_VERSION,		/* --version printed */
 	CONFIG_PARSE_ERROR,		/* err says what is wrong */
 };
 
 /* Parses argv ("--name value" or "--name=value") into c, which should hold
- * the defaults. argv strings are borrowed. Prints --help, --help-md and
- * --version output to out. */
+ * the defaults. argv strings are borrowed. Prints --help, --help-md,
+ * --help-man and --version output to out. */
 enum config_parse_result config_parse(struct config *c, int argc,
 				      char **argv, FILE *out, char *err,
 				      size_t errlen);
+
+/* Checks what parsing cannot: that --www, when given, names a directory
+ * imlab can read. Returns 0, or -1 with a message for the user in err (a
+ * bad value: exit status 2, like every other bad option). */
+int config_check(const struct config *c, char *err, size_t errlen);
 
 /* Prints the --help text. */
 void config_usage(FILE *out);
 
 /* Prints the options as a markdown table (doc/config.md). */
 void config_markdown(FILE *out);
+
+/* Prints the imlab(1) man page as roff: every option of the table with
+ * its default and range, then the signals, exit status and files. */
+void config_man(FILE *out);
 
 #endif

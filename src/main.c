@@ -52,9 +52,14 @@ main(int argc, char **argv)
 		break;
 	case CONFIG_PARSE_HELP:
 	case CONFIG_PARSE_HELP_MD:
+	case CONFIG_PARSE_HELP_MAN:
 	case CONFIG_PARSE_VERSION:
 		return 0;
 	case CONFIG_PARSE_ERROR:
+		fprintf(stderr, "imlab: %s\nTry 'imlab --help'.\n", err);
+		return 2;
+	}
+	if (config_check(&cfg, err, sizeof(err))) {
 		fprintf(stderr, "imlab: %s\nTry 'imlab --help'.\n", err);
 		return 2;
 	}

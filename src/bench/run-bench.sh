@@ -64,7 +64,7 @@ pid=
 cleanup() {
 	stop_server
 	if [ -n "$KEEP" ]; then
-		mkdir -p "$KEEP" && cp "$work"/*.json "$KEEP"/ 2>/dev/null
+		mkdir -p "$KEEP" && cp "$work"/*.tsv "$KEEP"/ 2>/dev/null
 	fi
 	rm -rf "$work"
 }
@@ -102,28 +102,30 @@ stop_server() {
 	fi
 }
 
-# bench NAME ARGS...: one run on a fresh server, JSON into $work/NAME.json
+# bench NAME ARGS...: one run on a fresh server, --tsv into $work/NAME.tsv
 bench() {
 	name=$1
 	shift
 	start_server "$name"
 	echo "== $name: imlab-bench $*" >&2
-	"$BENCH" --url "http://127.0.0.1:$port" --server-pid "$pid" --json \
-		"$@" >"$work/$name.json" 2>"$work/$name.err"
+	"$BENCH" --url "http://127.0.0.1:$port" --server-pid "$pid" --tsv \
+		"$@" >"$work/$name.tsv" 2>"$work/$name.err"
 	rc=$?
 	tr '\r' '\n' <"$work/$name.err" | grep -v '^$' | tail -n 2 >&2
 	[ $rc -le 1 ] || echo "   (exit status $rc)" >&2
 	stop_server
 }
 
-# v NAME KEY: a value of $work/NAME.json ("" if absent)
+# v NAME KEY: column KEY of the first row of $work/NAME.tsv ("" if absent),
+# with | made / for the markdown tables
 v() {
-	sed -n "s/^ *\"$2\": \(.*\)$/\1/p" "$work/$1.json" 2>/dev/null | \
-		sed 's/,$//; s/^"\(.*\)"$/\1/; s/\\"/"/g; s/|/\//g' | \
-		head -n 1
+	awk -F '\t' -v k="$2" '
+		NR == 1 { for (i = 1; i <= NF; i++) if ($i == k) c = i; next }
+		c { gsub(/\|/, "/", $c); print $c; exit }' "$work/$1.tsv" \
+		2>/dev/null
 }
 
-# f NAME KEY DIGITS: a number of NAME.json rounded, "-" if absent
+# f NAME KEY DIGITS: a number of NAME.tsv rounded, "-" if absent
 f() {
 	x=$(v "$1" "$2")
 	if [ -z "$x" ]; then
@@ -201,7 +203,7 @@ echo "- server: \`$IMLAB --port 0 --log-level warn\` ($("$IMLAB" --version \
 	2>/dev/null | head -n 1)), fresh for every row, on 127.0.0.1;" \
 	"the bench runs on the same machine"
 echo "- command: \`make bench\`; each row is" \
-	"\`imlab-bench --url http://127.0.0.1:PORT --server-pid PID --json\`" \
+	"\`imlab-bench --url http://127.0.0.1:PORT --server-pid PID --tsv\`" \
 	"with the options shown; $elapsed s for the whole matrix"
 if [ $QUICK = 1 ]; then
 	echo "- **quick matrix** (--quick): small counts, not the standard one"
@@ -346,7 +348,7 @@ if [ $lost_all = 0 ]; then
 else
 	res='**not met**'
 	why="gaps announced by the server:${gap_txt%,}; a loss without a gap"
-	why="$why is a server bug (errors: see the JSON of the run)"
+	why="$why is a server bug (errors: see the TSV of the run)"
 fi
 echo "| zero loss at $n_max subscribers, every transport | lost" \
 	"(latency + throughput run):${lost_txt%,} | $res | $why |"

@@ -4,7 +4,9 @@
 # 50 messages) over every transport against a spawned imlab on a free port
 # and checks the counts of its --json report: every field present, every
 # subscriber registered, every message delivered once to the subscribers
-# of its room, nothing lost, duplicated, misrouted or out of order. It
+# of its room, nothing lost, duplicated, misrouted or out of order; then
+# the same for --transport all in --json and --tsv, and --help, --version
+# and the man page of --help-man (every option of --help in it). It
 # never checks a timing. A transport the server does not serve fails.
 # Run from the build directory (make check does); IMLAB_BIN and
 # IMLAB_BENCH override the binaries.
@@ -39,7 +41,7 @@ port=
 i=0
 while [ $i -lt 100 ]; do
 	port=$(sed -n 's|^imlab .*http://[^:]*:\([0-9][0-9]*\)/.*|\1|p' \
-		"$tmp/server.out" | head -n 1)
+		"$tmp/server.out" 2>/dev/null | head -n 1)
 	[ -n "$port" ] && break
 	sleep 0.1
 	i=$((i + 1))
@@ -62,11 +64,23 @@ value() {
 	sed -n "s/^ *\"$1\": \(.*\)$/\1/p" "$2" | sed 's/,$//' | head -n 1
 }
 
-# usage errors and --help
+# usage errors, --help, --version and the man page
 "$BENCH" --help >"$tmp/help" 2>&1 || { echo "FAIL: --help" >&2; fail=1; }
 grep -q -- "--transport" "$tmp/help" || { echo "FAIL: help text" >&2; fail=1; }
 "$BENCH" --subs 0 >/dev/null 2>&1
 [ $? -eq 2 ] || { echo "FAIL: --subs 0 is not a usage error" >&2; fail=1; }
+"$BENCH" --version | grep -q '^imlab-bench [0-9]' ||
+	{ echo "FAIL: --version" >&2; fail=1; }
+# the man page comes from the same table as --help: every option in both
+"$BENCH" --help-man >"$tmp/man" || { echo "FAIL: --help-man" >&2; fail=1; }
+for sect in NAME SYNOPSIS DESCRIPTION OPTIONS EXAMPLES "SEE ALSO"; do
+	grep -q "^\.SH $sect\$" "$tmp/man" ||
+		{ echo "FAIL: man page: no $sect" >&2; fail=1; }
+done
+for o in $(sed -n 's/^  --\([a-z-]*\).*/\1/p' "$tmp/help"); do
+	grep -q -F ".B \\-\\-$(echo "$o" | sed 's/-/\\-/g')" "$tmp/man" ||
+		{ echo "FAIL: man page: no --$o" >&2; fail=1; }
+done
 
 fields="transport ok error subs registered connect_s sent publish_errors
 expected received unique lost duplicated out_of_order gaps misrouted
@@ -119,6 +133,30 @@ tp=all
 [ $rc -eq 0 ] || check "exit status $rc"
 [ "$(grep -c '"transport":' "$tmp/all.json")" = 4 ] || check "four results"
 [ "$(grep -c '"lost": 0,' "$tmp/all.json")" = 4 ] || check "lost"
+
+# --tsv: a header of the --json fields, then one line per transport with
+# the same counts
+"$BENCH" --url "$url" --transport all --subs 4 --msgs 5 --rate 1000 \
+	--interval 50 --server-pid "$pid" --tsv >"$tmp/all.tsv" 2>"$tmp/tsv.err"
+rc=$?
+tp=tsv
+[ $rc -eq 0 ] || check "exit status $rc"
+[ "$(wc -l <"$tmp/all.tsv")" -eq 5 ] || check "not a header and four lines"
+for k in $fields; do
+	head -n 1 "$tmp/all.tsv" | tr '\t' '\n' | grep -q -x "$k" ||
+		check "column $k missing"
+done
+# col KEY: column KEY of every line after the header
+col() {
+	awk -F '\t' -v k="$1" 'NR == 1 { for (i = 1; i <= NF; i++)
+		if ($i == k) c = i; next } c { print $c }' "$tmp/all.tsv"
+}
+[ "$(col transport | tr '\n' ' ')" = "poll longpoll sse ws " ] ||
+	check "transports"
+[ "$(col unique | sort -u)" = 20 ] || check "unique"
+[ "$(col lost | sort -u)" = 0 ] || check "lost"
+[ "$(awk -F '\t' '{ print NF }' "$tmp/all.tsv" | sort -u | wc -l)" = 1 ] ||
+	check "ragged lines"
 
 if ! kill -0 "$pid" 2>/dev/null; then
 	echo "FAIL: the server died" >&2

@@ -3,7 +3,8 @@
  * test_config: the one option table and what it drives: the defaults,
  * "--name value" and "--name=value", type and range checks at both ends
  * of every integer option, unknown options and stray arguments, --help
- * listing every option of the table, --help-md, and --version.
+ * listing every option of the table, --help-md, --help-man, and
+ * --version.
  */
 #include "autoconf.h"
 
@@ -336,6 +337,46 @@ START_TEST(missing_value_is_refused)
 }
 END_TEST
 
+START_TEST(bind_and_log_level_must_have_their_form)
+{
+	static const char *const bad[][2] = {
+		{ "--bind", "localhost" }, { "--bind", "1.2.3" },
+		{ "--bind", "256.0.0.1" }, { "--bind", "" },
+		{ "--log-level", "loud" }, { "--log-level", "" },
+	};
+	struct config c;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(parse(&c, NULL, bad[i][0], bad[i][1],
+				       ARGS_END),
+				 CONFIG_PARSE_ERROR);
+		ck_assert_msg(strstr(errbuf, bad[i][0]), "%s", errbuf);
+		/* the refused value is not kept */
+		ck_assert_str_eq(c.bind, "127.0.0.1");
+		ck_assert_str_eq(c.log_level, "info");
+	}
+	ck_assert_int_eq(parse(&c, NULL, "--bind", "0.0.0.0", "--log-level",
+			       "WARN", ARGS_END), CONFIG_PARSE_OK);
+}
+END_TEST
+
+START_TEST(check_wants_www_to_be_a_directory)
+{
+	struct config c;
+
+	config_defaults(&c);
+	ck_assert_int_eq(config_check(&c, errbuf, sizeof(errbuf)), 0);
+	c.www = "/";
+	ck_assert_int_eq(config_check(&c, errbuf, sizeof(errbuf)), 0);
+	c.www = "/nonexistent-imlab-www";
+	ck_assert_int_eq(config_check(&c, errbuf, sizeof(errbuf)), -1);
+	ck_assert_ptr_nonnull(strstr(errbuf, "--www /nonexistent-imlab-www"));
+	c.www = "/dev/null";
+	ck_assert_int_eq(config_check(&c, errbuf, sizeof(errbuf)), -1);
+	ck_assert_ptr_nonnull(strstr(errbuf, "not a directory"));
+}
+END_TEST
+
 START_TEST(help_lists_every_option)
 {
 	static const char *const flags[] = { "--help", "-h" };
@@ -361,6 +402,7 @@ START_TEST(help_lists_every_option)
 		}
 		ck_assert_ptr_nonnull(strstr(text, "--help "));
 		ck_assert_ptr_nonnull(strstr(text, "--help-md "));
+		ck_assert_ptr_nonnull(strstr(text, "--help-man "));
 		ck_assert_ptr_nonnull(strstr(text, "--version "));
 		/* defaults and ranges are shown */
 		ck_assert_ptr_nonnull(strstr(text, "[8080; 0-65535]"));
@@ -409,6 +451,39 @@ START_TEST(help_md_is_a_table_row_per_option)
 }
 END_TEST
 
+START_TEST(help_man_has_an_entry_per_option)
+{
+	struct config c;
+	struct capture cap;
+	char *text;
+
+	capture_open(&cap);
+	ck_assert_int_eq(parse(&c, cap.f, "--help-man", ARGS_END),
+			 CONFIG_PARSE_HELP_MAN);
+	text = capture_close(&cap);
+	ck_assert_ptr_nonnull(strstr(text, "\n.TH IMLAB 1 "));
+	for (const struct config_opt *o = config_opts; o->name; o++) {
+		char want[96];
+		size_t n;
+
+		/* ".TP\n.B \-\-max\-rooms \fIN\fR" */
+		n = (size_t)snprintf(want, sizeof(want), ".TP\n.B \\-\\-");
+		for (const char *p = o->name; *p && n + 2 < 48; p++) {
+			if (*p == '-')
+				want[n++] = '\\';
+			want[n++] = *p;
+		}
+		snprintf(want + n, sizeof(want) - n, " \\fI%s\\fR\n",
+			 o->arg);
+		ck_assert_msg(strstr(text, want), "no entry %s", want);
+	}
+	ck_assert_ptr_nonnull(strstr(text,
+				     "Default 8080, range 0\\(en65535."));
+	ck_assert_ptr_nonnull(strstr(text, ".SH EXIT STATUS\n"));
+	free(text);
+}
+END_TEST
+
 START_TEST(version_prints_name_and_version)
 {
 	static const char *const flags[] = { "--version", "-V" };
@@ -450,12 +525,15 @@ suite(void)
 	tcase_add_test(tc, unknown_options_are_refused);
 	tcase_add_test(tc, stray_arguments_are_refused);
 	tcase_add_test(tc, missing_value_is_refused);
+	tcase_add_test(tc, bind_and_log_level_must_have_their_form);
+	tcase_add_test(tc, check_wants_www_to_be_a_directory);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("output");
 	tcase_add_test(tc, help_lists_every_option);
 	tcase_add_test(tc, help_stops_parsing);
 	tcase_add_test(tc, help_md_is_a_table_row_per_option);
+	tcase_add_test(tc, help_man_has_an_entry_per_option);
 	tcase_add_test(tc, version_prints_name_and_version);
 	suite_add_tcase(s, tc);
 	return s;
