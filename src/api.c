@@ -14,30 +14,16 @@
 #include <json-c/json.h>
 
 #include "api.h"
+#include "http_reply.h"
 #include "hub.h"
 #include "log.h"
 #include "qs.h"
 #include "server.h"
-#include "tp.h"
 
 #define TAG "api"
 #define HISTORY_DEFAULT 100	/* messages a history request returns */
 #define HISTORY_MAX 1000	/* ... at most, with ?limit= */
 #define LIST_MAX 10000		/* rooms / members one listing returns */
-
-static enum MHD_Result
-reply_json(struct MHD_Connection *c, struct http_req *req, unsigned status,
-	   struct json_object *o)
-{
-	size_t len;
-	const char *s = json_object_to_json_string_length(o,
-		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	enum MHD_Result ret = http_reply(c, req, status, "application/json",
-					 s, len, MHD_RESPMEM_MUST_COPY);
-
-	json_object_put(o);
-	return ret;
-}
 
 static struct json_object *
 u64(uint64_t v)
@@ -79,7 +65,7 @@ info(struct MHD_Connection *c, struct http_req *req)
 	LIM("sse_ping", srv->cfg.sse_ping);
 #undef LIM
 	json_object_object_add(o, "limits", lim);
-	return reply_json(c, req, MHD_HTTP_OK, o);
+	return http_reply_json(c, req, MHD_HTTP_OK, o);
 }
 
 static enum MHD_Result
@@ -121,7 +107,7 @@ stats(struct MHD_Connection *c, struct http_req *req)
 		json_object_object_add(tps, via_name((enum via)i), to);
 	}
 	json_object_object_add(o, "transports", tps);
-	return reply_json(c, req, MHD_HTTP_OK, o);
+	return http_reply_json(c, req, MHD_HTTP_OK, o);
 }
 
 enum MHD_Result
@@ -216,7 +202,7 @@ rooms_index(struct MHD_Connection *c, struct http_req *req)
 		json_object_array_add(a, o);
 	}
 	free(ri);
-	return reply_json(c, req, MHD_HTTP_OK, a);
+	return http_reply_json(c, req, MHD_HTTP_OK, a);
 }
 
 static enum MHD_Result
@@ -251,7 +237,7 @@ room_show(struct MHD_Connection *c, struct http_req *req, struct room *r)
 	}
 	free(mi);
 	json_object_object_add(o, "members", a);
-	return reply_json(c, req, MHD_HTTP_OK, o);
+	return http_reply_json(c, req, MHD_HTTP_OK, o);
 }
 
 static enum MHD_Result
@@ -275,7 +261,8 @@ history(struct MHD_Connection *c, struct http_req *req, struct room *r)
 					      (size_t)last);
 		limit = last;
 	}
-	return tp_reply_read(c, req, &ring, 1, since, NULL, (size_t)limit);
+	return http_reply_batch(c, req, &ring, 1, since, NULL,
+				(size_t)limit);
 }
 
 static enum MHD_Result
@@ -301,37 +288,10 @@ publish(struct MHD_Connection *c, struct http_req *req, const char *room)
 			  (size_t)n, MHD_RESPMEM_MUST_COPY);
 }
 
-static int
-is_get(const char *m)
-{
-	return !strcmp(m, MHD_HTTP_METHOD_GET) ||
-	       !strcmp(m, MHD_HTTP_METHOD_HEAD);
-}
-
-static enum MHD_Result
-not_allowed(struct MHD_Connection *c, struct http_req *req, const char *allow)
-{
-	struct MHD_Response *r;
-	static const char body[] =
-		"{\"error\":{\"code\":\"bad_method\",\"message\":"
-		"\"method not allowed here\"}}";
-
-	r = MHD_create_response_from_buffer(sizeof(body) - 1,
-					    (void *)(uintptr_t)body,
-					    MHD_RESPMEM_PERSISTENT);
-	if (!r)
-		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-				"application/json");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
-	return http_queue(c, req, MHD_HTTP_METHOD_NOT_ALLOWED, r,
-			  sizeof(body) - 1);
-}
-
 enum MHD_Result
-api_handle(struct MHD_Connection *c, struct http_req *req, const char *url,
-	   const char *method)
+api_handle(struct MHD_Connection *c, struct http_req *req)
 {
+	const char *url = req->url, *method = req->method;
 	struct server *srv = req->srv;
 	char name[MSG_ROOM_MAX + 2];
 	const char *rest, *slash;
@@ -340,14 +300,14 @@ api_handle(struct MHD_Connection *c, struct http_req *req, const char *url,
 	size_t len;
 
 	if (!strcmp(url, "/api/info"))
-		return is_get(method) ? info(c, req) :
-		       not_allowed(c, req, "GET, HEAD");
+		return http_is_get(method) ? info(c, req) :
+		       http_not_allowed(c, req, "GET, HEAD");
 	if (!strcmp(url, "/api/stats"))
-		return is_get(method) ? stats(c, req) :
-		       not_allowed(c, req, "GET, HEAD");
+		return http_is_get(method) ? stats(c, req) :
+		       http_not_allowed(c, req, "GET, HEAD");
 	if (!strcmp(url, "/api/rooms") || !strcmp(url, "/api/rooms/"))
-		return is_get(method) ? rooms_index(c, req) :
-		       not_allowed(c, req, "GET, HEAD");
+		return http_is_get(method) ? rooms_index(c, req) :
+		       http_not_allowed(c, req, "GET, HEAD");
 	if (strncmp(url, "/api/rooms/", 11))
 		return http_reply_error(c, req, MHD_HTTP_NOT_FOUND,
 					"not_found", "no such endpoint: %s",
@@ -367,8 +327,8 @@ api_handle(struct MHD_Connection *c, struct http_req *req, const char *url,
 					url);
 	if (slash && !strcmp(method, MHD_HTTP_METHOD_POST))
 		return publish(c, req, name);
-	if (!is_get(method))
-		return not_allowed(c, req, slash ? "GET, HEAD, POST" :
+	if (!http_is_get(method))
+		return http_not_allowed(c, req, slash ? "GET, HEAD, POST" :
 				   "GET, HEAD");
 	r = rooms_get(srv->rs, name, 0, &e);
 	if (!r)

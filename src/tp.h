@@ -18,7 +18,7 @@
 
 #include <microhttpd.h>
 
-#include "http.h"
+#include "http_reply.h"
 #include "room.h"
 #include "sub.h"
 
@@ -171,19 +171,6 @@ int tp_has_news(struct tp_wait *w);
 #define TP_BATCH_DEFAULT 500	/* messages per poll response */
 #define TP_BATCH_MAX 1000	/* largest ?limit= */
 
-/* Answers {"messages","last_id","gap"} with up to limit messages after
- * since in the nrings rings (borrowed) that cid (NULL: anonymous) may
- * see; counts them for req->via. Used by the polls and by history. */
-enum MHD_Result tp_reply_read(struct MHD_Connection *c, struct http_req *req,
-			      struct store_ring *const *rings, size_t nrings,
-			      uint64_t since, const char *cid, size_t limit);
-
-/* tp_reply_read() over a parsed subscription's rooms and cid. */
-enum MHD_Result tp_batch_reply(struct MHD_Connection *c,
-			       struct http_req *req,
-			       const struct tp_params *p, uint64_t since,
-			       size_t limit);
-
 /* GET /poll, /longpoll, /sse: the second call of the access handler. */
 enum MHD_Result tp_poll_handle(struct MHD_Connection *c,
 			       struct http_req *req);
@@ -191,8 +178,5 @@ enum MHD_Result tp_longpoll_handle(struct MHD_Connection *c,
 				   struct http_req *req);
 enum MHD_Result tp_sse_handle(struct MHD_Connection *c,
 			      struct http_req *req);
-
-/* The access handler was called again for a long poll after a resume. */
-enum MHD_Result tp_resumed(struct MHD_Connection *c, struct http_req *req);
 
 #endif

@@ -41,7 +41,8 @@ answer(struct MHD_Connection *c, struct http_req *req, struct lp *lp)
 	tp_wrote(req->srv, &lp->w);
 	if (hc)
 		hc->last_answer = lp->w.last_write;
-	return tp_batch_reply(c, req, &lp->w.p, lp->w.cursor, lp->limit);
+	return http_reply_batch(c, req, lp->w.p.rings, lp->w.p.nrooms,
+				lp->w.cursor, lp->w.p.cid, lp->limit);
 }
 
 static enum MHD_Result
@@ -52,6 +53,9 @@ finish(struct MHD_Connection *c, struct http_req *req, struct lp *lp)
 	tp_wait_remove(req->srv, &lp->w);
 	return answer(c, req, lp);
 }
+
+static enum MHD_Result lp_resumed(struct MHD_Connection *c,
+				  struct http_req *req);
 
 enum MHD_Result
 tp_longpoll_handle(struct MHD_Connection *c, struct http_req *req)
@@ -89,6 +93,7 @@ tp_longpoll_handle(struct MHD_Connection *c, struct http_req *req)
 	}
 	req->tp = lp;
 	req->done = lp_done;
+	req->resume = lp_resumed;
 	tp_params_touch(srv, &lp->w.p, VIA_LONGPOLL);
 	/* a full batch answers at once; a small one may wait for more while
 	 * the server is busy (see tp.h) */
@@ -98,10 +103,8 @@ tp_longpoll_handle(struct MHD_Connection *c, struct http_req *req)
 	err = tp_wait_add(srv, &lp->w, srv->cfg.max_longpolls);
 	if (err != IM_OK) {
 		if (err == IM_EFULL)
-			return http_reply_error(c, req,
-				MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
-				"%d long polls are held: the limit; retry "
-				"later", srv->cfg.max_longpolls);
+			return http_reply_busy(c, req, srv->cfg.max_longpolls,
+					       "long polls are held");
 		return MHD_NO;
 	}
 	if ((news && tp_gate(srv, &lp->w)) ||
@@ -110,8 +113,9 @@ tp_longpoll_handle(struct MHD_Connection *c, struct http_req *req)
 	return finish(c, req, lp);
 }
 
-enum MHD_Result
-tp_resumed(struct MHD_Connection *c, struct http_req *req)
+/* The access handler runs again after a resume. */
+static enum MHD_Result
+lp_resumed(struct MHD_Connection *c, struct http_req *req)
 {
 	struct lp *lp = req->tp;
 

@@ -210,9 +210,8 @@ tp_sse_handle(struct MHD_Connection *c, struct http_req *req)
 	req->done = sse_done;
 	err = tp_wait_add(srv, &s->w, srv->cfg.max_sse);
 	if (err == IM_EFULL)
-		return http_reply_error(c, req, MHD_HTTP_SERVICE_UNAVAILABLE,
-			"busy", "%d SSE streams are open: the limit; retry "
-			"later", srv->cfg.max_sse);
+		return http_reply_busy(c, req, srv->cfg.max_sse,
+				       "SSE streams are open");
 	if (err != IM_OK)
 		return MHD_NO;
 	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, SSE_BLOCK,
