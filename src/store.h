@@ -50,7 +50,8 @@ struct store_read_result {
 };
 
 /* Reads, in id order, up to max messages with id > since from the nrooms
- * rings that cid (NULL: anonymous) may see. Duplicate rings are read once.
+ * rings that cid (NULL or "": anonymous) may see. Duplicate rings are read
+ * once (null entries are skipped).
  * since == 0 means "from the oldest kept" and never reports a gap; a since
  * ahead of the sequence is treated as the newest id. */
 struct store_read_result store_read(struct store *st,
@@ -58,6 +59,21 @@ struct store_read_result store_read(struct store *st,
 				    size_t nrooms, uint64_t since,
 				    const char *cid, struct msg **out,
 				    size_t max);
+
+/* store_read() where ring i also skips what the reader already has: ids
+ * up to from[i] (from may be NULL: none). Gaps are judged against since
+ * alone, as store_read() does. */
+struct store_read_result store_read_from(struct store *st,
+					 struct store_ring *const *rings,
+					 const uint64_t *from, size_t nrooms,
+					 uint64_t since, const char *cid,
+					 struct msg **out, size_t max);
+
+/* Counts, up to max, the messages store_read_from() would return, taking
+ * no reference; sets *gap (if not NULL) to the gap it would report. */
+size_t store_count_after(struct store *st, struct store_ring *const *rings,
+			 const uint64_t *from, size_t nrooms, uint64_t since,
+			 const char *cid, size_t max, int *gap);
 
 /* Returns the newest id handed out so far (0 if none yet, in which case
  * it is one less than the next id). */
