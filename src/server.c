@@ -17,7 +17,7 @@
 #include "listener.h"
 #include "log.h"
 #include "server.h"
-#include "tp.h"
+#include "tp_wait.h"
 #include "ws.h"
 
 #define TAG "server"
@@ -81,7 +81,7 @@ ticker(void *arg)
 		pthread_mutex_unlock(&s->tick_lock);
 		now = im_mono_ms();
 		http_kick(s->http);
-		tp_tick(s, now);
+		tp_wait_tick(s, now);
 		if (now - last_sweep >= 1000) {
 			rooms_sweep(s->rs, now);
 			last_sweep = now;
@@ -135,7 +135,7 @@ server_start(const struct config *cfg, struct server **out,
 		goto fail;
 	}
 	hub_init(&s->hub, s->st, s->rs, (size_t)cfg->max_body);
-	s->tp = tp_create(cfg->coalesce);
+	s->tp = tp_wait_create(cfg->coalesce);
 	if (!s->tp) {
 		im_error_set(e, IM_ENOMEM, "no_memory", "out of memory");
 		goto fail;
@@ -175,9 +175,9 @@ server_start(const struct config *cfg, struct server **out,
 	return IM_OK;
 fail:
 	ws_stop(&s->ws);
-	tp_shutdown(s);
+	tp_wait_shutdown(s);
 	http_stop(&s->http);
-	tp_destroy(&s->tp);
+	tp_wait_destroy(&s->tp);
 	rooms_destroy(&s->rs);
 	store_destroy(&s->st);
 	pthread_cond_destroy(&s->tick_cond);
@@ -208,9 +208,9 @@ server_stop(struct server **sp)
 	pthread_mutex_unlock(&s->tick_lock);
 	pthread_join(s->ticker, NULL);
 	ws_stop(&s->ws);
-	tp_shutdown(s);
+	tp_wait_shutdown(s);
 	http_stop(&s->http);
-	tp_destroy(&s->tp);
+	tp_wait_destroy(&s->tp);
 	rooms_destroy(&s->rs);
 	store_destroy(&s->st);
 	pthread_cond_destroy(&s->tick_cond);

@@ -11,6 +11,7 @@
 #include "qs.h"
 #include "server.h"
 #include "tp.h"
+#include "tp_params.h"
 
 enum MHD_Result
 tp_poll_handle(struct MHD_Connection *c, struct http_req *req)
@@ -22,7 +23,7 @@ tp_poll_handle(struct MHD_Connection *c, struct http_req *req)
 	enum MHD_Result ret;
 
 	if (qs_int(c, "limit", 1, TP_BATCH_MAX, &limit, &e) ||
-	    tp_params_parse(c, srv, &p, &e))
+	    tp_params_parse(c, srv, 0, &p, &e))
 		return http_reply_im_error(c, req, &e);
 	tp_params_touch(srv, &p, VIA_POLL);
 	ret = http_reply_batch(c, req, p.rings, p.nrooms, p.since, p.cid,

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tp_params: parsing a subscription request. The order of the checks is
+ * the order of the error a client sees first: since, cid, from, rooms,
+ * then Last-Event-ID.
+ */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hub.h"
+#include "qs.h"
+#include "server.h"
+#include "tp_params.h"
+
+/* Adds the room named by len bytes at s to p (once); 0 or -1 with e. */
+static int
+add_room(struct server *srv, struct tp_params *p, const char *s, size_t len,
+	 struct im_error *e)
+{
+	size_t max = (size_t)srv->cfg.rooms_per_sub;
+	char name[MSG_ROOM_MAX + 1];
+	struct room *r;
+	size_t i;
+
+	if (!len || len > MSG_ROOM_MAX) {
+		im_error_set(e, IM_EINVAL, "bad_room",
+			     "room names are 1-64 characters of A-Z a-z 0-9 "
+			     "_ . -");
+		return -1;
+	}
+	memcpy(name, s, len);
+	name[len] = '\0';
+	r = rooms_get(srv->rs, name, 1, e);
+	if (!r)
+		return -1;
+	for (i = 0; i < p->nrooms && p->rooms[i] != r; i++)
+		;
+	if (i < p->nrooms)
+		return 0;
+	if (p->nrooms == max) {
+		im_error_set(e, IM_EINVAL, "too_many_rooms",
+			     "at most %zu rooms per subscription", max);
+		return -1;
+	}
+	p->rooms[p->nrooms] = r;
+	p->rings[p->nrooms++] = room_ring(r);
+	return 0;
+}
+
+/* Reads the Last-Event-ID header into p->since, if there is one. */
+static int
+last_event_id(struct MHD_Connection *c, struct tp_params *p,
+	      struct im_error *e)
+{
+	const char *leid = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						       "Last-Event-ID");
+	char *end;
+
+	if (!leid || !*leid)
+		return 0;
+	errno = 0;
+	p->since = strtoull(leid, &end, 10);
+	if (errno || *end || *leid < '0' || *leid > '9') {
+		im_error_set(e, IM_EINVAL, "bad_param",
+			     "Last-Event-ID must be a message id");
+		return -1;
+	}
+	return 0;
+}
+
+int
+tp_params_parse(struct MHD_Connection *c, struct server *srv, int leid,
+		struct tp_params *p, struct im_error *e)
+{
+	const char *rooms = qs_str(c, "rooms");
+	size_t max = (size_t)srv->cfg.rooms_per_sub;
+
+	memset(p, 0, sizeof(*p));
+	if (qs_u64(c, "since", &p->since, e))
+		return -1;
+	p->cid = qs_str(c, "cid");
+	if (p->cid && !*p->cid)
+		p->cid = NULL;
+	if (p->cid && !hub_cid_valid(p->cid)) {
+		im_error_set(e, IM_EINVAL, "bad_cid",
+			     "cid is 8-64 characters of A-Z a-z 0-9 _ -");
+		return -1;
+	}
+	p->from = qs_str(c, "from");
+	if (!p->from || !*p->from)
+		p->from = "anonymous";
+	else if (!hub_from_valid(p->from)) {
+		im_error_set(e, IM_EINVAL, "bad_from",
+			     "from is 1-32 printable UTF-8 characters");
+		return -1;
+	}
+	if (!rooms || !*rooms) {
+		im_error_set(e, IM_EINVAL, "bad_room",
+			     "rooms is required: rooms=lobby or rooms=a,b");
+		return -1;
+	}
+	p->rooms = calloc(max, sizeof(*p->rooms));
+	p->rings = calloc(max, sizeof(*p->rings));
+	if (!p->rooms || !p->rings) {
+		im_error_set(e, IM_ENOMEM, "no_memory", "out of memory");
+		goto fail;
+	}
+	for (const char *s = rooms; *s;) {
+		const char *end = strchr(s, ',');
+		size_t len = end ? (size_t)(end - s) : strlen(s);
+
+		if (add_room(srv, p, s, len, e))
+			goto fail;
+		s += len;
+		if (*s == ',')
+			s++;
+	}
+	if (leid && last_event_id(c, p, e))
+		goto fail;
+	/* a cursor ahead of the sequence (e.g. from a client that talked to
+	 * another server) means "from now on": clamp it once, here, so a
+	 * waiting long poll or stream is woken by the next message */
+	if (p->since > store_last_id(srv->st))
+		p->since = store_last_id(srv->st);
+	return 0;
+fail:
+	tp_params_free(p);
+	return -1;
+}
+
+void
+tp_params_free(struct tp_params *p)
+{
+	free(p->rooms);
+	free(p->rings);
+	p->rooms = NULL;
+	p->rings = NULL;
+	p->nrooms = 0;
+}
+
+void
+tp_params_touch(struct server *srv, const struct tp_params *p, enum via via)
+{
+	if (!p->cid)
+		return;
+	for (size_t i = 0; i < p->nrooms; i++)
+		rooms_touch(srv->rs, p->rooms[i], p->cid, p->from, via);
+}
