@@ -92,6 +92,39 @@ ticker(void *arg)
 	return NULL;
 }
 
+/* Stops the ticker thread and waits for it. */
+static void
+stop_ticker(struct server *s)
+{
+	pthread_mutex_lock(&s->tick_lock);
+	s->stopping = 1;
+	pthread_cond_signal(&s->tick_cond);
+	pthread_mutex_unlock(&s->tick_lock);
+	pthread_join(s->ticker, NULL);
+}
+
+/* Takes down what server_start() built, in reverse order (each step does
+ * nothing for a part never built; ticking: the ticker runs), and frees s.
+ * The WebSocket side goes before tp_wait_shutdown(): its closes may
+ * publish leaves that resume HTTP waiters. */
+static void
+teardown(struct server *s, int ticking)
+{
+	listener_stop(&s->lst);
+	if (ticking)
+		stop_ticker(s);
+	ws_stop(&s->ws);
+	tp_wait_shutdown(s);
+	http_stop(&s->http);
+	tp_wait_destroy(&s->tp);
+	rooms_destroy(&s->rs);
+	store_destroy(&s->st);
+	pthread_cond_destroy(&s->tick_cond);
+	pthread_mutex_destroy(&s->tick_lock);
+	free(s->www);
+	free(s);
+}
+
 enum im_err
 server_start(const struct config *cfg, struct server **out,
 	     struct im_error *e)
@@ -162,28 +195,15 @@ server_start(const struct config *cfg, struct server **out,
 	lc.cls = s;
 	s->lst = listener_start(&lc, e);
 	if (!s->lst) {
-		pthread_mutex_lock(&s->tick_lock);
-		s->stopping = 1;
-		pthread_cond_signal(&s->tick_cond);
-		pthread_mutex_unlock(&s->tick_lock);
-		pthread_join(s->ticker, NULL);
-		goto fail;
+		teardown(s, 1);
+		return e ? e->err : IM_ESYS;
 	}
 	LOG_INFO(TAG, "listening on http://%s:%u/ (client: %s)", cfg->bind,
 		 listener_port(s->lst), s->www);
 	*out = s;
 	return IM_OK;
 fail:
-	ws_stop(&s->ws);
-	tp_wait_shutdown(s);
-	http_stop(&s->http);
-	tp_wait_destroy(&s->tp);
-	rooms_destroy(&s->rs);
-	store_destroy(&s->st);
-	pthread_cond_destroy(&s->tick_cond);
-	pthread_mutex_destroy(&s->tick_lock);
-	free(s->www);
-	free(s);
+	teardown(s, 0);
 	return e ? e->err : IM_ESYS;
 }
 
@@ -201,21 +221,6 @@ server_stop(struct server **sp)
 	if (!s)
 		return;
 	*sp = NULL;
-	listener_stop(&s->lst);
-	pthread_mutex_lock(&s->tick_lock);
-	s->stopping = 1;
-	pthread_cond_signal(&s->tick_cond);
-	pthread_mutex_unlock(&s->tick_lock);
-	pthread_join(s->ticker, NULL);
-	ws_stop(&s->ws);
-	tp_wait_shutdown(s);
-	http_stop(&s->http);
-	tp_wait_destroy(&s->tp);
-	rooms_destroy(&s->rs);
-	store_destroy(&s->st);
-	pthread_cond_destroy(&s->tick_cond);
-	pthread_mutex_destroy(&s->tick_lock);
+	teardown(s, 1);
 	LOG_INFO(TAG, "stopped");
-	free(s->www);
-	free(s);
 }
