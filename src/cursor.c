@@ -43,7 +43,7 @@ cursor_free(struct cursor *c)
 static int
 reserve(struct cursor *c, size_t n)
 {
-	size_t ncap = c->cap ? c->cap : 4;
+	size_t ncap = c->cap ? c->cap : 1;
 	struct store_ring **nr;
 	uint64_t *nf;
 

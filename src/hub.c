@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * hub: validation of names and payloads, then store_append() and
- * rooms_notify(). Every check happens before the store is touched.
+ * hub: validation of names and payloads, then rooms_post(), the one road
+ * into the store. Every check happens before the store is touched.
  */
 #include "autoconf.h"
 
@@ -118,7 +118,6 @@ enum im_err
 hub_publish(struct hub *h, const struct hub_pub *p, struct hub_ack *ack,
 	    struct im_error *e)
 {
-	char pid[MSG_PID_LEN + 1];
 	struct msg_parts parts = { 0 };
 	enum msg_target to;
 	struct room *r;
@@ -171,24 +170,20 @@ hub_publish(struct hub *h, const struct hub_pub *p, struct hub_ack *ack,
 	r = rooms_get(h->rs, p->room, 1, e);
 	if (!r)
 		return e ? e->err : IM_EFULL;
-	rooms_pid(h->rs, p->cid, pid);
-	parts.room = p->room;
 	parts.event = p->event;
 	parts.from = p->from;
-	parts.pid = pid;
 	parts.cid = p->cid;
 	parts.via = p->via;
 	parts.to = to;
 	parts.data_json = data;
 	parts.data_len = data_len;
-	err = store_append(h->st, room_ring(r), &parts, &m);
+	err = rooms_post(h->rs, r, &parts, &m);
 	if (err != IM_OK)
 		return im_error_set(e, err, "no_memory", "out of memory");
 	ack->id = m->id;
 	ack->ts = m->ts;
 	atomic_fetch_add_explicit(&h->published[p->via], 1,
 				  memory_order_relaxed);
-	rooms_notify(h->rs, r, m);
 	msg_unref(&m);
 	return IM_OK;
 }

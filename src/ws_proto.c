@@ -240,23 +240,16 @@ echo_member(struct json_object *o, const char *key, char *out)
 	return out;
 }
 
-/* Returns the joins[] index of the room called name, or -1. */
-static ssize_t
+/* Returns the joined room called name, or NULL. */
+static struct room *
 join_find(const struct per_session_data__chat *pss, const char *name)
 {
-	for (size_t i = 0; i < pss->njoins; i++)
-		if (!strcmp(room_name(pss->joins[i].room), name))
-			return (ssize_t)i;
-	return -1;
-}
+	struct room *r = rooms_get(pss->srv->rs, name, 0, NULL);
 
-static void
-skip_recompute(struct per_session_data__chat *pss)
-{
-	pss->skip_max = 0;
-	for (size_t i = 0; i < pss->njoins; i++)
-		if (pss->joins[i].from > pss->skip_max)
-			pss->skip_max = pss->joins[i].from;
+	for (size_t i = 0; r && i < pss->cur.nrings; i++)
+		if (pss->cur.rings[i] == room_ring(r))
+			return r;
+	return NULL;
 }
 
 static int
@@ -269,7 +262,7 @@ op_hello(struct per_session_data__chat *pss, struct json_object *o,
 	struct jb b;
 	int bad = 0;
 
-	if (pss->njoins)
+	if (pss->cur.nrings)
 		return reply_error(pss, ref, "bad_state",
 				   "hello must come before the first join");
 	cid = jparse_str(o, "cid", &bad);
@@ -319,10 +312,9 @@ op_join(struct per_session_data__chat *pss, struct json_object *o,
 	struct server *srv = pss->srv;
 	char mem[REPLY_MAX];
 	struct im_error e = { 0 };
-	struct ws_join *nj;
 	struct room *r;
 	const char *name;
-	uint64_t since, last, newest;
+	uint64_t since, last;
 	struct jb b;
 	int bad = 0;
 
@@ -336,42 +328,24 @@ op_join(struct per_session_data__chat *pss, struct json_object *o,
 	if (!room_name_valid(name))
 		return reply_error(pss, ref, "bad_room",
 			"room names are 1-64 characters of A-Z a-z 0-9 _ . -");
-	if (join_find(pss, name) >= 0)
+	if (join_find(pss, name))
 		return reply_errorf(pss, ref, "already_joined",
 				    "already in room %s", name);
-	if (pss->njoins >= (size_t)srv->cfg.rooms_per_sub)
+	if (pss->cur.nrings >= (size_t)srv->cfg.rooms_per_sub)
 		return reply_errorf(pss, ref, "room_limit",
 				    "a connection joins %d rooms at most",
 				    srv->cfg.rooms_per_sub);
 	r = rooms_get(srv->rs, name, 1, &e);
 	if (!r)
 		return reply_error(pss, ref, e.code, e.message);
-	nj = realloc(pss->joins, (pss->njoins + 1) * sizeof(*nj));
-	if (!nj)
-		return reply_error(pss, ref, "no_memory", "out of memory");
-	pss->joins = nj;
-	/* a cursor ahead of the sequence would hide what comes next */
-	newest = store_last_id(srv->st);
-	if (since > newest)
-		since = newest;
 	last = store_ring_last_id(srv->st, room_ring(r));
-	if (rooms_subscribe(srv->rs, &pss->sub, &r, 1) != IM_OK)
+	/* a since older than the cursor rewinds it (cursor.h) */
+	if (cursor_add_ring(&pss->cur, room_ring(r), since) != IM_OK)
 		return reply_error(pss, ref, "no_memory", "out of memory");
-	nj[pss->njoins].room = r;
-	nj[pss->njoins].from = since;
-	if (!pss->njoins) {
-		pss->cursor = since;
-		pss->gap_sent = 0;
-	} else if (since < pss->cursor) {
-		/* rewind: the rooms already joined skip what they had */
-		for (size_t i = 0; i < pss->njoins; i++)
-			if (nj[i].from < pss->cursor)
-				nj[i].from = pss->cursor;
-		pss->cursor = since;
-		pss->gap_sent = 0;
+	if (rooms_subscribe(srv->rs, &pss->sub, &r, 1) != IM_OK) {
+		cursor_del_ring(&pss->cur, room_ring(r));
+		return reply_error(pss, ref, "no_memory", "out of memory");
 	}
-	pss->njoins++;
-	skip_recompute(pss);
 	LOG_DEBUG(TAG, "%s joined %s since %" PRIu64,
 		  pss->sub.cid[0] ? pss->sub.cid : "anonymous", name, since);
 	reply_start(&b, mem, "joined", ref);
@@ -388,21 +362,20 @@ op_leave(struct per_session_data__chat *pss, struct json_object *o,
 {
 	char mem[REPLY_MAX];
 	const char *name;
+	struct room *r;
 	struct jb b;
-	ssize_t i;
 	int bad = 0;
 
 	name = jparse_str(o, "room", &bad);
 	if (bad || !name)
 		return reply_error(pss, ref, "bad_room",
 				   "\"room\" is required (a string)");
-	i = join_find(pss, name);
-	if (i < 0)
+	r = join_find(pss, name);
+	if (!r)
 		return reply_error(pss, ref, "not_joined",
 				   "not in that room");
-	rooms_unsubscribe(pss->srv->rs, &pss->sub, pss->joins[i].room);
-	pss->joins[i] = pss->joins[--pss->njoins];
-	skip_recompute(pss);
+	rooms_unsubscribe(pss->srv->rs, &pss->sub, r);
+	cursor_del_ring(&pss->cur, room_ring(r));
 	reply_start(&b, mem, "left", ref);
 	jb_puts(&b, ",\"room\":");
 	jb_str(&b, name);
@@ -579,7 +552,5 @@ ws_proto_free(struct per_session_data__chat *pss)
 	free(pss->rx);
 	pss->rx = NULL;
 	pss->rx_len = pss->rx_cap = 0;
-	free(pss->joins);
-	pss->joins = NULL;
-	pss->njoins = 0;
+	cursor_free(&pss->cur);
 }

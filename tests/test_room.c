@@ -114,8 +114,7 @@ chat(struct room *r, const char *cid, enum msg_target to)
 	p.to = to;
 	p.data_json = "\"hi\"";
 	p.data_len = 4;
-	ck_assert_int_eq(store_append(st, room_ring(r), &p, &m), IM_OK);
-	rooms_notify(rs, r, m);
+	ck_assert_int_eq(rooms_post(rs, r, &p, &m), IM_OK);
 	id = m->id;
 	msg_unref(&m);
 	return id;
