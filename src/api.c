@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "api.h"
+#include "cursor.h"
 #include "http_reply.h"
 #include "hub.h"
 #include "log.h"
@@ -245,8 +246,10 @@ history(struct MHD_Connection *c, struct http_req *req, struct room *r)
 {
 	struct store_ring *ring = room_ring(r);
 	struct im_error e;
+	struct cursor cur;
 	uint64_t since = 0;
 	long long limit = HISTORY_DEFAULT, last = 0;
+	enum MHD_Result ret;
 
 	if (qs_u64(c, "since", &since, &e) ||
 	    qs_int(c, "limit", 1, HISTORY_MAX, &limit, &e) ||
@@ -261,8 +264,11 @@ history(struct MHD_Connection *c, struct http_req *req, struct room *r)
 					      (size_t)last);
 		limit = last;
 	}
-	return http_reply_batch(c, req, &ring, 1, since, NULL,
-				(size_t)limit);
+	cursor_init(&cur, req->srv->st, NULL, since);
+	ret = cursor_add_rings(&cur, &ring, 1) ? MHD_NO :
+	      http_reply_batch(c, req, &cur, (size_t)limit);
+	cursor_free(&cur);
+	return ret;
 }
 
 static enum MHD_Result

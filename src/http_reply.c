@@ -13,6 +13,7 @@
 
 #include <json-c/json.h>
 
+#include "cursor.h"
 #include "http_reply.h"
 #include "server.h"
 
@@ -149,26 +150,30 @@ http_not_allowed(struct MHD_Connection *c, struct http_req *req,
 
 enum MHD_Result
 http_reply_batch(struct MHD_Connection *c, struct http_req *req,
-		 struct store_ring *const *rings, size_t nrings,
-		 uint64_t since, const char *cid, size_t limit)
+		 struct cursor *cur, size_t limit)
 {
 	struct server *srv = req->srv;
-	struct store_read_result res;
 	struct msg **out = malloc(limit * sizeof(*out));
+	struct cursor_batch b;
 	char *body;
 	size_t len;
+	int gap;
 
 	if (!out)
 		return MHD_NO;
-	res = store_read(srv->st, rings, nrings, since, cid, out, limit);
-	body = msg_batch_json(out, res.n, res.last_id, res.gap, &len);
-	for (size_t i = 0; i < res.n; i++)
+	/* a gap comes alone: flag it in this answer and read on */
+	b = cursor_read(cur, out, limit, SIZE_MAX);
+	gap = b.gap;
+	if (gap)
+		b = cursor_read(cur, out, limit, SIZE_MAX);
+	body = msg_batch_json(out, b.n, cursor_pos(cur), gap, &len);
+	for (size_t i = 0; i < b.n; i++)
 		msg_unref(&out[i]);
 	free(out);
 	if (!body)
 		return MHD_NO;
-	STATS_ADD(&srv->stats, req->via, delivered, res.n);
-	if (!res.n)
+	STATS_ADD(&srv->stats, req->via, delivered, b.n);
+	if (!b.n)
 		STATS_ADD(&srv->stats, req->via, empty, 1);
 	return http_reply(c, req, MHD_HTTP_OK, "application/json", body, len,
 			  MHD_RESPMEM_MUST_FREE);

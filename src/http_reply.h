@@ -17,9 +17,9 @@
 #include "err.h"
 #include "msg.h"
 
+struct cursor;
 struct json_object;
 struct server;
-struct store_ring;
 struct http_req;
 struct http_route;
 
@@ -100,13 +100,11 @@ enum MHD_Result http_reply_busy(struct MHD_Connection *c,
 enum MHD_Result http_not_allowed(struct MHD_Connection *c,
 				 struct http_req *req, const char *allow);
 
-/* Answers {"messages","last_id","gap"} with up to limit messages after
- * since in the nrings rings (borrowed) that cid (NULL: anonymous) may
- * see; counts them for req->via. Used by the polls and by history. */
+/* Answers {"messages","last_id","gap"} with up to limit messages read
+ * through cur (borrowed; it advances), "last_id" its new position;
+ * counts them for req->via. Used by the polls and by history. */
 enum MHD_Result http_reply_batch(struct MHD_Connection *c,
-				 struct http_req *req,
-				 struct store_ring *const *rings,
-				 size_t nrings, uint64_t since,
-				 const char *cid, size_t limit);
+				 struct http_req *req, struct cursor *cur,
+				 size_t limit);
 
 #endif

@@ -30,7 +30,7 @@ lp_done(struct http_req *req)
 	struct lp *lp = req->tp;
 
 	tp_wait_remove(req->srv, &lp->w);
-	tp_params_free(&lp->w.p);
+	tp_wait_free(&lp->w);
 	free(lp);
 	req->tp = NULL;
 }
@@ -44,8 +44,7 @@ answer(struct MHD_Connection *c, struct http_req *req, struct lp *lp)
 	tp_wait_wrote(req->srv, &lp->w);
 	if (hc)
 		hc->last_answer = lp->w.last_write;
-	return http_reply_batch(c, req, lp->w.p.rings, lp->w.p.nrooms,
-				lp->w.cursor, lp->w.p.cid, lp->limit);
+	return http_reply_batch(c, req, &lp->w.cur, lp->limit);
 }
 
 /* Answers, or waits again: with gate, a busy server may leave it to the
@@ -71,7 +70,7 @@ lp_resumed(struct MHD_Connection *c, struct http_req *req)
 {
 	struct lp *lp = req->tp;
 
-	return wait_or_answer(c, req, lp, tp_wait_news(&lp->w, TP_FULL_BATCH) <
+	return wait_or_answer(c, req, lp, cursor_pending(&lp->w.cur, TP_FULL_BATCH) <
 			      TP_FULL_BATCH);
 }
 
@@ -98,21 +97,18 @@ tp_longpoll_handle(struct MHD_Connection *c, struct http_req *req)
 		return http_reply_im_error(c, req, &e);
 	}
 	lp->limit = (size_t)limit;
-	lp->w.srv = srv;
-	lp->w.c = c;
-	lp->w.cursor = lp->w.p.since;
-	lp->w.sub.via = VIA_LONGPOLL;
-	lp->w.deadline = im_mono_ms() + timeout * 1000;
+	req->tp = lp;
+	req->done = lp_done;
+	if (tp_wait_init(&lp->w, srv, c, VIA_LONGPOLL, timeout * 1000))
+		return MHD_NO;
 	/* the connection's last answer: a busy server makes a client that
 	 * asks again at once wait for a batch */
 	lp->w.last_write = hc ? hc->last_answer : 0;
-	req->tp = lp;
-	req->done = lp_done;
 	req->resume = lp_resumed;
 	tp_params_touch(srv, &lp->w.p, VIA_LONGPOLL);
 	/* a full batch answers at once; a small one may wait for more while
 	 * the server is busy */
-	news = tp_wait_news(&lp->w, TP_FULL_BATCH);
+	news = cursor_pending(&lp->w.cur, TP_FULL_BATCH);
 	if (news == TP_FULL_BATCH ||
 	    (news && !tp_wait_gate(srv, &lp->w, 0)))
 		return answer(c, req, lp);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cursor.h"
 #include "hub.h"
 #include "qs.h"
 #include "server.h"
@@ -120,11 +121,6 @@ tp_params_parse(struct MHD_Connection *c, struct server *srv, int leid,
 	}
 	if (leid && last_event_id(c, p, e))
 		goto fail;
-	/* a cursor ahead of the sequence (e.g. from a client that talked to
-	 * another server) means "from now on": clamp it once, here, so a
-	 * waiting long poll or stream is woken by the next message */
-	if (p->since > store_last_id(srv->st))
-		p->since = store_last_id(srv->st);
 	return 0;
 fail:
 	tp_params_free(p);
@@ -139,6 +135,14 @@ tp_params_free(struct tp_params *p)
 	p->rooms = NULL;
 	p->rings = NULL;
 	p->nrooms = 0;
+}
+
+enum im_err
+tp_params_cursor(const struct tp_params *p, struct server *srv,
+		 struct cursor *cur)
+{
+	cursor_init(cur, srv->st, p->cid, p->since);
+	return cursor_add_rings(cur, p->rings, p->nrooms);
 }
 
 void

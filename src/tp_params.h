@@ -15,6 +15,7 @@
 #include "err.h"
 #include "msg.h"
 
+struct cursor;
 struct room;
 struct server;
 struct store_ring;
@@ -42,6 +43,12 @@ int tp_params_parse(struct MHD_Connection *c, struct server *srv, int leid,
 
 /* Frees the arrays of p. Safe twice. */
 void tp_params_free(struct tp_params *p);
+
+/* Sets cur (the caller's; cursor_free() it) at p's since over p's rooms,
+ * for p's cid; a since ahead of the sequence is clamped there (cursor.h).
+ * Returns IM_OK or IM_ENOMEM. */
+enum im_err tp_params_cursor(const struct tp_params *p, struct server *srv,
+			     struct cursor *cur);
 
 /* Registers a poll of every room in p for presence (ttl-based). */
 void tp_params_touch(struct server *srv, const struct tp_params *p,

@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 
+#include "cursor.h"
 #include "qs.h"
 #include "server.h"
 #include "tp.h"
@@ -18,6 +19,7 @@ tp_poll_handle(struct MHD_Connection *c, struct http_req *req)
 {
 	struct server *srv = req->srv;
 	struct tp_params p;
+	struct cursor cur;
 	struct im_error e;
 	long long limit = TP_BATCH_DEFAULT;
 	enum MHD_Result ret;
@@ -26,8 +28,9 @@ tp_poll_handle(struct MHD_Connection *c, struct http_req *req)
 	    tp_params_parse(c, srv, 0, &p, &e))
 		return http_reply_im_error(c, req, &e);
 	tp_params_touch(srv, &p, VIA_POLL);
-	ret = http_reply_batch(c, req, p.rings, p.nrooms, p.since, p.cid,
-			       (size_t)limit);
+	ret = tp_params_cursor(&p, srv, &cur) ? MHD_NO :
+	      http_reply_batch(c, req, &cur, (size_t)limit);
+	cursor_free(&cur);
 	tp_params_free(&p);
 	return ret;
 }

@@ -11,7 +11,6 @@
  */
 #include "autoconf.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +31,8 @@ struct sse {
 	struct msg *partial;		/* message being written, a ref */
 	size_t partial_off;		/* bytes of partial->sse written */
 	int started;			/* retry: line sent */
+	int gap_owed;			/* a gap notice did not fit */
+	uint64_t gap_since;		/* ... for a gap at this id */
 };
 
 static void
@@ -41,7 +42,7 @@ sse_done(struct http_req *req)
 
 	tp_wait_remove(req->srv, &s->w);
 	msg_unref(&s->partial);
-	tp_params_free(&s->w.p);
+	tp_wait_free(&s->w);
 	free(s);
 	req->tp = NULL;
 }
@@ -60,39 +61,56 @@ put_partial(struct sse *s, char *buf, size_t room)
 	return n;
 }
 
-/* Writes what is after the cursor into buf; returns bytes written. */
+/* Writes the gap notice for a gap at since; returns its length, or 0
+ * when it does not fit in room (it is then owed to the next call). */
+static size_t
+put_gap(struct sse *s, uint64_t since, char *buf, size_t room)
+{
+	int k = snprintf(buf, room, "event: gap\ndata: {\"since\":%" PRIu64
+			 "}\n\n", since);
+
+	if (k < 0 || (size_t)k >= room) {
+		s->gap_owed = 1;
+		s->gap_since = since;
+		return 0;
+	}
+	s->gap_owed = 0;
+	return (size_t)k;
+}
+
+/* Writes what is after the cursor into buf; returns bytes written. The
+ * cursor ends at the last message written or begun (SSE's partial-frame
+ * continuation finishes it on the next call). */
 static size_t
 fill(struct server *srv, struct sse *s, char *buf, size_t max)
 {
-	struct tp_wait *w = &s->w;
+	struct cursor *cur = &s->w.cur;
 	struct msg *out[SSE_READ_MAX];
-	struct store_read_result res;
-	size_t n = 0, i, sent = 0;
+	struct cursor_batch b;
+	uint64_t before;
+	size_t n = 0, i;
 
 	if (s->partial) {
 		n = put_partial(s, buf, max);
 		if (s->partial)
 			return n;
 	}
-	res = store_read(srv->st, w->p.rings, w->p.nrooms, w->cursor,
-			 w->sub.cid, out, SSE_READ_MAX);
-	if (res.gap) {
-		int k = snprintf(buf + n, max - n,
-				 "event: gap\ndata: {\"since\":%" PRIu64
-				 "}\n\n", w->cursor);
-
-		if (k < 0 || (size_t)k >= max - n) {
-			for (i = 0; i < res.n; i++)
-				msg_unref(&out[i]);
-			return n;	/* next call, with more room */
-		}
-		n += (size_t)k;
+	if (s->gap_owed) {
+		n += put_gap(s, s->gap_since, buf + n, max - n);
+		if (s->gap_owed)
+			return n;
 	}
-	for (i = 0; i < res.n && n < max; i++) {
+	before = cursor_pos(cur);
+	b = cursor_read(cur, out, SSE_READ_MAX, SIZE_MAX);
+	if (b.gap) {
+		n += put_gap(s, before, buf + n, max - n);
+		if (s->gap_owed)
+			return n;	/* next call, with more room */
+		b = cursor_read(cur, out, SSE_READ_MAX, SIZE_MAX);
+	}
+	for (i = 0; i < b.n && n < max; i++) {
 		struct msg *m = out[i];
 
-		w->cursor = m->id;
-		sent++;
 		if (m->sse_len <= max - n) {
 			memcpy(buf + n, m->sse, m->sse_len);
 			n += m->sse_len;
@@ -104,11 +122,11 @@ fill(struct server *srv, struct sse *s, char *buf, size_t max)
 			break;
 		}
 	}
-	if (i == res.n)
-		w->cursor = res.last_id;	/* skips what we may not see */
-	for (size_t j = 0; j < res.n; j++)
+	if (i < b.n)	/* the rest is read again next call */
+		cursor_seek(cur, i ? out[i - 1]->id : before);
+	for (size_t j = 0; j < b.n; j++)
 		msg_unref(&out[j]);
-	STATS_ADD(&srv->stats, VIA_SSE, delivered, sent);
+	STATS_ADD(&srv->stats, VIA_SSE, delivered, i);
 	return n;
 }
 
@@ -175,13 +193,11 @@ tp_sse_handle(struct MHD_Connection *c, struct http_req *req)
 		free(s);
 		return http_reply_im_error(c, req, &e);
 	}
-	s->w.srv = srv;
-	s->w.c = c;
-	s->w.cursor = s->w.p.since;
-	s->w.sub.via = VIA_SSE;
-	s->w.deadline = im_mono_ms() + (int64_t)srv->cfg.sse_ping * 1000;
 	req->tp = s;
 	req->done = sse_done;
+	if (tp_wait_init(&s->w, srv, c, VIA_SSE,
+			 (int64_t)srv->cfg.sse_ping * 1000))
+		return MHD_NO;
 	err = tp_wait_add(srv, &s->w, srv->cfg.max_sse);
 	if (err == IM_EFULL)
 		return http_reply_busy(c, req, srv->cfg.max_sse,

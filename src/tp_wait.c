@@ -101,6 +101,24 @@ flusher(void *arg)
 	return NULL;
 }
 
+enum im_err
+tp_wait_init(struct tp_wait *w, struct server *srv, struct MHD_Connection *c,
+	     enum via via, int64_t deadline_ms)
+{
+	w->srv = srv;
+	w->c = c;
+	w->sub.via = via;
+	w->deadline = im_mono_ms() + deadline_ms;
+	return tp_params_cursor(&w->p, srv, &w->cur);
+}
+
+void
+tp_wait_free(struct tp_wait *w)
+{
+	cursor_free(&w->cur);
+	tp_params_free(&w->p);
+}
+
 struct tp *
 tp_wait_create(int64_t coalesce_ms)
 {
@@ -267,21 +285,6 @@ tp_wait_remove(struct server *srv, struct tp_wait *w)
 	pthread_mutex_unlock(&t->lock);
 }
 
-size_t
-tp_wait_news(struct tp_wait *w, size_t max)
-{
-	struct msg *m[16];
-	struct store_read_result r;
-
-	if (max > sizeof(m) / sizeof(m[0]))
-		max = sizeof(m) / sizeof(m[0]);
-	r = store_read(w->srv->st, w->p.rings, w->p.nrooms, w->cursor,
-		       w->sub.cid, m, max);
-	for (size_t i = 0; i < r.n; i++)
-		msg_unref(&m[i]);
-	return r.gap ? max : r.n;
-}
-
 int
 tp_wait_suspend(struct server *srv, struct tp_wait *w)
 {
@@ -289,7 +292,7 @@ tp_wait_suspend(struct server *srv, struct tp_wait *w)
 	int suspended = 0;
 
 	pthread_mutex_lock(&t->lock);
-	if (!t->stopping && !w->due && !tp_wait_news(w, 1)) {
+	if (!t->stopping && !w->due && !cursor_pending(&w->cur, 1)) {
 		MHD_suspend_connection(w->c);
 		w->state = TP_SUSPENDED;
 		suspended = 1;

@@ -22,6 +22,7 @@
 
 #include <microhttpd.h>
 
+#include "cursor.h"
 #include "err.h"
 #include "list.h"
 #include "sub.h"
@@ -37,14 +38,14 @@ enum tp_state {
 
 /* A waiting connection, embedded first in a transport's own state
  * (struct lp in tp_longpoll.c, struct sse in tp_sse.c). The transport
- * fills srv, c, p, cursor, sub.via, deadline and last_write before
+ * parses p, calls tp_wait_init() and may set last_write before
  * tp_wait_add(); the rest belongs to the registry. */
 struct tp_wait {
 	struct sub sub;			/* in the rooms while subscribed */
 	struct server *srv;
 	struct MHD_Connection *c;
 	struct tp_params p;
-	uint64_t cursor;		/* last id delivered */
+	struct cursor cur;		/* the reader's place, over p's rooms */
 	enum tp_state state;		/* under tp.lock */
 	int due;			/* deadline passed (under tp.lock) */
 	int subscribed;
@@ -57,6 +58,16 @@ struct tp_wait {
 	struct list node;		/* registry list */
 	struct list pend;		/* flusher's list, when pending */
 };
+
+/* Sets up w for connection c of transport via, its p parsed: its cursor
+ * at p.since over p's rooms, its deadline deadline_ms from now. Returns
+ * IM_OK, or IM_ENOMEM (then tp_wait_free() is still right). */
+enum im_err tp_wait_init(struct tp_wait *w, struct server *srv,
+			 struct MHD_Connection *c, enum via via,
+			 int64_t deadline_ms);
+
+/* Frees what w owns (its params and cursor), w itself the caller's. */
+void tp_wait_free(struct tp_wait *w);
 
 /* Creates the registry, with a flusher thread when coalesce_ms > 0.
  * Returns NULL on failure. */
@@ -76,13 +87,9 @@ enum im_err tp_wait_add(struct server *srv, struct tp_wait *w,
  * not be suspended. Safe to call twice, and on a w never added. */
 void tp_wait_remove(struct server *srv, struct tp_wait *w);
 
-/* Returns how many messages visible to w wait after its cursor, counting
- * up to max; a gap counts as max. Takes no lock of the registry's. */
-size_t tp_wait_news(struct tp_wait *w, size_t max);
-
-/* Suspends w's connection unless there is news for it (tp_wait_news),
- * its deadline passed or the server is stopping; decided under tp.lock
- * so no notify is missed. Returns 1 if suspended. Called from the access
+/* Suspends w's connection unless there is news for its cursor, its
+ * deadline passed or the server is stopping; decided under tp.lock so
+ * no notify is missed. Returns 1 if suspended. Called from the access
  * handler or the content reader of w's request only. */
 int tp_wait_suspend(struct server *srv, struct tp_wait *w);
 
