@@ -19,6 +19,7 @@
 
 #include "hmap.h"
 #include "log.h"
+#include "names.h"
 #include "room.h"
 
 struct member {
@@ -94,34 +95,13 @@ rooms_destroy(struct rooms **rp)
 	free(rs);
 }
 
-int
-room_name_valid(const char *name)
-{
-	size_t n = 0;
-
-	for (const char *p = name; *p; p++, n++) {
-		char c = *p;
-
-		if (n >= MSG_ROOM_MAX)
-			return 0;
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-		      c == '-'))
-			return 0;
-	}
-	return n > 0;
-}
-
 struct room *
 rooms_get(struct rooms *rs, const char *name, int create, struct im_error *e)
 {
 	struct room *r;
 
-	if (!room_name_valid(name)) {
-		im_error_set(e, IM_EINVAL, "bad_room",
-			     "room names are 1-64 characters of A-Z a-z 0-9 _ . -");
+	if (names_check(NAME_ROOM, name, strlen(name), e))
 		return NULL;
-	}
 	pthread_mutex_lock(&rs->lock);
 	r = hmap_get(&rs->byname, name);
 	if (r || !create) {

@@ -49,9 +49,6 @@ const char *room_name(const struct room *r);
 /* Returns the room's store ring (borrowed). */
 struct store_ring *room_ring(const struct room *r);
 
-/* Returns 1 if name is a valid room name (1-64 of [A-Za-z0-9_.-]). */
-int room_name_valid(const char *name);
-
 /* Subscribes s to the n rooms in rooms[], which must be distinct and not
  * yet subscribed by s; s->cid, s->from, s->via and s->notify must be set.
  * Each room where s->cid was not a member publishes a `join`. Returns IM_OK

@@ -39,7 +39,6 @@
 /* One writeable callback sends at most this much. */
 #define BATCH_MSGS 64
 #define BATCH_BYTES (256 * 1024)
-#define MSGS_HEAD "{\"op\":\"msgs\",\"msgs\":["
 
 _Static_assert(LWS_PRE <= MSG_WS_PRE, "msg.h headroom too small for lws");
 
@@ -172,7 +171,8 @@ deliver(struct ws *w, struct per_session_data__chat *pss)
 	struct msg *out[BATCH_MSGS];
 	uint64_t at = cursor_pos(&pss->cur);
 	struct cursor_batch b;
-	char *p = w->batch + LWS_PRE, *o = p;
+	char *p = w->batch + LWS_PRE;
+	struct jbuf f;
 	int rc = 0;
 
 	b = cursor_read(&pss->cur, out, BATCH_MSGS, BATCH_BYTES);
@@ -188,17 +188,12 @@ deliver(struct ws *w, struct per_session_data__chat *pss)
 		rc = write_frame(pss, out[0]->ws + MSG_WS_PRE, out[0]->ws_len,
 				 1);
 	} else if (b.n > 1) {
-		memcpy(o, MSGS_HEAD, sizeof(MSGS_HEAD) - 1);
-		o += sizeof(MSGS_HEAD) - 1;
-		for (size_t i = 0; i < b.n; i++) {
-			if (i)
-				*o++ = ',';
-			memcpy(o, out[i]->json, out[i]->json_len);
-			o += out[i]->json_len;
-		}
-		*o++ = ']';
-		*o++ = '}';
-		rc = write_frame(pss, p, (size_t)(o - p), b.n);
+		/* fits: the cursor kept the envelopes within BATCH_BYTES */
+		jbuf_init(&f, p, BATCH_BYTES + 64);
+		jbuf_puts(&f, "{\"op\":\"msgs\",\"msgs\":[");
+		msg_json_list(&f, out, b.n);
+		jbuf_raw(&f, "]}", 2);
+		rc = write_frame(pss, p, f.len, b.n);
 	}
 	for (size_t i = 0; i < b.n; i++)
 		msg_unref(&out[i]);

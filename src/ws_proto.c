@@ -20,6 +20,7 @@
 #include "hub.h"
 #include "jparse.h"
 #include "log.h"
+#include "names.h"
 #include "server.h"
 #include "ws_proto.h"
 
@@ -37,71 +38,6 @@ struct ws_ctl {
 	unsigned char buf[];	/* LWS_PRE headroom, then len bytes */
 };
 
-/* A bounded string builder for control replies. */
-struct jb {
-	char *p;
-	size_t len, cap;
-	int over;
-};
-
-static void
-jb_raw(struct jb *b, const char *s, size_t n)
-{
-	if (b->over || b->len + n >= b->cap) {
-		b->over = 1;
-		return;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-}
-
-static void
-jb_puts(struct jb *b, const char *s)
-{
-	jb_raw(b, s, strlen(s));
-}
-
-static void __attribute__((format(printf, 2, 3)))
-jb_printf(struct jb *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (b->over)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= b->cap - b->len)
-		b->over = 1;
-	else
-		b->len += (size_t)n;
-}
-
-/* Appends s as a JSON string (quotes included). */
-static void
-jb_str(struct jb *b, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	jb_raw(b, "\"", 1);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\') {
-			char e[2] = { '\\', (char)*p };
-
-			jb_raw(b, e, 2);
-		} else if (*p < 0x20) {
-			char e[6] = { '\\', 'u', '0', '0', hex[*p >> 4],
-				      hex[*p & 15] };
-
-			jb_raw(b, e, 6);
-		} else {
-			jb_raw(b, (const char *)p, 1);
-		}
-	}
-	jb_raw(b, "\"", 1);
-}
-
 /* Sets the close code and reason of the close frame lws will send. */
 static void
 close_reason(struct lws *wsi, enum lws_close_status code, const char *why)
@@ -118,7 +54,7 @@ close_reason(struct lws *wsi, enum lws_close_status code, const char *why)
 /* Queues the reply in b. Returns 0, or -1 when the connection must close
  * (out of memory, or a peer that keeps sending while rx is paused). */
 static int
-ctl_push(struct per_session_data__chat *pss, const struct jb *b)
+ctl_push(struct per_session_data__chat *pss, const struct jbuf *b)
 {
 	struct ws_ctl *c;
 
@@ -181,15 +117,12 @@ ws_proto_write_ctl(struct per_session_data__chat *pss)
 
 /* Starts a reply {"op":"<op>"[,"ref":R] in b. */
 static void
-reply_start(struct jb *b, char *mem, const char *op, const char *ref)
+reply_start(struct jbuf *b, char *mem, const char *op, const char *ref)
 {
-	b->p = mem;
-	b->len = 0;
-	b->cap = REPLY_MAX;
-	b->over = 0;
-	jb_printf(b, "{\"op\":\"%s\"", op);
+	jbuf_init(b, mem, REPLY_MAX);
+	jbuf_printf(b, "{\"op\":\"%s\"", op);
 	if (ref)
-		jb_printf(b, ",\"ref\":%s", ref);
+		jbuf_printf(b, ",\"ref\":%s", ref);
 }
 
 static int
@@ -197,14 +130,14 @@ reply_error(struct per_session_data__chat *pss, const char *ref,
 	    const char *code, const char *message)
 {
 	char mem[REPLY_MAX];
-	struct jb b;
+	struct jbuf b;
 
 	reply_start(&b, mem, "error", ref);
-	jb_puts(&b, ",\"code\":");
-	jb_str(&b, code);
-	jb_puts(&b, ",\"message\":");
-	jb_str(&b, message);
-	jb_puts(&b, "}");
+	jbuf_puts(&b, ",\"code\":");
+	jbuf_str(&b, code);
+	jbuf_puts(&b, ",\"message\":");
+	jbuf_str(&b, message);
+	jbuf_puts(&b, "}");
 	return ctl_push(pss, &b);
 }
 
@@ -258,33 +191,29 @@ op_hello(struct per_session_data__chat *pss, struct json_object *o,
 {
 	struct server *srv = pss->srv;
 	char mem[REPLY_MAX], pid[MSG_PID_LEN + 1];
+	struct im_error e = { 0 };
 	const char *cid, *from;
-	struct jb b;
+	size_t cid_len = 0, from_len = 0;
+	struct jbuf b;
 	int bad = 0;
 
 	if (pss->cur.nrings)
 		return reply_error(pss, ref, "bad_state",
 				   "hello must come before the first join");
-	cid = jparse_str(o, "cid", &bad);
-	from = jparse_str(o, "from", &bad);
+	cid = jparse_str(o, "cid", &cid_len, &bad);
+	from = jparse_str(o, "from", &from_len, &bad);
 	if (bad)
 		return reply_error(pss, ref, "bad_request",
 				   "\"cid\" and \"from\" must be strings");
-	if (cid && !hub_cid_valid(cid))
-		return reply_error(pss, ref, "bad_cid",
-			"cid is 8-64 characters of A-Z a-z 0-9 _ -");
-	if (!from)
-		return reply_error(pss, ref, "bad_from",
-				   "\"from\" is required");
-	if (!hub_from_valid(from))
-		return reply_error(pss, ref, "bad_from",
-			"\"from\" is 1-32 printable UTF-8 characters");
+	if ((cid && names_check(NAME_CID, cid, cid_len, &e)) ||
+	    names_check(NAME_FROM, from, from_len, &e))
+		return reply_error(pss, ref, e.code, e.message);
 	snprintf(pss->sub.cid, sizeof(pss->sub.cid), "%s", cid ? cid : "");
 	snprintf(pss->sub.from, sizeof(pss->sub.from), "%s", from);
 	pss->hello = 1;
 	rooms_pid(srv->rs, pss->sub.cid, pid);
 	reply_start(&b, mem, "hello", ref);
-	jb_printf(&b, ",\"pid\":\"%s\",\"last_id\":%" PRIu64 "}", pid,
+	jbuf_printf(&b, ",\"pid\":\"%s\",\"last_id\":%" PRIu64 "}", pid,
 		  store_last_id(srv->st));
 	return ctl_push(pss, &b);
 }
@@ -315,19 +244,19 @@ op_join(struct per_session_data__chat *pss, struct json_object *o,
 	struct room *r;
 	const char *name;
 	uint64_t since, last;
-	struct jb b;
+	size_t len;
+	struct jbuf b;
 	int bad = 0;
 
-	name = jparse_str(o, "room", &bad);
+	name = jparse_str(o, "room", &len, &bad);
 	if (bad || !name)
 		return reply_error(pss, ref, "bad_room",
 				   "\"room\" is required (a string)");
 	if (get_since(o, &since))
 		return reply_error(pss, ref, "bad_since",
 			"\"since\" is a message id (an integer >= 0)");
-	if (!room_name_valid(name))
-		return reply_error(pss, ref, "bad_room",
-			"room names are 1-64 characters of A-Z a-z 0-9 _ . -");
+	if (names_check(NAME_ROOM, name, len, &e))
+		return reply_error(pss, ref, e.code, e.message);
 	if (join_find(pss, name))
 		return reply_errorf(pss, ref, "already_joined",
 				    "already in room %s", name);
@@ -349,9 +278,9 @@ op_join(struct per_session_data__chat *pss, struct json_object *o,
 	LOG_DEBUG(TAG, "%s joined %s since %" PRIu64,
 		  pss->sub.cid[0] ? pss->sub.cid : "anonymous", name, since);
 	reply_start(&b, mem, "joined", ref);
-	jb_puts(&b, ",\"room\":");
-	jb_str(&b, name);
-	jb_printf(&b, ",\"last_id\":%" PRIu64 "}", last);
+	jbuf_puts(&b, ",\"room\":");
+	jbuf_str(&b, name);
+	jbuf_printf(&b, ",\"last_id\":%" PRIu64 "}", last);
 	pss->want_read = 1;
 	return ctl_push(pss, &b);
 }
@@ -363,23 +292,24 @@ op_leave(struct per_session_data__chat *pss, struct json_object *o,
 	char mem[REPLY_MAX];
 	const char *name;
 	struct room *r;
-	struct jb b;
+	size_t len;
+	struct jbuf b;
 	int bad = 0;
 
-	name = jparse_str(o, "room", &bad);
+	name = jparse_str(o, "room", &len, &bad);
 	if (bad || !name)
 		return reply_error(pss, ref, "bad_room",
 				   "\"room\" is required (a string)");
-	r = join_find(pss, name);
+	r = strlen(name) == len ? join_find(pss, name) : NULL;
 	if (!r)
 		return reply_error(pss, ref, "not_joined",
 				   "not in that room");
 	rooms_unsubscribe(pss->srv->rs, &pss->sub, r);
 	cursor_del_ring(&pss->cur, room_ring(r));
 	reply_start(&b, mem, "left", ref);
-	jb_puts(&b, ",\"room\":");
-	jb_str(&b, name);
-	jb_puts(&b, "}");
+	jbuf_puts(&b, ",\"room\":");
+	jbuf_str(&b, name);
+	jbuf_puts(&b, "}");
 	return ctl_push(pss, &b);
 }
 
@@ -391,26 +321,19 @@ op_send(struct per_session_data__chat *pss, struct json_object *o,
 	struct hub_ack ack;
 	struct im_error e = { 0 };
 	char mem[REPLY_MAX];
-	struct jb b;
-	int bad = 0;
+	struct jbuf b;
 
 	if (!pss->hello)
 		return reply_error(pss, ref, "no_hello",
 				   "send \"hello\" before \"send\"");
-	p.room = jparse_str(o, "room", &bad);
-	p.event = jparse_str(o, "event", &bad);
-	p.to = jparse_str(o, "to", &bad);
-	if (bad)
-		return reply_error(pss, ref, "bad_request",
-			"\"room\", \"event\" and \"to\" must be strings");
-	json_object_object_get_ex(o, "data", &p.data);
 	p.from = pss->sub.from;
 	p.cid = pss->sub.cid[0] ? pss->sub.cid : NULL;
 	p.via = VIA_WS;
-	if (hub_publish(&pss->srv->hub, &p, &ack, &e) != IM_OK)
+	if (hub_pub_decode(&p, o, HUB_PUB_WS, "bad_request", &e) != IM_OK ||
+	    hub_publish(&pss->srv->hub, &p, &ack, &e) != IM_OK)
 		return reply_error(pss, ref, e.code, e.message);
 	reply_start(&b, mem, "ack", ref);
-	jb_printf(&b, ",\"id\":%" PRIu64 ",\"ts\":%" PRId64 "}", ack.id,
+	jbuf_printf(&b, ",\"id\":%" PRIu64 ",\"ts\":%" PRId64 "}", ack.id,
 		  ack.ts);
 	return ctl_push(pss, &b);
 }
@@ -420,12 +343,12 @@ op_ping(struct per_session_data__chat *pss, struct json_object *o,
 	const char *ref)
 {
 	char mem[REPLY_MAX], t[REF_MAX + 1];
-	struct jb b;
+	struct jbuf b;
 
 	reply_start(&b, mem, "pong", ref);
 	if (echo_member(o, "t", t))
-		jb_printf(&b, ",\"t\":%s", t);
-	jb_printf(&b, ",\"ts\":%" PRId64 "}", im_now_ms());
+		jbuf_printf(&b, ",\"t\":%s", t);
+	jbuf_printf(&b, ",\"ts\":%" PRId64 "}", im_now_ms());
 	return ctl_push(pss, &b);
 }
 
@@ -461,7 +384,7 @@ run(struct per_session_data__chat *pss, const char *buf, size_t len,
 				   "a message is a JSON object");
 	}
 	ref = echo_member(o, "ref", refbuf);
-	op = jparse_str(o, "op", &bad);
+	op = jparse_str(o, "op", NULL, &bad);
 	if (bad || !op) {
 		rc = reply_error(pss, ref, "bad_op",
 				 "\"op\" is required (a string)");

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "trun.h"
+#include "names.h"
 #include "room.h"
 
 #define CID_A "cid-alice-0001"
@@ -609,13 +610,15 @@ START_TEST(bad_room_names_are_einval)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct im_error e = { 0 };
 
-		ck_assert_msg(!room_name_valid(bad[i]), "%s", bad[i]);
+		ck_assert_msg(!names_valid(NAME_ROOM, bad[i], strlen(bad[i])),
+			      "%s", bad[i]);
 		ck_assert_ptr_null(rooms_get(rs, bad[i], 1, &e));
 		ck_assert_int_eq(e.err, IM_EINVAL);
 		ck_assert_str_eq(e.code, "bad_room");
 	}
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-		ck_assert_msg(room_name_valid(good[i]), "%s", good[i]);
+		ck_assert_msg(names_valid(NAME_ROOM, good[i], strlen(good[i])),
+			      "%s", good[i]);
 		ck_assert_str_eq(room_name(get(good[i])), good[i]);
 	}
 	ck_assert_uint_eq(rooms_list(rs, NULL, 0),
