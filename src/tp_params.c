@@ -2,7 +2,7 @@
 /*
  * tp_params: parsing a subscription request. The order of the checks is
  * the order of the error a client sees first: since, cid, from, rooms,
- * then Last-Event-ID.
+ * then Last-Event-ID. Names obey names.c's one table of rules.
  */
 #include "autoconf.h"
 
@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "cursor.h"
-#include "hub.h"
+#include "names.h"
 #include "qs.h"
 #include "server.h"
 #include "tp_params.h"
@@ -26,12 +26,8 @@ add_room(struct server *srv, struct tp_params *p, const char *s, size_t len,
 	struct room *r;
 	size_t i;
 
-	if (!len || len > MSG_ROOM_MAX) {
-		im_error_set(e, IM_EINVAL, "bad_room",
-			     "room names are 1-64 characters of A-Z a-z 0-9 "
-			     "_ . -");
+	if (names_check(NAME_ROOM, s, len, e))
 		return -1;
-	}
 	memcpy(name, s, len);
 	name[len] = '\0';
 	r = rooms_get(srv->rs, name, 1, e);
@@ -85,19 +81,13 @@ tp_params_parse(struct MHD_Connection *c, struct server *srv, int leid,
 	p->cid = qs_str(c, "cid");
 	if (p->cid && !*p->cid)
 		p->cid = NULL;
-	if (p->cid && !hub_cid_valid(p->cid)) {
-		im_error_set(e, IM_EINVAL, "bad_cid",
-			     "cid is 8-64 characters of A-Z a-z 0-9 _ -");
+	if (p->cid && names_check(NAME_CID, p->cid, strlen(p->cid), e))
 		return -1;
-	}
 	p->from = qs_str(c, "from");
 	if (!p->from || !*p->from)
 		p->from = "anonymous";
-	else if (!hub_from_valid(p->from)) {
-		im_error_set(e, IM_EINVAL, "bad_from",
-			     "from is 1-32 printable UTF-8 characters");
+	else if (names_check(NAME_FROM, p->from, strlen(p->from), e))
 		return -1;
-	}
 	if (!rooms || !*rooms) {
 		im_error_set(e, IM_EINVAL, "bad_room",
 			     "rooms is required: rooms=lobby or rooms=a,b");
