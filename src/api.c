@@ -26,10 +26,44 @@
 #define HISTORY_MAX 1000	/* ... at most, with ?limit= */
 #define LIST_MAX 10000		/* rooms / members one listing returns */
 
-static struct json_object *
-u64(uint64_t v)
+/* Short names for the json-c calls every listing makes. */
+#define put(o, k, v) json_object_object_add(o, k, v)
+#define str(v) json_object_new_string(v)
+#define i64(v) json_object_new_int64((int64_t)(v))
+#define u64(v) json_object_new_uint64(v)
+
+/* The per-transport counters, in /api/stats order; those with help are
+ * /metrics series too. */
+static const struct {
+	const char *key;		/* /api/stats member */
+	const char *name, *type, *help;	/* /metrics */
+	size_t off;
+} counters[] = {
+#define C(k, n, t, h, f) { k, n, t, h, offsetof(struct stats_tp, f) }
+	C("open", "imlab_open_connections", "gauge",
+	  "Connections or streams open now, per transport", open),
+	C("requests", "imlab_requests_total", "counter",
+	  "HTTP requests (WebSocket: connections), per transport", requests),
+	C("delivered", "imlab_messages_delivered_total", "counter",
+	  "Messages written to subscribers, per transport", delivered),
+	C("empty", "imlab_empty_responses_total", "counter",
+	  "Poll and long-poll responses without messages", empty),
+	C("wakeups", NULL, NULL, NULL, wakeups),
+	C("deferred", NULL, NULL, NULL, deferred),
+	C("bytes_sent", "imlab_bytes_sent_total", "counter",
+	  "Body or frame bytes sent, per transport", bytes_out),
+	C("bytes_received", "imlab_bytes_received_total", "counter",
+	  "Body or frame bytes received, per transport", bytes_in),
+#undef C
+};
+
+/* Returns counter k of transport i. */
+static long long
+counter(struct server *srv, size_t k, int i)
 {
-	return json_object_new_uint64(v);
+	const char *p = (const char *)&srv->stats.tp[i] + counters[k].off;
+
+	return (long long)atomic_load((const atomic_llong *)(const void *)p);
 }
 
 static enum MHD_Result
@@ -40,18 +74,15 @@ info(struct MHD_Connection *c, struct http_req *req)
 	struct json_object *lim = json_object_new_object();
 	struct json_object *tps = json_object_new_array();
 
-	json_object_object_add(o, "name", json_object_new_string(PACKAGE_NAME));
-	json_object_object_add(o, "version",
-			       json_object_new_string(PACKAGE_VERSION));
+	put(o, "name", str(PACKAGE_NAME));
+	put(o, "version", str(PACKAGE_VERSION));
 	for (int i = 0; i < VIA_API; i++)
-		json_object_array_add(tps, json_object_new_string(
-					  via_name((enum via)i)));
-	json_object_object_add(o, "transports", tps);
-	json_object_object_add(o, "started", json_object_new_int64(
-				       srv->started_ms));
-	json_object_object_add(o, "now", json_object_new_int64(im_now_ms()));
-	json_object_object_add(o, "last_id", u64(store_last_id(srv->st)));
-#define LIM(k, v) json_object_object_add(lim, k, json_object_new_int(v))
+		json_object_array_add(tps, str(via_name((enum via)i)));
+	put(o, "transports", tps);
+	put(o, "started", i64(srv->started_ms));
+	put(o, "now", i64(im_now_ms()));
+	put(o, "last_id", u64(store_last_id(srv->st)));
+#define LIM(k, v) put(lim, k, json_object_new_int(v))
 	LIM("history", srv->cfg.history);
 	LIM("max_rooms", srv->cfg.max_rooms);
 	LIM("rooms_per_sub", srv->cfg.rooms_per_sub);
@@ -65,7 +96,7 @@ info(struct MHD_Connection *c, struct http_req *req)
 	LIM("presence_ttl", srv->cfg.presence_ttl);
 	LIM("sse_ping", srv->cfg.sse_ping);
 #undef LIM
-	json_object_object_add(o, "limits", lim);
+	put(o, "limits", lim);
 	return http_reply_json(c, req, MHD_HTTP_OK, o);
 }
 
@@ -76,38 +107,24 @@ stats(struct MHD_Connection *c, struct http_req *req)
 	struct json_object *o = json_object_new_object();
 	struct json_object *tps = json_object_new_object();
 
-	json_object_object_add(o, "uptime_ms", json_object_new_int64(
-				       im_now_ms() - srv->started_ms));
-	json_object_object_add(o, "connections", json_object_new_int64(
-				       atomic_load(&srv->open_conns)));
-	json_object_object_add(o, "messages_stored",
-			       u64(store_total(srv->st)));
-	json_object_object_add(o, "last_id", u64(store_last_id(srv->st)));
+	put(o, "uptime_ms", i64(im_now_ms() - srv->started_ms));
+	put(o, "connections", i64(atomic_load(&srv->open_conns)));
+	put(o, "messages_stored", u64(store_total(srv->st)));
+	put(o, "last_id", u64(store_last_id(srv->st)));
 	for (int i = 0; i < VIA__COUNT; i++) {
-		struct stats_tp *t = &srv->stats.tp[i];
 		struct json_object *to = json_object_new_object();
 
-		json_object_object_add(to, "open", json_object_new_int64(
-					       atomic_load(&t->open)));
-		json_object_object_add(to, "requests",
-				       u64(atomic_load(&t->requests)));
-		json_object_object_add(to, "delivered",
-				       u64(atomic_load(&t->delivered)));
-		json_object_object_add(to, "empty",
-				       u64(atomic_load(&t->empty)));
-		json_object_object_add(to, "wakeups",
-				       u64(atomic_load(&t->wakeups)));
-		json_object_object_add(to, "deferred",
-				       u64(atomic_load(&t->deferred)));
-		json_object_object_add(to, "bytes_sent",
-				       u64(atomic_load(&t->bytes_out)));
-		json_object_object_add(to, "bytes_received",
-				       u64(atomic_load(&t->bytes_in)));
-		json_object_object_add(to, "published", u64(atomic_load(
-					       &srv->hub.published[i])));
-		json_object_object_add(tps, via_name((enum via)i), to);
+		for (size_t k = 0; k < sizeof(counters) / sizeof(*counters);
+		     k++) {
+			long long v = counter(srv, k, i);
+
+			/* open (first) is a signed gauge */
+			put(to, counters[k].key, k ? u64((uint64_t)v) : i64(v));
+		}
+		put(to, "published", u64(atomic_load(&srv->hub.published[i])));
+		put(tps, via_name((enum via)i), to);
 	}
-	json_object_object_add(o, "transports", tps);
+	put(o, "transports", tps);
 	return http_reply_json(c, req, MHD_HTTP_OK, o);
 }
 
@@ -115,55 +132,29 @@ enum MHD_Result
 api_metrics(struct MHD_Connection *c, struct http_req *req)
 {
 	struct server *srv = req->srv;
-	static const struct {
-		const char *name, *type, *help;
-		size_t off;
-	} m[] = {
-		{ "imlab_open_connections", "gauge",
-		  "Connections or streams open now, per transport",
-		  offsetof(struct stats_tp, open) },
-		{ "imlab_requests_total", "counter",
-		  "HTTP requests (WebSocket: connections), per transport",
-		  offsetof(struct stats_tp, requests) },
-		{ "imlab_messages_delivered_total", "counter",
-		  "Messages written to subscribers, per transport",
-		  offsetof(struct stats_tp, delivered) },
-		{ "imlab_empty_responses_total", "counter",
-		  "Poll and long-poll responses without messages",
-		  offsetof(struct stats_tp, empty) },
-		{ "imlab_bytes_sent_total", "counter",
-		  "Body or frame bytes sent, per transport",
-		  offsetof(struct stats_tp, bytes_out) },
-		{ "imlab_bytes_received_total", "counter",
-		  "Body or frame bytes received, per transport",
-		  offsetof(struct stats_tp, bytes_in) },
-	};
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
 	if (!f)
 		return MHD_NO;
-	for (size_t k = 0; k < sizeof(m) / sizeof(m[0]); k++) {
-		fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", m[k].name,
-			m[k].help, m[k].name, m[k].type);
-		for (int i = 0; i < VIA__COUNT; i++) {
-			const char *p = (const char *)&srv->stats.tp[i] +
-					m[k].off;
-			long long v = (long long)atomic_load(
-				(const atomic_llong *)(const void *)p);
-
-			fprintf(f, "%s{transport=\"%s\"} %lld\n", m[k].name,
-				via_name((enum via)i), v);
-		}
+	for (size_t k = 0; k < sizeof(counters) / sizeof(*counters); k++) {
+		if (!counters[k].help)
+			continue;
+		fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", counters[k].name,
+			counters[k].help, counters[k].name, counters[k].type);
+		for (int i = 0; i < VIA__COUNT; i++)
+			fprintf(f, "%s{transport=\"%s\"} %lld\n",
+				counters[k].name, via_name((enum via)i),
+				counter(srv, k, i));
 	}
 	fprintf(f, "# HELP imlab_messages_published_total Messages "
 		"published, per transport of the sender\n"
 		"# TYPE imlab_messages_published_total counter\n");
 	for (int i = 0; i < VIA__COUNT; i++)
 		fprintf(f, "imlab_messages_published_total{transport=\"%s\"} "
-			"%llu\n", via_name((enum via)i),
-			(unsigned long long)atomic_load(&srv->hub.published[i]));
+			"%llu\n", via_name((enum via)i), (unsigned long long)
+			atomic_load(&srv->hub.published[i]));
 	fprintf(f, "# HELP imlab_messages_stored Messages held in room "
 		"histories\n# TYPE imlab_messages_stored gauge\n"
 		"imlab_messages_stored %zu\n", store_total(srv->st));
@@ -193,13 +184,10 @@ rooms_index(struct MHD_Connection *c, struct http_req *req)
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "room",
-				       json_object_new_string(ri[i].name));
-		json_object_object_add(o, "members", json_object_new_int64(
-					       (int64_t)ri[i].members));
-		json_object_object_add(o, "subscribers", json_object_new_int64(
-					       (int64_t)ri[i].subscribers));
-		json_object_object_add(o, "last_id", u64(ri[i].last_id));
+		put(o, "room", str(ri[i].name));
+		put(o, "members", i64(ri[i].members));
+		put(o, "subscribers", i64(ri[i].subscribers));
+		put(o, "last_id", u64(ri[i].last_id));
 		json_object_array_add(a, o);
 	}
 	free(ri);
@@ -218,26 +206,22 @@ room_show(struct MHD_Connection *c, struct http_req *req, struct room *r)
 		return MHD_NO;
 	n = rooms_members(srv->rs, r, mi, LIST_MAX);
 	o = json_object_new_object();
-	json_object_object_add(o, "room", json_object_new_string(room_name(r)));
-	json_object_object_add(o, "last_id",
-			       u64(store_ring_last_id(srv->st, room_ring(r))));
-	json_object_object_add(o, "count", json_object_new_int64((int64_t)n));
+	put(o, "room", str(room_name(r)));
+	put(o, "last_id", u64(store_ring_last_id(srv->st, room_ring(r))));
+	put(o, "count", i64(n));
 	if (n > LIST_MAX)
 		n = LIST_MAX;
 	a = json_object_new_array_ext((int)n);
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *m = json_object_new_object();
 
-		json_object_object_add(m, "pid",
-				       json_object_new_string(mi[i].pid));
-		json_object_object_add(m, "from",
-				       json_object_new_string(mi[i].from));
-		json_object_object_add(m, "transport", json_object_new_string(
-					       via_name(mi[i].via)));
+		put(m, "pid", str(mi[i].pid));
+		put(m, "from", str(mi[i].from));
+		put(m, "transport", str(via_name(mi[i].via)));
 		json_object_array_add(a, m);
 	}
 	free(mi);
-	json_object_object_add(o, "members", a);
+	put(o, "members", a);
 	return http_reply_json(c, req, MHD_HTTP_OK, o);
 }
 
@@ -256,7 +240,7 @@ history(struct MHD_Connection *c, struct http_req *req, struct room *r)
 	    qs_int(c, "last", 1, HISTORY_MAX, &last, &e))
 		return http_reply_im_error(c, req, &e);
 	if (last) {
-		/* the newest `last` messages instead of the oldest after since */
+		/* the newest `last` messages, not the oldest after since */
 		if (qs_str(c, "since"))
 			return http_reply_error(c, req, MHD_HTTP_BAD_REQUEST,
 				"bad_param", "give since or last, not both");

@@ -40,7 +40,7 @@
 struct http {
 	struct server *srv;
 	struct MHD_Daemon *d;
-	int kickfd;	/* eventfd in the daemon's epoll set, see http_kick */
+	int kickfd;	/* eventfd in the daemon's epoll set: http_kick */
 };
 
 typedef enum MHD_Result (*handler_fn)(struct MHD_Connection *c,

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * list: an intrusive doubly linked list with a sentinel head (the Linux
- * list_head idea, cut to what imlab uses). A node is zero (calloc) or
- * unlinked until list_add(); list_unlink() is safe on either.
+ * list_head idea, cut down). A node is zero (calloc) or unlinked until
+ * list_add(); list_unlink() is safe on either.
  */
 #ifndef IMLAB_LIST_H
 #define IMLAB_LIST_H
@@ -10,17 +10,16 @@
 #include <stddef.h>
 
 struct list {
-	struct list *prev, *next;
+	struct list *prev, *next;	/* NULL when not on a list */
 };
 
-/* Makes head an empty list. */
+/* Makes head an empty list; list_empty(head) is then 1. */
 static inline void
 list_init(struct list *head)
 {
 	head->prev = head->next = head;
 }
 
-/* Returns 1 if the list headed by head has no node. */
 static inline int
 list_empty(const struct list *head)
 {
@@ -60,8 +59,7 @@ list_unlink(struct list *node)
 #define list_entry(node, type, member) \
 	((type *)(void *)((char *)(node) - offsetof(type, member)))
 
-/* Walks head's list with pos as each node; n keeps the next one, so pos
- * may be unlinked in the body. */
+/* Walks head's list, pos each node; pos may be unlinked in the body. */
 #define list_for_each_safe(pos, n, head) \
 	for ((pos) = (head)->next, (n) = (pos)->next; (pos) != (head); \
 	     (pos) = (n), (n) = (pos)->next)

@@ -129,12 +129,8 @@ try_route(struct listener *l, struct pending *p)
 	epoll_ctl(l->efd, EPOLL_CTL_DEL, fd, NULL);
 	p->fd = -1;
 	atomic_fetch_add(l->cfg.open_conns, 1);
-	if (kind)
-		l->cfg.to_ws(l->cfg.cls, fd, (struct sockaddr *)&p->sa,
-			     p->salen);
-	else
-		l->cfg.to_http(l->cfg.cls, fd, (struct sockaddr *)&p->sa,
-			       p->salen);
+	(kind ? l->cfg.to_ws : l->cfg.to_http)(l->cfg.cls, fd,
+		(struct sockaddr *)&p->sa, p->salen);
 }
 
 static void
@@ -265,6 +261,23 @@ run(void *arg)
 	return NULL;
 }
 
+/* Closes every descriptor l holds (-1: none) and frees it. */
+static void
+destroy(struct listener *l)
+{
+	for (int i = 0; i < l->cfg.max_pending; i++)
+		if (l->pend[i].fd >= 0)
+			close(l->pend[i].fd);
+	if (l->lfd >= 0)
+		close(l->lfd);
+	if (l->efd >= 0)
+		close(l->efd);
+	if (l->stopfd >= 0)
+		close(l->stopfd);
+	free(l->pend);
+	free(l);
+}
+
 struct listener *
 listener_start(const struct listener_config *cfg, struct im_error *e)
 {
@@ -322,14 +335,7 @@ sysfail:
 	im_error_set(e, IM_ESYS, "listen", "cannot listen on %s:%d: %s",
 		     cfg->bind, cfg->port, strerror(errno));
 fail:
-	if (l->lfd >= 0)
-		close(l->lfd);
-	if (l->efd >= 0)
-		close(l->efd);
-	if (l->stopfd >= 0)
-		close(l->stopfd);
-	free(l->pend);
-	free(l);
+	destroy(l);
 	return NULL;
 }
 
@@ -351,12 +357,5 @@ listener_stop(struct listener **lp)
 	if (write(l->stopfd, &one, sizeof(one)) < 0)
 		LOG_ERROR(TAG, "stop: %s", strerror(errno));
 	pthread_join(l->thread, NULL);
-	for (int i = 0; i < l->cfg.max_pending; i++)
-		if (l->pend[i].fd >= 0)
-			close(l->pend[i].fd);
-	close(l->lfd);
-	close(l->efd);
-	close(l->stopfd);
-	free(l->pend);
-	free(l);
+	destroy(l);
 }

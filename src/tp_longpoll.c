@@ -69,9 +69,9 @@ static enum MHD_Result
 lp_resumed(struct MHD_Connection *c, struct http_req *req)
 {
 	struct lp *lp = req->tp;
+	size_t news = cursor_pending(&lp->w.cur, TP_FULL_BATCH);
 
-	return wait_or_answer(c, req, lp, cursor_pending(&lp->w.cur, TP_FULL_BATCH) <
-			      TP_FULL_BATCH);
+	return wait_or_answer(c, req, lp, news < TP_FULL_BATCH);
 }
 
 enum MHD_Result

@@ -22,7 +22,7 @@
 #include "tp_wait.h"
 
 #define TAG "sse"
-#define SSE_READ_MAX 64		/* messages taken from the store per read */
+#define SSE_READ_MAX 64		/* messages read from the cursor at once */
 #define SSE_BLOCK 1024		/* content reader block size */
 
 /* A stream's private state: the waiter and the frame being written. */
@@ -143,7 +143,8 @@ sse_reader(void *cls, uint64_t pos, char *buf, size_t max)
 	if (max < 64) {
 		/* libmicrohttpd offers its whole write buffer (about
 		 * SSE_BLOCK); returning 0 here would spin its thread */
-		LOG_ERROR(TAG, "write buffer of %zu bytes: closing stream", max);
+		LOG_ERROR(TAG, "write buffer of %zu bytes: closing stream",
+			  max);
 		return MHD_CONTENT_READER_END_WITH_ERROR;
 	}
 	for (int tries = 0; tries < 4; tries++) {

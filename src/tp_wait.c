@@ -1,13 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tp_wait: the registry of waiting HTTP connections. One mutex (tp.lock)
- * guards every waiter's suspend state, so the wake-up sources (a publish
- * through notify, the ticker, shutdown, the flusher) and the MHD thread
- * that suspends never disagree about whether a connection is suspended.
- * The coalescing measure (tp_coalesce) lives under the same lock; its
- * pending list and flusher thread are here, because they resume.
- * Lock order: rooms -> tp -> store (notify runs under the rooms lock; the
- * suspend re-check reads the store under tp.lock).
+ * tp_wait: the registry. One mutex (tp.lock) guards every waiter's
+ * suspend state and the coalescing measure; the pending list and the
+ * flusher are here because they resume. Lock order: rooms -> tp -> store
+ * (notify runs under the rooms lock; the re-check reads the store).
  */
 #include "autoconf.h"
 
@@ -130,7 +126,7 @@ tp_wait_create(int64_t coalesce_ms)
 	pthread_cond_init(&t->cond, NULL);
 	list_init(&t->head);
 	list_init(&t->pending);
-	tp_coalesce_init(&t->co, coalesce_ms);
+	t->co.ms = coalesce_ms;
 	if (coalesce_ms > 0) {
 		t->co.on = 1;
 		if (pthread_create(&t->flusher, NULL, flusher, t)) {

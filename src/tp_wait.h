@@ -1,19 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tp_wait: the registry of waiting HTTP connections (held long polls and
- * SSE streams), one per server, opaque (struct tp is tp_wait.c's), with
- * the coalescing gate and flusher. The contract is in
+ * tp_wait: the opaque registry of waiting HTTP connections (held long
+ * polls, SSE streams), with the coalescing gate and the flusher. Contract:
  * doc/internals/tp_wait.md.
  *
- * THE INVARIANT: a connection's suspend and its resume are paired under
- * tp.lock. The MHD thread re-checks the store and calls
- * MHD_suspend_connection() with the lock held (tp_wait_suspend,
- * tp_wait_gate); every resume (a publish's notify, the ticker, shutdown,
- * the flusher) happens under the same lock and only when the waiter's
- * state says suspended. So no publish is missed between the check and
- * the suspend, and a connection that is not suspended is never resumed.
- * Every MHD_suspend_connection() and MHD_resume_connection() of the HTTP
- * transports is in tp_wait.c.
+ * THE INVARIANT: suspend and resume are paired under tp.lock. The MHD
+ * thread re-checks the cursor and suspends with the lock held
+ * (tp_wait_suspend, tp_wait_gate); every resume (notify, ticker, flusher,
+ * shutdown) happens under the same lock and only when the state says
+ * suspended. So no publish is missed between check and suspend, and a
+ * connection that is not suspended is never resumed. Every HTTP suspend
+ * and resume is in tp_wait.c.
  */
 #ifndef IMLAB_TP_WAIT_H
 #define IMLAB_TP_WAIT_H
@@ -36,27 +33,25 @@ enum tp_state {
 	TP_SUSPENDED,		/* waiting; only a resume wakes it */
 };
 
-/* A waiting connection, embedded first in a transport's own state
- * (struct lp in tp_longpoll.c, struct sse in tp_sse.c). The transport
- * parses p, calls tp_wait_init() and may set last_write before
- * tp_wait_add(); the rest belongs to the registry. */
+/* A waiting connection, first in a transport's own state (struct lp,
+ * struct sse). The transport parses p, calls tp_wait_init() and may set
+ * last_write before tp_wait_add(); the rest is the registry's. */
 struct tp_wait {
-	struct sub sub;			/* in the rooms while subscribed */
+	struct sub sub;		/* in the rooms while subscribed */
 	struct server *srv;
 	struct MHD_Connection *c;
 	struct tp_params p;
-	struct cursor cur;		/* the reader's place, over p's rooms */
-	enum tp_state state;		/* under tp.lock */
-	int due;			/* deadline passed (under tp.lock) */
+	struct cursor cur;	/* the reader's place, over p's rooms */
+	enum tp_state state;	/* under tp.lock */
+	int due;		/* deadline passed (under tp.lock) */
 	int subscribed;
-	int64_t deadline;		/* monotonic ms: timeout or ping */
-	int64_t last_write;		/* monotonic ms of the last write or
-					 * (long poll) the connection's last
-					 * answer */
-	int flushed;			/* woken by the flusher */
-	int fd;				/* the connection's socket (peeked) */
-	struct list node;		/* registry list */
-	struct list pend;		/* flusher's list, when pending */
+	int64_t deadline;	/* monotonic ms: timeout or ping */
+	int64_t last_write;	/* monotonic ms of the last write (long
+				 * poll: the connection's last answer) */
+	int flushed;		/* woken by the flusher */
+	int fd;			/* the connection's socket (peeked) */
+	struct list node;	/* registry list */
+	struct list pend;	/* flusher's list, when pending */
 };
 
 /* Sets up w for connection c of transport via, its p parsed: its cursor
