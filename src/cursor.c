@@ -36,30 +36,27 @@ cursor_free(struct cursor *c)
 	free(c->from);
 	c->rings = NULL;
 	c->from = NULL;
-	c->nrings = c->cap = 0;
+	c->nrings = 0;
 }
 
-/* Makes room for n more rings. Returns 0, or -1 with c unchanged. */
+/* Makes room for n more rings. Returns 0, or -1 with c unchanged (an
+ * array may have grown: still consistent). */
 static int
 reserve(struct cursor *c, size_t n)
 {
-	size_t ncap = c->cap ? c->cap : 1;
 	struct store_ring **nr;
 	uint64_t *nf;
 
-	if (c->nrings + n <= c->cap)
+	if (!n)
 		return 0;
-	while (ncap < c->nrings + n)
-		ncap *= 2;
-	nr = realloc(c->rings, ncap * sizeof(*nr));
+	nr = realloc(c->rings, (c->nrings + n) * sizeof(*nr));
 	if (!nr)
 		return -1;
 	c->rings = nr;
-	nf = realloc(c->from, ncap * sizeof(*nf));
+	nf = realloc(c->from, (c->nrings + n) * sizeof(*nf));
 	if (!nf)
-		return -1;	/* rings merely grew: still consistent */
+		return -1;
 	c->from = nf;
-	c->cap = ncap;
 	return 0;
 }
 
@@ -164,10 +161,4 @@ cursor_pending(struct cursor *c, size_t max)
 	n = store_count_after(c->st, c->rings, c->from, c->nrings, c->pos,
 			      c->cid, max, &gap);
 	return untold(c, gap) ? max : n;
-}
-
-void
-cursor_seek(struct cursor *c, uint64_t pos)
-{
-	c->pos = pos;
 }

@@ -25,7 +25,7 @@ struct cursor {
 	const char *cid;		/* borrowed; NULL or "": anonymous */
 	struct store_ring **rings;	/* nrings, owned array */
 	uint64_t *from;			/* per ring: newest id already had */
-	size_t nrings, cap;
+	size_t nrings;
 	uint64_t pos;			/* newest id delivered or passed */
 	uint64_t gap_pos;		/* position a gap was reported at */
 	int gap_told;			/* gap_pos is valid */
@@ -89,7 +89,11 @@ size_t cursor_pending(struct cursor *c, size_t max);
 /* Moves the position back to pos, the newest id the caller really used
  * (e.g. an SSE reader whose buffer filled before the batch did); pos must
  * lie between the position before the last read and the one after it. */
-void cursor_seek(struct cursor *c, uint64_t pos);
+static inline void
+cursor_seek(struct cursor *c, uint64_t pos)
+{
+	c->pos = pos;
+}
 
 /* Returns the position: the cursor to give a client as last_id. */
 static inline uint64_t

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * jbuf: appends that check the bound once each; the escaper writes runs
- * of plain bytes in one copy.
+ * jbuf: appends that check the bound once each.
  */
 #include "autoconf.h"
 
@@ -32,12 +31,6 @@ jbuf_raw(struct jbuf *b, const void *s, size_t n)
 }
 
 void
-jbuf_puts(struct jbuf *b, const char *s)
-{
-	jbuf_raw(b, s, strlen(s));
-}
-
-void
 jbuf_printf(struct jbuf *b, const char *fmt, ...)
 {
 	va_list ap;
@@ -54,40 +47,24 @@ jbuf_printf(struct jbuf *b, const char *fmt, ...)
 		b->len += (size_t)n;
 }
 
-/* 1 if byte c must be escaped in a JSON string. */
-static int
-special(unsigned char c)
-{
-	return c == '"' || c == '\\' || c < 0x20;
-}
-
 void
 jbuf_str(struct jbuf *b, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p = (const unsigned char *)s;
 
 	jbuf_raw(b, "\"", 1);
-	while (*p) {
-		size_t run = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		char e[6] = { '\\', (char)*p, '0', '0', hex[*p >> 4],
+			      hex[*p & 15] };
 
-		while (p[run] && !special(p[run]))
-			run++;
-		jbuf_raw(b, p, run);
-		p += run;
-		if (!*p)
-			break;
 		if (*p == '"' || *p == '\\') {
-			char e[2] = { '\\', (char)*p };
-
 			jbuf_raw(b, e, 2);
-		} else {
-			char e[6] = { '\\', 'u', '0', '0', hex[*p >> 4],
-				      hex[*p & 15] };
-
+		} else if (*p < 0x20) {
+			e[1] = 'u';
 			jbuf_raw(b, e, 6);
+		} else {
+			jbuf_raw(b, p, 1);
 		}
-		p++;
 	}
 	jbuf_raw(b, "\"", 1);
 }

@@ -10,6 +10,7 @@
 #define IMLAB_JBUF_H
 
 #include <stddef.h>
+#include <string.h>
 
 struct jbuf {
 	char *p;	/* borrowed: cap bytes */
@@ -25,7 +26,11 @@ void jbuf_init(struct jbuf *b, char *mem, size_t cap);
 void jbuf_raw(struct jbuf *b, const void *s, size_t n);
 
 /* Appends the C string s as it is. */
-void jbuf_puts(struct jbuf *b, const char *s);
+static inline void
+jbuf_puts(struct jbuf *b, const char *s)
+{
+	jbuf_raw(b, s, strlen(s));
+}
 
 /* Appends printf-formatted text. */
 void jbuf_printf(struct jbuf *b, const char *fmt, ...)

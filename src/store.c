@@ -172,21 +172,22 @@ ring_after(const struct store_ring *r, uint64_t since)
 
 #define READ_MAX_RINGS 64
 
-/* The one merge behind store_read_from() and store_count_after(): walks
- * the rings after since (and after from[j] in ring j) in id order, taking
- * a reference to each visible message into out, or only counting them
- * when out is NULL. Lock held. */
-static struct store_read_result
-merge(struct store *st, struct store_ring *const *rings, const uint64_t *from,
-      size_t nrooms, uint64_t since, const char *cid, struct msg **out,
-      size_t max)
+/* The one merge behind every read: walks the rings after since (and
+ * ring i after from[i]) in id order, under the lock, taking a reference
+ * to each visible message into out, or only counting them (out NULL). */
+struct store_read_result
+store_read_from(struct store *st, struct store_ring *const *rings,
+		const uint64_t *from, size_t nrooms, uint64_t since,
+		const char *cid, struct msg **out, size_t max)
 {
 	struct store_read_result res = { 0, since, 0 };
 	const struct store_ring *rs[READ_MAX_RINGS];
 	size_t pos[READ_MAX_RINGS];
 	size_t nr = 0;
-	uint64_t last = st->next_id - 1;
+	uint64_t last;
 
+	pthread_mutex_lock(&st->lock);
+	last = st->next_id - 1;
 	if (since > last)
 		since = last;
 	res.last_id = since;
@@ -235,42 +236,8 @@ merge(struct store *st, struct store_ring *const *rings, const uint64_t *from,
 		pos[best]++;
 		res.last_id = m->id;
 	}
-	return res;
-}
-
-struct store_read_result
-store_read_from(struct store *st, struct store_ring *const *rings,
-		const uint64_t *from, size_t nrooms, uint64_t since,
-		const char *cid, struct msg **out, size_t max)
-{
-	struct store_read_result res;
-
-	pthread_mutex_lock(&st->lock);
-	res = merge(st, rings, from, nrooms, since, cid, out, max);
 	pthread_mutex_unlock(&st->lock);
 	return res;
-}
-
-struct store_read_result
-store_read(struct store *st, struct store_ring *const *rings, size_t nrooms,
-	   uint64_t since, const char *cid, struct msg **out, size_t max)
-{
-	return store_read_from(st, rings, NULL, nrooms, since, cid, out, max);
-}
-
-size_t
-store_count_after(struct store *st, struct store_ring *const *rings,
-		  const uint64_t *from, size_t nrooms, uint64_t since,
-		  const char *cid, size_t max, int *gap)
-{
-	struct store_read_result res;
-
-	pthread_mutex_lock(&st->lock);
-	res = merge(st, rings, from, nrooms, since, cid, NULL, max);
-	pthread_mutex_unlock(&st->lock);
-	if (gap)
-		*gap = res.gap;
-	return res.n;
 }
 
 uint64_t

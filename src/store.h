@@ -50,30 +50,39 @@ struct store_read_result {
 };
 
 /* Reads, in id order, up to max messages with id > since from the nrooms
- * rings that cid (NULL or "": anonymous) may see. Duplicate rings are read
- * once (null entries are skipped).
- * since == 0 means "from the oldest kept" and never reports a gap; a since
- * ahead of the sequence is treated as the newest id. */
-struct store_read_result store_read(struct store *st,
-				    struct store_ring *const *rings,
-				    size_t nrooms, uint64_t since,
-				    const char *cid, struct msg **out,
-				    size_t max);
-
-/* store_read() where ring i also skips what the reader already has: ids
- * up to from[i] (from may be NULL: none). Gaps are judged against since
- * alone, as store_read() does. */
+ * rings that cid (NULL or "": anonymous) may see, ring i skipping what the
+ * reader already has: ids up to from[i] (from may be NULL: none).
+ * Duplicate rings are read once (null entries are skipped). since == 0
+ * means "from the oldest kept" and never reports a gap (gaps are judged
+ * against since alone); a since ahead of the sequence is treated as the
+ * newest id. out NULL only counts, taking no reference. */
 struct store_read_result store_read_from(struct store *st,
 					 struct store_ring *const *rings,
 					 const uint64_t *from, size_t nrooms,
 					 uint64_t since, const char *cid,
 					 struct msg **out, size_t max);
 
-/* Counts, up to max, the messages store_read_from() would return, taking
- * no reference; sets *gap (if not NULL) to the gap it would report. */
-size_t store_count_after(struct store *st, struct store_ring *const *rings,
-			 const uint64_t *from, size_t nrooms, uint64_t since,
-			 const char *cid, size_t max, int *gap);
+/* store_read_from() with no per-ring skips. */
+static inline struct store_read_result
+store_read(struct store *st, struct store_ring *const *rings, size_t nrooms,
+	   uint64_t since, const char *cid, struct msg **out, size_t max)
+{
+	return store_read_from(st, rings, NULL, nrooms, since, cid, out, max);
+}
+
+/* Counts, up to max, what store_read_from() would return, taking no
+ * reference; sets *gap to the gap it would report. */
+static inline size_t
+store_count_after(struct store *st, struct store_ring *const *rings,
+		  const uint64_t *from, size_t nrooms, uint64_t since,
+		  const char *cid, size_t max, int *gap)
+{
+	struct store_read_result r = store_read_from(st, rings, from, nrooms,
+						     since, cid, NULL, max);
+
+	*gap = r.gap;
+	return r.n;
+}
 
 /* Returns the newest id handed out so far (0 if none yet, in which case
  * it is one less than the next id). */

@@ -38,9 +38,10 @@ struct ws_ctl {
 	unsigned char buf[];	/* LWS_PRE headroom, then len bytes */
 };
 
-/* Sets the close code and reason of the close frame lws will send. */
+/* Sets the close frame lws will send: err's close code (err.c maps them
+ * all) and the reason why. */
 static void
-close_reason(struct lws *wsi, enum lws_close_status code, const char *why)
+close_reason(struct lws *wsi, enum im_err err, const char *why)
 {
 	unsigned char buf[64];
 	size_t n = strlen(why);
@@ -48,7 +49,8 @@ close_reason(struct lws *wsi, enum lws_close_status code, const char *why)
 	if (n > sizeof(buf))
 		n = sizeof(buf);
 	memcpy(buf, why, n);
-	lws_close_reason(wsi, code, buf, n);
+	lws_close_reason(wsi, (enum lws_close_status)im_err_ws_close(err),
+			 buf, n);
 }
 
 /* Queues the reply in b. Returns 0, or -1 when the connection must close
@@ -64,14 +66,13 @@ ctl_push(struct per_session_data__chat *pss, const struct jbuf *b)
 		return 0;
 	}
 	if (pss->nctl >= CTL_MAX) {
-		close_reason(pss->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+		close_reason(pss->wsi, IM_EFULL,
 			     "too many requests in flight");
 		return -1;
 	}
 	c = malloc(sizeof(*c) + LWS_PRE + b->len);
 	if (!c) {
-		close_reason(pss->wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
-			     "out of memory");
+		close_reason(pss->wsi, IM_ENOMEM, "out of memory");
 		return -1;
 	}
 	c->next = NULL;
@@ -125,33 +126,32 @@ reply_start(struct jbuf *b, char *mem, const char *op, const char *ref)
 		jbuf_printf(b, ",\"ref\":%s", ref);
 }
 
-static int
-reply_error(struct per_session_data__chat *pss, const char *ref,
-	    const char *code, const char *message)
-{
-	char mem[REPLY_MAX];
-	struct jbuf b;
-
-	reply_start(&b, mem, "error", ref);
-	jbuf_puts(&b, ",\"code\":");
-	jbuf_str(&b, code);
-	jbuf_puts(&b, ",\"message\":");
-	jbuf_str(&b, message);
-	jbuf_puts(&b, "}");
-	return ctl_push(pss, &b);
-}
-
 static int __attribute__((format(printf, 4, 5)))
-reply_errorf(struct per_session_data__chat *pss, const char *ref,
-	     const char *code, const char *fmt, ...)
+reply_error(struct per_session_data__chat *pss, const char *ref,
+	    const char *code, const char *fmt, ...)
 {
-	char msg[256];
+	char mem[REPLY_MAX], msg[256];
+	struct jbuf b;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return reply_error(pss, ref, code, msg);
+	reply_start(&b, mem, "error", ref);
+	jbuf_puts(&b, ",\"code\":");
+	jbuf_str(&b, code);
+	jbuf_puts(&b, ",\"message\":");
+	jbuf_str(&b, msg);
+	jbuf_puts(&b, "}");
+	return ctl_push(pss, &b);
+}
+
+/* Replies with the im_error e. */
+static int
+reply_e(struct per_session_data__chat *pss, const char *ref,
+	const struct im_error *e)
+{
+	return reply_error(pss, ref, e->code, "%s", e->message);
 }
 
 /* Copies the serialised member key of o into out (REF_MAX + 1 bytes).
@@ -207,7 +207,7 @@ op_hello(struct per_session_data__chat *pss, struct json_object *o,
 				   "\"cid\" and \"from\" must be strings");
 	if ((cid && names_check(NAME_CID, cid, cid_len, &e)) ||
 	    names_check(NAME_FROM, from, from_len, &e))
-		return reply_error(pss, ref, e.code, e.message);
+		return reply_e(pss, ref, &e);
 	snprintf(pss->sub.cid, sizeof(pss->sub.cid), "%s", cid ? cid : "");
 	snprintf(pss->sub.from, sizeof(pss->sub.from), "%s", from);
 	pss->hello = 1;
@@ -256,17 +256,17 @@ op_join(struct per_session_data__chat *pss, struct json_object *o,
 		return reply_error(pss, ref, "bad_since",
 			"\"since\" is a message id (an integer >= 0)");
 	if (names_check(NAME_ROOM, name, len, &e))
-		return reply_error(pss, ref, e.code, e.message);
+		return reply_e(pss, ref, &e);
 	if (join_find(pss, name))
-		return reply_errorf(pss, ref, "already_joined",
+		return reply_error(pss, ref, "already_joined",
 				    "already in room %s", name);
 	if (pss->cur.nrings >= (size_t)srv->cfg.rooms_per_sub)
-		return reply_errorf(pss, ref, "room_limit",
+		return reply_error(pss, ref, "room_limit",
 				    "a connection joins %d rooms at most",
 				    srv->cfg.rooms_per_sub);
 	r = rooms_get(srv->rs, name, 1, &e);
 	if (!r)
-		return reply_error(pss, ref, e.code, e.message);
+		return reply_e(pss, ref, &e);
 	last = store_ring_last_id(srv->st, room_ring(r));
 	/* a since older than the cursor rewinds it (cursor.h) */
 	if (cursor_add_ring(&pss->cur, room_ring(r), since) != IM_OK)
@@ -331,7 +331,7 @@ op_send(struct per_session_data__chat *pss, struct json_object *o,
 	p.via = VIA_WS;
 	if (hub_pub_decode(&p, o, HUB_PUB_WS, "bad_request", &e) != IM_OK ||
 	    hub_publish(&pss->srv->hub, &p, &ack, &e) != IM_OK)
-		return reply_error(pss, ref, e.code, e.message);
+		return reply_e(pss, ref, &e);
 	reply_start(&b, mem, "ack", ref);
 	jbuf_printf(&b, ",\"id\":%" PRIu64 ",\"ts\":%" PRId64 "}", ack.id,
 		  ack.ts);
@@ -376,8 +376,7 @@ run(struct per_session_data__chat *pss, const char *buf, size_t len,
 		return reply_error(pss, NULL, "bad_frame",
 				   "messages are JSON in text frames");
 	if (jparse(buf, len, &o, &e))
-		return reply_error(pss, NULL, e.code ? e.code : "bad_json",
-				   e.message);
+		return reply_e(pss, NULL, &e);
 	if (!json_object_is_type(o, json_type_object)) {
 		json_object_put(o);
 		return reply_error(pss, NULL, "bad_json",
@@ -395,7 +394,7 @@ run(struct per_session_data__chat *pss, const char *buf, size_t len,
 			rc = ops[i].fn(pss, o, ref);
 			goto out;
 		}
-	rc = reply_errorf(pss, ref, "unknown_op", "unknown op \"%.32s\"", op);
+	rc = reply_error(pss, ref, "unknown_op", "unknown op \"%.32s\"", op);
 out:
 	json_object_put(o);
 	return rc;
@@ -407,8 +406,7 @@ too_big(struct per_session_data__chat *pss)
 	free(pss->rx);
 	pss->rx = NULL;
 	pss->rx_len = pss->rx_cap = 0;
-	close_reason(pss->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
-		     "message too large");
+	close_reason(pss->wsi, IM_ETOOBIG, "message too large");
 	return -1;
 }
 
@@ -441,9 +439,7 @@ ws_proto_receive(struct per_session_data__chat *pss, const void *in,
 			ncap = max;
 		nrx = realloc(pss->rx, ncap);
 		if (!nrx) {
-			close_reason(pss->wsi,
-				     LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
-				     "out of memory");
+			close_reason(pss->wsi, IM_ENOMEM, "out of memory");
 			return -1;
 		}
 		pss->rx = nrx;

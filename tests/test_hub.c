@@ -741,15 +741,16 @@ START_TEST(errors_without_an_error_struct_still_return_codes)
 }
 END_TEST
 
-START_TEST(errors_map_to_http_status_and_names)
+START_TEST(errors_map_to_http_status_close_codes_and_names)
 {
 	static const struct {
 		enum im_err err;
-		unsigned int status;
+		unsigned int status, close;
 	} map[] = {
-		{ IM_OK, 200 }, { IM_ENOMEM, 500 }, { IM_EINVAL, 400 },
-		{ IM_ENOTFOUND, 404 }, { IM_EFULL, 503 }, { IM_ETOOBIG, 413 },
-		{ IM_EMETHOD, 405 }, { IM_ESYS, 500 },
+		{ IM_OK, 200, 1000 }, { IM_ENOMEM, 500, 1011 },
+		{ IM_EINVAL, 400, 1008 }, { IM_ENOTFOUND, 404, 1008 },
+		{ IM_EFULL, 503, 1008 }, { IM_ETOOBIG, 413, 1009 },
+		{ IM_EMETHOD, 405, 1008 }, { IM_ESYS, 500, 1011 },
 	};
 	struct im_error e;
 	char longer[400];
@@ -757,6 +758,7 @@ START_TEST(errors_map_to_http_status_and_names)
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
 		ck_assert_uint_eq(im_err_http_status(map[i].err),
 				  map[i].status);
+		ck_assert_uint_eq(im_err_ws_close(map[i].err), map[i].close);
 		ck_assert_str_ne(im_strerror(map[i].err), "unknown error");
 		for (size_t k = 0; k < i; k++)
 			ck_assert_str_ne(im_strerror(map[k].err),
@@ -764,6 +766,7 @@ START_TEST(errors_map_to_http_status_and_names)
 	}
 	ck_assert_str_eq(im_strerror((enum im_err)99), "unknown error");
 	ck_assert_uint_eq(im_err_http_status((enum im_err)99), 500);
+	ck_assert_uint_eq(im_err_ws_close((enum im_err)99), 1011);
 	/* the message is cut to fit and always terminated */
 	memset(longer, 'm', sizeof(longer) - 1);
 	longer[sizeof(longer) - 1] = '\0';
@@ -928,7 +931,7 @@ suite(void)
 	tcase_add_test(tc, missing_data_is_refused);
 	tcase_add_test(tc, data_over_the_limit_is_too_large);
 	tcase_add_test(tc, errors_without_an_error_struct_still_return_codes);
-	tcase_add_test(tc, errors_map_to_http_status_and_names);
+	tcase_add_test(tc, errors_map_to_http_status_close_codes_and_names);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("json");
