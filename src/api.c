@@ -17,11 +17,10 @@
 #include "cursor.h"
 #include "http_reply.h"
 #include "hub.h"
-#include "log.h"
+#include "names.h"
 #include "qs.h"
 #include "server.h"
 
-#define TAG "api"
 #define HISTORY_DEFAULT 100	/* messages a history request returns */
 #define HISTORY_MAX 1000	/* ... at most, with ?limit= */
 #define LIST_MAX 10000		/* rooms / members one listing returns */
@@ -299,22 +298,18 @@ api_handle(struct MHD_Connection *c, struct http_req *req)
 		return http_is_get(method) ? rooms_index(c, req) :
 		       http_not_allowed(c, req, "GET, HEAD");
 	if (strncmp(url, "/api/rooms/", 11))
-		return http_reply_error(c, req, MHD_HTTP_NOT_FOUND,
-					"not_found", "no such endpoint: %s",
-					url);
+		goto not_found;
 	rest = url + 11;
 	slash = strchr(rest, '/');
 	len = slash ? (size_t)(slash - rest) : strlen(rest);
-	if (len >= sizeof(name) || !len)
-		return http_reply_error(c, req, MHD_HTTP_BAD_REQUEST,
-			"bad_room",
-			"room names are 1-64 characters of A-Z a-z 0-9 _ . -");
+	if (len >= sizeof(name) || !len) {
+		names_check(NAME_ROOM, rest, len, &e);	/* fails: its words */
+		return http_reply_im_error(c, req, &e);
+	}
 	memcpy(name, rest, len);
 	name[len] = '\0';
 	if (slash && strcmp(slash, "/messages"))
-		return http_reply_error(c, req, MHD_HTTP_NOT_FOUND,
-					"not_found", "no such endpoint: %s",
-					url);
+		goto not_found;
 	if (slash && !strcmp(method, MHD_HTTP_METHOD_POST))
 		return publish(c, req, name);
 	if (!http_is_get(method))
@@ -324,4 +319,7 @@ api_handle(struct MHD_Connection *c, struct http_req *req)
 	if (!r)
 		return http_reply_im_error(c, req, &e);
 	return slash ? history(c, req, r) : room_show(c, req, r);
+not_found:
+	return http_reply_error(c, req, MHD_HTTP_NOT_FOUND, "not_found",
+				"no such endpoint: %s", url);
 }
