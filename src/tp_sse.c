@@ -31,8 +31,8 @@ struct sse {
 	struct msg *partial;		/* message being written, a ref */
 	size_t partial_off;		/* bytes of partial->sse written */
 	int started;			/* retry: line sent */
-	int gap_owed;			/* a gap notice did not fit */
-	uint64_t gap_since;		/* ... for a gap at this id */
+	int gap_owed;			/* the cursor told a gap whose notice
+					 * did not fit: write it first */
 };
 
 static void
@@ -61,23 +61,6 @@ put_partial(struct sse *s, char *buf, size_t room)
 	return n;
 }
 
-/* Writes the gap notice for a gap at since; returns its length, or 0
- * when it does not fit in room (it is then owed to the next call). */
-static size_t
-put_gap(struct sse *s, uint64_t since, char *buf, size_t room)
-{
-	int k = snprintf(buf, room, "event: gap\ndata: {\"since\":%" PRIu64
-			 "}\n\n", since);
-
-	if (k < 0 || (size_t)k >= room) {
-		s->gap_owed = 1;
-		s->gap_since = since;
-		return 0;
-	}
-	s->gap_owed = 0;
-	return (size_t)k;
-}
-
 /* Writes what is after the cursor into buf; returns bytes written. The
  * cursor ends at the last message written or begun (SSE's partial-frame
  * continuation finishes it on the next call). */
@@ -86,8 +69,8 @@ fill(struct server *srv, struct sse *s, char *buf, size_t max)
 {
 	struct cursor *cur = &s->w.cur;
 	struct msg *out[SSE_READ_MAX];
-	struct cursor_batch b;
-	uint64_t before;
+	struct cursor_batch b = { .gap = s->gap_owed };
+	uint64_t before = cursor_pos(cur);
 	size_t n = 0, i;
 
 	if (s->partial) {
@@ -95,17 +78,16 @@ fill(struct server *srv, struct sse *s, char *buf, size_t max)
 		if (s->partial)
 			return n;
 	}
-	if (s->gap_owed) {
-		n += put_gap(s, s->gap_since, buf + n, max - n);
-		if (s->gap_owed)
-			return n;
-	}
-	before = cursor_pos(cur);
-	b = cursor_read(cur, out, SSE_READ_MAX, SIZE_MAX);
-	if (b.gap) {
-		n += put_gap(s, before, buf + n, max - n);
+	if (!b.gap)
+		b = cursor_read(cur, out, SSE_READ_MAX, SIZE_MAX);
+	if (b.gap) {	/* it comes alone; the messages on the next read */
+		int k = snprintf(buf + n, max - n, "event: gap\ndata: "
+				 "{\"since\":%" PRIu64 "}\n\n", before);
+
+		s->gap_owed = k < 0 || (size_t)k >= max - n;
 		if (s->gap_owed)
 			return n;	/* next call, with more room */
+		n += (size_t)k;
 		b = cursor_read(cur, out, SSE_READ_MAX, SIZE_MAX);
 	}
 	for (i = 0; i < b.n && n < max; i++) {
