@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * err: the one error enum of imlab, its names, and its mappings to HTTP
- * status codes and WebSocket close codes. Validation failures also carry a short machine-readable
- * code ("bad_room") and a human message; struct im_error holds both.
+ * status codes and WebSocket close codes. Validation failures also carry
+ * a short machine-readable code ("bad_room") and a human message; struct
+ * im_error holds both.
  */
 #ifndef IMLAB_ERR_H
 #define IMLAB_ERR_H

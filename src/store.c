@@ -252,18 +252,6 @@ store_last_id(struct store *st)
 }
 
 uint64_t
-store_ring_last_id(struct store *st, const struct store_ring *ring)
-{
-	uint64_t v = 0;
-
-	pthread_mutex_lock(&st->lock);
-	if (ring->len)
-		v = ring_at(ring, ring->len - 1)->id;
-	pthread_mutex_unlock(&st->lock);
-	return v;
-}
-
-uint64_t
 store_ring_since_last(struct store *st, const struct store_ring *ring,
 		      size_t n)
 {

@@ -88,13 +88,17 @@ store_count_after(struct store *st, struct store_ring *const *rings,
  * it is one less than the next id). */
 uint64_t store_last_id(struct store *st);
 
-/* Returns the newest id stored in ring (0 if it is empty). */
-uint64_t store_ring_last_id(struct store *st, const struct store_ring *ring);
-
 /* Returns the cursor from which a read of ring returns its newest n
  * messages: the id just before them, or 0 when it holds n or fewer. */
 uint64_t store_ring_since_last(struct store *st,
 			       const struct store_ring *ring, size_t n);
+
+/* Returns the newest id stored in ring (0 if it is empty). */
+static inline uint64_t
+store_ring_last_id(struct store *st, const struct store_ring *ring)
+{
+	return store_ring_since_last(st, ring, 0);
+}
 
 /* Returns how many messages ring holds now. */
 size_t store_ring_len(struct store *st, const struct store_ring *ring);

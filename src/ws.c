@@ -6,10 +6,11 @@
  * service thread drains both in LWS_CALLBACK_EVENT_WAIT_CANCELLED
  * (delivered to every protocol, so it is handled for protocol 0 only).
  *
- * Every connection is a cursor over the store (cursor.h). The room layer's notify
- * only puts the connection on the dirty list; the service thread asks for
- * a writeable callback, and there one lws_write() sends either one queued
- * control reply (ws_proto.c) or what the store holds after the cursor: one
+ * Every connection is a cursor over the store (cursor.h). The room
+ * layer's notify only puts the connection on the dirty list; the service
+ * thread asks for a writeable callback, and there one lws_write() sends
+ * either one queued control reply (ws_proto.c) or what the store holds
+ * after the cursor (cursor_read): one
  * message as its shared, pre-serialised frame, several as one
  * {"op":"msgs"} frame built in a scratch buffer shared by the thread, or a
  * {"op":"gap"} notice. Nothing is queued per connection, so a slow reader

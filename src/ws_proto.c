@@ -400,12 +400,19 @@ out:
 	return rc;
 }
 
-static int
-too_big(struct per_session_data__chat *pss)
+/* Frees the reassembly buffer: idle connections keep nothing. */
+static void
+rx_drop(struct per_session_data__chat *pss)
 {
 	free(pss->rx);
 	pss->rx = NULL;
 	pss->rx_len = pss->rx_cap = 0;
+}
+
+static int
+too_big(struct per_session_data__chat *pss)
+{
+	rx_drop(pss);
 	close_reason(pss->wsi, IM_ETOOBIG, "message too large");
 	return -1;
 }
@@ -450,10 +457,7 @@ ws_proto_receive(struct per_session_data__chat *pss, const void *in,
 	if (!final)
 		return 0;
 	rc = run(pss, pss->rx, pss->rx_len, pss->rx_binary);
-	/* keep nothing between messages: idle connections stay small */
-	free(pss->rx);
-	pss->rx = NULL;
-	pss->rx_len = pss->rx_cap = 0;
+	rx_drop(pss);
 	return rc;
 }
 
@@ -468,8 +472,6 @@ ws_proto_free(struct per_session_data__chat *pss)
 	}
 	pss->ctl_tail = NULL;
 	pss->nctl = 0;
-	free(pss->rx);
-	pss->rx = NULL;
-	pss->rx_len = pss->rx_cap = 0;
+	rx_drop(pss);
 	cursor_free(&pss->cur);
 }

@@ -400,7 +400,8 @@ suite(void)
 	tcase_add_test(tc, init_clamps_a_since_ahead_of_the_sequence);
 	tcase_add_test(tc, read_merges_rings_in_id_order_and_advances);
 	tcase_add_test(tc, message_bound_sets_more_and_loses_nothing);
-	tcase_add_test(tc, byte_bound_takes_the_first_and_stops_before_overflow);
+	tcase_add_test(tc,
+		byte_bound_takes_the_first_and_stops_before_overflow);
 	tcase_add_test(tc, gap_is_reported_once_alone_then_messages_follow);
 	tcase_add_test(tc, pending_counts_without_advancing_or_referencing);
 	tcase_add_test(tc,
