@@ -97,14 +97,15 @@ enum MHD_Result
 http_reply_error(struct MHD_Connection *c, struct http_req *req,
 		 unsigned status, const char *code, const char *fmt, ...)
 {
-	struct json_object *o = json_object_new_object();
-	struct json_object *err = json_object_new_object();
+	struct json_object *o, *err;
 	char msg[256];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	o = json_object_new_object();
+	err = json_object_new_object();
 	json_object_object_add(err, "code", json_object_new_string(code));
 	json_object_object_add(err, "message", json_object_new_string(msg));
 	json_object_object_add(o, "error", err);

@@ -10,6 +10,7 @@
 #include "autoconf.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -84,12 +85,20 @@ close_slot(struct listener *l, struct pending *p)
 	p->fd = -1;
 }
 
+/* Returns the ring index of the i-th slot after the head. */
+static size_t
+slot(const struct listener *l, size_t i)
+{
+	assert(l->cfg.max_pending > 0);
+	return (l->head + i) % (size_t)l->cfg.max_pending;
+}
+
 /* Drops freed slots from the head of the ring. */
 static void
 ring_trim(struct listener *l)
 {
 	while (l->count && l->pend[l->head].fd < 0) {
-		l->head = (l->head + 1) % (size_t)l->cfg.max_pending;
+		l->head = slot(l, 1);
 		l->count--;
 	}
 }
@@ -167,7 +176,7 @@ accept_some(struct listener *l, int64_t now)
 			close_slot(l, &l->pend[l->head]);
 			ring_trim(l);
 		}
-		p = &l->pend[(l->head + l->count) % (size_t)l->cfg.max_pending];
+		p = &l->pend[slot(l, l->count)];
 		l->count++;
 		p->fd = fd;
 		p->seq = ++l->seq;
@@ -193,8 +202,7 @@ static void
 expire(struct listener *l, int64_t now)
 {
 	for (size_t i = 0; i < l->count; i++) {
-		struct pending *p =
-			&l->pend[(l->head + i) % (size_t)l->cfg.max_pending];
+		struct pending *p = &l->pend[slot(l, i)];
 
 		if (p->fd >= 0 && p->deadline <= now) {
 			LOG_DEBUG(TAG, "fd %d sent no request line in time",
@@ -287,6 +295,7 @@ listener_start(const struct listener_config *cfg, struct im_error *e)
 	struct epoll_event ev = { .events = EPOLLIN };
 	int one = 1, defer;
 
+	assert(cfg->max_pending > 0);	/* see slot() */
 	if (!l || !(l->pend = calloc((size_t)cfg->max_pending,
 				     sizeof(*l->pend)))) {
 		free(l);
