@@ -183,16 +183,14 @@ server_start(const struct config *cfg, struct server **out,
 		im_error_set(e, IM_ESYS, "thread", "cannot start a thread");
 		goto fail;
 	}
-	memset(&lc, 0, sizeof(lc));
-	lc.bind = cfg->bind;
-	lc.port = cfg->port;
-	lc.head_timeout_ms = cfg->head_timeout * 1000;
-	lc.max_pending = MAX_PENDING_HEADS;
-	lc.max_connections = cfg->max_connections;
-	lc.open_conns = &s->open_conns;
-	lc.to_http = to_http;
-	lc.to_ws = to_ws;
-	lc.cls = s;
+	lc = (struct listener_config){
+		.bind = cfg->bind, .port = cfg->port,
+		.head_timeout_ms = cfg->head_timeout * 1000,
+		.max_pending = MAX_PENDING_HEADS,
+		.max_connections = cfg->max_connections,
+		.open_conns = &s->open_conns,
+		.to_http = to_http, .to_ws = to_ws, .cls = s,
+	};
 	s->lst = listener_start(&lc, e);
 	if (!s->lst) {
 		teardown(s, 1);
