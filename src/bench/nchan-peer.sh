@@ -34,6 +34,8 @@ nchan_missing() {
 	elif [ ! -f "$NCHAN_MODULE" ]; then
 		echo "$NCHAN_MODULE is not installed (apt-get install" \
 			"libnginx-mod-nchan)"
+	elif ! command -v curl >/dev/null 2>&1; then
+		echo "curl is not installed (it checks that nginx is up)"
 	fi
 }
 
