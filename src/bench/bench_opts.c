@@ -110,7 +110,8 @@ static const char *const description[] = {
 	"--distinct-cids each has its own, the run reports the time from the "
 	"first connect to the last registration (connect_all_s) and to the "
 	"last join message received (presence_s), and waits for the joins "
-	"to stop before it publishes. A run ends when every acknowledged message reached every subscriber of "
+	"to stop before it publishes. A run ends when every acknowledged "
+	"message reached every subscriber of "
 	"its room, or 5 s (3 poll intervals if longer) after the last "
 	"publish; what is missing then is lost. The soft file limit is "
 	"raised as far as --subs needs. A progress line goes to stderr.",

@@ -58,6 +58,7 @@ for b in "$IMLAB" "$BENCH"; do
 done
 
 here=$(dirname "$0")
+# shellcheck source=SCRIPTDIR/nchan-peer.sh
 . "$here/nchan-peer.sh"
 if [ $NCHAN_OFF = 1 ]; then
 	nchan_skip="skipped (--no-nchan)"

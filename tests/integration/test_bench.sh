@@ -205,6 +205,7 @@ if ! kill -0 "$pid" 2>/dev/null; then
 fi
 
 # the nchan lane: the same counts against nginx + nchan, if installed
+# shellcheck source=SCRIPTDIR/../../src/bench/nchan-peer.sh
 . "$(dirname "$0")/../../src/bench/nchan-peer.sh"
 why=$(nchan_missing)
 if [ -n "$why" ]; then
