@@ -36,7 +36,7 @@ enum bench_tp {
 enum bench_out { BENCH_OUT_TABLE = 0, BENCH_OUT_JSON, BENCH_OUT_TSV };
 
 /* The server spoken to (--peer): imlab, or nginx with the nchan module
- * laid out as run-bench.sh configures it (bench_nchan.h). */
+ * laid out as src/bench/nchan-peer.sh configures it. */
 enum bench_peer { BENCH_PEER_IMLAB = 0, BENCH_PEER_NCHAN };
 
 /* The command line (bench_opts.h). */

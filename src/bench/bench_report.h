@@ -38,7 +38,7 @@ struct bench_result {
 	struct bench_proc_sample srv[3];	/* before, connected, after */
 	double srv_cpu_run_s;		/* srv[2] - srv[1] */
 	double srv_deliveries_per_cpu_s;
-	double srv_us_per_delivery;	/* server CPU µs per delivery */
+	double srv_us_per_delivery;	/* server CPU us per delivery */
 	double srv_cpu_connect_s;	/* srv[1] - srv[0] */
 	double srv_kb_per_conn;		/* RSS connected - before, per sub */
 	long server_open;		/* /api/stats open, -1 unknown */

@@ -322,7 +322,7 @@ if [ $QUICK != 0 ]; then
 		"standard one"
 fi
 echo
-echo "Server CPU per delivery (µs) is the server's CPU time during the" \
+echo "Server CPU per delivery (us) is the server's CPU time during the" \
 	"publish phase divided by the deliveries; nchan's column is nginx's" \
 	"worker. nchan has no short poll that answers every message since a" \
 	"cursor in one response (its \`intervalpoll\` returns one message" \
@@ -365,9 +365,9 @@ echo "\`--transport T --subs N --rate $LAT_RATE --msgs $LAT_MSGS" \
 echo
 echo "| transport | subs | connect s | p50 ms | p90 ms | p99 ms |" \
 	"p99.9 ms | max ms | lost | dup | out of order | requests/delivery |" \
-	"wire bytes/delivery | server CPU s | CPU µs/delivery |" \
+	"wire bytes/delivery | server CPU s | CPU us/delivery |" \
 	"nchan p50 ms | nchan p99 ms | nchan lost |" \
-	"nchan CPU µs/delivery |"
+	"nchan CPU us/delivery |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"\
 "---:|---:|---:|---:|---:|"
 for tp in $TRANSPORTS; do
@@ -402,8 +402,8 @@ echo
 echo "| transport | publish msg/s | deliveries/s | server CPU s |" \
 	"server deliveries per CPU-s | bench CPU s | p50 ms | p99 ms |" \
 	"lost | dup | deliveries/WS frame | wire bytes/delivery |" \
-	"CPU µs/delivery | nchan publish msg/s | nchan deliveries/s |" \
-	"nchan p99 ms | nchan lost | nchan CPU µs/delivery |" \
+	"CPU us/delivery | nchan publish msg/s | nchan deliveries/s |" \
+	"nchan p99 ms | nchan lost | nchan CPU us/delivery |" \
 	"CPU/delivery vs nchan |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"\
 "---:|---:|---:|---:|---:|---:|"
@@ -675,8 +675,8 @@ case $cr in
 *) res="not measured" ;;
 esac
 echo "| WebSocket CPU/delivery <= 0.6x nchan at $n_max x $LAT_RATE" \
-	"msg/s | $(f $r server_cpu_us_per_delivery 2) µs vs" \
-	"$(nc $r server_cpu_us_per_delivery 2) µs ($cr) | $res | |"
+	"msg/s | $(f $r server_cpu_us_per_delivery 2) us vs" \
+	"$(nc $r server_cpu_us_per_delivery 2) us ($cr) | $res | |"
 echo
 
 # ---- chart -------------------------------------------------------------
