@@ -9,7 +9,7 @@
 #
 # The matrix (about 3-6 minutes on 2 cores):
 #   latency    each transport at 100 and 1,000 subscribers, 1,000 messages
-#              of 64 B at 200 msg/s
+#              of 64 B at 200 msg/s; SSE at 1,000 x 50 msg/s (500 messages)
 #   throughput each transport at 1,000 subscribers, 1,000 messages
 #              published back to back
 #   connect    ws and sse: 1,000 and 10,000 subscribers with distinct
@@ -75,6 +75,7 @@ CONN_SUBS="1000 10000"
 LAT_SUBS="100 1000"
 LAT_RATE=200
 LAT_MSGS=1000
+LAT50_MSGS=500
 THR_SUBS=1000
 THR_MSGS=1000
 IDLE_CONNS="1000 10000"
@@ -84,6 +85,7 @@ if [ $QUICK = 1 ]; then
 	CONN_SUBS="1000"
 	LAT_SUBS="20 100"
 	LAT_MSGS=100
+	LAT50_MSGS=100
 	THR_SUBS=100
 	THR_MSGS=200
 	IDLE_CONNS="100 500"
@@ -91,6 +93,7 @@ elif [ $QUICK = 2 ]; then
 	CONN_SUBS="50 100"
 	LAT_SUBS="20 100"
 	LAT_MSGS=100
+	LAT50_MSGS=100
 	THR_SUBS=100
 	THR_MSGS=200
 	IDLE_CONNS="50 100"
@@ -266,6 +269,10 @@ for tp in $TRANSPORTS; do
 			--msgs $LAT_MSGS --size $SIZE --interval $INTERVAL
 	done
 done
+# issue 14: SSE at a rate both servers sustain
+for n in $LAT_SUBS; do :; done
+bench "lat50-sse-$n" --transport sse --subs $n --rate 50 --msgs $LAT50_MSGS \
+	--size $SIZE
 for tp in $TRANSPORTS; do
 	bench "thr-$tp" --transport $tp --subs $THR_SUBS --rate 0 \
 		--msgs $THR_MSGS --size $SIZE --interval $INTERVAL
@@ -656,6 +663,21 @@ for tp in $CONN_TRANSPORTS; do
 		"join ($(f $r connect_all_s 2) s to the last registered);" \
 		"nchan $nx s | $res | $why |"
 done
+r=lat50-sse-$n_max
+x=$(v $r latency_p50_ms)
+y=$(v $r latency_p99_ms)
+np50=$(nc $r latency_p50_ms 3)
+np99=$(nc $r latency_p99_ms 3)
+case $np50$np99 in
+*[!0-9.]* | '') res="not measured" ;;
+*) res=$(met "$x" "x <= $np50")
+   [ "$res" = '**met**' ] && res=$(met "$y" "x <= $np99") ;;
+esac
+[ "$(v $r ok)" = true ] || res="**not met** (the run failed: $(v $r error))"
+echo "| SSE p50 and p99 <= nchan's at $n_max x 50 msg/s | p50" \
+	"$(f $r latency_p50_ms 2) / p99 $(f $r latency_p99_ms 2) ms; nchan" \
+	"$(nc $r latency_p50_ms 2) / $(nc $r latency_p99_ms 2) ms, lost" \
+	"$(v $r lost) / $(nc $r lost 0) | $res | |"
 r=lat-sse-$n_max
 x=$(v $r latency_p50_ms)
 cr=$(ratio "$(v $r server_cpu_us_per_delivery)" \
