@@ -246,10 +246,12 @@ nh() {
 	esac
 }
 
-# ratio A B: A / B with 2 decimals, "-" if either is not a number
+# ratio A B: A / B with 2 decimals, "-" if either is not a number or 0
+# (a CPU time below the 10 ms tick reads 0)
 ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN {
-		if (a !~ /^[0-9.]+$/ || b !~ /^[0-9.]+$/ || b + 0 == 0)
+		if (a !~ /^[0-9.]+$/ || b !~ /^[0-9.]+$/ || a + 0 == 0 ||
+		    b + 0 == 0)
 			print "-";
 		else
 			printf "%.2fx", a / b }'
