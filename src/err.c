@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * err: names of imlab's error enum and the single place where errors are
- * mapped to HTTP status codes.
+ * mapped to HTTP status codes and WebSocket close codes.
  */
 #include "autoconf.h"
 
@@ -10,36 +10,40 @@
 
 #include "err.h"
 
+/* Per error: its name, HTTP status and WebSocket close code (RFC 6455
+ * 7.4.1: 1008 policy violation, 1009 too big, 1011 unexpected condition). */
+static const struct {
+	const char *name;
+	unsigned int http, ws;
+} errs[] = {
+	[IM_OK] = { "ok", 200, 1000 },
+	[IM_ENOMEM] = { "out of memory", 500, 1011 },
+	[IM_EINVAL] = { "invalid input", 400, 1008 },
+	[IM_ENOTFOUND] = { "not found", 404, 1008 },
+	[IM_EFULL] = { "limit reached", 503, 1008 },
+	[IM_ETOOBIG] = { "too large", 413, 1009 },
+	[IM_EMETHOD] = { "method not allowed", 405, 1008 },
+	[IM_ESYS] = { "system error", 500, 1011 },
+};
+
+#define KNOWN(err) ((unsigned)(err) < sizeof(errs) / sizeof(errs[0]))
+
 const char *
 im_strerror(enum im_err err)
 {
-	switch (err) {
-	case IM_OK:		return "ok";
-	case IM_ENOMEM:		return "out of memory";
-	case IM_EINVAL:		return "invalid input";
-	case IM_ENOTFOUND:	return "not found";
-	case IM_EFULL:		return "limit reached";
-	case IM_ETOOBIG:	return "too large";
-	case IM_EMETHOD:	return "method not allowed";
-	case IM_ESYS:		return "system error";
-	}
-	return "unknown error";
+	return KNOWN(err) ? errs[err].name : "unknown error";
 }
 
 unsigned int
 im_err_http_status(enum im_err err)
 {
-	switch (err) {
-	case IM_OK:		return 200;
-	case IM_EINVAL:		return 400;
-	case IM_ENOTFOUND:	return 404;
-	case IM_EMETHOD:	return 405;
-	case IM_ETOOBIG:	return 413;
-	case IM_EFULL:		return 503;
-	case IM_ENOMEM:
-	case IM_ESYS:		return 500;
-	}
-	return 500;
+	return KNOWN(err) ? errs[err].http : 500;
+}
+
+unsigned int
+im_err_ws_close(enum im_err err)
+{
+	return KNOWN(err) ? errs[err].ws : 1011;
 }
 
 enum im_err

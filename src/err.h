@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * err: the one error enum of imlab, its names, and its mapping to HTTP
- * status codes. Validation failures also carry a short machine-readable
- * code ("bad_room") and a human message; struct im_error holds both.
+ * err: the one error enum of imlab, its names, and its mappings to HTTP
+ * status codes and WebSocket close codes. Validation failures also carry
+ * a short machine-readable code ("bad_room") and a human message; struct
+ * im_error holds both.
  */
 #ifndef IMLAB_ERR_H
 #define IMLAB_ERR_H
@@ -33,6 +34,11 @@ const char *im_strerror(enum im_err err);
 
 /* Returns the HTTP status that reports err to a client (IM_OK -> 200). */
 unsigned int im_err_http_status(enum im_err err);
+
+/* Returns the WebSocket close code (RFC 6455 7.4.1) that ends a
+ * connection for err: 1009 too big, 1011 out of memory or a system error,
+ * 1008 (policy) for a peer that broke a rule or a limit, 1000 for IM_OK. */
+unsigned int im_err_ws_close(enum im_err err);
 
 /* Fills e with err, code (a static string, borrowed) and a printf-style
  * message. Returns err so callers can write `return im_error_set(...)`. */

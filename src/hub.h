@@ -10,11 +10,13 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <json-c/json.h>
 
 #include "err.h"
 #include "msg.h"
+#include "names.h"
 #include "room.h"
 #include "store.h"
 
@@ -54,20 +56,50 @@ void hub_init(struct hub *h, struct store *st, struct rooms *rs,
 enum im_err hub_publish(struct hub *h, const struct hub_pub *p,
 			struct hub_ack *ack, struct im_error *e);
 
+/* The members of a JSON publish that hub_pub_decode() reads: a string
+ * member per name kind, and whether "data" must be present. */
+#define HUB_FIELD(k) (1u << (k))
+#define HUB_DATA_REQUIRED (1u << NAME__COUNT)
+/* HTTP: room from the URL, sender in the body, data required */
+#define HUB_PUB_HTTP (HUB_FIELD(NAME_EVENT) | HUB_FIELD(NAME_FROM) | \
+		      HUB_FIELD(NAME_CID) | HUB_FIELD(NAME_TO) | \
+		      HUB_FIELD(NAME_VIA) | HUB_DATA_REQUIRED)
+/* WebSocket send: sender from hello, data null when absent */
+#define HUB_PUB_WS (HUB_FIELD(NAME_ROOM) | HUB_FIELD(NAME_EVENT) | \
+		    HUB_FIELD(NAME_TO))
+
+/* The one JSON-to-publish decoder, for every transport that publishes
+ * JSON: fills the members of p named in fields from the object o (strings
+ * borrowed from o; absent ones NULL; "via" sets p->via), and p->data. p's
+ * other members are left as the caller set them. Returns IM_OK, or
+ * IM_EINVAL with e filled: type_code ("bad_field", "bad_request") for a
+ * member of another JSON type, the name's own code for a string with an
+ * embedded NUL or a bad via, "bad_data" for a missing required data.
+ * Names are otherwise judged by hub_publish(). */
+enum im_err hub_pub_decode(struct hub_pub *p, struct json_object *o,
+			   unsigned fields, const char *type_code,
+			   struct im_error *e);
+
 /* Parses an HTTP publish body {"event","from","cid","data","to","via"}
- * for room and publishes it (via defaults to "api"). Same returns as
- * hub_publish(); bad JSON is IM_EINVAL "bad_json". */
+ * for room with hub_pub_decode() and publishes it (via defaults to
+ * "api"). Same returns as hub_publish(); bad JSON is IM_EINVAL
+ * "bad_json". */
 enum im_err hub_publish_json(struct hub *h, const char *room,
 			     const char *body, size_t len,
 			     struct hub_ack *ack, struct im_error *e);
 
-/* Name checks, per API.md. Each returns 1 when s is valid. */
-int hub_event_valid(const char *s);	/* 1-32 of [A-Za-z0-9_.:-] */
-int hub_cid_valid(const char *s);	/* 8-64 of [A-Za-z0-9_-] */
-int hub_from_valid(const char *s);	/* 1-32 printable UTF-8 chars */
+/* For tp.c until it calls names_check() (which also gives the one
+ * message): 1 when the C string s is a valid cid / display name. */
+static inline int
+hub_cid_valid(const char *s)
+{
+	return s && names_valid(NAME_CID, s, strlen(s));
+}
 
-/* Parses a target name ("room", "others", "self"); NULL means "room".
- * Returns 0 and sets *out, or -1. */
-int hub_target_parse(const char *s, enum msg_target *out);
+static inline int
+hub_from_valid(const char *s)
+{
+	return s && names_valid(NAME_FROM, s, strlen(s));
+}
 
 #endif

@@ -10,50 +10,7 @@
 #include <json-c/json_visit.h>
 
 #include "jparse.h"
-
-/* Returns 1 if p[0..len) is well-formed UTF-8: no overlong forms, no
- * surrogates, nothing past U+10FFFF. JSON text must be, and so must the
- * WebSocket text frames that carry it; json-c does not check this. */
-static int
-utf8_ok(const unsigned char *p, size_t len)
-{
-	const unsigned char *end = p + len;
-
-	while (p < end) {
-		unsigned int c = *p;
-		uint32_t cp;
-		size_t n;
-
-		if (c < 0x80) {
-			p++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-			cp = c & 0x1f;
-		} else if ((c & 0xf0) == 0xe0) {
-			n = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			cp = c & 0x07;
-		} else {
-			return 0;
-		}
-		if ((size_t)(end - p) <= n)
-			return 0;
-		for (size_t i = 1; i <= n; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (p[i] & 0x3f);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-			return 0;
-		p += n + 1;
-	}
-	return 1;
-}
+#include "utf8.h"
 
 /* Returns 1 if s is a number as RFC 8259 writes it. json-c also takes
  * NaN, Infinity and "1." and writes them back as they came, which would
@@ -122,7 +79,9 @@ jparse(const char *buf, size_t len, struct json_object **out,
 		im_error_set(e, IM_ETOOBIG, "too_large", "input too large");
 		return -1;
 	}
-	if (!utf8_ok((const unsigned char *)buf, len)) {
+	/* JSON text must be UTF-8, and so must the WebSocket text frames
+	 * that carry it; json-c does not check */
+	if (!utf8_valid(buf, len)) {
 		json_tokener_free(tok);
 		im_error_set(e, IM_EINVAL, "bad_json",
 			     "invalid JSON: not UTF-8");
@@ -169,9 +128,11 @@ jparse(const char *buf, size_t len, struct json_object **out,
 }
 
 const char *
-jparse_str(struct json_object *obj, const char *key, int *bad)
+jparse_str(struct json_object *obj, const char *key, size_t *len, int *bad)
 {
 	struct json_object *v;
+	const char *s;
+	size_t n;
 
 	if (!json_object_object_get_ex(obj, key, &v) || !v)
 		return NULL;
@@ -179,5 +140,13 @@ jparse_str(struct json_object *obj, const char *key, int *bad)
 		*bad = 1;
 		return NULL;
 	}
-	return json_object_get_string(v);
+	s = json_object_get_string(v);
+	n = (size_t)json_object_get_string_len(v);
+	if (len) {
+		*len = n;
+	} else if (strlen(s) != n) {
+		*bad = 1;	/* an embedded NUL would cut it short */
+		return NULL;
+	}
+	return s;
 }

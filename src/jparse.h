@@ -24,8 +24,11 @@
 int jparse(const char *buf, size_t len, struct json_object **out,
 	   struct im_error *e);
 
-/* Returns the string member key of obj, or NULL when it is absent or null.
- * Sets *bad to 1 when it is present with another type. Borrowed. */
-const char *jparse_str(struct json_object *obj, const char *key, int *bad);
+/* Returns the string member key of obj (borrowed), or NULL when it is
+ * absent or null; sets *bad to 1 when it is present with another type.
+ * The string may hold an embedded NUL: with len, *len is its real length
+ * (check it: names_check() does); without, such a string is bad too. */
+const char *jparse_str(struct json_object *obj, const char *key, size_t *len,
+		       int *bad);
 
 #endif

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "jbuf.h"
+
 /* Headroom kept before every WebSocket frame; ws.c checks LWS_PRE fits. */
 #define MSG_WS_PRE 16
 
@@ -90,16 +92,15 @@ int msg_visible(const struct msg *m, const char *cid);
 /* Returns the static name of a transport ("poll", ..., "api"). */
 const char *via_name(enum via v);
 
-/* Parses a transport name; returns 0 and sets *out, or -1. */
-int via_parse(const char *s, enum via *out);
-
 /* Returns the current time in ms since the Unix epoch. */
 int64_t im_now_ms(void);
 
 /* Returns a monotonic clock reading in ms (for deadlines). */
 int64_t im_mono_ms(void);
 
-
+/* Appends the envelopes of the n borrowed messages, comma-separated, to
+ * b: the body of a JSON array (poll answers, WebSocket msgs frames). */
+void msg_json_list(struct jbuf *b, struct msg *const *m, size_t n);
 
 /* Serialises {"messages":[E,...],"last_id":N,"gap":false} from n borrowed
  * messages into a new malloc'd buffer (the caller frees it) and sets *len.

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * room: registry, subscriber arrays and presence. Everything here runs
- * under rs->lock; presence messages are appended to the store (which takes
- * its own lock: the order is always rooms -> store) and delivered to the
- * room's subscribers before the lock is released, so a join is ordered
- * with the chat exactly as the store numbered it.
+ * under rs->lock. Every message - a publish from the hub or a presence
+ * join/leave - enters the store by one road, rooms_post(): appended (the
+ * store takes its own lock: the order is always rooms -> store) and
+ * delivered to the room's subscribers before the lock is released, so a
+ * join is ordered with its membership change and every room's
+ * notifications come in id order.
  */
 #include "autoconf.h"
 
@@ -17,6 +19,7 @@
 
 #include "hmap.h"
 #include "log.h"
+#include "names.h"
 #include "room.h"
 
 struct member {
@@ -92,34 +95,13 @@ rooms_destroy(struct rooms **rp)
 	free(rs);
 }
 
-int
-room_name_valid(const char *name)
-{
-	size_t n = 0;
-
-	for (const char *p = name; *p; p++, n++) {
-		char c = *p;
-
-		if (n >= MSG_ROOM_MAX)
-			return 0;
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-		      c == '-'))
-			return 0;
-	}
-	return n > 0;
-}
-
 struct room *
 rooms_get(struct rooms *rs, const char *name, int create, struct im_error *e)
 {
 	struct room *r;
 
-	if (!room_name_valid(name)) {
-		im_error_set(e, IM_EINVAL, "bad_room",
-			     "room names are 1-64 characters of A-Z a-z 0-9 _ . -");
+	if (names_check(NAME_ROOM, name, strlen(name), e))
 		return NULL;
-	}
 	pthread_mutex_lock(&rs->lock);
 	r = hmap_get(&rs->byname, name);
 	if (r || !create) {
@@ -203,44 +185,66 @@ notify_locked(struct room *r, const struct msg *m)
 	}
 }
 
-void
-rooms_notify(struct rooms *rs, struct room *r, const struct msg *m)
+/* rooms_post() with the lock held: the one road into the store. */
+static enum im_err
+post_locked(struct rooms *rs, struct room *r, const struct msg_parts *in,
+	    struct msg **out)
 {
-	pthread_mutex_lock(&rs->lock);
+	char pid[MSG_PID_LEN + 1];
+	struct msg_parts p = *in;
+	struct msg *m = NULL;
+	enum im_err err;
+
+	rooms_pid(rs, p.cid, pid);
+	p.room = r->name;
+	p.pid = pid;
+	err = store_append(rs->st, r->ring, &p, &m);
+	if (err != IM_OK)
+		return err;
 	notify_locked(r, m);
-	pthread_mutex_unlock(&rs->lock);
+	if (out)
+		*out = m;
+	else
+		msg_unref(&m);
+	return IM_OK;
 }
 
-/* Publishes a join/leave for mb in r; lock held. */
+enum im_err
+rooms_post(struct rooms *rs, struct room *r, const struct msg_parts *p,
+	   struct msg **out)
+{
+	enum im_err err;
+
+	pthread_mutex_lock(&rs->lock);
+	err = post_locked(rs, r, p, out);
+	pthread_mutex_unlock(&rs->lock);
+	return err;
+}
+
+/* Posts a join/leave for mb in r; lock held. */
 static void
 presence_publish(struct rooms *rs, struct room *r, const struct member *mb,
 		 const char *event)
 {
 	char data[48];
 	struct msg_parts p = { 0 };
-	struct msg *m = NULL;
-	int n;
 
-	n = snprintf(data, sizeof(data), "{\"transport\":\"%s\"}",
-		     via_name(mb->via));
-	p.room = r->name;
 	p.event = event;
 	p.from = mb->from;
-	p.pid = mb->pid;
 	p.cid = mb->cid;
 	p.via = mb->via;
 	p.to = MSG_TO_ROOM;
 	p.data_json = data;
-	p.data_len = (size_t)n;
-	if (store_append(rs->st, r->ring, &p, &m) != IM_OK) {
+	p.data_len = (size_t)snprintf(data, sizeof(data),
+				      "{\"transport\":\"%s\"}",
+				      via_name(mb->via));
+	if (post_locked(rs, r, &p, NULL) != IM_OK) {
 		LOG_ERROR("room", "room %s: %s of %s lost: out of memory",
 			  r->name, event, mb->pid);
 		return;
 	}
 	LOG_DEBUG("room", "room %s: %s %s (%s) via %s", r->name, event,
 		  mb->pid, mb->from, via_name(mb->via));
-	notify_locked(r, m);
-	msg_unref(&m);
 }
 
 /* Finds or creates the member cid of r; lock held. Sets *fresh when it was

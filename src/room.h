@@ -49,9 +49,6 @@ const char *room_name(const struct room *r);
 /* Returns the room's store ring (borrowed). */
 struct store_ring *room_ring(const struct room *r);
 
-/* Returns 1 if name is a valid room name (1-64 of [A-Za-z0-9_.-]). */
-int room_name_valid(const char *name);
-
 /* Subscribes s to the n rooms in rooms[], which must be distinct and not
  * yet subscribed by s; s->cid, s->from, s->via and s->notify must be set.
  * Each room where s->cid was not a member publishes a `join`. Returns IM_OK
@@ -73,8 +70,14 @@ void rooms_unsubscribe_all(struct rooms *rs, struct sub *s);
 void rooms_touch(struct rooms *rs, struct room *r, const char *cid,
 		 const char *from, enum via via);
 
-/* Wakes every subscriber of r that may see m (m borrowed). */
-void rooms_notify(struct rooms *rs, struct room *r, const struct msg *m);
+/* The one road into the store: appends the message p describes to r's
+ * ring and wakes every subscriber of r that may see it, both under the
+ * rooms lock. p is borrowed; its room and pid are ignored (r's name, and
+ * the pid derived from p->cid). Returns IM_OK and, if out is not NULL, a
+ * new reference in *out (the caller unrefs it), or IM_ENOMEM with nothing
+ * stored. Must not be called from a notify. */
+enum im_err rooms_post(struct rooms *rs, struct room *r,
+		       const struct msg_parts *p, struct msg **out);
 
 /* Ends the presence of pollers whose ttl passed before now_ms (monotonic),
  * publishing their `leave`. Returns how many left. */

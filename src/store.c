@@ -172,9 +172,13 @@ ring_after(const struct store_ring *r, uint64_t since)
 
 #define READ_MAX_RINGS 64
 
+/* The one merge behind every read: walks the rings after since (and
+ * ring i after from[i]) in id order, under the lock, taking a reference
+ * to each visible message into out, or only counting them (out NULL). */
 struct store_read_result
-store_read(struct store *st, struct store_ring *const *rings, size_t nrooms,
-	   uint64_t since, const char *cid, struct msg **out, size_t max)
+store_read_from(struct store *st, struct store_ring *const *rings,
+		const uint64_t *from, size_t nrooms, uint64_t since,
+		const char *cid, struct msg **out, size_t max)
 {
 	struct store_read_result res = { 0, since, 0 };
 	const struct store_ring *rs[READ_MAX_RINGS];
@@ -188,6 +192,7 @@ store_read(struct store *st, struct store_ring *const *rings, size_t nrooms,
 		since = last;
 	res.last_id = since;
 	for (size_t i = 0; i < nrooms && nr < READ_MAX_RINGS; i++) {
+		uint64_t after = since;
 		size_t j;
 
 		for (j = 0; j < nr; j++)
@@ -198,7 +203,9 @@ store_read(struct store *st, struct store_ring *const *rings, size_t nrooms,
 		rs[nr] = rings[i];
 		if (since && rings[i]->evicted > since)
 			res.gap = 1;
-		pos[nr] = ring_after(rings[i], since);
+		if (from && from[i] > after)
+			after = from[i];
+		pos[nr] = ring_after(rings[i], after);
 		nr++;
 	}
 	for (;;) {
@@ -222,7 +229,9 @@ store_read(struct store *st, struct store_ring *const *rings, size_t nrooms,
 		if (msg_visible(m, cid)) {
 			if (res.n == max)
 				break;
-			out[res.n++] = msg_ref(m);
+			if (out)
+				out[res.n] = msg_ref(m);
+			res.n++;
 		}
 		pos[best]++;
 		res.last_id = m->id;
@@ -238,18 +247,6 @@ store_last_id(struct store *st)
 
 	pthread_mutex_lock(&st->lock);
 	v = st->next_id - 1;
-	pthread_mutex_unlock(&st->lock);
-	return v;
-}
-
-uint64_t
-store_ring_last_id(struct store *st, const struct store_ring *ring)
-{
-	uint64_t v = 0;
-
-	pthread_mutex_lock(&st->lock);
-	if (ring->len)
-		v = ring_at(ring, ring->len - 1)->id;
 	pthread_mutex_unlock(&st->lock);
 	return v;
 }

@@ -50,26 +50,55 @@ struct store_read_result {
 };
 
 /* Reads, in id order, up to max messages with id > since from the nrooms
- * rings that cid (NULL: anonymous) may see. Duplicate rings are read once.
- * since == 0 means "from the oldest kept" and never reports a gap; a since
- * ahead of the sequence is treated as the newest id. */
-struct store_read_result store_read(struct store *st,
-				    struct store_ring *const *rings,
-				    size_t nrooms, uint64_t since,
-				    const char *cid, struct msg **out,
-				    size_t max);
+ * rings that cid (NULL or "": anonymous) may see, ring i skipping what the
+ * reader already has: ids up to from[i] (from may be NULL: none).
+ * Duplicate rings are read once (null entries are skipped). since == 0
+ * means "from the oldest kept" and never reports a gap (gaps are judged
+ * against since alone); a since ahead of the sequence is treated as the
+ * newest id. out NULL only counts, taking no reference. */
+struct store_read_result store_read_from(struct store *st,
+					 struct store_ring *const *rings,
+					 const uint64_t *from, size_t nrooms,
+					 uint64_t since, const char *cid,
+					 struct msg **out, size_t max);
+
+/* store_read_from() with no per-ring skips. */
+static inline struct store_read_result
+store_read(struct store *st, struct store_ring *const *rings, size_t nrooms,
+	   uint64_t since, const char *cid, struct msg **out, size_t max)
+{
+	return store_read_from(st, rings, NULL, nrooms, since, cid, out, max);
+}
+
+/* Counts, up to max, what store_read_from() would return, taking no
+ * reference; sets *gap to the gap it would report. */
+static inline size_t
+store_count_after(struct store *st, struct store_ring *const *rings,
+		  const uint64_t *from, size_t nrooms, uint64_t since,
+		  const char *cid, size_t max, int *gap)
+{
+	struct store_read_result r = store_read_from(st, rings, from, nrooms,
+						     since, cid, NULL, max);
+
+	*gap = r.gap;
+	return r.n;
+}
 
 /* Returns the newest id handed out so far (0 if none yet, in which case
  * it is one less than the next id). */
 uint64_t store_last_id(struct store *st);
 
-/* Returns the newest id stored in ring (0 if it is empty). */
-uint64_t store_ring_last_id(struct store *st, const struct store_ring *ring);
-
 /* Returns the cursor from which a read of ring returns its newest n
  * messages: the id just before them, or 0 when it holds n or fewer. */
 uint64_t store_ring_since_last(struct store *st,
 			       const struct store_ring *ring, size_t n);
+
+/* Returns the newest id stored in ring (0 if it is empty). */
+static inline uint64_t
+store_ring_last_id(struct store *st, const struct store_ring *ring)
+{
+	return store_ring_since_last(st, ring, 0);
+}
 
 /* Returns how many messages ring holds now. */
 size_t store_ring_len(struct store *st, const struct store_ring *ring);

@@ -3,7 +3,7 @@
  * sub: the subscriber interface every transport fills in (nchan's
  * subscriber types). A subscriber is a cursor over the store: the room
  * layer only wakes it through notify(); it then reads what is after its own
- * cursor with store_read(). A transport embeds struct sub in its
+ * cursor (cursor.h). A transport embeds struct sub in its
  * per-connection state and recovers it with container_of-style arithmetic
  * or the ctx pointer.
  */

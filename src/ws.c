@@ -6,10 +6,11 @@
  * service thread drains both in LWS_CALLBACK_EVENT_WAIT_CANCELLED
  * (delivered to every protocol, so it is handled for protocol 0 only).
  *
- * Every connection is a cursor over the store. The room layer's notify
- * only puts the connection on the dirty list; the service thread asks for
- * a writeable callback, and there one lws_write() sends either one queued
- * control reply (ws_proto.c) or what the store holds after the cursor: one
+ * Every connection is a cursor over the store (cursor.h). The room
+ * layer's notify only puts the connection on the dirty list; the service
+ * thread asks for a writeable callback, and there one lws_write() sends
+ * either one queued control reply (ws_proto.c) or what the store holds
+ * after the cursor (cursor_read): one
  * message as its shared, pre-serialised frame, several as one
  * {"op":"msgs"} frame built in a scratch buffer shared by the thread, or a
  * {"op":"gap"} notice. Nothing is queued per connection, so a slow reader
@@ -39,7 +40,6 @@
 /* One writeable callback sends at most this much. */
 #define BATCH_MSGS 64
 #define BATCH_BYTES (256 * 1024)
-#define MSGS_HEAD "{\"op\":\"msgs\",\"msgs\":["
 
 _Static_assert(LWS_PRE <= MSG_WS_PRE, "msg.h headroom too small for lws");
 
@@ -148,17 +148,6 @@ undirty(struct ws *w, struct per_session_data__chat *pss)
 	pthread_mutex_unlock(&w->dlock);
 }
 
-/* Returns 1 when m belongs to a room whose messages up to joins[].from the
- * client already has, and m is one of those. */
-static int
-skipped(const struct per_session_data__chat *pss, const struct msg *m)
-{
-	for (size_t i = 0; i < pss->njoins; i++)
-		if (!strcmp(room_name(pss->joins[i].room), m->room))
-			return m->id <= pss->joins[i].from;
-	return 1;
-}
-
 static int
 write_frame(struct per_session_data__chat *pss, char *buf, size_t len,
 	    size_t nmsgs)
@@ -180,77 +169,34 @@ write_frame(struct per_session_data__chat *pss, char *buf, size_t len,
 static int
 deliver(struct ws *w, struct per_session_data__chat *pss)
 {
-	struct store_ring *rings[64];
 	struct msg *out[BATCH_MSGS];
-	struct store_read_result res;
-	size_t nr = 0, k = 0, bytes = 0;
-	uint64_t cursor = pss->cursor;
-	int filter = pss->skip_max > cursor, more, rc = 0;
+	uint64_t at = cursor_pos(&pss->cur);
+	struct cursor_batch b;
+	char *p = w->batch + LWS_PRE;
+	struct jbuf f;
+	int rc = 0;
 
-	for (size_t i = 0; i < pss->njoins && nr < 64; i++)
-		rings[nr++] = room_ring(pss->joins[i].room);
-	if (!nr) {
-		pss->want_read = 0;
-		return 0;
-	}
-	res = store_read(w->srv->st, rings, nr, cursor,
-			 pss->sub.cid[0] ? pss->sub.cid : NULL, out,
-			 BATCH_MSGS);
-	if (res.gap && !(pss->gap_sent && pss->gap_cursor == cursor)) {
-		char *p = w->batch + LWS_PRE;
+	b = cursor_read(&pss->cur, out, BATCH_MSGS, BATCH_BYTES);
+	pss->want_read = (uint8_t)b.more;
+	if (b.gap) {
 		int n = snprintf(p, 64, "{\"op\":\"gap\",\"since\":%" PRIu64
-				 "}", cursor);
+				 "}", at);
 
-		for (size_t i = 0; i < res.n; i++)
-			msg_unref(&out[i]);
-		pss->gap_sent = 1;
-		pss->gap_cursor = cursor;
 		return write_frame(pss, p, (size_t)n, 0);
 	}
-	more = res.n == BATCH_MSGS;
-	for (size_t i = 0; i < res.n; i++) {
-		struct msg *m = out[i];
-
-		if (filter && skipped(pss, m)) {
-			cursor = m->id;
-			msg_unref(&out[i]);
-			continue;
-		}
-		if (k && bytes + m->json_len + 1 > BATCH_BYTES) {
-			/* the rest waits for the next callback */
-			for (size_t j = i; j < res.n; j++)
-				msg_unref(&out[j]);
-			more = 1;
-			break;
-		}
-		out[k++] = m;
-		bytes += m->json_len + 1;
-		cursor = m->id;
-	}
-	if (!more)
-		cursor = res.last_id;
-	pss->cursor = cursor;
-	pss->want_read = (uint8_t)more;
-	if (k == 1) {
+	if (b.n == 1) {
 		/* the shared frame, written in place: no copy */
 		rc = write_frame(pss, out[0]->ws + MSG_WS_PRE, out[0]->ws_len,
 				 1);
-	} else if (k > 1) {
-		char *p = w->batch + LWS_PRE, *o = p;
-
-		memcpy(o, MSGS_HEAD, sizeof(MSGS_HEAD) - 1);
-		o += sizeof(MSGS_HEAD) - 1;
-		for (size_t i = 0; i < k; i++) {
-			if (i)
-				*o++ = ',';
-			memcpy(o, out[i]->json, out[i]->json_len);
-			o += out[i]->json_len;
-		}
-		*o++ = ']';
-		*o++ = '}';
-		rc = write_frame(pss, p, (size_t)(o - p), k);
+	} else if (b.n > 1) {
+		/* fits: the cursor kept the envelopes within BATCH_BYTES */
+		jbuf_init(&f, p, BATCH_BYTES + 64);
+		jbuf_puts(&f, "{\"op\":\"msgs\",\"msgs\":[");
+		msg_json_list(&f, out, b.n);
+		jbuf_raw(&f, "]}", 2);
+		rc = write_frame(pss, p, f.len, b.n);
 	}
-	for (size_t i = 0; i < k; i++)
+	for (size_t i = 0; i < b.n; i++)
 		msg_unref(&out[i]);
 	return rc;
 }
@@ -266,6 +212,7 @@ established(struct ws *w, struct per_session_data__chat *pss,
 	pss->sub.notify = notify;
 	pss->sub.ctx = pss;
 	pss->sub.via = VIA_WS;
+	cursor_init(&pss->cur, w->srv->st, pss->sub.cid, 0);
 	pss->established = 1;
 	STATS_ADD(&w->srv->stats, VIA_WS, open, 1);
 	STATS_ADD(&w->srv->stats, VIA_WS, requests, 1);

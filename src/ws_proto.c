@@ -20,6 +20,7 @@
 #include "hub.h"
 #include "jparse.h"
 #include "log.h"
+#include "names.h"
 #include "server.h"
 #include "ws_proto.h"
 
@@ -37,74 +38,10 @@ struct ws_ctl {
 	unsigned char buf[];	/* LWS_PRE headroom, then len bytes */
 };
 
-/* A bounded string builder for control replies. */
-struct jb {
-	char *p;
-	size_t len, cap;
-	int over;
-};
-
+/* Sets the close frame lws will send: err's close code (err.c maps them
+ * all) and the reason why. */
 static void
-jb_raw(struct jb *b, const char *s, size_t n)
-{
-	if (b->over || b->len + n >= b->cap) {
-		b->over = 1;
-		return;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-}
-
-static void
-jb_puts(struct jb *b, const char *s)
-{
-	jb_raw(b, s, strlen(s));
-}
-
-static void __attribute__((format(printf, 2, 3)))
-jb_printf(struct jb *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (b->over)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= b->cap - b->len)
-		b->over = 1;
-	else
-		b->len += (size_t)n;
-}
-
-/* Appends s as a JSON string (quotes included). */
-static void
-jb_str(struct jb *b, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	jb_raw(b, "\"", 1);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\') {
-			char e[2] = { '\\', (char)*p };
-
-			jb_raw(b, e, 2);
-		} else if (*p < 0x20) {
-			char e[6] = { '\\', 'u', '0', '0', hex[*p >> 4],
-				      hex[*p & 15] };
-
-			jb_raw(b, e, 6);
-		} else {
-			jb_raw(b, (const char *)p, 1);
-		}
-	}
-	jb_raw(b, "\"", 1);
-}
-
-/* Sets the close code and reason of the close frame lws will send. */
-static void
-close_reason(struct lws *wsi, enum lws_close_status code, const char *why)
+close_reason(struct lws *wsi, enum im_err err, const char *why)
 {
 	unsigned char buf[64];
 	size_t n = strlen(why);
@@ -112,13 +49,14 @@ close_reason(struct lws *wsi, enum lws_close_status code, const char *why)
 	if (n > sizeof(buf))
 		n = sizeof(buf);
 	memcpy(buf, why, n);
-	lws_close_reason(wsi, code, buf, n);
+	lws_close_reason(wsi, (enum lws_close_status)im_err_ws_close(err),
+			 buf, n);
 }
 
 /* Queues the reply in b. Returns 0, or -1 when the connection must close
  * (out of memory, or a peer that keeps sending while rx is paused). */
 static int
-ctl_push(struct per_session_data__chat *pss, const struct jb *b)
+ctl_push(struct per_session_data__chat *pss, const struct jbuf *b)
 {
 	struct ws_ctl *c;
 
@@ -128,14 +66,13 @@ ctl_push(struct per_session_data__chat *pss, const struct jb *b)
 		return 0;
 	}
 	if (pss->nctl >= CTL_MAX) {
-		close_reason(pss->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+		close_reason(pss->wsi, IM_EFULL,
 			     "too many requests in flight");
 		return -1;
 	}
 	c = malloc(sizeof(*c) + LWS_PRE + b->len);
 	if (!c) {
-		close_reason(pss->wsi, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
-			     "out of memory");
+		close_reason(pss->wsi, IM_ENOMEM, "out of memory");
 		return -1;
 	}
 	c->next = NULL;
@@ -181,44 +118,40 @@ ws_proto_write_ctl(struct per_session_data__chat *pss)
 
 /* Starts a reply {"op":"<op>"[,"ref":R] in b. */
 static void
-reply_start(struct jb *b, char *mem, const char *op, const char *ref)
+reply_start(struct jbuf *b, char *mem, const char *op, const char *ref)
 {
-	b->p = mem;
-	b->len = 0;
-	b->cap = REPLY_MAX;
-	b->over = 0;
-	jb_printf(b, "{\"op\":\"%s\"", op);
+	jbuf_init(b, mem, REPLY_MAX);
+	jbuf_printf(b, "{\"op\":\"%s\"", op);
 	if (ref)
-		jb_printf(b, ",\"ref\":%s", ref);
-}
-
-static int
-reply_error(struct per_session_data__chat *pss, const char *ref,
-	    const char *code, const char *message)
-{
-	char mem[REPLY_MAX];
-	struct jb b;
-
-	reply_start(&b, mem, "error", ref);
-	jb_puts(&b, ",\"code\":");
-	jb_str(&b, code);
-	jb_puts(&b, ",\"message\":");
-	jb_str(&b, message);
-	jb_puts(&b, "}");
-	return ctl_push(pss, &b);
+		jbuf_printf(b, ",\"ref\":%s", ref);
 }
 
 static int __attribute__((format(printf, 4, 5)))
-reply_errorf(struct per_session_data__chat *pss, const char *ref,
-	     const char *code, const char *fmt, ...)
+reply_error(struct per_session_data__chat *pss, const char *ref,
+	    const char *code, const char *fmt, ...)
 {
-	char msg[256];
+	char mem[REPLY_MAX], msg[256];
+	struct jbuf b;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return reply_error(pss, ref, code, msg);
+	reply_start(&b, mem, "error", ref);
+	jbuf_puts(&b, ",\"code\":");
+	jbuf_str(&b, code);
+	jbuf_puts(&b, ",\"message\":");
+	jbuf_str(&b, msg);
+	jbuf_puts(&b, "}");
+	return ctl_push(pss, &b);
+}
+
+/* Replies with the im_error e. */
+static int
+reply_e(struct per_session_data__chat *pss, const char *ref,
+	const struct im_error *e)
+{
+	return reply_error(pss, ref, e->code, "%s", e->message);
 }
 
 /* Copies the serialised member key of o into out (REF_MAX + 1 bytes).
@@ -240,23 +173,16 @@ echo_member(struct json_object *o, const char *key, char *out)
 	return out;
 }
 
-/* Returns the joins[] index of the room called name, or -1. */
-static ssize_t
+/* Returns the joined room called name, or NULL. */
+static struct room *
 join_find(const struct per_session_data__chat *pss, const char *name)
 {
-	for (size_t i = 0; i < pss->njoins; i++)
-		if (!strcmp(room_name(pss->joins[i].room), name))
-			return (ssize_t)i;
-	return -1;
-}
+	struct room *r = rooms_get(pss->srv->rs, name, 0, NULL);
 
-static void
-skip_recompute(struct per_session_data__chat *pss)
-{
-	pss->skip_max = 0;
-	for (size_t i = 0; i < pss->njoins; i++)
-		if (pss->joins[i].from > pss->skip_max)
-			pss->skip_max = pss->joins[i].from;
+	for (size_t i = 0; r && i < pss->cur.nrings; i++)
+		if (pss->cur.rings[i] == room_ring(r))
+			return r;
+	return NULL;
 }
 
 static int
@@ -265,33 +191,29 @@ op_hello(struct per_session_data__chat *pss, struct json_object *o,
 {
 	struct server *srv = pss->srv;
 	char mem[REPLY_MAX], pid[MSG_PID_LEN + 1];
+	struct im_error e = { 0 };
 	const char *cid, *from;
-	struct jb b;
+	size_t cid_len = 0, from_len = 0;
+	struct jbuf b;
 	int bad = 0;
 
-	if (pss->njoins)
+	if (pss->cur.nrings)
 		return reply_error(pss, ref, "bad_state",
 				   "hello must come before the first join");
-	cid = jparse_str(o, "cid", &bad);
-	from = jparse_str(o, "from", &bad);
+	cid = jparse_str(o, "cid", &cid_len, &bad);
+	from = jparse_str(o, "from", &from_len, &bad);
 	if (bad)
 		return reply_error(pss, ref, "bad_request",
 				   "\"cid\" and \"from\" must be strings");
-	if (cid && !hub_cid_valid(cid))
-		return reply_error(pss, ref, "bad_cid",
-			"cid is 8-64 characters of A-Z a-z 0-9 _ -");
-	if (!from)
-		return reply_error(pss, ref, "bad_from",
-				   "\"from\" is required");
-	if (!hub_from_valid(from))
-		return reply_error(pss, ref, "bad_from",
-			"\"from\" is 1-32 printable UTF-8 characters");
+	if ((cid && names_check(NAME_CID, cid, cid_len, &e)) ||
+	    names_check(NAME_FROM, from, from_len, &e))
+		return reply_e(pss, ref, &e);
 	snprintf(pss->sub.cid, sizeof(pss->sub.cid), "%s", cid ? cid : "");
 	snprintf(pss->sub.from, sizeof(pss->sub.from), "%s", from);
 	pss->hello = 1;
 	rooms_pid(srv->rs, pss->sub.cid, pid);
 	reply_start(&b, mem, "hello", ref);
-	jb_printf(&b, ",\"pid\":\"%s\",\"last_id\":%" PRIu64 "}", pid,
+	jbuf_printf(&b, ",\"pid\":\"%s\",\"last_id\":%" PRIu64 "}", pid,
 		  store_last_id(srv->st));
 	return ctl_push(pss, &b);
 }
@@ -319,65 +241,46 @@ op_join(struct per_session_data__chat *pss, struct json_object *o,
 	struct server *srv = pss->srv;
 	char mem[REPLY_MAX];
 	struct im_error e = { 0 };
-	struct ws_join *nj;
 	struct room *r;
 	const char *name;
-	uint64_t since, last, newest;
-	struct jb b;
+	uint64_t since, last;
+	size_t len;
+	struct jbuf b;
 	int bad = 0;
 
-	name = jparse_str(o, "room", &bad);
+	name = jparse_str(o, "room", &len, &bad);
 	if (bad || !name)
 		return reply_error(pss, ref, "bad_room",
 				   "\"room\" is required (a string)");
 	if (get_since(o, &since))
 		return reply_error(pss, ref, "bad_since",
 			"\"since\" is a message id (an integer >= 0)");
-	if (!room_name_valid(name))
-		return reply_error(pss, ref, "bad_room",
-			"room names are 1-64 characters of A-Z a-z 0-9 _ . -");
-	if (join_find(pss, name) >= 0)
-		return reply_errorf(pss, ref, "already_joined",
+	if (names_check(NAME_ROOM, name, len, &e))
+		return reply_e(pss, ref, &e);
+	if (join_find(pss, name))
+		return reply_error(pss, ref, "already_joined",
 				    "already in room %s", name);
-	if (pss->njoins >= (size_t)srv->cfg.rooms_per_sub)
-		return reply_errorf(pss, ref, "room_limit",
+	if (pss->cur.nrings >= (size_t)srv->cfg.rooms_per_sub)
+		return reply_error(pss, ref, "room_limit",
 				    "a connection joins %d rooms at most",
 				    srv->cfg.rooms_per_sub);
 	r = rooms_get(srv->rs, name, 1, &e);
 	if (!r)
-		return reply_error(pss, ref, e.code, e.message);
-	nj = realloc(pss->joins, (pss->njoins + 1) * sizeof(*nj));
-	if (!nj)
-		return reply_error(pss, ref, "no_memory", "out of memory");
-	pss->joins = nj;
-	/* a cursor ahead of the sequence would hide what comes next */
-	newest = store_last_id(srv->st);
-	if (since > newest)
-		since = newest;
+		return reply_e(pss, ref, &e);
 	last = store_ring_last_id(srv->st, room_ring(r));
-	if (rooms_subscribe(srv->rs, &pss->sub, &r, 1) != IM_OK)
+	/* a since older than the cursor rewinds it (cursor.h) */
+	if (cursor_add_ring(&pss->cur, room_ring(r), since) != IM_OK)
 		return reply_error(pss, ref, "no_memory", "out of memory");
-	nj[pss->njoins].room = r;
-	nj[pss->njoins].from = since;
-	if (!pss->njoins) {
-		pss->cursor = since;
-		pss->gap_sent = 0;
-	} else if (since < pss->cursor) {
-		/* rewind: the rooms already joined skip what they had */
-		for (size_t i = 0; i < pss->njoins; i++)
-			if (nj[i].from < pss->cursor)
-				nj[i].from = pss->cursor;
-		pss->cursor = since;
-		pss->gap_sent = 0;
+	if (rooms_subscribe(srv->rs, &pss->sub, &r, 1) != IM_OK) {
+		cursor_del_ring(&pss->cur, room_ring(r));
+		return reply_error(pss, ref, "no_memory", "out of memory");
 	}
-	pss->njoins++;
-	skip_recompute(pss);
 	LOG_DEBUG(TAG, "%s joined %s since %" PRIu64,
 		  pss->sub.cid[0] ? pss->sub.cid : "anonymous", name, since);
 	reply_start(&b, mem, "joined", ref);
-	jb_puts(&b, ",\"room\":");
-	jb_str(&b, name);
-	jb_printf(&b, ",\"last_id\":%" PRIu64 "}", last);
+	jbuf_puts(&b, ",\"room\":");
+	jbuf_str(&b, name);
+	jbuf_printf(&b, ",\"last_id\":%" PRIu64 "}", last);
 	pss->want_read = 1;
 	return ctl_push(pss, &b);
 }
@@ -388,25 +291,25 @@ op_leave(struct per_session_data__chat *pss, struct json_object *o,
 {
 	char mem[REPLY_MAX];
 	const char *name;
-	struct jb b;
-	ssize_t i;
+	struct room *r;
+	size_t len;
+	struct jbuf b;
 	int bad = 0;
 
-	name = jparse_str(o, "room", &bad);
+	name = jparse_str(o, "room", &len, &bad);
 	if (bad || !name)
 		return reply_error(pss, ref, "bad_room",
 				   "\"room\" is required (a string)");
-	i = join_find(pss, name);
-	if (i < 0)
+	r = strlen(name) == len ? join_find(pss, name) : NULL;
+	if (!r)
 		return reply_error(pss, ref, "not_joined",
 				   "not in that room");
-	rooms_unsubscribe(pss->srv->rs, &pss->sub, pss->joins[i].room);
-	pss->joins[i] = pss->joins[--pss->njoins];
-	skip_recompute(pss);
+	rooms_unsubscribe(pss->srv->rs, &pss->sub, r);
+	cursor_del_ring(&pss->cur, room_ring(r));
 	reply_start(&b, mem, "left", ref);
-	jb_puts(&b, ",\"room\":");
-	jb_str(&b, name);
-	jb_puts(&b, "}");
+	jbuf_puts(&b, ",\"room\":");
+	jbuf_str(&b, name);
+	jbuf_puts(&b, "}");
 	return ctl_push(pss, &b);
 }
 
@@ -418,26 +321,19 @@ op_send(struct per_session_data__chat *pss, struct json_object *o,
 	struct hub_ack ack;
 	struct im_error e = { 0 };
 	char mem[REPLY_MAX];
-	struct jb b;
-	int bad = 0;
+	struct jbuf b;
 
 	if (!pss->hello)
 		return reply_error(pss, ref, "no_hello",
 				   "send \"hello\" before \"send\"");
-	p.room = jparse_str(o, "room", &bad);
-	p.event = jparse_str(o, "event", &bad);
-	p.to = jparse_str(o, "to", &bad);
-	if (bad)
-		return reply_error(pss, ref, "bad_request",
-			"\"room\", \"event\" and \"to\" must be strings");
-	json_object_object_get_ex(o, "data", &p.data);
 	p.from = pss->sub.from;
 	p.cid = pss->sub.cid[0] ? pss->sub.cid : NULL;
 	p.via = VIA_WS;
-	if (hub_publish(&pss->srv->hub, &p, &ack, &e) != IM_OK)
-		return reply_error(pss, ref, e.code, e.message);
+	if (hub_pub_decode(&p, o, HUB_PUB_WS, "bad_request", &e) != IM_OK ||
+	    hub_publish(&pss->srv->hub, &p, &ack, &e) != IM_OK)
+		return reply_e(pss, ref, &e);
 	reply_start(&b, mem, "ack", ref);
-	jb_printf(&b, ",\"id\":%" PRIu64 ",\"ts\":%" PRId64 "}", ack.id,
+	jbuf_printf(&b, ",\"id\":%" PRIu64 ",\"ts\":%" PRId64 "}", ack.id,
 		  ack.ts);
 	return ctl_push(pss, &b);
 }
@@ -447,12 +343,12 @@ op_ping(struct per_session_data__chat *pss, struct json_object *o,
 	const char *ref)
 {
 	char mem[REPLY_MAX], t[REF_MAX + 1];
-	struct jb b;
+	struct jbuf b;
 
 	reply_start(&b, mem, "pong", ref);
 	if (echo_member(o, "t", t))
-		jb_printf(&b, ",\"t\":%s", t);
-	jb_printf(&b, ",\"ts\":%" PRId64 "}", im_now_ms());
+		jbuf_printf(&b, ",\"t\":%s", t);
+	jbuf_printf(&b, ",\"ts\":%" PRId64 "}", im_now_ms());
 	return ctl_push(pss, &b);
 }
 
@@ -480,15 +376,14 @@ run(struct per_session_data__chat *pss, const char *buf, size_t len,
 		return reply_error(pss, NULL, "bad_frame",
 				   "messages are JSON in text frames");
 	if (jparse(buf, len, &o, &e))
-		return reply_error(pss, NULL, e.code ? e.code : "bad_json",
-				   e.message);
+		return reply_e(pss, NULL, &e);
 	if (!json_object_is_type(o, json_type_object)) {
 		json_object_put(o);
 		return reply_error(pss, NULL, "bad_json",
 				   "a message is a JSON object");
 	}
 	ref = echo_member(o, "ref", refbuf);
-	op = jparse_str(o, "op", &bad);
+	op = jparse_str(o, "op", NULL, &bad);
 	if (bad || !op) {
 		rc = reply_error(pss, ref, "bad_op",
 				 "\"op\" is required (a string)");
@@ -499,20 +394,26 @@ run(struct per_session_data__chat *pss, const char *buf, size_t len,
 			rc = ops[i].fn(pss, o, ref);
 			goto out;
 		}
-	rc = reply_errorf(pss, ref, "unknown_op", "unknown op \"%.32s\"", op);
+	rc = reply_error(pss, ref, "unknown_op", "unknown op \"%.32s\"", op);
 out:
 	json_object_put(o);
 	return rc;
 }
 
-static int
-too_big(struct per_session_data__chat *pss)
+/* Frees the reassembly buffer: idle connections keep nothing. */
+static void
+rx_drop(struct per_session_data__chat *pss)
 {
 	free(pss->rx);
 	pss->rx = NULL;
 	pss->rx_len = pss->rx_cap = 0;
-	close_reason(pss->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
-		     "message too large");
+}
+
+static int
+too_big(struct per_session_data__chat *pss)
+{
+	rx_drop(pss);
+	close_reason(pss->wsi, IM_ETOOBIG, "message too large");
 	return -1;
 }
 
@@ -545,9 +446,7 @@ ws_proto_receive(struct per_session_data__chat *pss, const void *in,
 			ncap = max;
 		nrx = realloc(pss->rx, ncap);
 		if (!nrx) {
-			close_reason(pss->wsi,
-				     LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
-				     "out of memory");
+			close_reason(pss->wsi, IM_ENOMEM, "out of memory");
 			return -1;
 		}
 		pss->rx = nrx;
@@ -558,10 +457,7 @@ ws_proto_receive(struct per_session_data__chat *pss, const void *in,
 	if (!final)
 		return 0;
 	rc = run(pss, pss->rx, pss->rx_len, pss->rx_binary);
-	/* keep nothing between messages: idle connections stay small */
-	free(pss->rx);
-	pss->rx = NULL;
-	pss->rx_len = pss->rx_cap = 0;
+	rx_drop(pss);
 	return rc;
 }
 
@@ -576,10 +472,6 @@ ws_proto_free(struct per_session_data__chat *pss)
 	}
 	pss->ctl_tail = NULL;
 	pss->nctl = 0;
-	free(pss->rx);
-	pss->rx = NULL;
-	pss->rx_len = pss->rx_cap = 0;
-	free(pss->joins);
-	pss->joins = NULL;
-	pss->njoins = 0;
+	rx_drop(pss);
+	cursor_free(&pss->cur);
 }

@@ -16,20 +16,13 @@
 
 #include <libwebsockets.h>
 
+#include "cursor.h"
 #include "sub.h"
 
 struct server;
 struct room;
 struct ws;
 struct ws_ctl;
-
-/* One joined room and the newest id of it the client already has: the
- * delivery loop skips this room's messages up to `from` (used when a later
- * join's `since` differs from the connection's cursor). */
-struct ws_join {
-	struct room *room;
-	uint64_t from;
-};
 
 struct per_session_data__chat {
 	struct sub sub;			/* rooms and presence; ctx = this */
@@ -43,15 +36,11 @@ struct per_session_data__chat {
 	uint8_t established;		/* ESTABLISHED seen, CLOSED not yet */
 	uint8_t want_read;		/* the store may hold news for us */
 	uint8_t hello;			/* hello accepted */
-	uint8_t gap_sent;		/* a gap frame went out at gap_cursor */
 	uint8_t rx_paused;		/* rx flow stopped: ctl queue full */
 	uint8_t rx_binary;		/* the message being reassembled */
 	unsigned nctl;			/* entries in the ctl queue */
-	uint64_t cursor;		/* newest id delivered or passed over */
-	uint64_t skip_max;		/* max of joins[].from */
-	uint64_t gap_cursor;
-	struct ws_join *joins;		/* njoins, owned; same rooms as sub */
-	size_t njoins;
+	struct cursor cur;		/* the joined rooms' rings: same rooms
+					 * as sub; cid is sub.cid */
 	struct ws_ctl *ctl_head, *ctl_tail;	/* control replies, owned */
 	char *rx;			/* reassembly of a fragmented message */
 	size_t rx_len, rx_cap;
@@ -68,7 +57,7 @@ int ws_proto_receive(struct per_session_data__chat *pss, const void *in,
  * when one was written, 0 when the queue is empty, -1 on a write error. */
 int ws_proto_write_ctl(struct per_session_data__chat *pss);
 
-/* Frees pss's queue, reassembly buffer and join table (not the pss, which
+/* Frees pss's queue, reassembly buffer and cursor (not the pss, which
  * belongs to lws). The caller has already left every room. */
 void ws_proto_free(struct per_session_data__chat *pss);
 

@@ -1,64 +1,42 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * bench: imlab-bench's main: options, the phases of a run (connect, wait
- * until registered, publish, drain), the publisher thread, delivery
- * bookkeeping and the report (a table, or one JSON object with --json).
+ * bench: imlab-bench's main: the phases of a run (connect, wait until
+ * registered, publish, drain) and delivery bookkeeping. Options are
+ * bench_opts', the publisher bench_pub's, the printing bench_report's.
  * The transports of --transport all run one after another, each with its
  * own rooms and subscribers, so they never compete for the CPU.
  */
 #include "autoconf.h"
 
-#include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
-#include <json-c/json.h>
 
 #include "bench.h"
 #include "bench_json.h"
+#include "bench_net.h"
+#include "bench_opts.h"
 #include "bench_proc.h"
+#include "bench_pub.h"
+#include "bench_report.h"
 
 #define CONNECT_STALL_NS (40 * 1000000000ll)	/* no progress: give up */
 #define OPEN_WAIT_NS (3 * 1000000000ll)	/* wait for /api/stats open */
 #define SETTLE_NS (300 * 1000000ll)	/* quiet time before sampling */
 #define DRAIN_MIN_NS (5 * 1000000000ll)	/* wait for stragglers */
-#define SEEN_MAX_BYTES (512ull << 20)	/* subs x msgs bitmap at most */
+#define PRESENCE_MAX_NS (120 * 1000000000ll)	/* presence settles by then */
 
 static volatile sig_atomic_t interrupted;
 
-/* What one run measured; filled from struct bench_run after it. */
-struct result {
-	enum bench_tp tp;
-	int ok;				/* every subscriber registered */
-	char error[256];
-	double connect_s;
-	int registered;
-	int sent, pub_errors;
-	uint64_t expected, received, unique, lost, duplicated, out_of_order;
-	uint64_t other_msgs, misrouted, bad, gaps, errors, reconnects;
-	double lat_ms[6];		/* p50 p90 p99 p99.9 max mean */
-	double pub_s, drain_s, deliveries_per_s, publish_rate;
-	double pub_rtt_p50_ms, pub_rtt_p99_ms;
-	long pub_connects;
-	uint64_t requests, bytes_in, bytes_out, frames;
-	double requests_per_delivery, bytes_per_delivery;
-	int have_server;
-	struct bench_proc_sample srv[3];	/* before, connected, after */
-	long server_open;		/* /api/stats open, -1 unknown */
-	double bench_cpu_s;
-};
-
-static const char *const tp_names[BENCH__COUNT] = {
-	"poll", "longpoll", "sse", "ws"
+/* The transports, in enum bench_tp order. */
+static const struct bench_tp_ops *const tps[BENCH__COUNT] = {
+	&bench_poll_ops, &bench_longpoll_ops, &bench_sse_ops, &bench_ws_ops
 };
 
 int64_t
@@ -71,15 +49,41 @@ bench_now_ns(void)
 }
 
 const char *
+bench_peer_name(int peer)
+{
+	return peer == BENCH_PEER_NCHAN ? "nchan" : "imlab";
+}
+
+const char *
 bench_tp_name(enum bench_tp tp)
 {
-	return tp < BENCH__COUNT ? tp_names[tp] : "?";
+	return tp < BENCH__COUNT ? tps[tp]->name : "?";
 }
 
 void
 bench_room_name(const struct bench_run *r, int k, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s%d", r->room_prefix, k);
+}
+
+void
+bench_sub_cid(const struct bench_run *r, const struct bench_sub *s,
+	      char *buf, size_t len)
+{
+	if (r->o->distinct_cids)
+		snprintf(buf, len, "%s-%d", r->cid, (int)(s - r->subs));
+	else
+		snprintf(buf, len, "%s", r->cid);
+}
+
+void
+bench_sub_from(const struct bench_run *r, const struct bench_sub *s,
+	       char *buf, size_t len)
+{
+	if (r->o->distinct_cids)
+		snprintf(buf, len, "bench%d", (int)(s - r->subs));
+	else
+		snprintf(buf, len, "bench");
 }
 
 void
@@ -100,21 +104,7 @@ bench_registered(struct bench_run *r, struct bench_sub *s)
 		return;
 	s->registered = 1;
 	r->registered++;
-}
-
-const char *
-bench_deliver(struct bench_run *r, struct bench_sub *s, const char *env,
-	      const char *end, int64_t now_ns)
-{
-	struct bench_env e;
-	const char *after = bench_json_env(env, end, &e);
-
-	if (!after) {
-		r->bad++;
-		return NULL;
-	}
-	bench_deliver_env(r, s, &e, now_ns);
-	return after;
+	r->t_last_registered = bench_now_ns();
 }
 
 /* Returns 1 if [p, p + len) is the decimal k, as snprintf("%d") writes
@@ -134,241 +124,63 @@ is_decimal(const char *p, size_t len, int k)
 	return v == k;
 }
 
-void
-bench_deliver_env(struct bench_run *r, struct bench_sub *s,
-		  const struct bench_env *ep, int64_t now_ns)
+/* Counts envelope e delivered to s at now_ns. */
+static void
+deliver(struct bench_run *r, struct bench_sub *s, const struct bench_env *e,
+	int64_t now_ns)
 {
-	struct bench_env e = *ep;
 	size_t idx, pl = r->room_prefix_len;
 	uint8_t *byte, bit;
 
-	if (e.id > s->cursor)
-		s->cursor = e.id;
-	if (e.event_len != sizeof(BENCH_EVENT) - 1 ||
-	    memcmp(e.event, BENCH_EVENT, e.event_len) || !e.has_seq ||
-	    e.seq < 0 || e.seq >= r->o->msgs) {
+	if (e->id > s->cursor)
+		s->cursor = e->id;
+	if (e->event_len != sizeof(BENCH_EVENT) - 1 ||
+	    memcmp(e->event, BENCH_EVENT, e->event_len) || !e->has_seq ||
+	    e->seq < 0 || e->seq >= r->o->msgs) {
 		r->other_msgs++;
+		r->t_last_other = now_ns;
 		return;
 	}
 	/* is it bench_room_name(s->room)? compared without formatting it */
-	if (e.room_len <= pl || memcmp(e.room, r->room_prefix, pl) ||
-	    !is_decimal(e.room + pl, e.room_len - pl, s->room)) {
+	if (e->room_len <= pl || memcmp(e->room, r->room_prefix, pl) ||
+	    !is_decimal(e->room + pl, e->room_len - pl, s->room)) {
 		r->misrouted++;
 		return;
 	}
 	r->received++;
-	idx = (size_t)(s - r->subs) * r->seen_stride + (size_t)e.seq / 8;
+	idx = (size_t)(s - r->subs) * r->seen_stride + (size_t)e->seq / 8;
 	byte = &r->seen[idx];
-	bit = (uint8_t)(1u << (e.seq % 8));
+	bit = (uint8_t)(1u << (e->seq % 8));
 	if (*byte & bit) {
 		r->duplicated++;
 		return;
 	}
 	*byte |= bit;
 	r->unique++;
-	s->got++;
-	if (e.seq < s->max_seq)
+	if (e->seq < s->max_seq)
 		r->out_of_order++;
 	else
-		s->max_seq = (int32_t)e.seq;
-	if (now_ns > e.t)
-		bench_hist_add(&r->lat, (uint64_t)(now_ns - e.t));
+		s->max_seq = (int32_t)e->seq;
+	if (now_ns > e->t)
+		bench_hist_add(&r->lat, (uint64_t)(now_ns - e->t));
 	else
 		bench_hist_add(&r->lat, 0);
 	r->t_last_rx = now_ns;
 }
 
-/* ---- blocking control requests (json-c) ---------------------------- */
-
-struct buf {
-	char *p;
-	size_t len;
-};
-
-static size_t
-buf_write(char *data, size_t size, size_t n, void *arg)
+const char *
+bench_deliver(struct bench_run *r, struct bench_sub *s, const char *env,
+	      const char *end, int64_t now_ns)
 {
-	struct buf *b = arg;
-	size_t add = size * n;
-	char *np;
+	struct bench_env e;
+	const char *after = bench_json_env(env, end, &e);
 
-	if (b->len + add > (16u << 20))
-		return 0;
-	np = realloc(b->p, b->len + add + 1);
-	if (!np)
-		return 0;
-	memcpy(np + b->len, data, add);
-	b->p = np;
-	b->len += add;
-	b->p[b->len] = '\0';
-	return add;
-}
-
-/* GETs url + path; returns the parsed JSON body of a 200, or NULL. */
-static struct json_object *
-get_json(const struct bench_opts *o, const char *path, char *err,
-	 size_t errlen)
-{
-	char url[512];
-	struct buf b = { NULL, 0 };
-	struct json_object *j = NULL;
-	CURL *c = curl_easy_init();
-	CURLcode rc;
-	long code = 0;
-
-	if (!c) {
-		snprintf(err, errlen, "libcurl failed");
+	if (!after) {
+		r->bad++;
 		return NULL;
 	}
-	snprintf(url, sizeof(url), "%s%s", o->url, path);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, buf_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	rc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	curl_easy_cleanup(c);
-	if (rc != CURLE_OK)
-		snprintf(err, errlen, "GET %.160s: %s", url,
-			 curl_easy_strerror(rc));
-	else if (code != 200)
-		snprintf(err, errlen, "GET %.160s: HTTP %ld", url, code);
-	else if (!b.p || !(j = json_tokener_parse(b.p)))
-		snprintf(err, errlen, "GET %.160s: not JSON", url);
-	free(b.p);
-	return j;
-}
-
-static int
-server_last_id(const struct bench_opts *o, uint64_t *id, char *err,
-	       size_t errlen)
-{
-	struct json_object *j = get_json(o, "/api/info", err, errlen), *v;
-	int ret = -1;
-
-	if (!j)
-		return -1;
-	if (json_object_object_get_ex(j, "last_id", &v)) {
-		*id = json_object_get_uint64(v);
-		ret = 0;
-	} else {
-		snprintf(err, errlen, "/api/info has no last_id");
-	}
-	json_object_put(j);
-	return ret;
-}
-
-/* Returns /api/stats transports.<tp>.open, or -1. */
-static long
-server_open(const struct bench_opts *o, enum bench_tp tp)
-{
-	char err[256];
-	struct json_object *j = get_json(o, "/api/stats", err, sizeof(err));
-	struct json_object *t, *x, *v;
-	long n = -1;
-
-	if (!j)
-		return -1;
-	if (json_object_object_get_ex(j, "transports", &t) &&
-	    json_object_object_get_ex(t, bench_tp_name(tp), &x) &&
-	    json_object_object_get_ex(x, "open", &v))
-		n = (long)json_object_get_int64(v);
-	json_object_put(j);
-	return n;
-}
-
-/* ---- publisher thread ---------------------------------------------- */
-
-static void *
-publisher(void *arg)
-{
-	struct bench_run *r = arg;
-	const struct bench_opts *o = r->o;
-	struct curl_slist *h = NULL;
-	size_t cap = (size_t)o->size + 512;
-	char *body = malloc(cap), *data = malloc(cap), url[512], room[96];
-	struct buf b = { NULL, 0 };
-	CURL *c = curl_easy_init();
-	int64_t t0 = bench_now_ns();
-	long conns;
-
-	if (!body || !data || !c) {
-		atomic_store(&r->pub_errors, o->msgs);
-		goto out;
-	}
-	h = curl_slist_append(h, "Content-Type: application/json");
-	h = curl_slist_append(h, "Expect:");
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, buf_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
-	for (int k = 0; k < o->msgs && !interrupted; k++) {
-		int room_k = k % o->rooms, n, pad;
-		int64_t t;
-		long code = 0;
-		CURLcode rc;
-
-		if (o->rate > 0) {
-			int64_t due = t0 + (int64_t)k * 1000000000ll /
-				      o->rate;
-			struct timespec ts = {
-				.tv_sec = due / 1000000000ll,
-				.tv_nsec = due % 1000000000ll
-			};
-
-			if (due > bench_now_ns())
-				clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME,
-						&ts, NULL);
-		}
-		bench_room_name(r, room_k, room, sizeof(room));
-		snprintf(url, sizeof(url), "%s/api/rooms/%s/messages", o->url,
-			 room);
-		t = bench_now_ns();
-		n = snprintf(data, cap, "{\"t\":%" PRId64 ",\"seq\":%d,"
-			     "\"pad\":\"\"}", t, k);
-		pad = o->size - n;
-		if (pad > 0) {
-			/* insert the padding between the quotes */
-			memset(data + n - 2, 'x', (size_t)pad);
-			memcpy(data + n - 2 + pad, "\"}", 3);
-		}
-		n = snprintf(body, cap, "{\"event\":\"%s\",\"from\":\"bench\","
-			     "\"cid\":\"%s-pub\",\"data\":%s}", BENCH_EVENT,
-			     r->cid, data);
-		curl_easy_setopt(c, CURLOPT_URL, url);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)n);
-		b.len = 0;
-		rc = curl_easy_perform(c);
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-		curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &conns);
-		r->pub_connects += conns;
-		bench_hist_add(&r->pub_rtt, (uint64_t)(bench_now_ns() - t));
-		if (!k)
-			r->t_send_first = t;
-		r->t_send_last = t;
-		if (rc == CURLE_OK && code == 201) {
-			r->acked[k] = 1;
-			atomic_fetch_add(&r->expected, (unsigned long long)
-					 r->room_subs[room_k]);
-		} else {
-			atomic_fetch_add(&r->pub_errors, 1);
-		}
-		atomic_fetch_add(&r->sent, 1);
-	}
-out:
-	r->t_pub_end = bench_now_ns();
-	curl_slist_free_all(h);
-	if (c)
-		curl_easy_cleanup(c);
-	free(b.p);
-	free(body);
-	free(data);
-	atomic_store(&r->pub_done, 1);
-	return NULL;
+	deliver(r, s, &e, now_ns);
+	return after;
 }
 
 /* ---- a run ----------------------------------------------------------- */
@@ -406,7 +218,7 @@ progress(struct bench_run *r, int final)
 }
 
 static void
-sample_server(const struct bench_opts *o, struct result *res, int i)
+sample_server(const struct bench_opts *o, struct bench_result *res, int i)
 {
 	if (o->server_pid && !bench_proc_sample(o->server_pid, &res->srv[i]))
 		res->have_server = 1;
@@ -414,12 +226,12 @@ sample_server(const struct bench_opts *o, struct result *res, int i)
 
 /* Steps the loop for ns nanoseconds. */
 static void
-step_for(struct bench_run *r, const struct bench_tp_ops *ops, int64_t ns)
+step_for(struct bench_run *r, int64_t ns)
 {
 	int64_t end = bench_now_ns() + ns;
 
 	while (!interrupted && bench_now_ns() < end)
-		ops->step(r, 20);
+		bench_net_step(r, 20);
 }
 
 static uint64_t
@@ -438,13 +250,30 @@ count_lost(const struct bench_run *r)
 	return lost;
 }
 
+/* Fills in the figures computed from the others. */
 static void
-run_one(const struct bench_opts *o, enum bench_tp tp, struct result *res)
+derive(struct bench_result *x)
 {
-	const struct bench_tp_ops *ops = tp == BENCH_WS ? &bench_ws_ops :
-					 tp == BENCH_SSE ? &bench_sse_ops :
-					 tp == BENCH_LONGPOLL ?
-					 &bench_longpoll_ops : &bench_poll_ops;
+	double cpu = x->srv[2].cpu_s - x->srv[1].cpu_s;
+
+	x->srv_cpu_run_s = cpu;
+	x->srv_cpu_connect_s = x->srv[1].cpu_s - x->srv[0].cpu_s;
+	if (cpu > 0)
+		x->srv_deliveries_per_cpu_s = (double)x->unique / cpu;
+	if (cpu > 0 && x->unique)
+		x->srv_us_per_delivery = cpu * 1e6 / (double)x->unique;
+	if (x->have_server && x->subs > 0)
+		x->srv_kb_per_conn = (double)(x->srv[1].rss_kb -
+					      x->srv[0].rss_kb) / x->subs;
+	if (x->frames)
+		x->deliveries_per_frame = (double)x->unique /
+					  (double)x->frames;
+}
+
+static void
+run_one(const struct bench_opts *o, enum bench_tp tp,
+	struct bench_result *res)
+{
 	struct bench_run *r = calloc(1, sizeof(*r));
 	uint64_t in0 = 0, out0 = 0, in1 = 0, out1 = 0, req0, frames0;
 	int64_t now, last_progress, drain_end = 0;
@@ -454,6 +283,8 @@ run_one(const struct bench_opts *o, enum bench_tp tp, struct result *res)
 
 	memset(res, 0, sizeof(*res));
 	res->tp = tp;
+	res->subs = o->subs;
+	res->cids = o->distinct_cids ? o->subs : 1;
 	res->server_open = -1;
 	if (!r) {
 		snprintf(res->error, sizeof(res->error), "out of memory");
@@ -483,13 +314,14 @@ run_one(const struct bench_opts *o, enum bench_tp tp, struct result *res)
 		r->subs[i].max_seq = -1;
 		r->room_subs[i % o->rooms]++;
 	}
-	if (server_last_id(o, &r->since0, res->error, sizeof(res->error)))
+	if (o->peer == BENCH_PEER_IMLAB &&
+	    bench_pub_last_id(o, &r->since0, res->error, sizeof(res->error)))
 		goto out;
 	for (int i = 0; i < o->subs; i++)
 		r->subs[i].cursor = r->since0;
 	sample_server(o, res, 0);
 	started = 1;
-	if (ops->start(r)) {
+	if (bench_net_start(r, tps[tp])) {
 		snprintf(res->error, sizeof(res->error), "%s", r->last_error);
 		goto stop;
 	}
@@ -497,7 +329,7 @@ run_one(const struct bench_opts *o, enum bench_tp tp, struct result *res)
 	/* connect: until every subscriber is registered */
 	r->t_connect0 = last_progress = bench_now_ns();
 	while (r->registered < o->subs && !interrupted) {
-		ops->step(r, 50);
+		bench_net_step(r, 50);
 		now = bench_now_ns();
 		if (r->registered != last_registered) {
 			last_registered = r->registered;
@@ -513,6 +345,9 @@ run_one(const struct bench_opts *o, enum bench_tp tp, struct result *res)
 	r->t_connected = bench_now_ns();
 	res->registered = r->registered;
 	res->connect_s = (double)(r->t_connected - r->t_connect0) / 1e9;
+	if (r->t_last_registered)
+		res->connect_all_s = (double)(r->t_last_registered -
+					      r->t_connect0) / 1e9;
 	if (r->registered < o->subs) {
 		progress(r, 1);
 		snprintf(res->error, sizeof(res->error),
@@ -523,16 +358,27 @@ run_one(const struct bench_opts *o, enum bench_tp tp, struct result *res)
 	}
 	/* settle: let the server finish holding every connection */
 	now = bench_now_ns();
-	while (!interrupted && bench_now_ns() - now < OPEN_WAIT_NS) {
-		res->server_open = server_open(o, tp);
+	while (o->peer == BENCH_PEER_IMLAB && !interrupted &&
+	       bench_now_ns() - now < OPEN_WAIT_NS) {
+		res->server_open = bench_pub_open(o, tp);
 		if (res->server_open < 0 || res->server_open >= o->subs ||
 		    tp == BENCH_POLL)
 			break;
-		step_for(r, ops, 50 * 1000000ll);
+		step_for(r, 50 * 1000000ll);
 	}
-	step_for(r, ops, SETTLE_NS);
+	step_for(r, SETTLE_NS);
+	/* distinct cids: every join is delivered to the members before it;
+	 * wait until that stops (SETTLE_NS with no presence message) */
+	while (o->distinct_cids && !interrupted &&
+	       bench_now_ns() - r->t_last_other < SETTLE_NS &&
+	       bench_now_ns() - r->t_connected < PRESENCE_MAX_NS)
+		step_for(r, 50 * 1000000ll);
+	if (r->t_last_other > r->t_connect0)
+		res->presence_s = (double)(r->t_last_other - r->t_connect0) /
+				  1e9;
+	res->presence_msgs = r->other_msgs;
 	sample_server(o, res, 1);
-	ops->bytes(r, &in0, &out0);
+	bench_net_bytes(r, &in0, &out0);
 	req0 = r->requests;
 	frames0 = r->frames;
 	res->ok = 1;
@@ -540,14 +386,14 @@ run_one(const struct bench_opts *o, enum bench_tp tp, struct result *res)
 	/* publish and drain */
 	r->publishing = 1;
 	r->t_pub0 = r->t_last_rx = bench_now_ns();
-	if (o->msgs > 0 && pthread_create(&th, NULL, publisher, r)) {
+	if (o->msgs > 0 && pthread_create(&th, NULL, bench_pub_thread, r)) {
 		snprintf(res->error, sizeof(res->error),
 			 "cannot start the publisher thread");
 		res->ok = 0;
 		goto stop;
 	}
 	while (o->msgs > 0) {
-		ops->step(r, 20);
+		bench_net_step(r, 20);
 		progress(r, 0);
 		if (interrupted)
 			break;
@@ -570,7 +416,7 @@ run_one(const struct bench_opts *o, enum bench_tp tp, struct result *res)
 	else
 		r->t_pub_end = r->t_pub0;
 	progress(r, 1);
-	ops->bytes(r, &in1, &out1);
+	bench_net_bytes(r, &in1, &out1);
 	sample_server(o, res, 2);
 	res->requests = r->requests - req0;
 	res->frames = r->frames - frames0;
@@ -579,7 +425,7 @@ run_one(const struct bench_opts *o, enum bench_tp tp, struct result *res)
 stop:
 	r->stopping = 1;
 	if (started)
-		ops->stop(r);
+		bench_net_stop(r);
 	if (res->ok || r->registered == o->subs) {
 		res->expected = atomic_load(&r->expected);
 		res->lost = count_lost(r);
@@ -627,6 +473,7 @@ stop:
 		snprintf(res->error, sizeof(res->error), "interrupted");
 out:
 	res->bench_cpu_s = bench_proc_self_cpu() - cpu0;
+	derive(res);
 	if (r) {
 		free(r->subs);
 		free(r->room_subs);
@@ -634,380 +481,6 @@ out:
 		free(r->acked);
 		free(r);
 	}
-}
-
-/* ---- report ---------------------------------------------------------- */
-
-static double
-idle_kb(const struct result *x, int subs)
-{
-	if (!x->have_server || subs <= 0)
-		return 0;
-	return (double)(x->srv[1].rss_kb - x->srv[0].rss_kb) / subs;
-}
-
-static void
-print_json(const struct bench_opts *o, const struct result *res, int n)
-{
-	printf("{\n  \"tool\": \"imlab-bench\",\n  \"version\": \"%s\",\n"
-	       "  \"url\": \"%s\",\n  \"subs\": %d,\n  \"rooms\": %d,\n"
-	       "  \"msgs\": %d,\n  \"rate\": %d,\n  \"size\": %d,\n"
-	       "  \"interval_ms\": %d,\n  \"server_pid\": %d,\n"
-	       "  \"results\": [", PACKAGE_VERSION, o->url, o->subs,
-	       o->rooms, o->msgs, o->rate, o->size, o->interval_ms,
-	       (int)o->server_pid);
-	for (int i = 0; i < n; i++) {
-		const struct result *x = &res[i];
-
-		printf("%s\n    {\n", i ? "," : "");
-#define I(k, v) printf("      \"%s\": %lld,\n", k, (long long)(v))
-#define U(k, v) printf("      \"%s\": %llu,\n", k, (unsigned long long)(v))
-#define F(k, v) printf("      \"%s\": %.3f,\n", k, (double)(v))
-		printf("      \"transport\": \"%s\",\n", bench_tp_name(x->tp));
-		printf("      \"ok\": %s,\n", x->ok ? "true" : "false");
-		printf("      \"error\": \"");
-		for (const char *p = x->error; *p; p++)
-			if (*p == '"' || *p == '\\')
-				printf("\\%c", *p);
-			else if ((unsigned char)*p >= 0x20)
-				putchar(*p);
-		printf("\",\n");
-		I("subs", o->subs);
-		I("registered", x->registered);
-		F("connect_s", x->connect_s);
-		I("sent", x->sent);
-		I("publish_errors", x->pub_errors);
-		U("expected", x->expected);
-		U("received", x->received);
-		U("unique", x->unique);
-		U("lost", x->lost);
-		U("duplicated", x->duplicated);
-		U("out_of_order", x->out_of_order);
-		U("gaps", x->gaps);
-		U("misrouted", x->misrouted);
-		U("bad_frames", x->bad);
-		U("other_messages", x->other_msgs);
-		U("errors", x->errors);
-		U("reconnects", x->reconnects);
-		F("latency_p50_ms", x->lat_ms[0]);
-		F("latency_p90_ms", x->lat_ms[1]);
-		F("latency_p99_ms", x->lat_ms[2]);
-		F("latency_p999_ms", x->lat_ms[3]);
-		F("latency_max_ms", x->lat_ms[4]);
-		F("latency_mean_ms", x->lat_ms[5]);
-		F("publish_s", x->pub_s);
-		F("publish_rate", x->publish_rate);
-		F("publish_rtt_p50_ms", x->pub_rtt_p50_ms);
-		F("publish_rtt_p99_ms", x->pub_rtt_p99_ms);
-		I("publisher_connections", x->pub_connects);
-		F("delivery_s", x->drain_s);
-		F("deliveries_per_s", x->deliveries_per_s);
-		U("http_requests", x->requests);
-		F("requests_per_delivery", x->requests_per_delivery);
-		U("ws_frames", x->frames);
-		F("deliveries_per_ws_frame", x->frames ?
-		  (double)x->unique / (double)x->frames : 0);
-		U("bytes_in", x->bytes_in);
-		U("bytes_out", x->bytes_out);
-		F("bytes_per_delivery", x->bytes_per_delivery);
-		I("server_open", x->server_open);
-		if (x->have_server) {
-			F("server_cpu_before_s", x->srv[0].cpu_s);
-			F("server_cpu_connected_s", x->srv[1].cpu_s);
-			F("server_cpu_after_s", x->srv[2].cpu_s);
-			F("server_cpu_run_s",
-			  x->srv[2].cpu_s - x->srv[1].cpu_s);
-			F("server_deliveries_per_cpu_s",
-			  x->srv[2].cpu_s > x->srv[1].cpu_s ?
-			  (double)x->unique /
-			  (x->srv[2].cpu_s - x->srv[1].cpu_s) : 0);
-			I("server_rss_before_kb", x->srv[0].rss_kb);
-			I("server_rss_connected_kb", x->srv[1].rss_kb);
-			I("server_rss_after_kb", x->srv[2].rss_kb);
-			F("server_idle_kb_per_conn", idle_kb(x, o->subs));
-		}
-		printf("      \"bench_cpu_s\": %.3f\n    }", x->bench_cpu_s);
-#undef I
-#undef U
-#undef F
-	}
-	printf("\n  ]\n}\n");
-}
-
-static void
-print_table(const struct bench_opts *o, const struct result *res, int n)
-{
-	char rate[32];
-
-	if (o->rate)
-		snprintf(rate, sizeof(rate), "at %d/s", o->rate);
-	else
-		snprintf(rate, sizeof(rate), "back to back");
-	printf("imlab-bench %s: %s, %d subscribers in %d room%s, %d messages "
-	       "of %d B %s\n\n%-26s", PACKAGE_VERSION, o->url, o->subs,
-	       o->rooms, o->rooms > 1 ? "s" : "", o->msgs, o->size, rate, "");
-	for (int i = 0; i < n; i++)
-		printf(" %12s", bench_tp_name(res[i].tp));
-	printf("\n");
-#define ROW(label, fmt, expr) do { \
-		printf("%-26s", label); \
-		for (int i = 0; i < n; i++) { \
-			const struct result *x = &res[i]; \
-			printf(" %12" fmt, expr); \
-		} \
-		printf("\n"); \
-	} while (0)
-	ROW("registered", "d", x->registered);
-	ROW("connect time (s)", ".2f", x->connect_s);
-	ROW("sent", "d", x->sent);
-	ROW("publish errors", "d", x->pub_errors);
-	ROW("expected deliveries", PRIu64, x->expected);
-	ROW("received", PRIu64, x->received);
-	ROW("lost", PRIu64, x->lost);
-	ROW("duplicated", PRIu64, x->duplicated);
-	ROW("out of order", PRIu64, x->out_of_order);
-	ROW("gaps", PRIu64, x->gaps);
-	ROW("errors", PRIu64, x->errors);
-	ROW("reconnects", PRIu64, x->reconnects);
-	ROW("latency p50 (ms)", ".2f", x->lat_ms[0]);
-	ROW("latency p90 (ms)", ".2f", x->lat_ms[1]);
-	ROW("latency p99 (ms)", ".2f", x->lat_ms[2]);
-	ROW("latency p99.9 (ms)", ".2f", x->lat_ms[3]);
-	ROW("latency max (ms)", ".2f", x->lat_ms[4]);
-	ROW("publish rate (msg/s)", ".0f", x->publish_rate);
-	ROW("deliveries/s", ".0f", x->deliveries_per_s);
-	ROW("HTTP requests/delivery", ".3f", x->requests_per_delivery);
-	ROW("wire bytes/delivery", ".0f", x->bytes_per_delivery);
-	ROW("WebSocket frames", PRIu64, x->frames);
-	if (o->server_pid) {
-		ROW("server CPU run (s)", ".2f",
-		    x->srv[2].cpu_s - x->srv[1].cpu_s);
-		ROW("server deliveries/CPU-s", ".0f",
-		    x->srv[2].cpu_s > x->srv[1].cpu_s ? (double)x->unique /
-		    (x->srv[2].cpu_s - x->srv[1].cpu_s) : 0);
-		ROW("server RSS before (KB)", "ld", x->srv[0].rss_kb);
-		ROW("server RSS connected (KB)", "ld", x->srv[1].rss_kb);
-		ROW("server RSS after (KB)", "ld", x->srv[2].rss_kb);
-		ROW("server KB/connection", ".2f", idle_kb(x, o->subs));
-	}
-	ROW("bench CPU (s)", ".2f", x->bench_cpu_s);
-#undef ROW
-	for (int i = 0; i < n; i++)
-		if (res[i].error[0])
-			printf("%s: %s\n", bench_tp_name(res[i].tp),
-			       res[i].error);
-}
-
-/* ---- options ----------------------------------------------------------- */
-
-static void
-usage(FILE *f)
-{
-	fprintf(f,
-"Usage: imlab-bench [OPTION]...\n"
-"Load a running imlab server over one or all transports and report what\n"
-"each costs: latency percentiles, deliveries/s, lost/duplicated/out-of-order\n"
-"messages, HTTP requests and wire bytes per delivery, server CPU and RSS.\n"
-"\n"
-"  --url URL            server base URL, http:// only [http://127.0.0.1:8080]\n"
-"  --transport T        poll, longpoll, sse, ws or all [all]; all runs the\n"
-"                       four one after another, each with new subscribers\n"
-"  --subs N             subscribers (connections) [100; 1-100000]\n"
-"  --rate R             messages published per second; 0: back to back\n"
-"                       [100; 0-1000000]\n"
-"  --msgs M             messages to publish; 0: only connect, measure the\n"
-"                       idle server and disconnect [500; 0-10000000]\n"
-"  --size B             bytes of each message's data value, padded [64]\n"
-"  --rooms K            spread subscribers over K rooms (subscriber i joins\n"
-"                       room i %% K, message n goes to room n %% K) [1]\n"
-"  --interval MS        short-poll interval (poll transport only) [500]\n"
-"  --server-pid PID     read the server's CPU time and RSS from /proc before\n"
-"                       connecting, once connected and after the run\n"
-"  --json               print one JSON object instead of the table\n"
-"  --help               print this help and exit\n"
-"\n"
-"Every subscriber starts from the server's last_id (GET /api/info), so no\n"
-"message is missed between connecting and the first poll; the publisher\n"
-"starts once all are registered (poll: first answer, longpoll: request sent,\n"
-"sse: response headers, ws: \"joined\"). Messages are POSTed over one\n"
-"keep-alive connection to /api/rooms/ROOM/messages with data\n"
-"{\"t\":<CLOCK_MONOTONIC ns>,\"seq\":n,\"pad\":\"xx..\"}; latency is the time\n"
-"from that send until the subscriber parsed the message. Wire bytes are TCP\n"
-"payload bytes of the subscriber sockets (TCP_INFO), both directions,\n"
-"during the publish phase. All subscribers of a run share one cid, so the\n"
-"server publishes one join message, not one per subscriber. A run ends when\n"
-"every acknowledged message reached every subscriber of its room, or 5 s\n"
-"(3 poll intervals if longer) after the last publish; what is missing then\n"
-"is lost. The soft file limit is raised as far as --subs needs. A progress\n"
-"line goes to stderr.\n"
-"\n"
-"Exit status: 0 all delivered, 1 something lost, duplicated or failed,\n"
-"2 bad usage, 3 a transport could not register every subscriber.\n");
-}
-
-static int
-parse_int(const char *name, const char *s, long min, long max, int *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > max) {
-		fprintf(stderr, "imlab-bench: --%s: \"%s\" is not a number in "
-			"%ld-%ld\n", name, s, min, max);
-		return -1;
-	}
-	*out = (int)v;
-	return 0;
-}
-
-static int
-parse_url(struct bench_opts *o, const char *s)
-{
-	const char *h = s + 7, *colon, *slash;
-	size_t hl;
-
-	if (strncmp(s, "http://", 7)) {
-		fprintf(stderr, "imlab-bench: --url must start with http://\n");
-		return -1;
-	}
-	slash = strchr(h, '/');
-	hl = slash ? (size_t)(slash - h) : strlen(h);
-	colon = memchr(h, ':', hl);
-	o->port = 80;
-	if (colon) {
-		char port[8];
-		size_t pl = hl - (size_t)(colon + 1 - h);
-
-		if (pl == 0 || pl >= sizeof(port))
-			goto bad;
-		memcpy(port, colon + 1, pl);
-		port[pl] = '\0';
-		if (parse_int("url port", port, 1, 65535, &o->port))
-			return -1;
-		hl = (size_t)(colon - h);
-	}
-	if (!hl || hl >= sizeof(o->host) || (slash && slash[1]))
-		goto bad;
-	memcpy(o->host, h, hl);
-	o->host[hl] = '\0';
-	snprintf(o->url, sizeof(o->url), "http://%s:%d", o->host, o->port);
-	return 0;
-bad:
-	fprintf(stderr, "imlab-bench: --url: \"%s\" is not http://HOST:PORT\n",
-		s);
-	return -1;
-}
-
-static int
-parse_args(struct bench_opts *o, int argc, char **argv)
-{
-	static const struct option lo[] = {
-		{ "url", required_argument, NULL, 'u' },
-		{ "transport", required_argument, NULL, 't' },
-		{ "subs", required_argument, NULL, 'n' },
-		{ "rate", required_argument, NULL, 'r' },
-		{ "msgs", required_argument, NULL, 'm' },
-		{ "size", required_argument, NULL, 's' },
-		{ "rooms", required_argument, NULL, 'k' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "server-pid", required_argument, NULL, 'p' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	int c, pid, t;
-
-	memset(o, 0, sizeof(*o));
-	parse_url(o, "http://127.0.0.1:8080");
-	o->tps = (1u << BENCH__COUNT) - 1;
-	o->subs = 100;
-	o->rate = 100;
-	o->msgs = 500;
-	o->size = 64;
-	o->rooms = 1;
-	o->interval_ms = 500;
-	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		switch (c) {
-		case 'u':
-			if (parse_url(o, optarg))
-				return -1;
-			break;
-		case 't':
-			if (!strcmp(optarg, "all")) {
-				o->tps = (1u << BENCH__COUNT) - 1;
-				break;
-			}
-			for (t = 0; t < BENCH__COUNT; t++)
-				if (!strcmp(optarg, tp_names[t]))
-					break;
-			if (t == BENCH__COUNT) {
-				fprintf(stderr, "imlab-bench: --transport: "
-					"poll, longpoll, sse, ws or all\n");
-				return -1;
-			}
-			o->tps = 1u << t;
-			break;
-		case 'n':
-			if (parse_int("subs", optarg, 1, 100000, &o->subs))
-				return -1;
-			break;
-		case 'r':
-			if (parse_int("rate", optarg, 0, 1000000, &o->rate))
-				return -1;
-			break;
-		case 'm':
-			if (parse_int("msgs", optarg, 0, 10000000, &o->msgs))
-				return -1;
-			break;
-		case 's':
-			if (parse_int("size", optarg, 0, 16 << 20, &o->size))
-				return -1;
-			break;
-		case 'k':
-			if (parse_int("rooms", optarg, 1, 100000, &o->rooms))
-				return -1;
-			break;
-		case 'i':
-			if (parse_int("interval", optarg, 1, 60000,
-				      &o->interval_ms))
-				return -1;
-			break;
-		case 'p':
-			if (parse_int("server-pid", optarg, 1, INT_MAX, &pid))
-				return -1;
-			o->server_pid = (pid_t)pid;
-			break;
-		case 'j':
-			o->json = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			return 1;
-		default:
-			fprintf(stderr, "Try 'imlab-bench --help'.\n");
-			return -1;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "imlab-bench: unexpected argument \"%s\"\n",
-			argv[optind]);
-		return -1;
-	}
-	if (o->rooms > o->subs) {
-		fprintf(stderr,
-			"imlab-bench: --rooms must not exceed --subs\n");
-		return -1;
-	}
-	if ((uint64_t)o->subs * (((uint64_t)o->msgs + 7) / 8) >
-	    SEEN_MAX_BYTES) {
-		fprintf(stderr, "imlab-bench: --subs x --msgs is too large "
-			"(at most %llu million)\n",
-			(unsigned long long)(SEEN_MAX_BYTES * 8 / 1000000));
-		return -1;
-	}
-	return 0;
 }
 
 static void
@@ -1021,12 +494,12 @@ int
 main(int argc, char **argv)
 {
 	struct bench_opts o;
-	struct result res[BENCH__COUNT];
+	struct bench_result res[BENCH__COUNT];
 	struct sigaction sa;
 	int n = 0, rc, status = 0;
 	long lim;
 
-	rc = parse_args(&o, argc, argv);
+	rc = bench_opts_parse(&o, argc, argv);
 	if (rc)
 		return rc > 0 ? 0 : 2;
 	lim = bench_proc_raise_nofile((long)o.subs + 256);
@@ -1060,10 +533,7 @@ main(int argc, char **argv)
 				res[n].error);
 		n++;
 	}
-	if (o.json)
-		print_json(&o, res, n);
-	else
-		print_table(&o, res, n);
+	bench_report(&o, res, n);
 	fflush(stdout);
 	curl_global_cleanup();
 	return status;

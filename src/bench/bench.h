@@ -3,8 +3,9 @@
  * bench: what the imlab-bench modules share. One run measures one
  * transport: it connects every subscriber, waits until each is registered,
  * publishes the messages from a publisher thread (libcurl) and counts
- * every delivery in the subscribers' loop (one thread: bench_raw's
- * HTTP/1.1 and RFC 6455 clients on one epoll, for every transport).
+ * every delivery in the subscribers' loop (one thread: bench_net's epoll
+ * loop under the transport's own client, bench_poll.c, bench_longpoll.c,
+ * bench_sse.c or bench_ws.c).
  *
  * Threads: the loop thread owns struct bench_sub and every counter below
  * "loop thread"; the publisher thread writes only the atomics and acked[].
@@ -20,6 +21,8 @@
 
 #include "bench_hist.h"
 
+struct bench_net;
+
 enum bench_tp {
 	BENCH_POLL = 0,
 	BENCH_LONGPOLL,
@@ -29,10 +32,14 @@ enum bench_tp {
 };
 
 #define BENCH_EVENT "bench"	/* event name of the published messages */
-#define BENCH_RAMP 256		/* subscribers connecting at once at most */
-#define BENCH_LONGPOLL_TIMEOUT 30	/* s, the long-poll timeout asked */
 
-/* The command line. */
+enum bench_out { BENCH_OUT_TABLE = 0, BENCH_OUT_JSON, BENCH_OUT_TSV };
+
+/* The server spoken to (--peer): imlab, or nginx with the nchan module
+ * laid out as src/bench/nchan-peer.sh configures it. */
+enum bench_peer { BENCH_PEER_IMLAB = 0, BENCH_PEER_NCHAN };
+
+/* The command line (bench_opts.h). */
 struct bench_opts {
 	char url[256];		/* http://host:port, no trailing slash */
 	char host[128];
@@ -44,8 +51,10 @@ struct bench_opts {
 	int size;		/* bytes of the published "data" value */
 	int rooms;
 	int interval_ms;	/* short-poll interval */
-	pid_t server_pid;	/* 0: none */
-	int json;
+	int server_pid;		/* 0: none */
+	int format;		/* enum bench_out */
+	int distinct_cids;	/* every subscriber its own cid and from */
+	int peer;		/* enum bench_peer */
 };
 
 /* One subscriber, whatever its transport. */
@@ -54,7 +63,6 @@ struct bench_sub {
 	int registered;		/* the server holds its subscription */
 	int32_t max_seq;	/* highest seq seen, -1 before any */
 	uint64_t cursor;	/* id to resume after (since=) */
-	uint64_t got;		/* unique deliveries */
 };
 
 /* One run: one transport, from connect to the last delivery. */
@@ -63,22 +71,23 @@ struct bench_run {
 	enum bench_tp tp;
 	char room_prefix[64];	/* room k is "<prefix><k>" */
 	size_t room_prefix_len;
-	char cid[48];		/* shared by all subscribers of the run */
+	char cid[48];		/* of the run; a subscriber's: bench_sub_cid */
 	uint64_t since0;	/* server's last_id before connecting */
 	struct bench_sub *subs;
 	int *room_subs;		/* subscribers per room */
 	uint8_t *seen;		/* subs x msgs bits: (sub, seq) delivered */
 	size_t seen_stride;	/* bytes per subscriber in seen */
 	volatile sig_atomic_t *interrupted;
-	void *loop;		/* the transport module's state */
+	struct bench_net *net;	/* the subscribers' loop (bench_net.h) */
 
 	/* set by the loop thread */
 	int started;		/* subscribers whose first connect began */
 	int registered;
-	int failed_connects;
 	int publishing;		/* the publish phase has begun */
 	int stopping;		/* tearing down: no reconnects */
 	int64_t t_connect0, t_connected, t_pub0, t_last_rx;	/* ns */
+	int64_t t_last_registered;	/* ns, the last bench_registered() */
+	int64_t t_last_other;	/* ns, the last join/leave or foreign msg */
 	uint64_t received;	/* deliveries of bench messages, dups too */
 	uint64_t unique;
 	uint64_t duplicated;
@@ -106,45 +115,35 @@ struct bench_run {
 	struct bench_hist pub_rtt;	/* publish round trip, ns */
 };
 
-/* The transport interface: each loop module fills one in. */
-struct bench_tp_ops {
-	/* Prepares the loop; 0 or -1 (message in r->last_error). */
-	int (*start)(struct bench_run *r);
-	/* Starts pending connects, services sockets for up to wait_ms. */
-	void (*step)(struct bench_run *r, int wait_ms);
-	/* TCP payload bytes received and sent by all subscriber sockets so
-	 * far, open ones included. */
-	void (*bytes)(struct bench_run *r, uint64_t *in, uint64_t *out);
-	/* Closes every connection and frees the loop. */
-	void (*stop)(struct bench_run *r);
-};
-
-extern const struct bench_tp_ops bench_poll_ops;
-extern const struct bench_tp_ops bench_longpoll_ops;
-extern const struct bench_tp_ops bench_sse_ops;
-extern const struct bench_tp_ops bench_ws_ops;
-
 /* Returns CLOCK_MONOTONIC in ns. */
 int64_t bench_now_ns(void);
+
+/* Returns the peer's name ("imlab", "nchan"). */
+const char *bench_peer_name(int peer);
 
 /* Returns the transport's name ("poll", "longpoll", "sse", "ws"). */
 const char *bench_tp_name(enum bench_tp tp);
 
-struct bench_env;
-
-/* Counts one envelope delivered to subscriber s at now_ns: latency,
- * duplicates, order, loss bookkeeping. Loop thread only. */
-void bench_deliver_env(struct bench_run *r, struct bench_sub *s,
-		       const struct bench_env *e, int64_t now_ns);
-
 /* Parses the envelope starting at env (text up to end, borrowed) and
- * counts it as bench_deliver_env does. Returns the byte after it, or NULL
+ * counts it delivered to subscriber s at now_ns: latency, duplicates,
+ * order, loss bookkeeping. Loop thread only. Returns the byte after it, or NULL
  * (counted as a bad frame) if it is not an envelope. */
 const char *bench_deliver(struct bench_run *r, struct bench_sub *s,
 			  const char *env, const char *end, int64_t now_ns);
 
 /* Marks s registered (once) and notes the time. Loop thread only. */
 void bench_registered(struct bench_run *r, struct bench_sub *s);
+
+/* Writes subscriber s's cid into buf: the run's cid, or with
+ * --distinct-cids the run's cid and "-<index>" (at most 64 characters, as
+ * imlab's cid rule allows). */
+void bench_sub_cid(const struct bench_run *r, const struct bench_sub *s,
+		   char *buf, size_t len);
+
+/* Writes subscriber s's from name into buf: "bench", or "bench<index>"
+ * with --distinct-cids. */
+void bench_sub_from(const struct bench_run *r, const struct bench_sub *s,
+		    char *buf, size_t len);
 
 /* Records a failure: counts it and keeps its text as the last error. */
 void bench_error(struct bench_run *r, const char *fmt, ...)

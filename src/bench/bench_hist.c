@@ -60,19 +60,6 @@ bench_hist_add(struct bench_hist *h, uint64_t v)
 		h->max = v;
 }
 
-void
-bench_hist_merge(struct bench_hist *dst, const struct bench_hist *src)
-{
-	for (unsigned i = 0; i < BENCH_HIST_BUCKETS; i++)
-		dst->b[i] += src->b[i];
-	dst->count += src->count;
-	dst->sum += src->sum;
-	if (src->min < dst->min)
-		dst->min = src->min;
-	if (src->max > dst->max)
-		dst->max = src->max;
-}
-
 uint64_t
 bench_hist_quantile(const struct bench_hist *h, double q)
 {

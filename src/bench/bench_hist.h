@@ -29,9 +29,6 @@ void bench_hist_init(struct bench_hist *h);
 /* Counts one value. */
 void bench_hist_add(struct bench_hist *h, uint64_t v);
 
-/* Adds every count of src into dst. */
-void bench_hist_merge(struct bench_hist *dst, const struct bench_hist *src);
-
 /* Returns the value at quantile q (0..1): the middle of the bucket holding
  * the ceil(q * count)-th smallest value, clamped to [min, max]; 0 when h is
  * empty. */

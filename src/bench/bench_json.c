@@ -191,23 +191,6 @@ bench_json_next(struct bench_json_it *it, const char **val)
 }
 
 int
-bench_json_elem(struct bench_json_it *it, const char **val, const char **vend)
-{
-	const char *p;
-	int n = next_item(it, ']');
-
-	if (n <= 0)
-		return n;
-	*val = it->p;
-	p = bench_json_skip(it->p, it->end);
-	if (!p)
-		return -1;
-	*vend = p;
-	it->p = p;
-	return 1;
-}
-
-int
 bench_json_u64(const char *p, const char *end, uint64_t *out)
 {
 	uint64_t v = 0;
@@ -259,17 +242,6 @@ bench_json_str(const char *p, const char *end, const char **s, size_t *len)
 	*s = p + 1;
 	*len = (size_t)(q - 1 - (p + 1));
 	return 0;
-}
-
-int
-bench_json_str_is(const char *p, const char *end, const char *s)
-{
-	const char *v;
-	size_t len;
-
-	if (bench_json_str(p, end, &v, &len))
-		return 0;
-	return len == strlen(s) && !memcmp(v, s, len);
 }
 
 int

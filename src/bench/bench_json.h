@@ -42,18 +42,11 @@ int bench_json_key(struct bench_json_it *it, const char **key, size_t *klen,
  * the caller sets it->p past it. 1, 0 at the end, -1 if malformed. */
 int bench_json_next(struct bench_json_it *it, const char **val);
 
-/* Moves to the next element of an array; as bench_json_member. */
-int bench_json_elem(struct bench_json_it *it, const char **val,
-		    const char **vend);
-
 /* Reads an unsigned integer value; 0, or -1 if [p, end) is not one. */
 int bench_json_u64(const char *p, const char *end, uint64_t *out);
 
 /* Reads a signed integer value; 0 or -1. */
 int bench_json_i64(const char *p, const char *end, int64_t *out);
-
-/* Returns 1 if [p, end) is the JSON string whose raw content is s. */
-int bench_json_str_is(const char *p, const char *end, const char *s);
 
 /* Sets *s, *len to the raw content of the JSON string [p, end); 0 or -1. */
 int bench_json_str(const char *p, const char *end, const char **s,

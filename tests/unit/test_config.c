@@ -347,7 +347,8 @@ START_TEST(bind_and_log_level_must_have_their_form)
 	struct config c;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		ck_assert_int_eq(parse(&c, NULL, bad[i][0], bad[i][1], NULL),
+		ck_assert_int_eq(parse(&c, NULL, bad[i][0], bad[i][1],
+				       ARGS_END),
 				 CONFIG_PARSE_ERROR);
 		ck_assert_msg(strstr(errbuf, bad[i][0]), "%s", errbuf);
 		/* the refused value is not kept */
@@ -355,7 +356,7 @@ START_TEST(bind_and_log_level_must_have_their_form)
 		ck_assert_str_eq(c.log_level, "info");
 	}
 	ck_assert_int_eq(parse(&c, NULL, "--bind", "0.0.0.0", "--log-level",
-			       "WARN", NULL), CONFIG_PARSE_OK);
+			       "WARN", ARGS_END), CONFIG_PARSE_OK);
 }
 END_TEST
 
@@ -457,7 +458,7 @@ START_TEST(help_man_has_an_entry_per_option)
 	char *text;
 
 	capture_open(&cap);
-	ck_assert_int_eq(parse(&c, cap.f, "--help-man", NULL),
+	ck_assert_int_eq(parse(&c, cap.f, "--help-man", ARGS_END),
 			 CONFIG_PARSE_HELP_MAN);
 	text = capture_close(&cap);
 	ck_assert_ptr_nonnull(strstr(text, "\n.TH IMLAB 1 "));

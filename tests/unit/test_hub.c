@@ -25,6 +25,7 @@
 #include "trun.h"
 #include "hub.h"
 #include "jparse.h"
+#include "names.h"
 
 #define CID_A "cid-alice-0001"
 #define CID_B "cid-bob-000002"
@@ -61,6 +62,13 @@ struct tsub {
 	atomic_uint n;
 	uint64_t last;
 };
+
+/* names_valid() over a C string (NULL: absent). */
+static int
+valid(enum name_kind k, const char *s)
+{
+	return names_valid(k, s, s ? strlen(s) : 0);
+}
 
 static void
 tsub_notify(struct sub *s, const struct msg *m)
@@ -348,9 +356,9 @@ START_TEST(bad_event_is_refused)
 	accepted("{\"event\":\"12345678901234567890123456789012\","
 		 "\"from\":\"a\",\"data\":1}");			/* 32 */
 	accepted("{\"event\":\"A.z:0-_\",\"from\":\"a\",\"data\":1}");
-	ck_assert(hub_event_valid("typing:start"));
-	ck_assert(!hub_event_valid(NULL));
-	ck_assert(!hub_event_valid(""));
+	ck_assert(valid(NAME_EVENT, "typing:start"));
+	ck_assert(!valid(NAME_EVENT, NULL));
+	ck_assert(!valid(NAME_EVENT, ""));
 }
 END_TEST
 
@@ -373,8 +381,8 @@ START_TEST(bad_cid_is_refused)
 		 "89012345678901234567890123456789012345678901234\","
 		 "\"data\":1}");				/* 64 */
 	accepted("{\"event\":\"c\",\"from\":\"a\",\"cid\":null,\"data\":1}");
-	ck_assert(hub_cid_valid("Az09_-Az"));
-	ck_assert(!hub_cid_valid(NULL));
+	ck_assert(valid(NAME_CID, "Az09_-Az"));
+	ck_assert(!valid(NAME_CID, NULL));
 }
 END_TEST
 
@@ -421,14 +429,14 @@ START_TEST(bad_from_is_refused)
 	struct im_error e;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		ck_assert_msg(!hub_from_valid(bad[i]), "bad #%zu", i);
+		ck_assert_msg(!valid(NAME_FROM, bad[i]), "bad #%zu", i);
 		p.from = bad[i];
 		pub_refused(&p, IM_EINVAL, "bad_from");
 	}
 	p.from = NULL;
 	pub_refused(&p, IM_EINVAL, "bad_from");
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-		ck_assert_msg(hub_from_valid(good[i]), "good #%zu", i);
+		ck_assert_msg(valid(NAME_FROM, good[i]), "good #%zu", i);
 		p.from = good[i];
 		ck_assert_int_eq(hub_publish(&h, &p, &ack, &e), IM_OK);
 	}
@@ -453,7 +461,6 @@ END_TEST
 START_TEST(bad_target_is_refused)
 {
 	struct hub_pub p = good_pub();
-	enum msg_target to;
 
 	refused("{\"event\":\"c\",\"from\":\"a\",\"cid\":\"" CID_A "\","
 		"\"to\":\"everyone\",\"data\":1}", "bad_target");
@@ -476,13 +483,10 @@ START_TEST(bad_target_is_refused)
 		 "\"to\":\"others\",\"data\":1}");
 	accepted("{\"event\":\"c\",\"from\":\"a\",\"cid\":\"" CID_A "\","
 		 "\"to\":\"self\",\"data\":1}");
-	ck_assert_int_eq(hub_target_parse(NULL, &to), 0);
-	ck_assert_int_eq(to, MSG_TO_ROOM);
-	ck_assert_int_eq(hub_target_parse("others", &to), 0);
-	ck_assert_int_eq(to, MSG_TO_OTHERS);
-	ck_assert_int_eq(hub_target_parse("self", &to), 0);
-	ck_assert_int_eq(to, MSG_TO_SELF);
-	ck_assert_int_eq(hub_target_parse("selfish", &to), -1);
+	ck_assert_int_eq(names_word(NAME_TO, "room", 4), MSG_TO_ROOM);
+	ck_assert_int_eq(names_word(NAME_TO, "others", 6), MSG_TO_OTHERS);
+	ck_assert_int_eq(names_word(NAME_TO, "self", 4), MSG_TO_SELF);
+	ck_assert_int_eq(names_word(NAME_TO, "selfish", 7), -1);
 }
 END_TEST
 
@@ -582,9 +586,16 @@ START_TEST(bodies_with_nul_bytes_are_refused)
 	json_refused("lobby", b1, sizeof(b1) - 1, IM_EINVAL, "bad_json");
 	json_refused("lobby", b2, sizeof(b2) - 1, IM_EINVAL, "bad_json");
 	json_refused("lobby", b3, sizeof(b3) - 1, IM_EINVAL, "bad_json");
-	/* an escaped NUL makes the string unusable as a name */
+	/* an escaped NUL makes the string unusable as a name: the name's
+	 * own error, as over WebSocket */
 	refused("{\"event\":\"c\",\"from\":\"a\\u0000b\",\"data\":1}",
-		"bad_field");
+		"bad_from");
+	refused("{\"event\":\"c\\u0000\",\"from\":\"a\",\"data\":1}",
+		"bad_event");
+	refused("{\"event\":\"c\",\"from\":\"a\",\"to\":\"room\\u0000\","
+		"\"data\":1}", "bad_target");
+	refused("{\"event\":\"c\",\"from\":\"a\",\"via\":\"ws\\u0000\","
+		"\"data\":1}", "bad_via");
 	/* only len bytes are read */
 	json_refused("lobby", "{\"event\":\"c\",\"from\":\"a\",\"data\":1}",
 		     10, IM_EINVAL, "bad_json");
@@ -707,12 +718,12 @@ START_TEST(jparse_str_reports_type)
 	static const char doc[] = "{\"s\":\"v\",\"n\":null,\"i\":1}";
 
 	ck_assert_int_eq(jparse(doc, sizeof(doc) - 1, &o, &e), 0);
-	ck_assert_str_eq(jparse_str(o, "s", &bad), "v");
+	ck_assert_str_eq(jparse_str(o, "s", NULL, &bad), "v");
 	ck_assert_int_eq(bad, 0);
-	ck_assert_ptr_null(jparse_str(o, "n", &bad));
-	ck_assert_ptr_null(jparse_str(o, "absent", &bad));
+	ck_assert_ptr_null(jparse_str(o, "n", NULL, &bad));
+	ck_assert_ptr_null(jparse_str(o, "absent", NULL, &bad));
 	ck_assert_int_eq(bad, 0);
-	ck_assert_ptr_null(jparse_str(o, "i", &bad));
+	ck_assert_ptr_null(jparse_str(o, "i", NULL, &bad));
 	ck_assert_int_eq(bad, 1);
 	json_object_put(o);
 }
@@ -731,15 +742,16 @@ START_TEST(errors_without_an_error_struct_still_return_codes)
 }
 END_TEST
 
-START_TEST(errors_map_to_http_status_and_names)
+START_TEST(errors_map_to_http_status_close_codes_and_names)
 {
 	static const struct {
 		enum im_err err;
-		unsigned int status;
+		unsigned int status, close;
 	} map[] = {
-		{ IM_OK, 200 }, { IM_ENOMEM, 500 }, { IM_EINVAL, 400 },
-		{ IM_ENOTFOUND, 404 }, { IM_EFULL, 503 }, { IM_ETOOBIG, 413 },
-		{ IM_EMETHOD, 405 }, { IM_ESYS, 500 },
+		{ IM_OK, 200, 1000 }, { IM_ENOMEM, 500, 1011 },
+		{ IM_EINVAL, 400, 1008 }, { IM_ENOTFOUND, 404, 1008 },
+		{ IM_EFULL, 503, 1008 }, { IM_ETOOBIG, 413, 1009 },
+		{ IM_EMETHOD, 405, 1008 }, { IM_ESYS, 500, 1011 },
 	};
 	struct im_error e;
 	char longer[400];
@@ -747,6 +759,7 @@ START_TEST(errors_map_to_http_status_and_names)
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
 		ck_assert_uint_eq(im_err_http_status(map[i].err),
 				  map[i].status);
+		ck_assert_uint_eq(im_err_ws_close(map[i].err), map[i].close);
 		ck_assert_str_ne(im_strerror(map[i].err), "unknown error");
 		for (size_t k = 0; k < i; k++)
 			ck_assert_str_ne(im_strerror(map[k].err),
@@ -754,6 +767,7 @@ START_TEST(errors_map_to_http_status_and_names)
 	}
 	ck_assert_str_eq(im_strerror((enum im_err)99), "unknown error");
 	ck_assert_uint_eq(im_err_http_status((enum im_err)99), 500);
+	ck_assert_uint_eq(im_err_ws_close((enum im_err)99), 1011);
 	/* the message is cut to fit and always terminated */
 	memset(longer, 'm', sizeof(longer) - 1);
 	longer[sizeof(longer) - 1] = '\0';
@@ -918,7 +932,7 @@ suite(void)
 	tcase_add_test(tc, missing_data_is_refused);
 	tcase_add_test(tc, data_over_the_limit_is_too_large);
 	tcase_add_test(tc, errors_without_an_error_struct_still_return_codes);
-	tcase_add_test(tc, errors_map_to_http_status_and_names);
+	tcase_add_test(tc, errors_map_to_http_status_close_codes_and_names);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("json");

@@ -20,6 +20,7 @@
 
 #include "trun.h"
 #include "msg.h"
+#include "names.h"
 
 #define CID_A "cid-alice-0001"
 #define CID_B "cid-bob-000002"
@@ -386,19 +387,16 @@ START_TEST(via_names_round_trip)
 	static const char *const names[VIA__COUNT] = {
 		"poll", "longpoll", "sse", "ws", "api"
 	};
-	enum via v;
-
 	for (int i = 0; i < VIA__COUNT; i++) {
 		ck_assert_str_eq(via_name((enum via)i), names[i]);
-		ck_assert_int_eq(via_parse(names[i], &v), 0);
-		ck_assert_int_eq(v, i);
+		ck_assert_int_eq(names_word(NAME_VIA, names[i],
+					    strlen(names[i])), i);
 	}
 	ck_assert_str_eq(via_name(VIA__COUNT), "?");
-	v = VIA_WS;
-	ck_assert_int_eq(via_parse("carrier-pigeon", &v), -1);
-	ck_assert_int_eq(via_parse("", &v), -1);
-	ck_assert_int_eq(via_parse("SSE", &v), -1);
-	ck_assert_int_eq(v, VIA_WS);
+	ck_assert_int_eq(names_word(NAME_VIA, "carrier-pigeon", 14), -1);
+	ck_assert_int_eq(names_word(NAME_VIA, "", 0), -1);
+	ck_assert_int_eq(names_word(NAME_VIA, "SSE", 3), -1);
+	ck_assert_int_eq(names_word(NAME_VIA, "ws\0", 3), -1);
 }
 END_TEST
 

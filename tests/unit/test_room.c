@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "trun.h"
+#include "names.h"
 #include "room.h"
 
 #define CID_A "cid-alice-0001"
@@ -114,8 +115,7 @@ chat(struct room *r, const char *cid, enum msg_target to)
 	p.to = to;
 	p.data_json = "\"hi\"";
 	p.data_len = 4;
-	ck_assert_int_eq(store_append(st, room_ring(r), &p, &m), IM_OK);
-	rooms_notify(rs, r, m);
+	ck_assert_int_eq(rooms_post(rs, r, &p, &m), IM_OK);
 	id = m->id;
 	msg_unref(&m);
 	return id;
@@ -612,13 +612,15 @@ START_TEST(bad_room_names_are_einval)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct im_error e = { 0 };
 
-		ck_assert_msg(!room_name_valid(bad[i]), "%s", bad[i]);
+		ck_assert_msg(!names_valid(NAME_ROOM, bad[i], strlen(bad[i])),
+			      "%s", bad[i]);
 		ck_assert_ptr_null(rooms_get(rs, bad[i], 1, &e));
 		ck_assert_int_eq(e.err, IM_EINVAL);
 		ck_assert_str_eq(e.code, "bad_room");
 	}
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-		ck_assert_msg(room_name_valid(good[i]), "%s", good[i]);
+		ck_assert_msg(names_valid(NAME_ROOM, good[i], strlen(good[i])),
+			      "%s", good[i]);
 		ck_assert_str_eq(room_name(get(good[i])), good[i]);
 	}
 	ck_assert_uint_eq(rooms_list(rs, NULL, 0),

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * names: one row per kind of name - its alphabet and length bounds, or a
+ * list of words - and the code and messages its errors carry.
+ */
+#include "autoconf.h"
+
+#include <string.h>
+
+#include "msg.h"
+#include "names.h"
+#include "utf8.h"
+
+/* in enum msg_target order */
+static const char *const targets[] = { "room", "others", "self", NULL };
+
+static const struct name_rule {
+	const char *key;
+	const char *code;
+	const char *rule;	/* the message when it breaks the rule */
+	const char *missing;	/* the message when it is absent */
+	size_t min, max;	/* bytes, or (from) UTF-8 characters */
+	const char *extra;	/* allowed besides A-Z a-z 0-9; NULL: UTF-8 */
+	const char *const *words;	/* or one of these (via: via_name) */
+} rules[NAME__COUNT] = {
+	[NAME_ROOM] = { "room", "bad_room",
+		"room names are 1-64 characters of A-Z a-z 0-9 _ . -",
+		"\"room\" is required (a string)", 1, MSG_ROOM_MAX, "_.-",
+		NULL },
+	[NAME_EVENT] = { "event", "bad_event",
+		"event names are 1-32 characters of A-Z a-z 0-9 _ . : -",
+		"\"event\" is required", 1, MSG_EVENT_MAX, "_.:-", NULL },
+	[NAME_CID] = { "cid", "bad_cid",
+		"cid is 8-64 characters of A-Z a-z 0-9 _ -",
+		"\"cid\" is required", 8, MSG_CID_MAX, "_-", NULL },
+	[NAME_FROM] = { "from", "bad_from",
+		"\"from\" is 1-32 printable UTF-8 characters",
+		"\"from\" is required", 1, MSG_FROM_MAX, NULL, NULL },
+	[NAME_TO] = { "to", "bad_target",
+		"\"to\" is one of \"room\", \"others\", \"self\"",
+		"\"to\" is required", 0, 0, NULL, targets },
+	[NAME_VIA] = { "via", "bad_via",
+		"\"via\" is one of poll, longpoll, sse, ws, api",
+		"\"via\" is required", 0, 0, NULL, NULL },
+};
+
+const char *
+names_key(enum name_kind k)
+{
+	return rules[k].key;
+}
+
+/* 1 if s[0..len) is min..max printable UTF-8 characters (no C0, DEL, C1). */
+static int
+printable(const char *s, size_t len, size_t min, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t chars = 0;
+
+	for (size_t i = 0; i < len; chars++) {
+		uint32_t cp;
+		size_t n = utf8_decode(p + i, len - i, &cp);
+
+		if (!n || cp < 0x20 || (cp >= 0x7f && cp < 0xa0) ||
+		    chars >= max)
+			return 0;
+		i += n;
+	}
+	return chars >= min;
+}
+
+static int
+same(const char *w, const char *s, size_t len)
+{
+	return strlen(w) == len && !memcmp(w, s, len);
+}
+
+int
+names_word(enum name_kind k, const char *s, size_t len)
+{
+	if (s && k == NAME_VIA) {
+		for (int i = 0; i < VIA__COUNT; i++)
+			if (same(via_name((enum via)i), s, len))
+				return i;
+	} else if (s && rules[k].words) {
+		for (int i = 0; rules[k].words[i]; i++)
+			if (same(rules[k].words[i], s, len))
+				return i;
+	}
+	return -1;
+}
+
+int
+names_valid(enum name_kind k, const char *s, size_t len)
+{
+	const struct name_rule *r = &rules[k];
+
+	if (!s)
+		return 0;
+	if (k == NAME_TO || k == NAME_VIA)
+		return names_word(k, s, len) >= 0;
+	if (!r->extra)
+		return printable(s, len, r->min, r->max);
+	if (len < r->min || len > r->max)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || (c && strchr(r->extra, c))))
+			return 0;
+	}
+	return 1;
+}
+
+enum im_err
+names_check(enum name_kind k, const char *s, size_t len, struct im_error *e)
+{
+	if (!s)
+		return im_error_set(e, IM_EINVAL, rules[k].code, "%s",
+				    rules[k].missing);
+	if (!names_valid(k, s, len))
+		return im_error_set(e, IM_EINVAL, rules[k].code, "%s",
+				    rules[k].rule);
+	return IM_OK;
+}
