@@ -3,7 +3,8 @@
  * store: id sequence and per-room rings. A ring is an array of message
  * references in id order that grows by doubling up to `history` and then
  * overwrites its oldest slot; `evicted` remembers the newest id dropped so a
- * reader whose cursor is older learns of the gap. Reads merge the rings of a
+ * reader whose cursor is older learns of the gap; `base`, the id before
+ * the run's first, makes every cursor from an earlier run a gap. Reads merge the rings of a
  * subscription by id under the one store mutex, taking a reference to each
  * message so delivery happens outside the lock.
  */
@@ -12,7 +13,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "store.h"
 
@@ -29,6 +29,7 @@ struct store {
 	pthread_mutex_t lock;
 	size_t history;
 	uint64_t next_id;
+	uint64_t base;		/* next_id - 1 at creation: the run's epoch */
 	size_t total;
 	struct store_ring *rings;
 };
@@ -46,8 +47,9 @@ store_create(size_t history, uint64_t first_id)
 	pthread_mutex_init(&st->lock, NULL);
 	st->history = history;
 	if (!first_id)
-		first_id = ((uint64_t)time(NULL) << 20) + 1;
+		first_id = ((uint64_t)im_now_ms() << STORE_ID_SHIFT) + 1;
 	st->next_id = first_id;
+	st->base = first_id - 1;
 	return st;
 }
 
@@ -201,7 +203,7 @@ store_read_from(struct store *st, struct store_ring *const *rings,
 		if (j < nr || !rings[i])
 			continue;
 		rs[nr] = rings[i];
-		if (since && rings[i]->evicted > since)
+		if (since && (rings[i]->evicted > since || since < st->base))
 			res.gap = 1;
 		if (from && from[i] > after)
 			after = from[i];
@@ -238,6 +240,12 @@ store_read_from(struct store *st, struct store_ring *const *rings,
 	}
 	pthread_mutex_unlock(&st->lock);
 	return res;
+}
+
+uint64_t
+store_base_id(const struct store *st)
+{
+	return st->base;	/* set once, before any other thread */
 }
 
 uint64_t

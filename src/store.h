@@ -3,8 +3,9 @@
  * store: the server-wide message id sequence and one bounded ring of
  * message references per room. Every transport reads through one query,
  * store_read(): "messages after id N in rooms R that cid C may see", which
- * also reports a gap when history the reader needed was evicted. Ids are
- * seeded from the clock so they never go backwards across restarts.
+ * also reports a gap when history the reader needed was evicted or lived
+ * in an earlier run. Ids are seeded from a millisecond clock so that they
+ * never repeat across restarts (doc/protocol.md, "Ids and restarts").
  * All functions are thread-safe (one mutex).
  */
 #ifndef IMLAB_STORE_H
@@ -19,9 +20,17 @@
 struct store;
 struct store_ring;
 
+/* Ids of a run start after (unix ms << STORE_ID_SHIFT): 2048 ids per
+ * millisecond of uptime before a later run could meet them, and below
+ * 2^53 (exact in JavaScript) until the year 2109. */
+#define STORE_ID_SHIFT 11
+
 /* Creates a store whose rings keep the last `history` messages each.
- * first_id == 0 seeds the sequence from the clock (unix seconds << 20);
- * any other value makes first_id the next id handed out (tests).
+ * first_id == 0 seeds the sequence from the clock: the first id is
+ * (unix ms << STORE_ID_SHIFT) + 1; any other value makes first_id the next
+ * id handed out (tests). The id before the first is the run's base: a
+ * read with 0 < since < base reports a gap (the reader's cursor is from
+ * an earlier run, whose messages are gone).
  * Returns NULL on allocation failure. */
 struct store *store_create(size_t history, uint64_t first_id);
 
@@ -54,7 +63,8 @@ struct store_read_result {
  * reader already has: ids up to from[i] (from may be NULL: none).
  * Duplicate rings are read once (null entries are skipped). since == 0
  * means "from the oldest kept" and never reports a gap (gaps are judged
- * against since alone); a since ahead of the sequence is treated as the
+ * against since alone: a ring evicted an id after it, or it is below the
+ * run's base, store_base_id()); a since ahead of the sequence is treated as the
  * newest id. out NULL only counts, taking no reference. */
 struct store_read_result store_read_from(struct store *st,
 					 struct store_ring *const *rings,
@@ -83,6 +93,11 @@ store_count_after(struct store *st, struct store_ring *const *rings,
 	*gap = r.gap;
 	return r.n;
 }
+
+/* Returns the run's base: the id just before its first (what
+ * store_last_id() returns before the first publish). Cursors in
+ * (0, base) are from an earlier run. */
+uint64_t store_base_id(const struct store *st);
 
 /* Returns the newest id handed out so far (0 if none yet, in which case
  * it is one less than the next id). */
