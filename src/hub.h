@@ -28,7 +28,11 @@ struct hub {
 };
 
 /* One publish, as a transport parsed it. Strings are borrowed and may be
- * NULL when absent; data is borrowed (NULL is the JSON null). */
+ * NULL when absent. The payload is data_json[0..data_len) when data_json
+ * is set: JSON text jparse() accepted, stored byte for byte but for the
+ * whitespace between tokens (what hub_pub_decode() sets). Otherwise it is
+ * data, a borrowed value built in C (serialised once by json-c; NULL is
+ * the JSON null). */
 struct hub_pub {
 	const char *room;
 	const char *event;
@@ -37,6 +41,8 @@ struct hub_pub {
 	const char *to;		/* "room" (default), "others", "self" */
 	enum via via;
 	struct json_object *data;
+	const char *data_json;
+	size_t data_len;
 };
 
 /* What a successful publish returns to the sender. */
@@ -69,14 +75,17 @@ enum im_err hub_publish(struct hub *h, const struct hub_pub *p,
 		    HUB_FIELD(NAME_TO))
 
 /* The one JSON-to-publish decoder, for every transport that publishes
- * JSON: fills the members of p named in fields from the object o (strings
- * borrowed from o; absent ones NULL; "via" sets p->via), and p->data. p's
+ * JSON: fills the members of p named in fields from the object o, parsed
+ * by jparse() from text[0..text_len) (strings borrowed from o; absent ones
+ * NULL; "via" sets p->via), and p->data_json / p->data_len: the span of
+ * "data" in text (borrowed), so it is stored as the client wrote it. p's
  * other members are left as the caller set them. Returns IM_OK, or
  * IM_EINVAL with e filled: type_code ("bad_field", "bad_request") for a
  * member of another JSON type, the name's own code for a string with an
  * embedded NUL or a bad via, "bad_data" for a missing required data.
  * Names are otherwise judged by hub_publish(). */
 enum im_err hub_pub_decode(struct hub_pub *p, struct json_object *o,
+			   const char *text, size_t text_len,
 			   unsigned fields, const char *type_code,
 			   struct im_error *e);
 

@@ -318,6 +318,8 @@ static int
 op_send(struct per_session_data__chat *pss, struct json_object *o,
 	const char *ref)
 {
+	const char *text = pss->text;
+	size_t text_len = pss->text_len;
 	struct hub_pub p = { 0 };
 	struct hub_ack ack;
 	struct im_error e = { 0 };
@@ -330,7 +332,8 @@ op_send(struct per_session_data__chat *pss, struct json_object *o,
 	p.from = pss->sub.from;
 	p.cid = pss->sub.cid[0] ? pss->sub.cid : NULL;
 	p.via = VIA_WS;
-	if (hub_pub_decode(&p, o, HUB_PUB_WS, "bad_request", &e) != IM_OK ||
+	if (hub_pub_decode(&p, o, text, text_len, HUB_PUB_WS, "bad_request",
+			   &e) != IM_OK ||
 	    hub_publish(&pss->srv->hub, &p, &ack, &e) != IM_OK)
 		return reply_e(pss, ref, &e);
 	reply_start(&b, mem, "ack", ref);
@@ -378,6 +381,8 @@ run(struct per_session_data__chat *pss, const char *buf, size_t len,
 				   "messages are JSON in text frames");
 	if (jparse(buf, len, &o, &e))
 		return reply_e(pss, NULL, &e);
+	pss->text = buf;	/* the ops that keep bytes as written */
+	pss->text_len = len;
 	if (!json_object_is_type(o, json_type_object)) {
 		json_object_put(o);
 		return reply_error(pss, NULL, "bad_json",
@@ -397,6 +402,7 @@ run(struct per_session_data__chat *pss, const char *buf, size_t len,
 		}
 	rc = reply_error(pss, ref, "unknown_op", "unknown op \"%.32s\"", op);
 out:
+	pss->text = NULL;
 	json_object_put(o);
 	return rc;
 }

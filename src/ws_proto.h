@@ -43,6 +43,8 @@ struct per_session_data__chat {
 	struct cursor cur;		/* the joined rooms' rings: same rooms
 					 * as sub; cid is sub.cid */
 	struct ws_ctl *ctl_head, *ctl_tail;	/* control replies, owned */
+	const char *text;		/* the message being run (borrowed) */
+	size_t text_len;
 	char *rx;			/* reassembly of a fragmented message */
 	size_t rx_len, rx_cap;
 };
