@@ -10,6 +10,7 @@
  */
 #include "autoconf.h"
 
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,7 +46,7 @@ struct rooms {
 	struct store *st;
 	struct rooms_config cfg;
 	struct hmap byname;	/* name -> struct room */
-	uint64_t key[2];	/* pid hash key */
+	uint64_t key[4];	/* pid keys: two SipHash-2-4 keys */
 };
 
 struct rooms *
@@ -59,8 +60,12 @@ rooms_create(struct store *st, const struct rooms_config *cfg)
 	rs->st = st;
 	rs->cfg = *cfg;
 	if (getrandom(rs->key, sizeof(rs->key), 0) != sizeof(rs->key)) {
+		/* no kernel entropy: pids still differ per run, but guessable */
+		LOG_WARN("room", "getrandom failed: public ids are weak");
 		rs->key[0] = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ULL;
 		rs->key[1] = (uint64_t)(uintptr_t)rs;
+		rs->key[2] = (uint64_t)im_mono_ms() ^ 0x2545f4914f6cdd1dULL;
+		rs->key[3] = rs->key[1] * 0xff51afd7ed558ccdULL;
 	}
 	return rs;
 }
@@ -147,30 +152,71 @@ room_ring(const struct room *r)
 	return r->ring;
 }
 
-/* SipHash-like keyed mix; good enough to keep a cid private. */
-static uint64_t
-mix(uint64_t h)
+static inline uint64_t
+rotl(uint64_t x, int b)
 {
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
+	return (x << b) | (x >> (64 - b));
+}
+
+static void
+sipround(uint64_t v[4])
+{
+	v[0] += v[1]; v[1] = rotl(v[1], 13); v[1] ^= v[0];
+	v[0] = rotl(v[0], 32);
+	v[2] += v[3]; v[3] = rotl(v[3], 16); v[3] ^= v[2];
+	v[0] += v[3]; v[3] = rotl(v[3], 21); v[3] ^= v[0];
+	v[2] += v[1]; v[1] = rotl(v[1], 17); v[1] ^= v[2];
+	v[2] = rotl(v[2], 32);
+}
+
+/* SipHash-2-4 of s[0..n) under the key (k0, k1): a keyed PRF, so a
+ * client that asks for the pids of chosen cids learns nothing of others. */
+static uint64_t
+siphash(uint64_t k0, uint64_t k1, const unsigned char *s, size_t n)
+{
+	uint64_t v[4] = { k0 ^ 0x736f6d6570736575ULL,
+			  k1 ^ 0x646f72616e646f6dULL,
+			  k0 ^ 0x6c7967656e657261ULL,
+			  k1 ^ 0x7465646279746573ULL };
+	uint64_t m;
+	size_t i;
+
+	for (i = 0; i + 8 <= n; i += 8) {
+		m = 0;
+		for (int j = 7; j >= 0; j--)
+			m = (m << 8) | s[i + (size_t)j];
+		v[3] ^= m;
+		sipround(v);
+		sipround(v);
+		v[0] ^= m;
+	}
+	m = (uint64_t)n << 56;
+	for (size_t j = 0; i + j < n; j++)
+		m |= (uint64_t)s[i + j] << (8 * j);
+	v[3] ^= m;
+	sipround(v);
+	sipround(v);
+	v[0] ^= m;
+	v[2] ^= 0xff;
+	for (int r = 0; r < 4; r++)
+		sipround(v);
+	return v[0] ^ v[1] ^ v[2] ^ v[3];
 }
 
 void
 rooms_pid(const struct rooms *rs, const char *cid, char pid[MSG_PID_LEN + 1])
 {
-	uint64_t h = rs->key[0];
+	const unsigned char *p = (const unsigned char *)cid;
+	size_t n;
 
 	if (!cid || !*cid) {
 		pid[0] = '\0';
 		return;
 	}
-	for (const unsigned char *p = (const unsigned char *)cid; *p; p++)
-		h = mix(h ^ *p ^ rs->key[1]);
-	snprintf(pid, MSG_PID_LEN + 1, "%08x", (unsigned)(mix(h) >> 32));
+	n = strlen(cid);
+	snprintf(pid, MSG_PID_LEN + 1, "%016" PRIx64 "%016" PRIx64,
+		 siphash(rs->key[0], rs->key[1], p, n),
+		 siphash(rs->key[2], rs->key[3], p, n));
 }
 
 /* Delivers m to r's subscribers; lock held. */
