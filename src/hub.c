@@ -37,7 +37,7 @@ hub_publish(struct hub *h, const struct hub_pub *p, struct hub_ack *ack,
 	struct msg_parts parts = { 0 };
 	enum msg_target to;
 	struct room *r;
-	struct msg *m = NULL;
+	struct rooms_posted res;
 	const char *data;
 	char *own = NULL;
 	size_t data_len;
@@ -54,6 +54,11 @@ hub_publish(struct hub *h, const struct hub_pub *p, struct hub_ack *ack,
 	if (to != MSG_TO_ROOM && !p->cid)
 		return im_error_set(e, IM_EINVAL, "bad_target",
 			"\"to\":\"%s\" needs the sender's cid", p->to);
+	if (p->mid && (err = check(NAME_MID, p->mid, e)))
+		return err;
+	if (p->mid && !p->cid)
+		return im_error_set(e, IM_EINVAL, "bad_mid",
+			"a \"mid\" needs the sender's cid");
 	if ((unsigned)p->via >= VIA__COUNT)
 		return im_error_set(e, IM_EINVAL, "bad_via", "unknown via");
 	if (p->data_json) {
@@ -93,15 +98,16 @@ hub_publish(struct hub *h, const struct hub_pub *p, struct hub_ack *ack,
 	parts.to = to;
 	parts.data_json = data;
 	parts.data_len = data_len;
-	err = rooms_post(h->rs, r, &parts, &m);
+	err = rooms_post_once(h->rs, r, &parts, p->mid, &res);
 	free(own);
 	if (err != IM_OK)
 		return im_error_set(e, err, "no_memory", "out of memory");
-	ack->id = m->id;
-	ack->ts = m->ts;
-	atomic_fetch_add_explicit(&h->published[p->via], 1,
-				  memory_order_relaxed);
-	msg_unref(&m);
+	ack->id = res.id;
+	ack->ts = res.ts;
+	ack->dup = res.dup;
+	if (!res.dup)
+		atomic_fetch_add_explicit(&h->published[p->via], 1,
+					  memory_order_relaxed);
 	return IM_OK;
 }
 
@@ -116,6 +122,7 @@ hub_pub_decode(struct hub_pub *p, struct json_object *o, const char *text,
 		[NAME_ROOM] = &p->room, [NAME_EVENT] = &p->event,
 		[NAME_FROM] = &p->from, [NAME_CID] = &p->cid,
 		[NAME_TO] = &p->to, [NAME_VIA] = &via,
+		[NAME_MID] = &p->mid,
 	};
 
 	for (int k = 0; k < NAME__COUNT; k++) {

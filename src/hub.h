@@ -39,6 +39,7 @@ struct hub_pub {
 	const char *from;
 	const char *cid;
 	const char *to;		/* "room" (default), "others", "self" */
+	const char *mid;	/* client message id (needs cid), or NULL */
 	enum via via;
 	struct json_object *data;
 	const char *data_json;
@@ -49,6 +50,7 @@ struct hub_pub {
 struct hub_ack {
 	uint64_t id;
 	int64_t ts;		/* ms since the Unix epoch */
+	int dup;		/* 1: a retry of a stored mid, not stored */
 };
 
 /* Initialises h over st and rs (both borrowed). */
@@ -56,7 +58,9 @@ void hub_init(struct hub *h, struct store *st, struct rooms *rs,
 	      size_t max_data);
 
 /* Validates p and, if it is good, stores the message and wakes the room's
- * subscribers. Returns IM_OK and fills ack, or an error with e filled
+ * subscribers; a retry (the same p->mid from the same p->cid in the same
+ * room, within ROOM_MID_WINDOW) stores nothing and acks with the
+ * original's id and ts (ack->dup 1). Returns IM_OK and fills ack, or an error with e filled
  * (IM_EINVAL for bad input, IM_ETOOBIG, IM_EFULL, IM_ENOMEM); on error the
  * store is unchanged. Thread-safe. */
 enum im_err hub_publish(struct hub *h, const struct hub_pub *p,
@@ -69,10 +73,11 @@ enum im_err hub_publish(struct hub *h, const struct hub_pub *p,
 /* HTTP: room from the URL, sender in the body, data required */
 #define HUB_PUB_HTTP (HUB_FIELD(NAME_EVENT) | HUB_FIELD(NAME_FROM) | \
 		      HUB_FIELD(NAME_CID) | HUB_FIELD(NAME_TO) | \
-		      HUB_FIELD(NAME_VIA) | HUB_DATA_REQUIRED)
+		      HUB_FIELD(NAME_VIA) | HUB_FIELD(NAME_MID) | \
+		      HUB_DATA_REQUIRED)
 /* WebSocket send: sender from hello, data null when absent */
 #define HUB_PUB_WS (HUB_FIELD(NAME_ROOM) | HUB_FIELD(NAME_EVENT) | \
-		    HUB_FIELD(NAME_TO))
+		    HUB_FIELD(NAME_TO) | HUB_FIELD(NAME_MID))
 
 /* The one JSON-to-publish decoder, for every transport that publishes
  * JSON: fills the members of p named in fields from the object o, parsed

@@ -21,6 +21,7 @@
 #define MSG_ROOM_MAX 64		/* bytes of a room name */
 #define MSG_EVENT_MAX 32	/* bytes of an event name */
 #define MSG_CID_MAX 64		/* bytes of a client id */
+#define MSG_MID_MAX 64		/* bytes of a client message id */
 #define MSG_FROM_MAX 32		/* UTF-8 characters of a display name */
 #define MSG_PID_LEN 32		/* hex digits of a public id (128 bits) */
 

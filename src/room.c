@@ -39,6 +39,15 @@ struct room {
 	size_t nsubs;
 	size_t cap;
 	struct hmap members;	/* cid -> struct member */
+	struct mid_seen *mids;	/* ring of ROOM_MID_WINDOW, NULL until used */
+	size_t nmids, mid_next;
+};
+
+/* A (cid, mid) pair a room has stored, by its 128-bit keyed hash. */
+struct mid_seen {
+	uint64_t h[2];
+	uint64_t id;
+	int64_t ts;
 };
 
 struct rooms {
@@ -80,6 +89,7 @@ room_free(struct room *r)
 		free(mb);
 	hmap_clear(&r->members);
 	free(r->subs);
+	free(r->mids);
 	free(r);
 }
 
@@ -253,6 +263,80 @@ post_locked(struct rooms *rs, struct room *r, const struct msg_parts *in,
 	else
 		msg_unref(&m);
 	return IM_OK;
+}
+
+/* The keyed hash of "mid", NUL, cid, NUL, mid: a domain apart from the
+ * pids' (a cid holds no NUL). */
+static void
+mid_hash(const struct rooms *rs, const char *cid, const char *mid,
+	 uint64_t h[2])
+{
+	unsigned char buf[4 + MSG_CID_MAX + 1 + MSG_MID_MAX];
+	size_t c = strlen(cid), m = strlen(mid), n;
+
+	if (c > MSG_CID_MAX)
+		c = MSG_CID_MAX;
+	if (m > MSG_MID_MAX)
+		m = MSG_MID_MAX;
+	memcpy(buf, "mid", 4);
+	memcpy(buf + 4, cid, c);
+	buf[4 + c] = '\0';
+	memcpy(buf + 5 + c, mid, m);
+	n = 5 + c + m;
+	h[0] = siphash(rs->key[0], rs->key[1], buf, n);
+	h[1] = siphash(rs->key[2], rs->key[3], buf, n);
+}
+
+enum im_err
+rooms_post_once(struct rooms *rs, struct room *r, const struct msg_parts *p,
+		const char *mid, struct rooms_posted *res)
+{
+	struct msg *m = NULL;
+	uint64_t h[2] = { 0, 0 };
+	enum im_err err = IM_OK;
+
+	*res = (struct rooms_posted){ 0, 0, 0 };
+	if (mid && p->cid)
+		mid_hash(rs, p->cid, mid, h);
+	pthread_mutex_lock(&rs->lock);
+	if (mid && p->cid) {
+		for (size_t i = 0; i < r->nmids; i++)
+			if (r->mids[i].h[0] == h[0] &&
+			    r->mids[i].h[1] == h[1]) {
+				res->id = r->mids[i].id;
+				res->ts = r->mids[i].ts;
+				res->dup = 1;
+				goto out;
+			}
+		if (!r->mids) {
+			r->mids = calloc(ROOM_MID_WINDOW, sizeof(*r->mids));
+			if (!r->mids) {
+				err = IM_ENOMEM;
+				goto out;
+			}
+		}
+	}
+	err = post_locked(rs, r, p, &m);
+	if (err != IM_OK)
+		goto out;
+	res->id = m->id;
+	res->ts = m->ts;
+	if (mid && p->cid) {
+		/* the oldest pair gives way */
+		struct mid_seen *s = &r->mids[r->mid_next];
+
+		s->h[0] = h[0];
+		s->h[1] = h[1];
+		s->id = m->id;
+		s->ts = m->ts;
+		r->mid_next = (r->mid_next + 1) % ROOM_MID_WINDOW;
+		if (r->nmids < ROOM_MID_WINDOW)
+			r->nmids++;
+	}
+out:
+	pthread_mutex_unlock(&rs->lock);
+	msg_unref(&m);
+	return err;
 }
 
 enum im_err

@@ -186,7 +186,8 @@ START_TEST(data_is_delivered_byte_for_byte_over_websocket)
 	m = t_ws_wait_op(&ws, "hello", T);
 	free(m);
 	ck_assert_int_eq(t_ws_send(&ws, "{\"op\":\"send\",\"room\":"
-				   "\"exact-ws\",\"data\":" DATA "}"), 0);
+				   "\"exact-ws\",\"event\":\"chat\","
+				   "\"data\":" DATA "}"), 0);
 	m = t_ws_wait_op(&ws, "ack", T);
 	ck_assert_ptr_nonnull(m);
 	free(m);
@@ -258,8 +259,8 @@ START_TEST(publish_retried_with_the_same_mid_is_stored_once_over_websocket)
 	free(t_ws_wait_op(&ws, "hello", T));
 	for (int i = 0; i < 2; i++)
 		ck_assert_int_eq(t_ws_send(&ws, "{\"op\":\"send\",\"room\":"
-					   "\"mid-ws\",\"mid\":\"w-1\","
-					   "\"data\":1}"), 0);
+					   "\"mid-ws\",\"event\":\"chat\","
+					   "\"mid\":\"w-1\",\"data\":1}"), 0);
 	a = t_ws_wait_op(&ws, "ack", T);
 	b = t_ws_wait_op(&ws, "ack", T);
 	ck_assert_ptr_nonnull(a);
