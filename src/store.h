@@ -25,6 +25,12 @@ struct store_ring;
  * 2^53 (exact in JavaScript) until the year 2109. */
 #define STORE_ID_SHIFT 11
 
+/* The byte budgets a new store starts with (the defaults of --max-memory
+ * and --room-memory): what every message held costs (msg->size), over the
+ * store and per ring. */
+#define STORE_MAX_BYTES ((size_t)256 << 20)
+#define STORE_RING_MAX_BYTES ((size_t)16 << 20)
+
 /* Creates a store whose rings keep the last `history` messages each.
  * first_id == 0 seeds the sequence from the clock: the first id is
  * (unix ms << STORE_ID_SHIFT) + 1; any other value makes first_id the next
@@ -33,6 +39,14 @@ struct store_ring;
  * an earlier run, whose messages are gone).
  * Returns NULL on allocation failure. */
 struct store *store_create(size_t history, uint64_t first_id);
+
+/* Sets the byte budgets (0: none): after each append, while a ring holds
+ * more than ring_max_bytes its oldest message is evicted, then while the
+ * store holds more than max_bytes the oldest message of any ring is;
+ * readers behind an evicted message get a gap, as with --history. The
+ * message just appended always stays. Thread-safe. */
+void store_set_budget(struct store *st, size_t max_bytes,
+		      size_t ring_max_bytes);
 
 /* Frees every ring and drops every message reference; sets *stp to NULL.
  * No other call may run concurrently or afterwards. */
@@ -117,6 +131,9 @@ store_ring_last_id(struct store *st, const struct store_ring *ring)
 
 /* Returns how many messages ring holds now. */
 size_t store_ring_len(struct store *st, const struct store_ring *ring);
+
+/* Returns the bytes (msg->size) of every message held. */
+size_t store_bytes(struct store *st);
 
 /* Returns the number of messages held across all rings. */
 size_t store_total(struct store *st);

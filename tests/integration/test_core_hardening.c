@@ -6,7 +6,9 @@
  * a gap (poll and WebSocket); "data" arrives byte for byte as it was
  * published, numbers json-c cannot hold included (HTTP and WebSocket); a
  * publish retried with the same client message id ("mid") is stored once
- * and answered with the original id and ts (HTTP and WebSocket).
+ * and answered with the original id and ts (HTTP and WebSocket); a room
+ * or the whole store over its byte budget drops its oldest messages with
+ * a gap rather than growing.
  */
 #include "autoconf.h"
 
@@ -18,6 +20,7 @@
 
 #include <json-c/json.h>
 
+#include "store.h"
 #include "trun.h"
 #include "testlib.h"
 #include "wsclient.h"
@@ -277,6 +280,65 @@ START_TEST(publish_retried_with_the_same_mid_is_stored_once_over_websocket)
 }
 END_TEST
 
+/* Publishes n messages of about kib KiB each to room; returns the first
+ * id. */
+static uint64_t
+publish_big(const char *room, int n, size_t kib)
+{
+	size_t len = kib * 1024;
+	char *body = malloc(len + 128);
+	uint64_t first = 0;
+	int o;
+
+	ck_assert_ptr_nonnull(body);
+	o = snprintf(body, 128, "{\"event\":\"chat\",\"from\":\"a\","
+		     "\"data\":\"");
+	memset(body + o, 'x', len);
+	strcpy(body + o + len, "\"}");
+	for (int i = 0; i < n; i++) {
+		uint64_t id = publish_id(room, body);
+
+		if (!first)
+			first = id;
+	}
+	free(body);
+	return first;
+}
+
+START_TEST(a_room_over_its_byte_budget_drops_its_oldest_with_a_gap)
+{
+	struct t_resp r;
+	uint64_t first;
+
+	store_set_budget(t_srv->st, 0, 200 * 1024);
+	first = publish_big("budget", 20, 10);
+	ck_assert_uint_le(store_bytes(t_srv->st), 200 * 1024);
+	ck_assert_uint_ge(store_total(t_srv->st), 3);
+	ck_assert_uint_lt(store_total(t_srv->st), 20);
+	poll_room("budget", first - 1, &r);
+	ck_assert_ptr_nonnull(strstr(r.body, "\"gap\":true"));
+	t_resp_free(&r);
+}
+END_TEST
+
+START_TEST(the_store_over_its_byte_budget_drops_the_oldest_anywhere)
+{
+	struct t_resp r;
+	uint64_t a;
+
+	store_set_budget(t_srv->st, 300 * 1024, 0);
+	a = publish_big("budget-a", 5, 10);
+	publish_big("budget-b", 20, 10);
+	ck_assert_uint_le(store_bytes(t_srv->st), 300 * 1024);
+	/* room a's messages were the oldest: gone, and its readers told */
+	ck_assert_uint_eq(count("budget-a"), 0);
+	ck_assert_uint_ge(count("budget-b"), 10);
+	poll_room("budget-a", a - 1, &r);
+	ck_assert_ptr_nonnull(strstr(r.body, "\"gap\":true"));
+	t_resp_free(&r);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -294,6 +356,10 @@ suite(void)
 		publish_retried_with_the_same_mid_is_stored_once_over_http);
 	tcase_add_test(tc,
 		publish_retried_with_the_same_mid_is_stored_once_over_websocket);
+	tcase_add_test(tc,
+		a_room_over_its_byte_budget_drops_its_oldest_with_a_gap);
+	tcase_add_test(tc,
+		the_store_over_its_byte_budget_drops_the_oldest_anywhere);
 	suite_add_tcase(s, tc);
 	return s;
 }
