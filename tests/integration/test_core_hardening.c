@@ -21,6 +21,7 @@
 #include <json-c/json.h>
 
 #include "store.h"
+#include "tdriver.h"
 #include "trun.h"
 #include "testlib.h"
 #include "wsclient.h"
@@ -145,6 +146,38 @@ START_TEST(cursor_from_before_the_restart_is_a_gap_op_on_websocket)
 	free(m);
 	t_ws_close(&ws);
 	(void)id;
+}
+END_TEST
+
+START_TEST(cursor_from_before_the_restart_is_a_gap_on_every_transport)
+{
+	const struct tdriver *drv[] = { &tdrv_poll, &tdrv_longpoll, &tdrv_sse,
+					&tdrv_ws };
+	enum { NDRV = sizeof(drv) / sizeof(drv[0]) };
+	static struct tsub sub;	/* large: not on the stack */
+	char room[NDRV][32];
+	uint64_t old[NDRV];
+
+	for (size_t i = 0; i < NDRV; i++) {
+		snprintf(room[i], sizeof(room[i]), "gap-%s", drv[i]->name);
+		old[i] = publish_id(room[i], MSG);
+	}
+	t_restart(NULL);
+	for (size_t i = 0; i < NDRV; i++) {
+		uint64_t id;
+
+		/* anonymous: no presence join to wait past */
+		tsub_init(&sub, drv[i], t_port, "", "a", room[i], old[i]);
+		ck_assert_int_eq(drv[i]->open(&sub), 0);
+		id = publish_id(room[i], MSG);
+		drv[i]->wait(&sub, 1, T);
+		ck_assert_msg(sub.gaps >= 1, "%s: no gap", drv[i]->name);
+		ck_assert_msg(sub.n == 1 && sub.env[0].id == id,
+			      "%s: this run's message missing (n %zu)",
+			      drv[i]->name, sub.n);
+		drv[i]->close(&sub);
+		tsub_free(&sub);
+	}
 }
 END_TEST
 
@@ -350,6 +383,8 @@ suite(void)
 	tcase_add_test(tc, cursor_from_before_the_restart_is_a_gap_on_poll);
 	tcase_add_test(tc,
 		       cursor_from_before_the_restart_is_a_gap_op_on_websocket);
+	tcase_add_test(tc,
+		cursor_from_before_the_restart_is_a_gap_on_every_transport);
 	tcase_add_test(tc, data_is_delivered_byte_for_byte_over_http);
 	tcase_add_test(tc, data_is_delivered_byte_for_byte_over_websocket);
 	tcase_add_test(tc,
