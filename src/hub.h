@@ -60,9 +60,9 @@ void hub_init(struct hub *h, struct store *st, struct rooms *rs,
 /* Validates p and, if it is good, stores the message and wakes the room's
  * subscribers; a retry (the same p->mid from the same p->cid in the same
  * room, within ROOM_MID_WINDOW) stores nothing and acks with the
- * original's id and ts (ack->dup 1). Returns IM_OK and fills ack, or an error with e filled
- * (IM_EINVAL for bad input, IM_ETOOBIG, IM_EFULL, IM_ENOMEM); on error the
- * store is unchanged. Thread-safe. */
+ * original's id and ts (ack->dup 1). Returns IM_OK and fills ack, or an
+ * error with e filled (IM_EINVAL for bad input, IM_ETOOBIG, IM_EFULL,
+ * IM_ENOMEM); on error the store is unchanged. Thread-safe. */
 enum im_err hub_publish(struct hub *h, const struct hub_pub *p,
 			struct hub_ack *ack, struct im_error *e);
 

@@ -221,7 +221,7 @@ key_is(const char *s, size_t a, size_t b, const char *key)
 		int c = (unsigned char)s[a++];
 
 		if (c == '\\' && a < b) {
-			c = s[a++];
+			c = (unsigned char)s[a++];
 			if (c == 'u' && a + 4 <= b) {
 				int v = 0;
 
@@ -234,7 +234,7 @@ key_is(const char *s, size_t a, size_t b, const char *key)
 				}
 				c = v;
 			} else if (c != '"' && c != '\\' && c != '/') {
-				return 0;	/* \b \f \n \r \t: not in keys */
+				return 0;	/* \b \f \n \r \t */
 			}
 		}
 		if (!key[k] || c != (unsigned char)key[k])

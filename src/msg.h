@@ -57,8 +57,8 @@ struct msg {
 	size_t ws_len;		/* bytes after the headroom */
 	char *sse;		/* "id: N\nevent: EV\ndata: E\n\n" */
 	size_t sse_len;
-	char *sse_head;		/* "id: N\nevent: EV\ndata: ": the SSE event
-				 * in pieces (msg_sse_copy) */
+	char *sse_head;		/* "id: N\nevent: EV\ndata: ", for the
+				 * event in pieces (msg_sse_copy) */
 	size_t sse_head_len;
 	size_t size;		/* bytes allocated: what the store's budget
 				 * counts */

@@ -39,7 +39,7 @@ struct room {
 	size_t nsubs;
 	size_t cap;
 	struct hmap members;	/* cid -> struct member */
-	struct mid_seen *mids;	/* ring of ROOM_MID_WINDOW, NULL until used */
+	struct mid_seen *mids;	/* ROOM_MID_WINDOW entries, or NULL */
 	size_t nmids, mid_next;
 };
 
@@ -69,7 +69,7 @@ rooms_create(struct store *st, const struct rooms_config *cfg)
 	rs->st = st;
 	rs->cfg = *cfg;
 	if (getrandom(rs->key, sizeof(rs->key), 0) != sizeof(rs->key)) {
-		/* no kernel entropy: pids still differ per run, but guessable */
+		/* no kernel entropy: pids differ per run, but weakly */
 		LOG_WARN("room", "getrandom failed: public ids are weak");
 		rs->key[0] = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ULL;
 		rs->key[1] = (uint64_t)(uintptr_t)rs;

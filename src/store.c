@@ -5,10 +5,11 @@
  * overwrites its oldest slot; `evicted` remembers the newest id dropped so a
  * reader whose cursor is older learns of the gap. Rings and the store
  * also keep byte budgets: over one, the oldest messages go (the ring's,
- * then the store's oldest anywhere), with the same gap; `base`, the id before
- * the run's first, makes every cursor from an earlier run a gap. Reads merge the rings of a
- * subscription by id under the one store mutex, taking a reference to each
- * message so delivery happens outside the lock.
+ * then the store's oldest anywhere), with the same gap. `base`, the id
+ * before the run's first, makes every cursor from an earlier run a gap.
+ * Reads merge the rings of a subscription by id under the one store
+ * mutex, taking a reference to each message so delivery happens outside
+ * the lock.
  */
 #include "autoconf.h"
 
@@ -32,7 +33,7 @@ struct store {
 	pthread_mutex_t lock;
 	size_t history;
 	uint64_t next_id;
-	uint64_t base;		/* next_id - 1 at creation: the run's epoch */
+	uint64_t base;		/* next_id - 1 at creation: the run's */
 	size_t total;
 	size_t bytes;		/* msg->size of every message held */
 	size_t max_bytes;	/* 0: no bound */

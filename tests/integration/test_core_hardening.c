@@ -327,7 +327,7 @@ publish_big(const char *room, int n, size_t kib)
 	o = snprintf(body, 128, "{\"event\":\"chat\",\"from\":\"a\","
 		     "\"data\":\"");
 	memset(body + o, 'x', len);
-	strcpy(body + o + len, "\"}");
+	memcpy(body + o + len, "\"}", 3);
 	for (int i = 0; i < n; i++) {
 		uint64_t id = publish_id(room, body);
 
@@ -390,7 +390,7 @@ suite(void)
 	tcase_add_test(tc,
 		publish_retried_with_the_same_mid_is_stored_once_over_http);
 	tcase_add_test(tc,
-		publish_retried_with_the_same_mid_is_stored_once_over_websocket);
+	    publish_retried_with_the_same_mid_is_stored_once_over_websocket);
 	tcase_add_test(tc,
 		a_room_over_its_byte_budget_drops_its_oldest_with_a_gap);
 	tcase_add_test(tc,

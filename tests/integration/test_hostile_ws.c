@@ -4,8 +4,9 @@
  * written byte for byte on a raw socket to an in-process server: an empty
  * first fragment (reassembly that starts empty; the sanitizer build is
  * what sees the undefined behaviour), invalid UTF-8 in a text frame,
- * whole or split between fragments (1007), and the public id's length (128 bits, so
- * repeated hello cannot find a cid that wears someone else's pid). After
+ * whole or split between fragments (1007), and the public id's length
+ * (128 bits, so repeated hello cannot find a cid that wears someone
+ * else's pid). After
  * each, the server still serves a fresh connection.
  */
 #include "autoconf.h"
@@ -146,7 +147,7 @@ START_TEST(public_id_is_128_bits_of_hex)
 	ck_assert_str_ne(a, b);
 	free(b);
 	b = hello_pid("hostile-ws-cid-one");
-	ck_assert_str_eq(a, b);		/* stable for a cid within a run */
+	ck_assert_str_eq(a, b);		/* stable within a run */
 	free(a);
 	free(b);
 	t_ws_close(&ws);

@@ -952,9 +952,11 @@ START_TEST(a_mid_follows_its_rule_and_needs_a_cid)
 {
 	struct hub_pub p = { .room = "r1", .event = "chat", .from = "a",
 			     .cid = CID_A, .via = VIA_API };
-	static const char *const bad[] = { "", "a b", "\xc3\xa9",
-		"0123456789012345678901234567890123456789012345678901234567890"
-		"1234", NULL };
+	/* 65 characters: one over */
+	static const char long_mid[] = "0123456789012345678901234567890"
+				       "1234567890123456789012345678901234";
+	static const char *const bad[] = { "", "a b", "\xc3\xa9", long_mid,
+					   NULL };
 	struct hub_ack ack;
 	struct im_error e;
 

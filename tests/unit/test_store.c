@@ -152,7 +152,7 @@ START_TEST(ring_budget_evicts_its_oldest_with_a_gap)
 	a = store_ring_create(st);
 	b = store_ring_create(st);
 	first = put(a, "a");
-	one = store_bytes(st);		/* every message here costs the same */
+	one = store_bytes(st);	/* every message here costs the same */
 	ck_assert_uint_gt(one, 0);
 	store_set_budget(st, 0, 3 * one);
 	put(b, "b");
@@ -730,7 +730,8 @@ suite(void)
 	tcase_add_test(tc, clock_seeds_ids_when_first_id_is_zero);
 	tcase_add_test(tc, cursor_from_an_earlier_run_is_a_gap);
 	tcase_add_test(tc, ring_budget_evicts_its_oldest_with_a_gap);
-	tcase_add_test(tc, store_budget_evicts_the_oldest_anywhere_but_never_the_new);
+	tcase_add_test(tc,
+		store_budget_evicts_the_oldest_anywhere_but_never_the_new);
 	tcase_add_test(tc, append_fills_message_and_counts);
 	tcase_add_test(tc, since_last_points_before_the_newest_n);
 	suite_add_tcase(s, tc);
