@@ -14,35 +14,55 @@
 #include <json-c/json.h>
 
 #include "api.h"
+#include "cursor.h"
+#include "http_reply.h"
 #include "hub.h"
-#include "log.h"
+#include "names.h"
 #include "qs.h"
 #include "server.h"
-#include "tp.h"
 
-#define TAG "api"
 #define HISTORY_DEFAULT 100	/* messages a history request returns */
 #define HISTORY_MAX 1000	/* ... at most, with ?limit= */
 #define LIST_MAX 10000		/* rooms / members one listing returns */
 
-static enum MHD_Result
-reply_json(struct MHD_Connection *c, struct http_req *req, unsigned status,
-	   struct json_object *o)
-{
-	size_t len;
-	const char *s = json_object_to_json_string_length(o,
-		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	enum MHD_Result ret = http_reply(c, req, status, "application/json",
-					 s, len, MHD_RESPMEM_MUST_COPY);
+/* Short names for the json-c calls every listing makes. */
+#define put(o, k, v) json_object_object_add(o, k, v)
+#define str(v) json_object_new_string(v)
+#define i64(v) json_object_new_int64((int64_t)(v))
+#define u64(v) json_object_new_uint64(v)
 
-	json_object_put(o);
-	return ret;
-}
+/* The per-transport counters, in /api/stats order; those with help are
+ * /metrics series too. */
+static const struct {
+	const char *key;		/* /api/stats member */
+	const char *name, *type, *help;	/* /metrics */
+	size_t off;
+} counters[] = {
+#define C(k, n, t, h, f) { k, n, t, h, offsetof(struct stats_tp, f) }
+	C("open", "imlab_open_connections", "gauge",
+	  "Connections or streams open now, per transport", open),
+	C("requests", "imlab_requests_total", "counter",
+	  "HTTP requests (WebSocket: connections), per transport", requests),
+	C("delivered", "imlab_messages_delivered_total", "counter",
+	  "Messages written to subscribers, per transport", delivered),
+	C("empty", "imlab_empty_responses_total", "counter",
+	  "Poll and long-poll responses without messages", empty),
+	C("wakeups", NULL, NULL, NULL, wakeups),
+	C("deferred", NULL, NULL, NULL, deferred),
+	C("bytes_sent", "imlab_bytes_sent_total", "counter",
+	  "Body or frame bytes sent, per transport", bytes_out),
+	C("bytes_received", "imlab_bytes_received_total", "counter",
+	  "Body or frame bytes received, per transport", bytes_in),
+#undef C
+};
 
-static struct json_object *
-u64(uint64_t v)
+/* Returns counter k of transport i. */
+static long long
+counter(struct server *srv, size_t k, int i)
 {
-	return json_object_new_uint64(v);
+	const char *p = (const char *)&srv->stats.tp[i] + counters[k].off;
+
+	return (long long)atomic_load((const atomic_llong *)(const void *)p);
 }
 
 static enum MHD_Result
@@ -53,18 +73,15 @@ info(struct MHD_Connection *c, struct http_req *req)
 	struct json_object *lim = json_object_new_object();
 	struct json_object *tps = json_object_new_array();
 
-	json_object_object_add(o, "name", json_object_new_string(PACKAGE_NAME));
-	json_object_object_add(o, "version",
-			       json_object_new_string(PACKAGE_VERSION));
+	put(o, "name", str(PACKAGE_NAME));
+	put(o, "version", str(PACKAGE_VERSION));
 	for (int i = 0; i < VIA_API; i++)
-		json_object_array_add(tps, json_object_new_string(
-					  via_name((enum via)i)));
-	json_object_object_add(o, "transports", tps);
-	json_object_object_add(o, "started", json_object_new_int64(
-				       srv->started_ms));
-	json_object_object_add(o, "now", json_object_new_int64(im_now_ms()));
-	json_object_object_add(o, "last_id", u64(store_last_id(srv->st)));
-#define LIM(k, v) json_object_object_add(lim, k, json_object_new_int(v))
+		json_object_array_add(tps, str(via_name((enum via)i)));
+	put(o, "transports", tps);
+	put(o, "started", i64(srv->started_ms));
+	put(o, "now", i64(im_now_ms()));
+	put(o, "last_id", u64(store_last_id(srv->st)));
+#define LIM(k, v) put(lim, k, json_object_new_int(v))
 	LIM("history", srv->cfg.history);
 	LIM("max_rooms", srv->cfg.max_rooms);
 	LIM("rooms_per_sub", srv->cfg.rooms_per_sub);
@@ -78,8 +95,8 @@ info(struct MHD_Connection *c, struct http_req *req)
 	LIM("presence_ttl", srv->cfg.presence_ttl);
 	LIM("sse_ping", srv->cfg.sse_ping);
 #undef LIM
-	json_object_object_add(o, "limits", lim);
-	return reply_json(c, req, MHD_HTTP_OK, o);
+	put(o, "limits", lim);
+	return http_reply_json(c, req, MHD_HTTP_OK, o);
 }
 
 static enum MHD_Result
@@ -89,94 +106,54 @@ stats(struct MHD_Connection *c, struct http_req *req)
 	struct json_object *o = json_object_new_object();
 	struct json_object *tps = json_object_new_object();
 
-	json_object_object_add(o, "uptime_ms", json_object_new_int64(
-				       im_now_ms() - srv->started_ms));
-	json_object_object_add(o, "connections", json_object_new_int64(
-				       atomic_load(&srv->open_conns)));
-	json_object_object_add(o, "messages_stored",
-			       u64(store_total(srv->st)));
-	json_object_object_add(o, "last_id", u64(store_last_id(srv->st)));
+	put(o, "uptime_ms", i64(im_now_ms() - srv->started_ms));
+	put(o, "connections", i64(atomic_load(&srv->open_conns)));
+	put(o, "messages_stored", u64(store_total(srv->st)));
+	put(o, "last_id", u64(store_last_id(srv->st)));
 	for (int i = 0; i < VIA__COUNT; i++) {
-		struct stats_tp *t = &srv->stats.tp[i];
 		struct json_object *to = json_object_new_object();
 
-		json_object_object_add(to, "open", json_object_new_int64(
-					       atomic_load(&t->open)));
-		json_object_object_add(to, "requests",
-				       u64(atomic_load(&t->requests)));
-		json_object_object_add(to, "delivered",
-				       u64(atomic_load(&t->delivered)));
-		json_object_object_add(to, "empty",
-				       u64(atomic_load(&t->empty)));
-		json_object_object_add(to, "wakeups",
-				       u64(atomic_load(&t->wakeups)));
-		json_object_object_add(to, "deferred",
-				       u64(atomic_load(&t->deferred)));
-		json_object_object_add(to, "bytes_sent",
-				       u64(atomic_load(&t->bytes_out)));
-		json_object_object_add(to, "bytes_received",
-				       u64(atomic_load(&t->bytes_in)));
-		json_object_object_add(to, "published", u64(atomic_load(
-					       &srv->hub.published[i])));
-		json_object_object_add(tps, via_name((enum via)i), to);
+		for (size_t k = 0; k < sizeof(counters) / sizeof(*counters);
+		     k++) {
+			long long v = counter(srv, k, i);
+
+			/* open (first) is a signed gauge */
+			put(to, counters[k].key, k ? u64((uint64_t)v) : i64(v));
+		}
+		put(to, "published", u64(atomic_load(&srv->hub.published[i])));
+		put(tps, via_name((enum via)i), to);
 	}
-	json_object_object_add(o, "transports", tps);
-	return reply_json(c, req, MHD_HTTP_OK, o);
+	put(o, "transports", tps);
+	return http_reply_json(c, req, MHD_HTTP_OK, o);
 }
 
 enum MHD_Result
 api_metrics(struct MHD_Connection *c, struct http_req *req)
 {
 	struct server *srv = req->srv;
-	static const struct {
-		const char *name, *type, *help;
-		size_t off;
-	} m[] = {
-		{ "imlab_open_connections", "gauge",
-		  "Connections or streams open now, per transport",
-		  offsetof(struct stats_tp, open) },
-		{ "imlab_requests_total", "counter",
-		  "HTTP requests (WebSocket: connections), per transport",
-		  offsetof(struct stats_tp, requests) },
-		{ "imlab_messages_delivered_total", "counter",
-		  "Messages written to subscribers, per transport",
-		  offsetof(struct stats_tp, delivered) },
-		{ "imlab_empty_responses_total", "counter",
-		  "Poll and long-poll responses without messages",
-		  offsetof(struct stats_tp, empty) },
-		{ "imlab_bytes_sent_total", "counter",
-		  "Body or frame bytes sent, per transport",
-		  offsetof(struct stats_tp, bytes_out) },
-		{ "imlab_bytes_received_total", "counter",
-		  "Body or frame bytes received, per transport",
-		  offsetof(struct stats_tp, bytes_in) },
-	};
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
 	if (!f)
 		return MHD_NO;
-	for (size_t k = 0; k < sizeof(m) / sizeof(m[0]); k++) {
-		fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", m[k].name,
-			m[k].help, m[k].name, m[k].type);
-		for (int i = 0; i < VIA__COUNT; i++) {
-			const char *p = (const char *)&srv->stats.tp[i] +
-					m[k].off;
-			long long v = (long long)atomic_load(
-				(const atomic_llong *)(const void *)p);
-
-			fprintf(f, "%s{transport=\"%s\"} %lld\n", m[k].name,
-				via_name((enum via)i), v);
-		}
+	for (size_t k = 0; k < sizeof(counters) / sizeof(*counters); k++) {
+		if (!counters[k].help)
+			continue;
+		fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", counters[k].name,
+			counters[k].help, counters[k].name, counters[k].type);
+		for (int i = 0; i < VIA__COUNT; i++)
+			fprintf(f, "%s{transport=\"%s\"} %lld\n",
+				counters[k].name, via_name((enum via)i),
+				counter(srv, k, i));
 	}
 	fprintf(f, "# HELP imlab_messages_published_total Messages "
 		"published, per transport of the sender\n"
 		"# TYPE imlab_messages_published_total counter\n");
 	for (int i = 0; i < VIA__COUNT; i++)
 		fprintf(f, "imlab_messages_published_total{transport=\"%s\"} "
-			"%llu\n", via_name((enum via)i),
-			(unsigned long long)atomic_load(&srv->hub.published[i]));
+			"%llu\n", via_name((enum via)i), (unsigned long long)
+			atomic_load(&srv->hub.published[i]));
 	fprintf(f, "# HELP imlab_messages_stored Messages held in room "
 		"histories\n# TYPE imlab_messages_stored gauge\n"
 		"imlab_messages_stored %zu\n", store_total(srv->st));
@@ -206,17 +183,14 @@ rooms_index(struct MHD_Connection *c, struct http_req *req)
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "room",
-				       json_object_new_string(ri[i].name));
-		json_object_object_add(o, "members", json_object_new_int64(
-					       (int64_t)ri[i].members));
-		json_object_object_add(o, "subscribers", json_object_new_int64(
-					       (int64_t)ri[i].subscribers));
-		json_object_object_add(o, "last_id", u64(ri[i].last_id));
+		put(o, "room", str(ri[i].name));
+		put(o, "members", i64(ri[i].members));
+		put(o, "subscribers", i64(ri[i].subscribers));
+		put(o, "last_id", u64(ri[i].last_id));
 		json_object_array_add(a, o);
 	}
 	free(ri);
-	return reply_json(c, req, MHD_HTTP_OK, a);
+	return http_reply_json(c, req, MHD_HTTP_OK, a);
 }
 
 static enum MHD_Result
@@ -231,27 +205,23 @@ room_show(struct MHD_Connection *c, struct http_req *req, struct room *r)
 		return MHD_NO;
 	n = rooms_members(srv->rs, r, mi, LIST_MAX);
 	o = json_object_new_object();
-	json_object_object_add(o, "room", json_object_new_string(room_name(r)));
-	json_object_object_add(o, "last_id",
-			       u64(store_ring_last_id(srv->st, room_ring(r))));
-	json_object_object_add(o, "count", json_object_new_int64((int64_t)n));
+	put(o, "room", str(room_name(r)));
+	put(o, "last_id", u64(store_ring_last_id(srv->st, room_ring(r))));
+	put(o, "count", i64(n));
 	if (n > LIST_MAX)
 		n = LIST_MAX;
 	a = json_object_new_array_ext((int)n);
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *m = json_object_new_object();
 
-		json_object_object_add(m, "pid",
-				       json_object_new_string(mi[i].pid));
-		json_object_object_add(m, "from",
-				       json_object_new_string(mi[i].from));
-		json_object_object_add(m, "transport", json_object_new_string(
-					       via_name(mi[i].via)));
+		put(m, "pid", str(mi[i].pid));
+		put(m, "from", str(mi[i].from));
+		put(m, "transport", str(via_name(mi[i].via)));
 		json_object_array_add(a, m);
 	}
 	free(mi);
-	json_object_object_add(o, "members", a);
-	return reply_json(c, req, MHD_HTTP_OK, o);
+	put(o, "members", a);
+	return http_reply_json(c, req, MHD_HTTP_OK, o);
 }
 
 static enum MHD_Result
@@ -259,15 +229,17 @@ history(struct MHD_Connection *c, struct http_req *req, struct room *r)
 {
 	struct store_ring *ring = room_ring(r);
 	struct im_error e;
+	struct cursor cur;
 	uint64_t since = 0;
 	long long limit = HISTORY_DEFAULT, last = 0;
+	enum MHD_Result ret;
 
 	if (qs_u64(c, "since", &since, &e) ||
 	    qs_int(c, "limit", 1, HISTORY_MAX, &limit, &e) ||
 	    qs_int(c, "last", 1, HISTORY_MAX, &last, &e))
 		return http_reply_im_error(c, req, &e);
 	if (last) {
-		/* the newest `last` messages instead of the oldest after since */
+		/* the newest `last` messages, not the oldest after since */
 		if (qs_str(c, "since"))
 			return http_reply_error(c, req, MHD_HTTP_BAD_REQUEST,
 				"bad_param", "give since or last, not both");
@@ -275,7 +247,11 @@ history(struct MHD_Connection *c, struct http_req *req, struct room *r)
 					      (size_t)last);
 		limit = last;
 	}
-	return tp_reply_read(c, req, &ring, 1, since, NULL, (size_t)limit);
+	cursor_init(&cur, req->srv->st, NULL, since);
+	ret = cursor_add_rings(&cur, &ring, 1) ? MHD_NO :
+	      http_reply_batch(c, req, &cur, (size_t)limit);
+	cursor_free(&cur);
+	return ret;
 }
 
 static enum MHD_Result
@@ -301,37 +277,10 @@ publish(struct MHD_Connection *c, struct http_req *req, const char *room)
 			  (size_t)n, MHD_RESPMEM_MUST_COPY);
 }
 
-static int
-is_get(const char *m)
-{
-	return !strcmp(m, MHD_HTTP_METHOD_GET) ||
-	       !strcmp(m, MHD_HTTP_METHOD_HEAD);
-}
-
-static enum MHD_Result
-not_allowed(struct MHD_Connection *c, struct http_req *req, const char *allow)
-{
-	struct MHD_Response *r;
-	static const char body[] =
-		"{\"error\":{\"code\":\"bad_method\",\"message\":"
-		"\"method not allowed here\"}}";
-
-	r = MHD_create_response_from_buffer(sizeof(body) - 1,
-					    (void *)(uintptr_t)body,
-					    MHD_RESPMEM_PERSISTENT);
-	if (!r)
-		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-				"application/json");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
-	return http_queue(c, req, MHD_HTTP_METHOD_NOT_ALLOWED, r,
-			  sizeof(body) - 1);
-}
-
 enum MHD_Result
-api_handle(struct MHD_Connection *c, struct http_req *req, const char *url,
-	   const char *method)
+api_handle(struct MHD_Connection *c, struct http_req *req)
 {
+	const char *url = req->url, *method = req->method;
 	struct server *srv = req->srv;
 	char name[MSG_ROOM_MAX + 2];
 	const char *rest, *slash;
@@ -340,38 +289,37 @@ api_handle(struct MHD_Connection *c, struct http_req *req, const char *url,
 	size_t len;
 
 	if (!strcmp(url, "/api/info"))
-		return is_get(method) ? info(c, req) :
-		       not_allowed(c, req, "GET, HEAD");
+		return http_is_get(method) ? info(c, req) :
+		       http_not_allowed(c, req, "GET, HEAD");
 	if (!strcmp(url, "/api/stats"))
-		return is_get(method) ? stats(c, req) :
-		       not_allowed(c, req, "GET, HEAD");
+		return http_is_get(method) ? stats(c, req) :
+		       http_not_allowed(c, req, "GET, HEAD");
 	if (!strcmp(url, "/api/rooms") || !strcmp(url, "/api/rooms/"))
-		return is_get(method) ? rooms_index(c, req) :
-		       not_allowed(c, req, "GET, HEAD");
+		return http_is_get(method) ? rooms_index(c, req) :
+		       http_not_allowed(c, req, "GET, HEAD");
 	if (strncmp(url, "/api/rooms/", 11))
-		return http_reply_error(c, req, MHD_HTTP_NOT_FOUND,
-					"not_found", "no such endpoint: %s",
-					url);
+		goto not_found;
 	rest = url + 11;
 	slash = strchr(rest, '/');
 	len = slash ? (size_t)(slash - rest) : strlen(rest);
-	if (len >= sizeof(name) || !len)
-		return http_reply_error(c, req, MHD_HTTP_BAD_REQUEST,
-			"bad_room",
-			"room names are 1-64 characters of A-Z a-z 0-9 _ . -");
+	if (len >= sizeof(name) || !len) {
+		names_check(NAME_ROOM, rest, len, &e);	/* fails: its words */
+		return http_reply_im_error(c, req, &e);
+	}
 	memcpy(name, rest, len);
 	name[len] = '\0';
 	if (slash && strcmp(slash, "/messages"))
-		return http_reply_error(c, req, MHD_HTTP_NOT_FOUND,
-					"not_found", "no such endpoint: %s",
-					url);
+		goto not_found;
 	if (slash && !strcmp(method, MHD_HTTP_METHOD_POST))
 		return publish(c, req, name);
-	if (!is_get(method))
-		return not_allowed(c, req, slash ? "GET, HEAD, POST" :
+	if (!http_is_get(method))
+		return http_not_allowed(c, req, slash ? "GET, HEAD, POST" :
 				   "GET, HEAD");
 	r = rooms_get(srv->rs, name, 0, &e);
 	if (!r)
 		return http_reply_im_error(c, req, &e);
 	return slash ? history(c, req, r) : room_show(c, req, r);
+not_found:
+	return http_reply_error(c, req, MHD_HTTP_NOT_FOUND, "not_found",
+				"no such endpoint: %s", url);
 }

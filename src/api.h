@@ -8,11 +8,11 @@
 
 #include <microhttpd.h>
 
-#include "http.h"
+#include "http_reply.h"
 
-/* Answers any request under /api (routing by url and method). */
-enum MHD_Result api_handle(struct MHD_Connection *c, struct http_req *req,
-			   const char *url, const char *method);
+/* Answers any request under /api (routing by req->url and
+ * req->method). */
+enum MHD_Result api_handle(struct MHD_Connection *c, struct http_req *req);
 
 /* Answers GET /metrics. */
 enum MHD_Result api_metrics(struct MHD_Connection *c, struct http_req *req);

@@ -21,8 +21,6 @@
 #include "autoconf.h"
 
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -31,6 +29,7 @@
 
 #include "api.h"
 #include "http.h"
+#include "http_reply.h"
 #include "log.h"
 #include "server.h"
 #include "static.h"
@@ -41,151 +40,53 @@
 struct http {
 	struct server *srv;
 	struct MHD_Daemon *d;
-	int kickfd;	/* eventfd in the daemon's epoll set, see http_kick */
+	int kickfd;	/* eventfd in the daemon's epoll set: http_kick */
 };
 
-enum route {
-	R_STATIC,
-	R_HEALTHZ,
-	R_METRICS,
-	R_API,
-	R_POLL,
-	R_LONGPOLL,
-	R_SSE,
+typedef enum MHD_Result (*handler_fn)(struct MHD_Connection *c,
+				      struct http_req *req);
+
+/* One row per URL: a request goes to the first row whose path is its
+ * url (or, with prefix, its url's first segments); the rest are files. */
+struct http_route {
+	const char *path;
+	int prefix;		/* also matches path + "/..." */
+	enum via via;		/* which counters the request feeds */
+	const char *allow;	/* GET/HEAD only, 405 with this Allow; NULL:
+				 * the handler checks the method itself */
+	handler_fn handle;
 };
-
-struct MHD_Daemon *
-http_daemon(struct http *h)
-{
-	return h->d;
-}
-
-void
-http_add_cors(struct server *srv, struct MHD_Response *r)
-{
-	if (!srv->cfg.cors_origin || !*srv->cfg.cors_origin)
-		return;
-	MHD_add_response_header(r, "Access-Control-Allow-Origin",
-				srv->cfg.cors_origin);
-	MHD_add_response_header(r, "Vary", "Origin");
-	MHD_add_response_header(r, "Access-Control-Expose-Headers",
-				"Retry-After");
-}
-
-enum MHD_Result
-http_queue(struct MHD_Connection *c, struct http_req *req, unsigned status,
-	   struct MHD_Response *r, size_t body_len)
-{
-	enum MHD_Result ret;
-
-	http_add_cors(req->srv, r);
-	ret = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
-	STATS_ADD(&req->srv->stats, req->via, bytes_out, body_len);
-	return ret;
-}
-
-enum MHD_Result
-http_reply(struct MHD_Connection *c, struct http_req *req, unsigned status,
-	   const char *ctype, const char *body, size_t len,
-	   enum MHD_ResponseMemoryMode mode)
-{
-	struct MHD_Response *r;
-
-	r = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body,
-					    mode);
-	if (!r) {
-		if (mode == MHD_RESPMEM_MUST_FREE)
-			free((void *)(uintptr_t)body);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "5");
-	return http_queue(c, req, status, r, len);
-}
-
-enum MHD_Result
-http_reply_error(struct MHD_Connection *c, struct http_req *req,
-		 unsigned status, const char *code, const char *fmt, ...)
-{
-	struct json_object *o, *err;
-	char msg[256];
-	const char *s;
-	size_t len;
-	enum MHD_Result ret;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	o = json_object_new_object();
-	err = json_object_new_object();
-	json_object_object_add(err, "code", json_object_new_string(code));
-	json_object_object_add(err, "message", json_object_new_string(msg));
-	json_object_object_add(o, "error", err);
-	s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN |
-					      JSON_C_TO_STRING_NOSLASHESCAPE,
-					      &len);
-	ret = http_reply(c, req, status, "application/json", s, len,
-			 MHD_RESPMEM_MUST_COPY);
-	json_object_put(o);
-	return ret;
-}
-
-enum MHD_Result
-http_reply_im_error(struct MHD_Connection *c, struct http_req *req,
-		    const struct im_error *e)
-{
-	return http_reply_error(c, req, im_err_http_status(e->err),
-				e->code ? e->code : "error", "%s",
-				e->message);
-}
-
-static enum route
-route_of(const char *url, enum via *via)
-{
-	*via = VIA_API;
-	if (!strcmp(url, "/healthz"))
-		return R_HEALTHZ;
-	if (!strcmp(url, "/metrics"))
-		return R_METRICS;
-	if (!strncmp(url, "/api/", 5) || !strcmp(url, "/api"))
-		return R_API;
-	if (!strcmp(url, "/poll")) {
-		*via = VIA_POLL;
-		return R_POLL;
-	}
-	if (!strcmp(url, "/longpoll")) {
-		*via = VIA_LONGPOLL;
-		return R_LONGPOLL;
-	}
-	if (!strcmp(url, "/sse")) {
-		*via = VIA_SSE;
-		return R_SSE;
-	}
-	return R_STATIC;
-}
 
 static enum MHD_Result
-method_not_allowed(struct MHD_Connection *c, struct http_req *req,
-		   const char *allow)
+healthz(struct MHD_Connection *c, struct http_req *req)
 {
-	struct MHD_Response *r;
-	char body[160];
-	int n = snprintf(body, sizeof(body),
-			 "{\"error\":{\"code\":\"bad_method\",\"message\":"
-			 "\"method not allowed; use %s\"}}", allow);
+	return http_reply(c, req, MHD_HTTP_OK, "text/plain; charset=utf-8",
+			  "ok\n", 3, MHD_RESPMEM_PERSISTENT);
+}
 
-	r = MHD_create_response_from_buffer((size_t)n, body,
-					    MHD_RESPMEM_MUST_COPY);
-	if (!r)
-		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-				"application/json");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
-	return http_queue(c, req, MHD_HTTP_METHOD_NOT_ALLOWED, r, (size_t)n);
+static const struct http_route routes[] = {
+	{ "/healthz", 0, VIA_API, "GET, HEAD", healthz },
+	{ "/metrics", 0, VIA_API, "GET, HEAD", api_metrics },
+	{ "/api", 1, VIA_API, NULL, api_handle },
+	{ "/poll", 0, VIA_POLL, "GET", tp_poll_handle },
+	{ "/longpoll", 0, VIA_LONGPOLL, "GET", tp_longpoll_handle },
+	{ "/sse", 0, VIA_SSE, "GET", tp_sse_handle },
+	{ NULL, 0, VIA_API, "GET, HEAD", static_serve },	/* the rest */
+};
+
+static const struct http_route *
+route_of(const char *url)
+{
+	const struct http_route *rt;
+
+	for (rt = routes; rt->path; rt++) {
+		size_t n = strlen(rt->path);
+
+		if (!strncmp(url, rt->path, n) &&
+		    (!url[n] || (rt->prefix && url[n] == '/')))
+			break;
+	}
+	return rt;
 }
 
 static enum MHD_Result
@@ -204,51 +105,17 @@ preflight(struct MHD_Connection *c, struct http_req *req)
 	return http_queue(c, req, MHD_HTTP_NO_CONTENT, r, 0);
 }
 
-static int
-is_get(const char *method)
-{
-	return !strcmp(method, MHD_HTTP_METHOD_GET) ||
-	       !strcmp(method, MHD_HTTP_METHOD_HEAD);
-}
-
 static enum MHD_Result
-dispatch(struct MHD_Connection *c, struct http_req *req, const char *url,
-	 const char *method)
+dispatch(struct MHD_Connection *c, struct http_req *req)
 {
 	struct server *srv = req->srv;
 
-	if (!strcmp(method, MHD_HTTP_METHOD_OPTIONS) &&
+	if (!strcmp(req->method, MHD_HTTP_METHOD_OPTIONS) &&
 	    srv->cfg.cors_origin && *srv->cfg.cors_origin)
 		return preflight(c, req);
-	switch ((enum route)req->route) {
-	case R_HEALTHZ:
-		if (!is_get(method))
-			return method_not_allowed(c, req, "GET, HEAD");
-		return http_reply(c, req, MHD_HTTP_OK,
-				  "text/plain; charset=utf-8", "ok\n", 3,
-				  MHD_RESPMEM_PERSISTENT);
-	case R_METRICS:
-		if (!is_get(method))
-			return method_not_allowed(c, req, "GET, HEAD");
-		return api_metrics(c, req);
-	case R_API:
-		return api_handle(c, req, url, method);
-	case R_POLL:
-	case R_LONGPOLL:
-	case R_SSE:
-		if (!is_get(method))
-			return method_not_allowed(c, req, "GET");
-		if (req->route == R_POLL)
-			return tp_poll_handle(c, req);
-		if (req->route == R_LONGPOLL)
-			return tp_longpoll_handle(c, req);
-		return tp_sse_handle(c, req);
-	case R_STATIC:
-		if (!is_get(method))
-			return method_not_allowed(c, req, "GET, HEAD");
-		return static_serve(c, req, url);
-	}
-	return MHD_NO;
+	if (req->route->allow && !http_is_get(req->method))
+		return http_not_allowed(c, req, req->route->allow);
+	return req->route->handle(c, req);
 }
 
 static enum MHD_Result
@@ -265,13 +132,16 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url,
 		if (!req)
 			return MHD_NO;
 		req->srv = h->srv;
-		req->route = route_of(url, &req->via);
+		req->route = route_of(url);
+		req->via = req->route->via;
 		*con_cls = req;
 		STATS_ADD(&h->srv->stats, req->via, requests, 1);
 		return MHD_YES;
 	}
-	if (req->tp && (req->route == R_LONGPOLL || req->route == R_SSE))
-		return tp_resumed(c, req);	/* resumed after a suspend */
+	req->url = url;
+	req->method = method;
+	if (req->resume)
+		return req->resume(c, req);	/* resumed after a suspend */
 	if (*upload_data_size) {
 		size_t n = *upload_data_size;
 		size_t max = (size_t)h->srv->cfg.max_body;
@@ -299,7 +169,7 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url,
 					"too_large",
 					"the body is over the %d byte limit",
 					h->srv->cfg.max_body);
-	return dispatch(c, req, url, method);
+	return dispatch(c, req);
 }
 
 static void
@@ -334,15 +204,6 @@ connection_cb(void *cls, struct MHD_Connection *c, void **socket_context,
 		*socket_context = NULL;
 		atomic_fetch_sub(&h->srv->open_conns, 1);
 	}
-}
-
-struct http_conn *
-http_conn_of(struct MHD_Connection *c)
-{
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-
-	return ci ? ci->socket_context : NULL;
 }
 
 struct http *

@@ -10,6 +10,7 @@
 #include "autoconf.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -84,12 +85,20 @@ close_slot(struct listener *l, struct pending *p)
 	p->fd = -1;
 }
 
+/* Returns the ring index of the i-th slot after the head. */
+static size_t
+slot(const struct listener *l, size_t i)
+{
+	assert(l->cfg.max_pending > 0);
+	return (l->head + i) % (size_t)l->cfg.max_pending;
+}
+
 /* Drops freed slots from the head of the ring. */
 static void
 ring_trim(struct listener *l)
 {
 	while (l->count && l->pend[l->head].fd < 0) {
-		l->head = (l->head + 1) % (size_t)l->cfg.max_pending;
+		l->head = slot(l, 1);
 		l->count--;
 	}
 }
@@ -129,12 +138,8 @@ try_route(struct listener *l, struct pending *p)
 	epoll_ctl(l->efd, EPOLL_CTL_DEL, fd, NULL);
 	p->fd = -1;
 	atomic_fetch_add(l->cfg.open_conns, 1);
-	if (kind)
-		l->cfg.to_ws(l->cfg.cls, fd, (struct sockaddr *)&p->sa,
-			     p->salen);
-	else
-		l->cfg.to_http(l->cfg.cls, fd, (struct sockaddr *)&p->sa,
-			       p->salen);
+	(kind ? l->cfg.to_ws : l->cfg.to_http)(l->cfg.cls, fd,
+		(struct sockaddr *)&p->sa, p->salen);
 }
 
 static void
@@ -171,7 +176,7 @@ accept_some(struct listener *l, int64_t now)
 			close_slot(l, &l->pend[l->head]);
 			ring_trim(l);
 		}
-		p = &l->pend[(l->head + l->count) % (size_t)l->cfg.max_pending];
+		p = &l->pend[slot(l, l->count)];
 		l->count++;
 		p->fd = fd;
 		p->seq = ++l->seq;
@@ -197,8 +202,7 @@ static void
 expire(struct listener *l, int64_t now)
 {
 	for (size_t i = 0; i < l->count; i++) {
-		struct pending *p =
-			&l->pend[(l->head + i) % (size_t)l->cfg.max_pending];
+		struct pending *p = &l->pend[slot(l, i)];
 
 		if (p->fd >= 0 && p->deadline <= now) {
 			LOG_DEBUG(TAG, "fd %d sent no request line in time",
@@ -265,6 +269,23 @@ run(void *arg)
 	return NULL;
 }
 
+/* Closes every descriptor l holds (-1: none) and frees it. */
+static void
+destroy(struct listener *l)
+{
+	for (int i = 0; i < l->cfg.max_pending; i++)
+		if (l->pend[i].fd >= 0)
+			close(l->pend[i].fd);
+	if (l->lfd >= 0)
+		close(l->lfd);
+	if (l->efd >= 0)
+		close(l->efd);
+	if (l->stopfd >= 0)
+		close(l->stopfd);
+	free(l->pend);
+	free(l);
+}
+
 struct listener *
 listener_start(const struct listener_config *cfg, struct im_error *e)
 {
@@ -274,6 +295,7 @@ listener_start(const struct listener_config *cfg, struct im_error *e)
 	struct epoll_event ev = { .events = EPOLLIN };
 	int one = 1, defer;
 
+	assert(cfg->max_pending > 0);	/* see slot() */
 	if (!l || !(l->pend = calloc((size_t)cfg->max_pending,
 				     sizeof(*l->pend)))) {
 		free(l);
@@ -322,14 +344,7 @@ sysfail:
 	im_error_set(e, IM_ESYS, "listen", "cannot listen on %s:%d: %s",
 		     cfg->bind, cfg->port, strerror(errno));
 fail:
-	if (l->lfd >= 0)
-		close(l->lfd);
-	if (l->efd >= 0)
-		close(l->efd);
-	if (l->stopfd >= 0)
-		close(l->stopfd);
-	free(l->pend);
-	free(l);
+	destroy(l);
 	return NULL;
 }
 
@@ -351,12 +366,5 @@ listener_stop(struct listener **lp)
 	if (write(l->stopfd, &one, sizeof(one)) < 0)
 		LOG_ERROR(TAG, "stop: %s", strerror(errno));
 	pthread_join(l->thread, NULL);
-	for (int i = 0; i < l->cfg.max_pending; i++)
-		if (l->pend[i].fd >= 0)
-			close(l->pend[i].fd);
-	close(l->lfd);
-	close(l->efd);
-	close(l->stopfd);
-	free(l->pend);
-	free(l);
+	destroy(l);
 }

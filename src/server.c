@@ -17,7 +17,7 @@
 #include "listener.h"
 #include "log.h"
 #include "server.h"
-#include "tp.h"
+#include "tp_wait.h"
 #include "ws.h"
 
 #define TAG "server"
@@ -81,7 +81,7 @@ ticker(void *arg)
 		pthread_mutex_unlock(&s->tick_lock);
 		now = im_mono_ms();
 		http_kick(s->http);
-		tp_tick(s, now);
+		tp_wait_tick(s, now);
 		if (now - last_sweep >= 1000) {
 			rooms_sweep(s->rs, now);
 			last_sweep = now;
@@ -90,6 +90,39 @@ ticker(void *arg)
 	}
 	pthread_mutex_unlock(&s->tick_lock);
 	return NULL;
+}
+
+/* Stops the ticker thread and waits for it. */
+static void
+stop_ticker(struct server *s)
+{
+	pthread_mutex_lock(&s->tick_lock);
+	s->stopping = 1;
+	pthread_cond_signal(&s->tick_cond);
+	pthread_mutex_unlock(&s->tick_lock);
+	pthread_join(s->ticker, NULL);
+}
+
+/* Takes down what server_start() built, in reverse order (each step does
+ * nothing for a part never built; ticking: the ticker runs), and frees s.
+ * The WebSocket side goes before tp_wait_shutdown(): its closes may
+ * publish leaves that resume HTTP waiters. */
+static void
+teardown(struct server *s, int ticking)
+{
+	listener_stop(&s->lst);
+	if (ticking)
+		stop_ticker(s);
+	ws_stop(&s->ws);
+	tp_wait_shutdown(s);
+	http_stop(&s->http);
+	tp_wait_destroy(&s->tp);
+	rooms_destroy(&s->rs);
+	store_destroy(&s->st);
+	pthread_cond_destroy(&s->tick_cond);
+	pthread_mutex_destroy(&s->tick_lock);
+	free(s->www);
+	free(s);
 }
 
 enum im_err
@@ -135,7 +168,7 @@ server_start(const struct config *cfg, struct server **out,
 		goto fail;
 	}
 	hub_init(&s->hub, s->st, s->rs, (size_t)cfg->max_body);
-	s->tp = tp_create(cfg->coalesce);
+	s->tp = tp_wait_create(cfg->coalesce);
 	if (!s->tp) {
 		im_error_set(e, IM_ENOMEM, "no_memory", "out of memory");
 		goto fail;
@@ -150,40 +183,25 @@ server_start(const struct config *cfg, struct server **out,
 		im_error_set(e, IM_ESYS, "thread", "cannot start a thread");
 		goto fail;
 	}
-	memset(&lc, 0, sizeof(lc));
-	lc.bind = cfg->bind;
-	lc.port = cfg->port;
-	lc.head_timeout_ms = cfg->head_timeout * 1000;
-	lc.max_pending = MAX_PENDING_HEADS;
-	lc.max_connections = cfg->max_connections;
-	lc.open_conns = &s->open_conns;
-	lc.to_http = to_http;
-	lc.to_ws = to_ws;
-	lc.cls = s;
+	lc = (struct listener_config){
+		.bind = cfg->bind, .port = cfg->port,
+		.head_timeout_ms = cfg->head_timeout * 1000,
+		.max_pending = MAX_PENDING_HEADS,
+		.max_connections = cfg->max_connections,
+		.open_conns = &s->open_conns,
+		.to_http = to_http, .to_ws = to_ws, .cls = s,
+	};
 	s->lst = listener_start(&lc, e);
 	if (!s->lst) {
-		pthread_mutex_lock(&s->tick_lock);
-		s->stopping = 1;
-		pthread_cond_signal(&s->tick_cond);
-		pthread_mutex_unlock(&s->tick_lock);
-		pthread_join(s->ticker, NULL);
-		goto fail;
+		teardown(s, 1);
+		return e ? e->err : IM_ESYS;
 	}
 	LOG_INFO(TAG, "listening on http://%s:%u/ (client: %s)", cfg->bind,
 		 listener_port(s->lst), s->www);
 	*out = s;
 	return IM_OK;
 fail:
-	ws_stop(&s->ws);
-	tp_shutdown(s);
-	http_stop(&s->http);
-	tp_destroy(&s->tp);
-	rooms_destroy(&s->rs);
-	store_destroy(&s->st);
-	pthread_cond_destroy(&s->tick_cond);
-	pthread_mutex_destroy(&s->tick_lock);
-	free(s->www);
-	free(s);
+	teardown(s, 0);
 	return e ? e->err : IM_ESYS;
 }
 
@@ -201,21 +219,6 @@ server_stop(struct server **sp)
 	if (!s)
 		return;
 	*sp = NULL;
-	listener_stop(&s->lst);
-	pthread_mutex_lock(&s->tick_lock);
-	s->stopping = 1;
-	pthread_cond_signal(&s->tick_cond);
-	pthread_mutex_unlock(&s->tick_lock);
-	pthread_join(s->ticker, NULL);
-	ws_stop(&s->ws);
-	tp_shutdown(s);
-	http_stop(&s->http);
-	tp_destroy(&s->tp);
-	rooms_destroy(&s->rs);
-	store_destroy(&s->st);
-	pthread_cond_destroy(&s->tick_cond);
-	pthread_mutex_destroy(&s->tick_lock);
+	teardown(s, 1);
 	LOG_INFO(TAG, "stopped");
-	free(s->www);
-	free(s);
 }

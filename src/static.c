@@ -112,8 +112,9 @@ url_safe(const char *url)
 }
 
 enum MHD_Result
-static_serve(struct MHD_Connection *c, struct http_req *req, const char *url)
+static_serve(struct MHD_Connection *c, struct http_req *req)
 {
+	const char *url = req->url;
 	struct server *srv = req->srv;
 	char path[PATH_MAX], real[PATH_MAX], etag[64], vroot[PATH_MAX];
 	const char *root = srv->www, *vurl;

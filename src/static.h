@@ -9,12 +9,11 @@
 
 #include <microhttpd.h>
 
-#include "http.h"
+#include "http_reply.h"
 
-/* Answers GET/HEAD url from the client directory (404 JSON when absent,
- * 403 when it would leave the directory). */
-enum MHD_Result static_serve(struct MHD_Connection *c, struct http_req *req,
-			     const char *url);
+/* Answers GET/HEAD req->url from the client directory (404 JSON when
+ * absent, 403 when it would leave the directory). */
+enum MHD_Result static_serve(struct MHD_Connection *c, struct http_req *req);
 
 /* Returns the content type for path's extension (a static string). */
 const char *static_content_type(const char *path);

@@ -11,23 +11,28 @@
  */
 #include "autoconf.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
-#include "qs.h"
 #include "server.h"
 #include "tp.h"
+#include "tp_wait.h"
 
 #define TAG "sse"
-#define SSE_READ_MAX 64		/* messages taken from the store per read */
+#define SSE_READ_MAX 64		/* messages read from the cursor at once */
 #define SSE_BLOCK 1024		/* content reader block size */
 
+/* A stream's private state: the waiter and the frame being written. */
 struct sse {
-	struct tp_wait w;
+	struct tp_wait w;		/* first: req->tp points at both */
+	struct msg *partial;		/* message being written, a ref */
+	size_t partial_off;		/* bytes of partial->sse written */
+	int started;			/* retry: line sent */
+	int gap_owed;			/* the cursor told a gap whose notice
+					 * did not fit: write it first */
 };
 
 static void
@@ -36,89 +41,75 @@ sse_done(struct http_req *req)
 	struct sse *s = req->tp;
 
 	tp_wait_remove(req->srv, &s->w);
-	msg_unref(&s->w.partial);
-	tp_params_free(&s->w.p);
+	msg_unref(&s->partial);
+	tp_wait_free(&s->w);
 	free(s);
 	req->tp = NULL;
 }
 
 /* Copies as much of the partial message as fits; returns bytes copied. */
 static size_t
-put_partial(struct tp_wait *w, char *buf, size_t room)
+put_partial(struct sse *s, char *buf, size_t room)
 {
-	size_t left = w->partial->sse_len - w->partial_off;
+	size_t left = s->partial->sse_len - s->partial_off;
 	size_t n = left < room ? left : room;
 
-	memcpy(buf, w->partial->sse + w->partial_off, n);
-	w->partial_off += n;
-	if (w->partial_off == w->partial->sse_len)
-		msg_unref(&w->partial);
+	memcpy(buf, s->partial->sse + s->partial_off, n);
+	s->partial_off += n;
+	if (s->partial_off == s->partial->sse_len)
+		msg_unref(&s->partial);
 	return n;
 }
 
-/* Writes what is after the cursor into buf; returns bytes written. */
+/* Writes what is after the cursor into buf; returns bytes written. The
+ * cursor ends at the last message written or begun (SSE's partial-frame
+ * continuation finishes it on the next call). */
 static size_t
-fill(struct server *srv, struct tp_wait *w, char *buf, size_t max)
+fill(struct server *srv, struct sse *s, char *buf, size_t max)
 {
+	struct cursor *cur = &s->w.cur;
 	struct msg *out[SSE_READ_MAX];
-	struct store_read_result res;
-	size_t n = 0, i, sent = 0;
+	struct cursor_batch b = { .gap = s->gap_owed };
+	uint64_t before = cursor_pos(cur);
+	size_t n = 0, i;
 
-	if (w->partial) {
-		n = put_partial(w, buf, max);
-		if (w->partial)
+	if (s->partial) {
+		n = put_partial(s, buf, max);
+		if (s->partial)
 			return n;
 	}
-	res = store_read(srv->st, w->p.rings, w->p.nrooms, w->cursor,
-			 w->sub.cid, out, SSE_READ_MAX);
-	if (res.gap) {
-		int k = snprintf(buf + n, max - n,
-				 "event: gap\ndata: {\"since\":%" PRIu64
-				 "}\n\n", w->cursor);
+	if (!b.gap)
+		b = cursor_read(cur, out, SSE_READ_MAX, SIZE_MAX);
+	if (b.gap) {	/* it comes alone; the messages on the next read */
+		int k = snprintf(buf + n, max - n, "event: gap\ndata: "
+				 "{\"since\":%" PRIu64 "}\n\n", before);
 
-		if (k < 0 || (size_t)k >= max - n) {
-			for (i = 0; i < res.n; i++)
-				msg_unref(&out[i]);
+		s->gap_owed = k < 0 || (size_t)k >= max - n;
+		if (s->gap_owed)
 			return n;	/* next call, with more room */
-		}
 		n += (size_t)k;
+		b = cursor_read(cur, out, SSE_READ_MAX, SIZE_MAX);
 	}
-	for (i = 0; i < res.n && n < max; i++) {
+	for (i = 0; i < b.n && n < max; i++) {
 		struct msg *m = out[i];
 
-		w->cursor = m->id;
-		sent++;
 		if (m->sse_len <= max - n) {
 			memcpy(buf + n, m->sse, m->sse_len);
 			n += m->sse_len;
 		} else {
-			w->partial = msg_ref(m);
-			w->partial_off = 0;
-			n += put_partial(w, buf + n, max - n);
+			s->partial = msg_ref(m);
+			s->partial_off = 0;
+			n += put_partial(s, buf + n, max - n);
 			i++;
 			break;
 		}
 	}
-	if (i == res.n)
-		w->cursor = res.last_id;	/* skips what we may not see */
-	for (size_t j = 0; j < res.n; j++)
+	if (i < b.n)	/* the rest is read again next call */
+		cursor_seek(cur, i ? out[i - 1]->id : before);
+	for (size_t j = 0; j < b.n; j++)
 		msg_unref(&out[j]);
-	STATS_ADD(&srv->stats, VIA_SSE, delivered, sent);
+	STATS_ADD(&srv->stats, VIA_SSE, delivered, i);
 	return n;
-}
-
-static int
-take_due(struct server *srv, struct tp_wait *w)
-{
-	int due;
-
-	pthread_mutex_lock(&srv->tp->lock);
-	due = w->due;
-	w->due = 0;
-	if (due)
-		w->deadline = im_mono_ms() + (int64_t)srv->cfg.sse_ping * 1000;
-	pthread_mutex_unlock(&srv->tp->lock);
-	return due;
 }
 
 static ssize_t
@@ -127,44 +118,46 @@ sse_reader(void *cls, uint64_t pos, char *buf, size_t max)
 	struct sse *s = cls;
 	struct tp_wait *w = &s->w;
 	struct server *srv = w->srv;
+	int64_t ping_ms = (int64_t)srv->cfg.sse_ping * 1000;
 	size_t n = 0;
 
 	(void)pos;
 	if (max < 64) {
 		/* libmicrohttpd offers its whole write buffer (about
 		 * SSE_BLOCK); returning 0 here would spin its thread */
-		LOG_ERROR(TAG, "write buffer of %zu bytes: closing stream", max);
+		LOG_ERROR(TAG, "write buffer of %zu bytes: closing stream",
+			  max);
 		return MHD_CONTENT_READER_END_WITH_ERROR;
 	}
 	for (int tries = 0; tries < 4; tries++) {
-		if (tp_stopping(srv))
+		if (tp_wait_stopping(srv))
 			return MHD_CONTENT_READER_END_OF_STREAM;
-		if (w->started && tp_gate(srv, w))
+		/* a message already half written is finished at once */
+		if (s->started && !s->partial && tp_wait_gate(srv, w, 1))
 			return 0;	/* suspended: the flusher wakes it */
-		if (!w->started) {
+		if (!s->started) {
 			n = (size_t)snprintf(buf, max, "retry: %d\n\n",
 					     srv->cfg.sse_retry);
-			w->started = 1;
+			s->started = 1;
 		}
-		n += fill(srv, w, buf + n, max - n);
-		if (take_due(srv, w) && n + 8 <= max) {
+		n += fill(srv, s, buf + n, max - n);
+		if (tp_wait_take_due(srv, w, ping_ms) && n + 8 <= max) {
 			memcpy(buf + n, ": ping\n\n", 8);
 			n += 8;
 		}
 		if (n) {
 			STATS_ADD(&srv->stats, VIA_SSE, bytes_out, n);
-			tp_wrote(srv, w);
+			tp_wait_wrote(srv, w);
 			return (ssize_t)n;
 		}
-		if (tp_wait_suspend(srv, w, tp_has_news))
+		if (tp_wait_suspend(srv, w))
 			return 0;	/* suspended: resumed by news/ping */
 	}
 	/* news kept arriving and vanishing (e.g. not visible): wait again */
-	if (tp_wait_suspend(srv, w, tp_has_news))
+	if (tp_wait_suspend(srv, w))
 		return 0;
-	n = 8;
 	memcpy(buf, ": ping\n\n", 8);
-	return (ssize_t)n;
+	return 8;
 }
 
 enum MHD_Result
@@ -173,46 +166,25 @@ tp_sse_handle(struct MHD_Connection *c, struct http_req *req)
 	struct server *srv = req->srv;
 	struct MHD_Response *r;
 	struct im_error e;
-	const char *leid;
 	struct sse *s;
 	enum im_err err;
 
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return MHD_NO;
-	if (tp_params_parse(c, srv, &s->w.p, &e)) {
+	if (tp_params_parse(c, srv, 1, &s->w.p, &e)) {
 		free(s);
 		return http_reply_im_error(c, req, &e);
 	}
-	leid = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-					   "Last-Event-ID");
-	if (leid && *leid) {
-		char *end;
-
-		errno = 0;
-		s->w.p.since = strtoull(leid, &end, 10);
-		if (errno || *end || *leid < '0' || *leid > '9') {
-			tp_params_free(&s->w.p);
-			free(s);
-			return http_reply_error(c, req, MHD_HTTP_BAD_REQUEST,
-				"bad_param",
-				"Last-Event-ID must be a message id");
-		}
-	}
-	if (s->w.p.since > store_last_id(srv->st))
-		s->w.p.since = store_last_id(srv->st);	/* as tp_params */
-	s->w.srv = srv;
-	s->w.c = c;
-	s->w.cursor = s->w.p.since;
-	s->w.sub.via = VIA_SSE;
-	s->w.deadline = im_mono_ms() + (int64_t)srv->cfg.sse_ping * 1000;
 	req->tp = s;
 	req->done = sse_done;
+	if (tp_wait_init(&s->w, srv, c, VIA_SSE,
+			 (int64_t)srv->cfg.sse_ping * 1000))
+		return MHD_NO;
 	err = tp_wait_add(srv, &s->w, srv->cfg.max_sse);
 	if (err == IM_EFULL)
-		return http_reply_error(c, req, MHD_HTTP_SERVICE_UNAVAILABLE,
-			"busy", "%d SSE streams are open: the limit; retry "
-			"later", srv->cfg.max_sse);
+		return http_reply_busy(c, req, srv->cfg.max_sse,
+				       "SSE streams are open");
 	if (err != IM_OK)
 		return MHD_NO;
 	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, SSE_BLOCK,

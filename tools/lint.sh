@@ -43,7 +43,7 @@ find src tests -name '*.[ch]' | LC_ALL=C sort >"$tmp/files"
 grep '\.c$' "$tmp/files" >"$tmp/cfiles"
 
 echo "lint: style ($(wc -l <"$tmp/files") files)"
-"$top/tools/check-style.sh" $(cat "$tmp/files") >"$tmp/style"
+sh "$top/tools/check-style.sh" $(cat "$tmp/files") >"$tmp/style"
 
 echo "lint: cppcheck"
 # only the project's include paths: the libraries' headers would make it

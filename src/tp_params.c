@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tp_params: parsing a subscription request. The order of the checks is
+ * the order of the error a client sees first: since, cid, from, rooms,
+ * then Last-Event-ID. Names obey names.c's one table of rules.
+ */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cursor.h"
+#include "names.h"
+#include "qs.h"
+#include "server.h"
+#include "tp_params.h"
+
+/* Adds the room named by len bytes at s to p (once); 0 or -1 with e. */
+static int
+add_room(struct server *srv, struct tp_params *p, const char *s, size_t len,
+	 struct im_error *e)
+{
+	size_t max = (size_t)srv->cfg.rooms_per_sub;
+	char name[MSG_ROOM_MAX + 1];
+	struct room *r;
+	size_t i;
+
+	if (names_check(NAME_ROOM, s, len, e))
+		return -1;
+	memcpy(name, s, len);
+	name[len] = '\0';
+	r = rooms_get(srv->rs, name, 1, e);
+	if (!r)
+		return -1;
+	for (i = 0; i < p->nrooms && p->rooms[i] != r; i++)
+		;
+	if (i < p->nrooms)
+		return 0;
+	if (p->nrooms == max) {
+		im_error_set(e, IM_EINVAL, "too_many_rooms",
+			     "at most %zu rooms per subscription", max);
+		return -1;
+	}
+	p->rooms[p->nrooms] = r;
+	p->rings[p->nrooms++] = room_ring(r);
+	return 0;
+}
+
+/* Reads the Last-Event-ID header into p->since, if there is one. */
+static int
+last_event_id(struct MHD_Connection *c, struct tp_params *p,
+	      struct im_error *e)
+{
+	const char *leid = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						       "Last-Event-ID");
+	char *end;
+
+	if (!leid || !*leid)
+		return 0;
+	errno = 0;
+	p->since = strtoull(leid, &end, 10);
+	if (errno || *end || *leid < '0' || *leid > '9') {
+		im_error_set(e, IM_EINVAL, "bad_param",
+			     "Last-Event-ID must be a message id");
+		return -1;
+	}
+	return 0;
+}
+
+int
+tp_params_parse(struct MHD_Connection *c, struct server *srv, int leid,
+		struct tp_params *p, struct im_error *e)
+{
+	const char *rooms = qs_str(c, "rooms");
+	size_t max = (size_t)srv->cfg.rooms_per_sub;
+
+	memset(p, 0, sizeof(*p));
+	if (qs_u64(c, "since", &p->since, e))
+		return -1;
+	p->cid = qs_str(c, "cid");
+	if (p->cid && !*p->cid)
+		p->cid = NULL;
+	if (p->cid && names_check(NAME_CID, p->cid, strlen(p->cid), e))
+		return -1;
+	p->from = qs_str(c, "from");
+	if (!p->from || !*p->from)
+		p->from = "anonymous";
+	else if (names_check(NAME_FROM, p->from, strlen(p->from), e))
+		return -1;
+	if (!rooms || !*rooms) {
+		im_error_set(e, IM_EINVAL, "bad_room",
+			     "rooms is required: rooms=lobby or rooms=a,b");
+		return -1;
+	}
+	p->rooms = calloc(max, sizeof(*p->rooms));
+	p->rings = calloc(max, sizeof(*p->rings));
+	if (!p->rooms || !p->rings) {
+		im_error_set(e, IM_ENOMEM, "no_memory", "out of memory");
+		goto fail;
+	}
+	for (const char *s = rooms; *s;) {
+		const char *end = strchr(s, ',');
+		size_t len = end ? (size_t)(end - s) : strlen(s);
+
+		if (add_room(srv, p, s, len, e))
+			goto fail;
+		s += len;
+		if (*s == ',')
+			s++;
+	}
+	if (leid && last_event_id(c, p, e))
+		goto fail;
+	return 0;
+fail:
+	tp_params_free(p);
+	return -1;
+}
+
+void
+tp_params_free(struct tp_params *p)
+{
+	free(p->rooms);
+	free(p->rings);
+	p->rooms = NULL;
+	p->rings = NULL;
+	p->nrooms = 0;
+}
+
+enum im_err
+tp_params_cursor(const struct tp_params *p, struct server *srv,
+		 struct cursor *cur)
+{
+	cursor_init(cur, srv->st, p->cid, p->since);
+	return cursor_add_rings(cur, p->rings, p->nrooms);
+}
+
+void
+tp_params_touch(struct server *srv, const struct tp_params *p, enum via via)
+{
+	if (!p->cid)
+		return;
+	for (size_t i = 0; i < p->nrooms; i++)
+		rooms_touch(srv->rs, p->rooms[i], p->cid, p->from, via);
+}
