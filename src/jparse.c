@@ -44,6 +44,31 @@ number_ok(const char *s)
 	return *s == '\0';
 }
 
+/* Returns 1 if no string in the JSON text s[0..n) holds a raw control
+ * character (RFC 8259 7: U+0000-U+001F must be escaped). json-c takes a
+ * raw tab or CR inside a string; kept byte for byte, a CR would end an
+ * SSE data: line and the envelope would not be JSON. */
+static int
+strings_clean(const char *s, size_t n)
+{
+	int in = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!in) {
+			in = c == '"';
+		} else if (c == '\\') {
+			i++;
+		} else if (c == '"') {
+			in = 0;
+		} else if (c < 0x20) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
 static int
 check_number(struct json_object *o, int flags, struct json_object *parent,
 	     const char *key, size_t *index, void *arg)
@@ -85,6 +110,12 @@ jparse(const char *buf, size_t len, struct json_object **out,
 		json_tokener_free(tok);
 		im_error_set(e, IM_EINVAL, "bad_json",
 			     "invalid JSON: not UTF-8");
+		return -1;
+	}
+	if (!strings_clean(buf, len)) {
+		json_tokener_free(tok);
+		im_error_set(e, IM_EINVAL, "bad_json", "invalid JSON: a control "
+			     "character in a string must be escaped");
 		return -1;
 	}
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);

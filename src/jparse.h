@@ -3,7 +3,8 @@
  * jparse: strict JSON parsing of untrusted input with json-c's tokener:
  * explicit end of input (so a bare top-level number finishes), a depth
  * limit, nothing but whitespace allowed after the value, valid UTF-8 only
- * (no overlong forms or surrogates), and numbers only as RFC 8259 writes
+ * (no overlong forms or surrogates), no raw control character inside a
+ * string (json-c takes a raw tab or CR), and numbers only as RFC 8259 writes
  * them (json-c alone accepts NaN, Infinity and "1.", and would write them
  * back into envelopes that no client could parse). It also finds a
  * member's value in the text as written, so a publish's "data" is

@@ -973,6 +973,33 @@ START_TEST(a_mid_follows_its_rule_and_needs_a_cid)
 }
 END_TEST
 
+START_TEST(raw_control_characters_in_strings_are_refused)
+{
+	/* json-c alone takes these; kept byte for byte, a raw CR would end
+	 * an SSE data: line (found by fuzz_publish) */
+	static const char *const bad[] = {
+		"{\"event\":\"chat\",\"from\":\"a\",\"data\":\"a\tb\"}",
+		"{\"event\":\"chat\",\"from\":\"a\",\"data\":\"a\rb\"}",
+		"{\"event\":\"chat\",\"from\":\"a\",\"data\":[\"\n\"]}",
+		"{\"event\":\"chat\",\"from\":\"a\tb\",\"data\":1}",
+		NULL };
+	struct hub_ack ack;
+	struct im_error e;
+
+	for (int i = 0; bad[i]; i++) {
+		ck_assert_int_eq(hub_publish_json(&h, "r1", bad[i],
+						  strlen(bad[i]), &ack, &e),
+				 IM_EINVAL);
+		ck_assert_str_eq(e.code, "bad_json");
+	}
+	/* escaped, and raw whitespace between tokens, are fine */
+	ck_assert_int_eq(hub_publish_json(&h, "r1",
+		"{\"event\":\"chat\",\t\"from\":\"a\",\r\n\"data\":\"\\t\\r\"}",
+		44, &ack, &e), IM_OK);
+	ck_assert_uint_eq(store_total(st), 1);
+}
+END_TEST
+
 START_TEST(member_span_finds_data_as_written)
 {
 	static const char t[] = " { \"a\":[1,{\"data\":2}], \"d\\u0061ta\" :"
@@ -1039,6 +1066,7 @@ suite(void)
 	tcase_add_test(tc, bare_top_level_numbers_parse);
 	tcase_add_test(tc, jparse_str_reports_type);
 	tcase_add_test(tc, member_span_finds_data_as_written);
+	tcase_add_test(tc, raw_control_characters_in_strings_are_refused);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("threads");
