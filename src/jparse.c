@@ -114,8 +114,9 @@ jparse(const char *buf, size_t len, struct json_object **out,
 	}
 	if (!strings_clean(buf, len)) {
 		json_tokener_free(tok);
-		im_error_set(e, IM_EINVAL, "bad_json", "invalid JSON: a control "
-			     "character in a string must be escaped");
+		im_error_set(e, IM_EINVAL, "bad_json",
+			     "invalid JSON: a control character in a string "
+			     "must be escaped");
 		return -1;
 	}
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
