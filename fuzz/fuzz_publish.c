@@ -135,6 +135,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		teardown();
 		return 0;
 	}
+	if (ack.dup) {		/* a retried mid: nothing stored */
+		if (store_last_id(st) != before || ack.id > before)
+			abort();
+		teardown();
+		return 0;
+	}
 	if (ack.id != before + 1 || store_last_id(st) != ack.id)
 		abort();
 	check_stored(room, ack.id, reader(body, size, cid, sizeof(cid)));

@@ -30,6 +30,12 @@ const struct config_opt config_opts[] = {
 	  "when run from the build tree, else the installed copy)" },
 	{ "history", CONFIG_INT, O(history), 1000, NULL, 1, 1000000, "N",
 	  "messages kept per room for catch-up" },
+	{ "max-memory", CONFIG_INT, O(max_memory), 256, NULL, 1, 1048576,
+	  "MIB", "messages held at most, all rooms; over it the oldest "
+	  "anywhere are dropped (readers behind them get a gap)" },
+	{ "room-memory", CONFIG_INT, O(room_memory), 16384, NULL, 64,
+	  16777216, "KIB", "messages one room holds at most (with --history, "
+	  "whichever comes first); over it the room's oldest are dropped" },
 	{ "max-rooms", CONFIG_INT, O(max_rooms), 10000, NULL, 1, 1000000,
 	  "N", "rooms the server holds at most" },
 	{ "rooms-per-sub", CONFIG_INT, O(rooms_per_sub), 16, NULL, 1, 64,

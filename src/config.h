@@ -16,6 +16,8 @@ struct config {
 	const char *bind;
 	const char *www;		/* NULL: the built-in default */
 	int history;
+	int max_memory;			/* MiB of messages, all rooms */
+	int room_memory;		/* KiB of messages per room */
 	int max_rooms;
 	int rooms_per_sub;
 	int presence_ttl;		/* s */

@@ -5,6 +5,7 @@
  */
 #include "autoconf.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "hub.h"
@@ -36,8 +37,9 @@ hub_publish(struct hub *h, const struct hub_pub *p, struct hub_ack *ack,
 	struct msg_parts parts = { 0 };
 	enum msg_target to;
 	struct room *r;
-	struct msg *m = NULL;
+	struct rooms_posted res;
 	const char *data;
+	char *own = NULL;
 	size_t data_len;
 	enum im_err err;
 
@@ -52,9 +54,22 @@ hub_publish(struct hub *h, const struct hub_pub *p, struct hub_ack *ack,
 	if (to != MSG_TO_ROOM && !p->cid)
 		return im_error_set(e, IM_EINVAL, "bad_target",
 			"\"to\":\"%s\" needs the sender's cid", p->to);
+	if (p->mid && (err = check(NAME_MID, p->mid, e)))
+		return err;
+	if (p->mid && !p->cid)
+		return im_error_set(e, IM_EINVAL, "bad_mid",
+			"a \"mid\" needs the sender's cid");
 	if ((unsigned)p->via >= VIA__COUNT)
 		return im_error_set(e, IM_EINVAL, "bad_via", "unknown via");
-	if (p->data) {
+	if (p->data_json) {
+		/* the text as validated, whitespace between tokens dropped */
+		own = malloc(p->data_len ? p->data_len : 1);
+		if (!own)
+			return im_error_set(e, IM_ENOMEM, "no_memory",
+					    "out of memory");
+		data_len = jparse_compact(p->data_json, p->data_len, own);
+		data = own;
+	} else if (p->data) {
 		data = json_object_to_json_string_length(p->data,
 			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
 			&data_len);
@@ -65,13 +80,17 @@ hub_publish(struct hub *h, const struct hub_pub *p, struct hub_ack *ack,
 		data = "null";
 		data_len = 4;
 	}
-	if (data_len > h->max_data)
+	if (data_len > h->max_data) {
+		free(own);
 		return im_error_set(e, IM_ETOOBIG, "too_large",
 				    "\"data\" is %zu bytes; the limit is %zu",
 				    data_len, h->max_data);
+	}
 	r = rooms_get(h->rs, p->room, 1, e);
-	if (!r)
+	if (!r) {
+		free(own);
 		return e ? e->err : IM_EFULL;
+	}
 	parts.event = p->event;
 	parts.from = p->from;
 	parts.cid = p->cid;
@@ -79,26 +98,31 @@ hub_publish(struct hub *h, const struct hub_pub *p, struct hub_ack *ack,
 	parts.to = to;
 	parts.data_json = data;
 	parts.data_len = data_len;
-	err = rooms_post(h->rs, r, &parts, &m);
+	err = rooms_post_once(h->rs, r, &parts, p->mid, &res);
+	free(own);
 	if (err != IM_OK)
 		return im_error_set(e, err, "no_memory", "out of memory");
-	ack->id = m->id;
-	ack->ts = m->ts;
-	atomic_fetch_add_explicit(&h->published[p->via], 1,
-				  memory_order_relaxed);
-	msg_unref(&m);
+	ack->id = res.id;
+	ack->ts = res.ts;
+	ack->dup = res.dup;
+	if (!res.dup)
+		atomic_fetch_add_explicit(&h->published[p->via], 1,
+					  memory_order_relaxed);
 	return IM_OK;
 }
 
 enum im_err
-hub_pub_decode(struct hub_pub *p, struct json_object *o, unsigned fields,
-	       const char *type_code, struct im_error *e)
+hub_pub_decode(struct hub_pub *p, struct json_object *o, const char *text,
+	       size_t text_len, unsigned fields, const char *type_code,
+	       struct im_error *e)
 {
 	const char *via = NULL;
+	size_t start;
 	const char **slot[NAME__COUNT] = {
 		[NAME_ROOM] = &p->room, [NAME_EVENT] = &p->event,
 		[NAME_FROM] = &p->from, [NAME_CID] = &p->cid,
 		[NAME_TO] = &p->to, [NAME_VIA] = &via,
+		[NAME_MID] = &p->mid,
 	};
 
 	for (int k = 0; k < NAME__COUNT; k++) {
@@ -124,10 +148,19 @@ hub_pub_decode(struct hub_pub *p, struct json_object *o, unsigned fields,
 			return check(NAME_VIA, via, e);
 		p->via = (enum via)v;
 	}
-	if (!json_object_object_get_ex(o, "data", &p->data) &&
-	    (fields & HUB_DATA_REQUIRED))
+	p->data = NULL;
+	p->data_json = NULL;
+	p->data_len = 0;
+	if (!json_object_object_get_ex(o, "data", NULL)) {
+		if (fields & HUB_DATA_REQUIRED)
+			return im_error_set(e, IM_EINVAL, "bad_data",
+				"\"data\" is required (any JSON value)");
+		return IM_OK;
+	}
+	if (!jparse_member_span(text, text_len, "data", &start, &p->data_len))
 		return im_error_set(e, IM_EINVAL, "bad_data",
-				    "\"data\" is required (any JSON value)");
+				    "\"data\" not found in the text");
+	p->data_json = text + start;
 	return IM_OK;
 }
 
@@ -144,8 +177,8 @@ hub_publish_json(struct hub *h, const char *room, const char *body,
 	if (!json_object_is_type(o, json_type_object))
 		err = im_error_set(e, IM_EINVAL, "bad_json",
 				   "the body must be a JSON object");
-	else if (!(err = hub_pub_decode(&p, o, HUB_PUB_HTTP, "bad_field",
-					e)))
+	else if (!(err = hub_pub_decode(&p, o, body, len, HUB_PUB_HTTP,
+					"bad_field", e)))
 		err = hub_publish(h, &p, ack, e);
 	json_object_put(o);
 	return err;

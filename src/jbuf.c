@@ -22,6 +22,8 @@ jbuf_init(struct jbuf *b, char *mem, size_t cap)
 void
 jbuf_raw(struct jbuf *b, const void *s, size_t n)
 {
+	if (!n)
+		return;		/* s may be NULL then: no memcpy */
 	if (b->over || n >= b->cap - b->len) {
 		b->over = 1;
 		return;

@@ -44,6 +44,31 @@ number_ok(const char *s)
 	return *s == '\0';
 }
 
+/* Returns 1 if no string in the JSON text s[0..n) holds a raw control
+ * character (RFC 8259 7: U+0000-U+001F must be escaped). json-c takes a
+ * raw tab or CR inside a string; kept byte for byte, a CR would end an
+ * SSE data: line and the envelope would not be JSON. */
+static int
+strings_clean(const char *s, size_t n)
+{
+	int in = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!in) {
+			in = c == '"';
+		} else if (c == '\\') {
+			i++;
+		} else if (c == '"') {
+			in = 0;
+		} else if (c < 0x20) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
 static int
 check_number(struct json_object *o, int flags, struct json_object *parent,
 	     const char *key, size_t *index, void *arg)
@@ -85,6 +110,13 @@ jparse(const char *buf, size_t len, struct json_object **out,
 		json_tokener_free(tok);
 		im_error_set(e, IM_EINVAL, "bad_json",
 			     "invalid JSON: not UTF-8");
+		return -1;
+	}
+	if (!strings_clean(buf, len)) {
+		json_tokener_free(tok);
+		im_error_set(e, IM_EINVAL, "bad_json",
+			     "invalid JSON: a control character in a string "
+			     "must be escaped");
 		return -1;
 	}
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
@@ -149,4 +181,147 @@ jparse_str(struct json_object *obj, const char *key, size_t *len, int *bad)
 		return NULL;
 	}
 	return s;
+}
+
+/* The text scanners below walk JSON that jparse() already accepted, so
+ * they only find where things end; they never judge. */
+
+static size_t
+skip_ws(const char *s, size_t i, size_t n)
+{
+	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' ||
+			 s[i] == '\n'))
+		i++;
+	return i;
+}
+
+/* s[i] is '"': returns the index just after the closing quote. */
+static size_t
+skip_str(const char *s, size_t i, size_t n)
+{
+	for (i++; i < n && s[i] != '"'; i++)
+		if (s[i] == '\\')
+			i++;
+	return i < n ? i + 1 : n;
+}
+
+/* Returns the index just after the value that starts at s[i]. */
+static size_t
+skip_value(const char *s, size_t i, size_t n)
+{
+	size_t depth = 0;
+
+	do {
+		if (i >= n)
+			return n;
+		if (s[i] == '"') {
+			i = skip_str(s, i, n);
+			continue;
+		}
+		if (s[i] == '{' || s[i] == '[') {
+			depth++;
+		} else if (s[i] == '}' || s[i] == ']') {
+			depth--;
+		} else if (!depth) {
+			/* a bare scalar: up to a delimiter */
+			while (i < n && !strchr(",}] \t\r\n", s[i]))
+				i++;
+			return i;
+		}
+		i++;
+	} while (depth);
+	return i;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)(c | 0x20);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* 1 if the JSON string s[a..b) (quotes excluded) spells key, escapes
+ * decoded (an ASCII key only matches ASCII escapes). */
+static int
+key_is(const char *s, size_t a, size_t b, const char *key)
+{
+	size_t k = 0;
+
+	while (a < b) {
+		int c = (unsigned char)s[a++];
+
+		if (c == '\\' && a < b) {
+			c = (unsigned char)s[a++];
+			if (c == 'u' && a + 4 <= b) {
+				int v = 0;
+
+				for (int j = 0; j < 4; j++) {
+					int h = hexval(s[a++]);
+
+					if (h < 0)
+						return 0;
+					v = v * 16 + h;
+				}
+				c = v;
+			} else if (c != '"' && c != '\\' && c != '/') {
+				return 0;	/* \b \f \n \r \t */
+			}
+		}
+		if (!key[k] || c != (unsigned char)key[k])
+			return 0;
+		k++;
+	}
+	return !key[k];
+}
+
+int
+jparse_member_span(const char *s, size_t n, const char *key,
+		   size_t *start, size_t *len)
+{
+	size_t i = skip_ws(s, 0, n);
+	int found = 0;
+
+	if (i >= n || s[i] != '{')
+		return 0;
+	for (i = skip_ws(s, i + 1, n); i < n && s[i] == '"';) {
+		size_t ka = i + 1, kb = skip_str(s, i, n) - 1, v, e;
+
+		i = skip_ws(s, kb + 1, n);	/* at ':' */
+		v = skip_ws(s, i + 1, n);
+		e = skip_value(s, v, n);
+		if (key_is(s, ka, kb, key)) {
+			/* json-c keeps the last of duplicate members */
+			*start = v;
+			*len = e - v;
+			found = 1;
+		}
+		i = skip_ws(s, e, n);
+		if (i < n && s[i] == ',')
+			i = skip_ws(s, i + 1, n);
+	}
+	return found;
+}
+
+size_t
+jparse_compact(const char *s, size_t n, char *out)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n;) {
+		if (s[i] == '"') {
+			size_t e = skip_str(s, i, n);
+
+			memcpy(out + o, s + i, e - i);
+			o += e - i;
+			i = e;
+		} else if (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' ||
+			   s[i] == '\n') {
+			i++;
+		} else {
+			out[o++] = s[i++];
+		}
+	}
+	return o;
 }

@@ -21,8 +21,9 @@
 #define MSG_ROOM_MAX 64		/* bytes of a room name */
 #define MSG_EVENT_MAX 32	/* bytes of an event name */
 #define MSG_CID_MAX 64		/* bytes of a client id */
+#define MSG_MID_MAX 64		/* bytes of a client message id */
 #define MSG_FROM_MAX 32		/* UTF-8 characters of a display name */
-#define MSG_PID_LEN 8		/* hex digits of a public id */
+#define MSG_PID_LEN 32		/* hex digits of a public id (128 bits) */
 
 /* The transports, also used as the "via" of a message and in statistics. */
 enum via {
@@ -56,6 +57,11 @@ struct msg {
 	size_t ws_len;		/* bytes after the headroom */
 	char *sse;		/* "id: N\nevent: EV\ndata: E\n\n" */
 	size_t sse_len;
+	char *sse_head;		/* "id: N\nevent: EV\ndata: ", for the
+				 * event in pieces (msg_sse_copy) */
+	size_t sse_head_len;
+	size_t size;		/* bytes allocated: what the store's budget
+				 * counts */
 };
 
 /* The parts of a new message. All strings are borrowed and must already be
@@ -84,6 +90,20 @@ struct msg *msg_ref(struct msg *m);
 /* Drops the caller's reference and sets *mp to NULL; frees the message
  * when it was the last one. Accepts *mp == NULL. Thread-safe. */
 void msg_unref(struct msg **mp);
+
+/* The SSE event of m, "id: N\nevent: EV\ndata: E\n\n", as three pieces
+ * (sse_head, the envelope, "\n\n") so the envelope need not be held a
+ * second time: msg_sse_len() is its length, and msg_sse_copy() copies
+ * bytes [off, off + max) of it (fewer at its end) into buf and returns
+ * how many. A writer that resumes mid-event passes the offset it
+ * reached. Thread-safe (m is immutable). */
+static inline size_t
+msg_sse_len(const struct msg *m)
+{
+	return m->sse_head_len + m->json_len + 2;
+}
+
+size_t msg_sse_copy(const struct msg *m, size_t off, char *buf, size_t max);
 
 /* Returns 1 if the subscriber with private id cid may see m, else 0.
  * cid may be NULL or "" for an anonymous reader. */

@@ -42,6 +42,9 @@ static const struct name_rule {
 	[NAME_VIA] = { "via", "bad_via",
 		"\"via\" is one of poll, longpoll, sse, ws, api",
 		"\"via\" is required", 0, 0, NULL, NULL },
+	[NAME_MID] = { "mid", "bad_mid",
+		"\"mid\" is 1-64 characters of A-Z a-z 0-9 _ -",
+		"\"mid\" is required", 1, MSG_MID_MAX, "_-", NULL },
 };
 
 const char *

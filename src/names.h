@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * names: the rules for the names and words a client sends - room, event,
- * cid, from, to, via - with their error codes and messages, in one table
+ * cid, from, to, via, mid - with their error codes and messages, in one table
  * that every transport checks against. A name is checked with its length,
  * so a string with an embedded NUL (possible in JSON) is refused, never
  * read as a shorter name.
@@ -20,6 +20,7 @@ enum name_kind {
 	NAME_FROM,	/* 1-32 printable UTF-8 characters */
 	NAME_TO,	/* room, others, self */
 	NAME_VIA,	/* a transport: poll, longpoll, sse, ws, api */
+	NAME_MID,	/* a client message id: 1-64 of A-Z a-z 0-9 _ - */
 	NAME__COUNT
 };
 

@@ -10,6 +10,7 @@
  */
 #include "autoconf.h"
 
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,15 @@ struct room {
 	size_t nsubs;
 	size_t cap;
 	struct hmap members;	/* cid -> struct member */
+	struct mid_seen *mids;	/* ROOM_MID_WINDOW entries, or NULL */
+	size_t nmids, mid_next;
+};
+
+/* A (cid, mid) pair a room has stored, by its 128-bit keyed hash. */
+struct mid_seen {
+	uint64_t h[2];
+	uint64_t id;
+	int64_t ts;
 };
 
 struct rooms {
@@ -45,7 +55,7 @@ struct rooms {
 	struct store *st;
 	struct rooms_config cfg;
 	struct hmap byname;	/* name -> struct room */
-	uint64_t key[2];	/* pid hash key */
+	uint64_t key[4];	/* pid keys: two SipHash-2-4 keys */
 };
 
 struct rooms *
@@ -59,8 +69,12 @@ rooms_create(struct store *st, const struct rooms_config *cfg)
 	rs->st = st;
 	rs->cfg = *cfg;
 	if (getrandom(rs->key, sizeof(rs->key), 0) != sizeof(rs->key)) {
+		/* no kernel entropy: pids differ per run, but weakly */
+		LOG_WARN("room", "getrandom failed: public ids are weak");
 		rs->key[0] = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ULL;
 		rs->key[1] = (uint64_t)(uintptr_t)rs;
+		rs->key[2] = (uint64_t)im_mono_ms() ^ 0x2545f4914f6cdd1dULL;
+		rs->key[3] = rs->key[1] * 0xff51afd7ed558ccdULL;
 	}
 	return rs;
 }
@@ -75,6 +89,7 @@ room_free(struct room *r)
 		free(mb);
 	hmap_clear(&r->members);
 	free(r->subs);
+	free(r->mids);
 	free(r);
 }
 
@@ -147,30 +162,71 @@ room_ring(const struct room *r)
 	return r->ring;
 }
 
-/* SipHash-like keyed mix; good enough to keep a cid private. */
-static uint64_t
-mix(uint64_t h)
+static inline uint64_t
+rotl(uint64_t x, int b)
 {
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
+	return (x << b) | (x >> (64 - b));
+}
+
+static void
+sipround(uint64_t v[4])
+{
+	v[0] += v[1]; v[1] = rotl(v[1], 13); v[1] ^= v[0];
+	v[0] = rotl(v[0], 32);
+	v[2] += v[3]; v[3] = rotl(v[3], 16); v[3] ^= v[2];
+	v[0] += v[3]; v[3] = rotl(v[3], 21); v[3] ^= v[0];
+	v[2] += v[1]; v[1] = rotl(v[1], 17); v[1] ^= v[2];
+	v[2] = rotl(v[2], 32);
+}
+
+/* SipHash-2-4 of s[0..n) under the key (k0, k1): a keyed PRF, so a
+ * client that asks for the pids of chosen cids learns nothing of others. */
+static uint64_t
+siphash(uint64_t k0, uint64_t k1, const unsigned char *s, size_t n)
+{
+	uint64_t v[4] = { k0 ^ 0x736f6d6570736575ULL,
+			  k1 ^ 0x646f72616e646f6dULL,
+			  k0 ^ 0x6c7967656e657261ULL,
+			  k1 ^ 0x7465646279746573ULL };
+	uint64_t m;
+	size_t i;
+
+	for (i = 0; i + 8 <= n; i += 8) {
+		m = 0;
+		for (int j = 7; j >= 0; j--)
+			m = (m << 8) | s[i + (size_t)j];
+		v[3] ^= m;
+		sipround(v);
+		sipround(v);
+		v[0] ^= m;
+	}
+	m = (uint64_t)n << 56;
+	for (size_t j = 0; i + j < n; j++)
+		m |= (uint64_t)s[i + j] << (8 * j);
+	v[3] ^= m;
+	sipround(v);
+	sipround(v);
+	v[0] ^= m;
+	v[2] ^= 0xff;
+	for (int r = 0; r < 4; r++)
+		sipround(v);
+	return v[0] ^ v[1] ^ v[2] ^ v[3];
 }
 
 void
 rooms_pid(const struct rooms *rs, const char *cid, char pid[MSG_PID_LEN + 1])
 {
-	uint64_t h = rs->key[0];
+	const unsigned char *p = (const unsigned char *)cid;
+	size_t n;
 
 	if (!cid || !*cid) {
 		pid[0] = '\0';
 		return;
 	}
-	for (const unsigned char *p = (const unsigned char *)cid; *p; p++)
-		h = mix(h ^ *p ^ rs->key[1]);
-	snprintf(pid, MSG_PID_LEN + 1, "%08x", (unsigned)(mix(h) >> 32));
+	n = strlen(cid);
+	snprintf(pid, MSG_PID_LEN + 1, "%016" PRIx64 "%016" PRIx64,
+		 siphash(rs->key[0], rs->key[1], p, n),
+		 siphash(rs->key[2], rs->key[3], p, n));
 }
 
 /* Delivers m to r's subscribers; lock held. */
@@ -207,6 +263,80 @@ post_locked(struct rooms *rs, struct room *r, const struct msg_parts *in,
 	else
 		msg_unref(&m);
 	return IM_OK;
+}
+
+/* The keyed hash of "mid", NUL, cid, NUL, mid: a domain apart from the
+ * pids' (a cid holds no NUL). */
+static void
+mid_hash(const struct rooms *rs, const char *cid, const char *mid,
+	 uint64_t h[2])
+{
+	unsigned char buf[4 + MSG_CID_MAX + 1 + MSG_MID_MAX];
+	size_t c = strlen(cid), m = strlen(mid), n;
+
+	if (c > MSG_CID_MAX)
+		c = MSG_CID_MAX;
+	if (m > MSG_MID_MAX)
+		m = MSG_MID_MAX;
+	memcpy(buf, "mid", 4);
+	memcpy(buf + 4, cid, c);
+	buf[4 + c] = '\0';
+	memcpy(buf + 5 + c, mid, m);
+	n = 5 + c + m;
+	h[0] = siphash(rs->key[0], rs->key[1], buf, n);
+	h[1] = siphash(rs->key[2], rs->key[3], buf, n);
+}
+
+enum im_err
+rooms_post_once(struct rooms *rs, struct room *r, const struct msg_parts *p,
+		const char *mid, struct rooms_posted *res)
+{
+	struct msg *m = NULL;
+	uint64_t h[2] = { 0, 0 };
+	enum im_err err = IM_OK;
+
+	*res = (struct rooms_posted){ 0, 0, 0 };
+	if (mid && p->cid)
+		mid_hash(rs, p->cid, mid, h);
+	pthread_mutex_lock(&rs->lock);
+	if (mid && p->cid) {
+		for (size_t i = 0; i < r->nmids; i++)
+			if (r->mids[i].h[0] == h[0] &&
+			    r->mids[i].h[1] == h[1]) {
+				res->id = r->mids[i].id;
+				res->ts = r->mids[i].ts;
+				res->dup = 1;
+				goto out;
+			}
+		if (!r->mids) {
+			r->mids = calloc(ROOM_MID_WINDOW, sizeof(*r->mids));
+			if (!r->mids) {
+				err = IM_ENOMEM;
+				goto out;
+			}
+		}
+	}
+	err = post_locked(rs, r, p, &m);
+	if (err != IM_OK)
+		goto out;
+	res->id = m->id;
+	res->ts = m->ts;
+	if (mid && p->cid) {
+		/* the oldest pair gives way */
+		struct mid_seen *s = &r->mids[r->mid_next];
+
+		s->h[0] = h[0];
+		s->h[1] = h[1];
+		s->id = m->id;
+		s->ts = m->ts;
+		r->mid_next = (r->mid_next + 1) % ROOM_MID_WINDOW;
+		if (r->nmids < ROOM_MID_WINDOW)
+			r->nmids++;
+	}
+out:
+	pthread_mutex_unlock(&rs->lock);
+	msg_unref(&m);
+	return err;
 }
 
 enum im_err

@@ -79,6 +79,27 @@ void rooms_touch(struct rooms *rs, struct room *r, const char *cid,
 enum im_err rooms_post(struct rooms *rs, struct room *r,
 		       const struct msg_parts *p, struct msg **out);
 
+/* How many recent (cid, mid) pairs a room remembers for rooms_post_once. */
+#define ROOM_MID_WINDOW 256
+
+/* What rooms_post_once() did. */
+struct rooms_posted {
+	uint64_t id;	/* the message's id: new, or the original's */
+	int64_t ts;	/* and its publish time */
+	int dup;	/* 1: a retry; nothing was stored */
+};
+
+/* rooms_post() made idempotent by a client message id: when mid (NULL:
+ * none) is set and p->cid posted the same mid in r among the room's last
+ * ROOM_MID_WINDOW publishes that carried one, stores nothing and returns
+ * the original's id and ts with dup 1; otherwise posts p and remembers
+ * (cid, mid). The check and the post are one step under the rooms lock,
+ * so two retries racing on two threads store once. A mid needs p->cid.
+ * Returns IM_OK with *res filled, or IM_ENOMEM with nothing stored. */
+enum im_err rooms_post_once(struct rooms *rs, struct room *r,
+			    const struct msg_parts *p, const char *mid,
+			    struct rooms_posted *res);
+
 /* Ends the presence of pollers whose ttl passed before now_ms (monotonic),
  * publishing their `leave`. Returns how many left. */
 size_t rooms_sweep(struct rooms *rs, int64_t now_ms);

@@ -160,6 +160,9 @@ server_start(const struct config *cfg, struct server **out,
 	pthread_mutex_init(&s->tick_lock, NULL);
 	pthread_cond_init(&s->tick_cond, NULL);
 	s->st = store_create((size_t)cfg->history, 0);
+	if (s->st)
+		store_set_budget(s->st, (size_t)cfg->max_memory << 20,
+				 (size_t)cfg->room_memory << 10);
 	rc.max_rooms = (size_t)cfg->max_rooms;
 	rc.presence_ttl_ms = (int64_t)cfg->presence_ttl * 1000;
 	s->rs = s->st ? rooms_create(s->st, &rc) : NULL;

@@ -3,16 +3,19 @@
  * store: id sequence and per-room rings. A ring is an array of message
  * references in id order that grows by doubling up to `history` and then
  * overwrites its oldest slot; `evicted` remembers the newest id dropped so a
- * reader whose cursor is older learns of the gap. Reads merge the rings of a
- * subscription by id under the one store mutex, taking a reference to each
- * message so delivery happens outside the lock.
+ * reader whose cursor is older learns of the gap. Rings and the store
+ * also keep byte budgets: over one, the oldest messages go (the ring's,
+ * then the store's oldest anywhere), with the same gap. `base`, the id
+ * before the run's first, makes every cursor from an earlier run a gap.
+ * Reads merge the rings of a subscription by id under the one store
+ * mutex, taking a reference to each message so delivery happens outside
+ * the lock.
  */
 #include "autoconf.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "store.h"
 
@@ -22,6 +25,7 @@ struct store_ring {
 	size_t head;
 	size_t len;
 	uint64_t evicted;	/* newest id evicted so far, 0 if none */
+	size_t bytes;		/* msg->size of what it holds */
 	struct store_ring *next;	/* store's list, for destroy */
 };
 
@@ -29,7 +33,11 @@ struct store {
 	pthread_mutex_t lock;
 	size_t history;
 	uint64_t next_id;
+	uint64_t base;		/* next_id - 1 at creation: the run's */
 	size_t total;
+	size_t bytes;		/* msg->size of every message held */
+	size_t max_bytes;	/* 0: no bound */
+	size_t ring_max_bytes;	/* 0: no bound */
 	struct store_ring *rings;
 };
 
@@ -45,9 +53,12 @@ store_create(size_t history, uint64_t first_id)
 		return NULL;
 	pthread_mutex_init(&st->lock, NULL);
 	st->history = history;
+	st->max_bytes = STORE_MAX_BYTES;
+	st->ring_max_bytes = STORE_RING_MAX_BYTES;
 	if (!first_id)
-		first_id = ((uint64_t)time(NULL) << 20) + 1;
+		first_id = ((uint64_t)im_now_ms() << STORE_ID_SHIFT) + 1;
 	st->next_id = first_id;
+	st->base = first_id - 1;
 	return st;
 }
 
@@ -114,6 +125,65 @@ ring_reserve(struct store *st, struct store_ring *r)
 	return 0;
 }
 
+void
+store_set_budget(struct store *st, size_t max_bytes, size_t ring_max_bytes)
+{
+	pthread_mutex_lock(&st->lock);
+	st->max_bytes = max_bytes;
+	st->ring_max_bytes = ring_max_bytes;
+	pthread_mutex_unlock(&st->lock);
+}
+
+/* Drops r's oldest message, remembering its id for the gap; lock held. */
+static void
+evict_head(struct store *st, struct store_ring *r)
+{
+	struct msg *old = ring_at(r, 0);
+
+	r->evicted = old->id;
+	r->head = (r->head + 1) & (r->cap - 1);
+	r->len--;
+	r->bytes -= old->size;
+	st->total--;
+	st->bytes -= old->size;
+	msg_unref(&old);
+}
+
+/* The ring whose oldest message is the oldest held, other than keep (the
+ * message just appended); NULL if none. Lock held. A scan of the rings:
+ * it runs only when the store is over its budget. */
+static struct store_ring *
+oldest_ring(struct store *st, const struct msg *keep)
+{
+	struct store_ring *best = NULL;
+	uint64_t best_id = UINT64_MAX;
+
+	for (struct store_ring *r = st->rings; r; r = r->next)
+		if (r->len && ring_at(r, 0) != keep &&
+		    ring_at(r, 0)->id < best_id) {
+			best = r;
+			best_id = ring_at(r, 0)->id;
+		}
+	return best;
+}
+
+/* Brings ring and then the store back within their byte budgets by
+ * evicting the oldest messages (a gap for readers behind them); the new
+ * message m itself always stays. Lock held. */
+static void
+enforce_budget(struct store *st, struct store_ring *ring,
+	       const struct msg *m)
+{
+	struct store_ring *r;
+
+	while (st->ring_max_bytes && ring->bytes > st->ring_max_bytes &&
+	       ring->len > 1)
+		evict_head(st, ring);
+	while (st->max_bytes && st->bytes > st->max_bytes &&
+	       (r = oldest_ring(st, m)))
+		evict_head(st, r);
+}
+
 enum im_err
 store_append(struct store *st, struct store_ring *ring,
 	     const struct msg_parts *p, struct msg **out)
@@ -141,11 +211,16 @@ store_append(struct store *st, struct store_ring *ring,
 		ring->evicted = old->id;
 		ring->head = (ring->head + 1) & (ring->cap - 1);
 		ring->len--;
+		ring->bytes -= old->size;
 		st->total--;
+		st->bytes -= old->size;
 	}
 	ring->slot[(ring->head + ring->len) & (ring->cap - 1)] = m;
 	ring->len++;
+	ring->bytes += m->size;
 	st->total++;
+	st->bytes += m->size;
+	enforce_budget(st, ring, m);
 	if (out)
 		*out = msg_ref(m);
 	pthread_mutex_unlock(&st->lock);
@@ -201,7 +276,7 @@ store_read_from(struct store *st, struct store_ring *const *rings,
 		if (j < nr || !rings[i])
 			continue;
 		rs[nr] = rings[i];
-		if (since && rings[i]->evicted > since)
+		if (since && (rings[i]->evicted > since || since < st->base))
 			res.gap = 1;
 		if (from && from[i] > after)
 			after = from[i];
@@ -241,6 +316,12 @@ store_read_from(struct store *st, struct store_ring *const *rings,
 }
 
 uint64_t
+store_base_id(const struct store *st)
+{
+	return st->base;	/* set once, before any other thread */
+}
+
+uint64_t
 store_last_id(struct store *st)
 {
 	uint64_t v;
@@ -271,6 +352,17 @@ store_ring_len(struct store *st, const struct store_ring *ring)
 
 	pthread_mutex_lock(&st->lock);
 	v = ring->len;
+	pthread_mutex_unlock(&st->lock);
+	return v;
+}
+
+size_t
+store_bytes(struct store *st)
+{
+	size_t v;
+
+	pthread_mutex_lock(&st->lock);
+	v = st->bytes;
 	pthread_mutex_unlock(&st->lock);
 	return v;
 }

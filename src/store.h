@@ -3,8 +3,9 @@
  * store: the server-wide message id sequence and one bounded ring of
  * message references per room. Every transport reads through one query,
  * store_read(): "messages after id N in rooms R that cid C may see", which
- * also reports a gap when history the reader needed was evicted. Ids are
- * seeded from the clock so they never go backwards across restarts.
+ * also reports a gap when history the reader needed was evicted or lived
+ * in an earlier run. Ids are seeded from a millisecond clock so that they
+ * never repeat across restarts (doc/protocol.md, "Ids and restarts").
  * All functions are thread-safe (one mutex).
  */
 #ifndef IMLAB_STORE_H
@@ -19,11 +20,33 @@
 struct store;
 struct store_ring;
 
+/* Ids of a run start after (unix ms << STORE_ID_SHIFT): 2048 ids per
+ * millisecond of uptime before a later run could meet them, and below
+ * 2^53 (exact in JavaScript) until the year 2109. */
+#define STORE_ID_SHIFT 11
+
+/* The byte budgets a new store starts with (the defaults of --max-memory
+ * and --room-memory): what every message held costs (msg->size), over the
+ * store and per ring. */
+#define STORE_MAX_BYTES ((size_t)256 << 20)
+#define STORE_RING_MAX_BYTES ((size_t)16 << 20)
+
 /* Creates a store whose rings keep the last `history` messages each.
- * first_id == 0 seeds the sequence from the clock (unix seconds << 20);
- * any other value makes first_id the next id handed out (tests).
+ * first_id == 0 seeds the sequence from the clock: the first id is
+ * (unix ms << STORE_ID_SHIFT) + 1; any other value makes first_id the next
+ * id handed out (tests). The id before the first is the run's base: a
+ * read with 0 < since < base reports a gap (the reader's cursor is from
+ * an earlier run, whose messages are gone).
  * Returns NULL on allocation failure. */
 struct store *store_create(size_t history, uint64_t first_id);
+
+/* Sets the byte budgets (0: none): after each append, while a ring holds
+ * more than ring_max_bytes its oldest message is evicted, then while the
+ * store holds more than max_bytes the oldest message of any ring is;
+ * readers behind an evicted message get a gap, as with --history. The
+ * message just appended always stays. Thread-safe. */
+void store_set_budget(struct store *st, size_t max_bytes,
+		      size_t ring_max_bytes);
 
 /* Frees every ring and drops every message reference; sets *stp to NULL.
  * No other call may run concurrently or afterwards. */
@@ -54,7 +77,8 @@ struct store_read_result {
  * reader already has: ids up to from[i] (from may be NULL: none).
  * Duplicate rings are read once (null entries are skipped). since == 0
  * means "from the oldest kept" and never reports a gap (gaps are judged
- * against since alone); a since ahead of the sequence is treated as the
+ * against since alone: a ring evicted an id after it, or it is below the
+ * run's base, store_base_id()); a since ahead of the sequence is treated as the
  * newest id. out NULL only counts, taking no reference. */
 struct store_read_result store_read_from(struct store *st,
 					 struct store_ring *const *rings,
@@ -84,6 +108,11 @@ store_count_after(struct store *st, struct store_ring *const *rings,
 	return r.n;
 }
 
+/* Returns the run's base: the id just before its first (what
+ * store_last_id() returns before the first publish). Cursors in
+ * (0, base) are from an earlier run. */
+uint64_t store_base_id(const struct store *st);
+
 /* Returns the newest id handed out so far (0 if none yet, in which case
  * it is one less than the next id). */
 uint64_t store_last_id(struct store *st);
@@ -102,6 +131,9 @@ store_ring_last_id(struct store *st, const struct store_ring *ring)
 
 /* Returns how many messages ring holds now. */
 size_t store_ring_len(struct store *st, const struct store_ring *ring);
+
+/* Returns the bytes (msg->size) of every message held. */
+size_t store_bytes(struct store *st);
 
 /* Returns the number of messages held across all rings. */
 size_t store_total(struct store *st);

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "names.h"
 #include "server.h"
+#include "utf8.h"
 #include "ws_proto.h"
 
 #define TAG "ws"
@@ -317,6 +318,8 @@ static int
 op_send(struct per_session_data__chat *pss, struct json_object *o,
 	const char *ref)
 {
+	const char *text = pss->text;
+	size_t text_len = pss->text_len;
 	struct hub_pub p = { 0 };
 	struct hub_ack ack;
 	struct im_error e = { 0 };
@@ -329,7 +332,8 @@ op_send(struct per_session_data__chat *pss, struct json_object *o,
 	p.from = pss->sub.from;
 	p.cid = pss->sub.cid[0] ? pss->sub.cid : NULL;
 	p.via = VIA_WS;
-	if (hub_pub_decode(&p, o, HUB_PUB_WS, "bad_request", &e) != IM_OK ||
+	if (hub_pub_decode(&p, o, text, text_len, HUB_PUB_WS, "bad_request",
+			   &e) != IM_OK ||
 	    hub_publish(&pss->srv->hub, &p, &ack, &e) != IM_OK)
 		return reply_e(pss, ref, &e);
 	reply_start(&b, mem, "ack", ref);
@@ -377,6 +381,8 @@ run(struct per_session_data__chat *pss, const char *buf, size_t len,
 				   "messages are JSON in text frames");
 	if (jparse(buf, len, &o, &e))
 		return reply_e(pss, NULL, &e);
+	pss->text = buf;	/* the ops that keep bytes as written */
+	pss->text_len = len;
 	if (!json_object_is_type(o, json_type_object)) {
 		json_object_put(o);
 		return reply_error(pss, NULL, "bad_json",
@@ -396,6 +402,7 @@ run(struct per_session_data__chat *pss, const char *buf, size_t len,
 		}
 	rc = reply_error(pss, ref, "unknown_op", "unknown op \"%.32s\"", op);
 out:
+	pss->text = NULL;
 	json_object_put(o);
 	return rc;
 }
@@ -407,6 +414,7 @@ rx_drop(struct per_session_data__chat *pss)
 	free(pss->rx);
 	pss->rx = NULL;
 	pss->rx_len = pss->rx_cap = 0;
+	pss->rx_open = 0;
 }
 
 static int
@@ -415,6 +423,22 @@ too_big(struct per_session_data__chat *pss)
 	rx_drop(pss);
 	close_reason(pss->wsi, IM_ETOOBIG, "message too large");
 	return -1;
+}
+
+/* Runs a whole text or binary message. A text message must be UTF-8
+ * (RFC 6455 section 8.1): anything else closes with 1007. */
+static int
+run_whole(struct per_session_data__chat *pss, const char *buf, size_t len,
+	  int binary)
+{
+	static unsigned char why[] = "text is not UTF-8";
+
+	if (!binary && !utf8_valid(buf, len)) {
+		lws_close_reason(pss->wsi, LWS_CLOSE_STATUS_INVALID_PAYLOAD,
+				 why, sizeof(why) - 1);
+		return -1;
+	}
+	return run(pss, buf, len, binary);
 }
 
 int
@@ -426,17 +450,22 @@ ws_proto_receive(struct per_session_data__chat *pss, const void *in,
 	int rc;
 
 	STATS_ADD(&pss->srv->stats, VIA_WS, bytes_in, len);
-	if (!pss->rx_len && final) {
+	if (!pss->rx_open && final) {
 		/* the common case: a whole message in one piece */
 		if (len > max)
 			return too_big(pss);
-		return run(pss, in, len, lws_frame_is_binary(pss->wsi));
+		return run_whole(pss, len ? in : "", len,
+				 lws_frame_is_binary(pss->wsi));
 	}
 	if (pss->rx_len + len + lws_remaining_packet_payload(pss->wsi) > max)
 		return too_big(pss);
-	if (!pss->rx_len)
+	if (!pss->rx_open) {
+		/* a message starts, possibly with no bytes: rx_open, not
+		 * rx_len, says one is being reassembled */
+		pss->rx_open = 1;
 		pss->rx_binary = (uint8_t)lws_frame_is_binary(pss->wsi);
-	if (pss->rx_len + len > pss->rx_cap) {
+	}
+	if (len && pss->rx_len + len > pss->rx_cap) {
 		size_t ncap = pss->rx_cap ? pss->rx_cap : 1024;
 		char *nrx;
 
@@ -452,11 +481,14 @@ ws_proto_receive(struct per_session_data__chat *pss, const void *in,
 		pss->rx = nrx;
 		pss->rx_cap = ncap;
 	}
-	memcpy(pss->rx + pss->rx_len, in, len);
-	pss->rx_len += len;
+	if (len) {
+		memcpy(pss->rx + pss->rx_len, in, len);
+		pss->rx_len += len;
+	}
 	if (!final)
 		return 0;
-	rc = run(pss, pss->rx, pss->rx_len, pss->rx_binary);
+	rc = run_whole(pss, pss->rx_len ? pss->rx : "", pss->rx_len,
+		       pss->rx_binary);
 	rx_drop(pss);
 	return rc;
 }

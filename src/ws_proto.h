@@ -37,11 +37,14 @@ struct per_session_data__chat {
 	uint8_t want_read;		/* the store may hold news for us */
 	uint8_t hello;			/* hello accepted */
 	uint8_t rx_paused;		/* rx flow stopped: ctl queue full */
+	uint8_t rx_open;		/* a fragmented message has begun */
 	uint8_t rx_binary;		/* the message being reassembled */
 	unsigned nctl;			/* entries in the ctl queue */
 	struct cursor cur;		/* the joined rooms' rings: same rooms
 					 * as sub; cid is sub.cid */
 	struct ws_ctl *ctl_head, *ctl_tail;	/* control replies, owned */
+	const char *text;		/* the message being run (borrowed) */
+	size_t text_len;
 	char *rx;			/* reassembly of a fragmented message */
 	size_t rx_len, rx_cap;
 };

@@ -44,6 +44,13 @@ const utf8 = new TextEncoder();
 export const byteLength = (s) => (s.length < 128 && !/[^\x00-\x7f]/.test(s)) ?
 	s.length : utf8.encode(s).length;
 
+// A client message id for one publish (doc/protocol.md, "Retries"):
+// 24 hex digits, fresh per message.
+export function newMid() {
+	const b = crypto.getRandomValues(new Uint8Array(12));
+	return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
 export class ApiError extends Error {
 	constructor(status, code, message) {
 		super(message || code || `HTTP ${status}`);
@@ -222,12 +229,23 @@ export class BaseClient {
 	}
 
 	// Publish over HTTP (poll, long poll and SSE clients send this way),
-	// via = the transport in use, so receivers see how it was sent.
+	// via = the transport in use, so receivers see how it was sent. With
+	// a cid the publish carries a fresh mid, so when its answer is lost
+	// (a network error, not a refusal) the one retry is stored once.
 	async send(room, event, data, to = 'room') {
-		const r = await this.http('POST',
-			`/api/rooms/${encodeURIComponent(room)}/messages`,
-			{ event, from: this.from, cid: this.cid, data, to,
-				via: this.transport });
+		const path = `/api/rooms/${encodeURIComponent(room)}/messages`;
+		const body = { event, from: this.from, cid: this.cid, data, to,
+			via: this.transport };
+		if (this.cid)
+			body.mid = newMid();
+		let r;
+		try {
+			r = await this.http('POST', path, body);
+		} catch (e) {
+			if (e instanceof ApiError || !body.mid)
+				throw e;
+			r = await this.http('POST', path, body);
+		}
 		return r.json;
 	}
 }

@@ -6,7 +6,8 @@
 // The server sends a connection's messages in id order across all its
 // rooms (the connection is one cursor over the store), so one cursor —
 // the last id seen — is all a reconnect or a successor needs.
-import { BaseClient, ApiError, wireBus, clip, byteLength } from './base.js';
+import { BaseClient, ApiError, wireBus, clip, byteLength, newMid }
+	from './base.js';
 
 const SEND_TIMEOUT = 10000;	// ms to wait for an ack
 
@@ -147,7 +148,9 @@ export class WsClient extends BaseClient {
 				reject(new Error('no ack within 10 s'));
 			}, SEND_TIMEOUT);
 			this.pending.set(ref, { resolve, reject, timer });
-			this.frame({ op: 'send', room, event, data, to, ref });
+			// a mid (with a cid) lets a resend be stored once
+			this.frame({ op: 'send', room, event, data, to, ref,
+				mid: this.cid ? newMid() : undefined });
 		});
 	}
 

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "msg.h"
+
 #define TENV_MAX 4096		/* envelopes one subscriber keeps */
 
 /* One envelope as received: the raw JSON bytes plus parsed fields. */
@@ -20,7 +22,7 @@ struct tenv {
 	char room[65];
 	char event[33];
 	char from[129];
-	char pid[9];
+	char pid[MSG_PID_LEN + 1];
 	char via[9];
 	char *json;		/* the exact envelope bytes, owned */
 };

@@ -110,7 +110,7 @@ json_refused(const char *room, const char *body, size_t len,
 	uint64_t last = store_last_id(st);
 	size_t total = store_total(st);
 	struct im_error e = { .err = IM_OK, .code = "unset" };
-	struct hub_ack ack = { 0, 0 };
+	struct hub_ack ack = { 0, 0, 0 };
 	enum im_err got;
 
 	got = hub_publish_json(&h, room, body, len, &ack, &e);
@@ -136,7 +136,7 @@ accepted_in(const char *room, const char *body)
 	uint64_t last = store_last_id(st);
 	size_t total = store_total(st);
 	struct im_error e = { .err = IM_OK, .code = "" };
-	struct hub_ack ack = { 0, 0 };
+	struct hub_ack ack = { 0, 0, 0 };
 	enum im_err got;
 
 	got = hub_publish_json(&h, room, body, strlen(body), &ack, &e);
@@ -183,7 +183,7 @@ pub_refused(const struct hub_pub *p, enum im_err err, const char *code)
 	uint64_t last = store_last_id(st);
 	size_t total = store_total(st);
 	struct im_error e = { .err = IM_OK, .code = "unset" };
-	struct hub_ack ack = { 0, 0 };
+	struct hub_ack ack = { 0, 0, 0 };
 	enum im_err got = hub_publish(&h, p, &ack, &e);
 
 	ck_assert_msg(got == err && e.err == err && !strcmp(e.code, code),
@@ -212,7 +212,7 @@ good_pub(void)
 START_TEST(good_publish_returns_id_and_ts_and_stores_envelope)
 {
 	struct im_error e;
-	struct hub_ack ack = { 0, 0 };
+	struct hub_ack ack = { 0, 0, 0 };
 	const char *body = "{\"event\":\"chat\",\"from\":\"alice\","
 		"\"cid\":\"" CID_A "\",\"data\":{\"text\":\"hi\","
 		"\"url\":\"http://x/y\"},\"to\":\"room\",\"via\":\"poll\"}";
@@ -908,6 +908,124 @@ START_TEST(concurrent_publishers_lose_nothing_and_keep_order)
 }
 END_TEST
 
+/* Publishes {"data":1} with mid from cid to room; returns the ack. */
+static struct hub_ack
+pub_mid(const char *room, const char *cid, const char *mid)
+{
+	struct hub_pub p = { .room = room, .event = "chat", .from = "a",
+			     .cid = cid, .mid = mid, .via = VIA_API,
+			     .data_json = "1", .data_len = 1 };
+	struct hub_ack ack;
+	struct im_error e;
+
+	ck_assert_int_eq(hub_publish(&h, &p, &ack, &e), IM_OK);
+	return ack;
+}
+
+START_TEST(a_retried_mid_is_stored_once_per_cid_and_room)
+{
+	struct hub_ack a = pub_mid("r1", CID_A, "m-1"), b;
+	char mid[16];
+
+	b = pub_mid("r1", CID_A, "m-1");
+	ck_assert_int_eq(b.dup, 1);
+	ck_assert_uint_eq(b.id, a.id);
+	ck_assert_int_eq(b.ts, a.ts);
+	/* another cid, another room, another mid: new messages */
+	ck_assert_int_eq(pub_mid("r1", CID_B, "m-1").dup, 0);
+	ck_assert_int_eq(pub_mid("r2", CID_A, "m-1").dup, 0);
+	ck_assert_int_eq(pub_mid("r1", CID_A, "m-2").dup, 0);
+	ck_assert_int_eq(pub_mid("r1", CID_A, NULL).dup, 0);
+	ck_assert_uint_eq(store_total(st), 5);
+	/* the window holds the last ROOM_MID_WINDOW mids of a room */
+	for (int i = 0; i < ROOM_MID_WINDOW; i++) {
+		snprintf(mid, sizeof(mid), "fill-%d", i);
+		pub_mid("r1", CID_A, mid);
+	}
+	b = pub_mid("r1", CID_A, "m-1");
+	ck_assert_int_eq(b.dup, 0);
+	ck_assert_uint_gt(b.id, a.id);
+}
+END_TEST
+
+START_TEST(a_mid_follows_its_rule_and_needs_a_cid)
+{
+	struct hub_pub p = { .room = "r1", .event = "chat", .from = "a",
+			     .cid = CID_A, .via = VIA_API };
+	/* 65 characters: one over */
+	static const char long_mid[] = "0123456789012345678901234567890"
+				       "1234567890123456789012345678901234";
+	static const char *const bad[] = { "", "a b", "\xc3\xa9", long_mid,
+					   NULL };
+	struct hub_ack ack;
+	struct im_error e;
+
+	for (int i = 0; bad[i]; i++) {
+		p.mid = bad[i];
+		ck_assert_int_eq(hub_publish(&h, &p, &ack, &e), IM_EINVAL);
+		ck_assert_str_eq(e.code, "bad_mid");
+	}
+	p.mid = "ok_mid-1";
+	p.cid = NULL;
+	ck_assert_int_eq(hub_publish(&h, &p, &ack, &e), IM_EINVAL);
+	ck_assert_str_eq(e.code, "bad_mid");
+	ck_assert_uint_eq(store_total(st), 0);
+}
+END_TEST
+
+START_TEST(raw_control_characters_in_strings_are_refused)
+{
+	/* json-c alone takes these; kept byte for byte, a raw CR would end
+	 * an SSE data: line (found by fuzz_publish) */
+	static const char *const bad[] = {
+		"{\"event\":\"chat\",\"from\":\"a\",\"data\":\"a\tb\"}",
+		"{\"event\":\"chat\",\"from\":\"a\",\"data\":\"a\rb\"}",
+		"{\"event\":\"chat\",\"from\":\"a\",\"data\":[\"\n\"]}",
+		"{\"event\":\"chat\",\"from\":\"a\tb\",\"data\":1}",
+		NULL };
+	struct hub_ack ack;
+	struct im_error e;
+
+	for (int i = 0; bad[i]; i++) {
+		ck_assert_int_eq(hub_publish_json(&h, "r1", bad[i],
+						  strlen(bad[i]), &ack, &e),
+				 IM_EINVAL);
+		ck_assert_str_eq(e.code, "bad_json");
+	}
+	/* escaped, and raw whitespace between tokens, are fine */
+	ck_assert_int_eq(hub_publish_json(&h, "r1",
+		"{\"event\":\"chat\",\t\"from\":\"a\",\r\n\"data\":\"\\t\\r\"}",
+		44, &ack, &e), IM_OK);
+	ck_assert_uint_eq(store_total(st), 1);
+}
+END_TEST
+
+START_TEST(member_span_finds_data_as_written)
+{
+	static const char t[] = " { \"a\":[1,{\"data\":2}], \"d\\u0061ta\" :"
+		" {\"x\": 1e400 , \"s\":\"}\\\"\"} , \"data\":-0 ,\"z\":3}";
+	static const char c[] = "{ \"s\" : \" a \\\" b \" ,\n\"n\": 1.0 }";
+	size_t at, n;
+	char out[sizeof(t)];
+
+	/* the last "data" member of the top level, an escaped spelling
+	 * counted, never one nested deeper */
+	ck_assert_int_eq(jparse_member_span(t, sizeof(t) - 1, "data", &at,
+					    &n), 1);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_int_eq(memcmp(t + at, "-0", 2), 0);
+	ck_assert_int_eq(jparse_member_span(t, sizeof(t) - 1, "a", &at, &n),
+			 1);
+	ck_assert_int_eq(memcmp(t + at, "[1,{\"data\":2}]", n), 0);
+	ck_assert_int_eq(jparse_member_span(t, sizeof(t) - 1, "nope", &at,
+					    &n), 0);
+	ck_assert_int_eq(jparse_member_span("[1]", 3, "data", &at, &n), 0);
+	n = jparse_compact(c, sizeof(c) - 1, out);
+	out[n] = '\0';
+	ck_assert_str_eq(out, "{\"s\":\" a \\\" b \",\"n\":1.0}");
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -931,6 +1049,8 @@ suite(void)
 	tcase_add_test(tc, bad_via_is_refused);
 	tcase_add_test(tc, missing_data_is_refused);
 	tcase_add_test(tc, data_over_the_limit_is_too_large);
+	tcase_add_test(tc, a_retried_mid_is_stored_once_per_cid_and_room);
+	tcase_add_test(tc, a_mid_follows_its_rule_and_needs_a_cid);
 	tcase_add_test(tc, errors_without_an_error_struct_still_return_codes);
 	tcase_add_test(tc, errors_map_to_http_status_close_codes_and_names);
 	suite_add_tcase(s, tc);
@@ -945,6 +1065,8 @@ suite(void)
 	tcase_add_test(tc, data_that_is_not_valid_json_on_output_is_refused);
 	tcase_add_test(tc, bare_top_level_numbers_parse);
 	tcase_add_test(tc, jparse_str_reports_type);
+	tcase_add_test(tc, member_span_finds_data_as_written);
+	tcase_add_test(tc, raw_control_characters_in_strings_are_refused);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("threads");

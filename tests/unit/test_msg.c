@@ -80,6 +80,35 @@ START_TEST(envelope_bytes_match_api_field_order)
 }
 END_TEST
 
+START_TEST(sse_event_in_pieces_equals_the_whole)
+{
+	struct msg_parts p;
+	struct msg *m;
+	char buf[512];
+
+	parts(&p, 18446744073709551615ULL, "alice", "{\"text\":\"hi\"}");
+	m = msg_create(&p);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(msg_sse_len(m), m->sse_len);
+	ck_assert_uint_eq(msg_sse_copy(m, 0, buf, sizeof(buf)), m->sse_len);
+	ck_assert_int_eq(memcmp(buf, m->sse, m->sse_len), 0);
+	/* any split, resumed at the offset reached, gives the same bytes */
+	for (size_t step = 1; step < 40; step++) {
+		size_t off = 0, n;
+
+		memset(buf, 0, sizeof(buf));
+		while ((n = msg_sse_copy(m, off, buf + off, step)) > 0) {
+			ck_assert_uint_le(n, step);
+			off += n;
+		}
+		ck_assert_uint_eq(off, m->sse_len);
+		ck_assert_int_eq(memcmp(buf, m->sse, m->sse_len), 0);
+	}
+	ck_assert_uint_eq(msg_sse_copy(m, m->sse_len + 5, buf, 10), 0);
+	msg_unref(&m);
+}
+END_TEST
+
 START_TEST(envelope_never_contains_the_private_cid)
 {
 	struct msg_parts p;
@@ -463,6 +492,7 @@ suite(void)
 
 	tcase_add_test(tc, envelope_bytes_match_api_field_order);
 	tcase_add_test(tc, envelope_never_contains_the_private_cid);
+	tcase_add_test(tc, sse_event_in_pieces_equals_the_whole);
 	tcase_add_test(tc, envelope_keeps_data_bytes_verbatim);
 	tcase_add_test(tc, envelope_of_every_transport_names_its_via);
 	tcase_add_test(tc, largest_id_and_ts_are_printed_in_full);

@@ -71,7 +71,7 @@ START_TEST(one_code_and_message_per_kind)
 {
 	static const char *const codes[NAME__COUNT] = {
 		"bad_room", "bad_event", "bad_cid", "bad_from",
-		"bad_target", "bad_via",
+		"bad_target", "bad_via", "bad_mid",
 	};
 	struct im_error e;
 

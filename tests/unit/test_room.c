@@ -145,7 +145,7 @@ history(struct room *r, uint64_t *since)
 			ck_assert_ptr_nonnull(pid);
 			ck_assert_ptr_nonnull(data);
 			o += (size_t)snprintf(buf + o, sizeof(buf) - o,
-				"%s%s %.8s %.*s", i ? "|" : "", m->event,
+				"%s%s %.32s %.*s", i ? "|" : "", m->event,
 				pid + 7, (int)strcspn(data + 7, "}") + 1,
 				data + 7);
 		} else {

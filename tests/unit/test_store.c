@@ -95,7 +95,7 @@ END_TEST
 
 START_TEST(clock_seeds_ids_when_first_id_is_zero)
 {
-	uint64_t before = (uint64_t)time(NULL) << 20, id;
+	uint64_t before = (uint64_t)im_now_ms() << STORE_ID_SHIFT, id;
 	struct store_ring *a;
 
 	st = store_create(10, 0);
@@ -103,11 +103,115 @@ START_TEST(clock_seeds_ids_when_first_id_is_zero)
 	a = store_ring_create(st);
 	ck_assert_ptr_nonnull(a);
 	ck_assert_uint_ge(store_last_id(st), before);
+	ck_assert_uint_eq(store_base_id(st), store_last_id(st));
 	id = put(a, "a");
-	ck_assert_uint_ge(id, before);
-	/* seconds << 20, not ms or a counter from 1 */
-	ck_assert_uint_le(id, ((uint64_t)time(NULL) + 1) << 20);
+	ck_assert_uint_gt(id, before);
+	/* ms << STORE_ID_SHIFT, exact in a JavaScript number */
+	ck_assert_uint_le(id, ((uint64_t)im_now_ms() << STORE_ID_SHIFT) + 1);
+	ck_assert_uint_lt(id, (uint64_t)1 << 53);
 	ck_assert_uint_eq(put(a, "a"), id + 1);
+}
+END_TEST
+
+START_TEST(cursor_from_an_earlier_run_is_a_gap)
+{
+	struct store_read_result r;
+	struct store_ring *a;
+	struct msg *out[4];
+	uint64_t base;
+
+	st = store_create(10, 0);
+	a = store_ring_create(st);
+	base = store_base_id(st);
+	/* before any message: an older cursor is a gap, the base is not */
+	r = store_read(st, &a, 1, base - 5, NULL, out, 4);
+	ck_assert_int_eq(r.gap, 1);
+	ck_assert_uint_eq(r.last_id, base);
+	r = store_read(st, &a, 1, base, NULL, out, 4);
+	ck_assert_int_eq(r.gap, 0);
+	put(a, "a");
+	r = store_read(st, &a, 1, 1, NULL, out, 4);
+	ck_assert_int_eq(r.gap, 1);
+	ck_assert_uint_eq(r.n, 1);	/* and this run's messages come */
+	msg_unref(&out[0]);
+	r = store_read(st, &a, 1, 0, NULL, out, 4);
+	ck_assert_int_eq(r.gap, 0);	/* since=0 never reports one */
+	msg_unref(&out[0]);
+}
+END_TEST
+
+START_TEST(ring_budget_evicts_its_oldest_with_a_gap)
+{
+	struct store_read_result r;
+	struct store_ring *a, *b;
+	struct msg *out[8];
+	uint64_t first, keep;
+	size_t one;
+
+	st = store_create(100, FIRST);
+	a = store_ring_create(st);
+	b = store_ring_create(st);
+	first = put(a, "a");
+	one = store_bytes(st);	/* every message here costs the same */
+	ck_assert_uint_gt(one, 0);
+	store_set_budget(st, 0, 3 * one);
+	put(b, "b");
+	put(a, "a");
+	keep = put(a, "a");
+	put(a, "a");
+	/* a holds 3, b (under its own budget) keeps its one */
+	ck_assert_uint_eq(store_ring_len(st, a), 3);
+	ck_assert_uint_eq(store_ring_len(st, b), 1);
+	ck_assert_uint_eq(store_bytes(st), 4 * one);
+	r = store_read(st, &a, 1, first - 1, NULL, out, 8);
+	ck_assert_int_eq(r.gap, 1);
+	ck_assert_uint_eq(r.n, 3);
+	unref_all(out, r.n);
+	/* a reader that had the evicted one missed nothing */
+	r = store_read(st, &a, 1, first, NULL, out, 8);
+	ck_assert_int_eq(r.gap, 0);
+	ck_assert_uint_eq(r.n, 3);
+	unref_all(out, r.n);
+	r = store_read(st, &a, 1, keep, NULL, out, 8);
+	ck_assert_int_eq(r.gap, 0);
+	ck_assert_uint_eq(r.n, 1);
+	unref_all(out, r.n);
+}
+END_TEST
+
+START_TEST(store_budget_evicts_the_oldest_anywhere_but_never_the_new)
+{
+	struct store_read_result r;
+	struct store_ring *a, *b;
+	struct msg *out[8];
+	uint64_t ida, idb;
+	size_t one;
+
+	st = store_create(100, FIRST);
+	a = store_ring_create(st);
+	b = store_ring_create(st);
+	ida = put(a, "a");
+	one = store_bytes(st);
+	idb = put(b, "b");
+	put(b, "b");
+	store_set_budget(st, 2 * one, 0);
+	put(b, "b");
+	/* the oldest anywhere was a's: a is empty now, b holds 2 */
+	ck_assert_uint_eq(store_ring_len(st, a), 0);
+	ck_assert_uint_eq(store_ring_len(st, b), 2);
+	ck_assert_uint_eq(store_total(st), 2);
+	r = store_read(st, &a, 1, ida - 1, NULL, out, 8);
+	ck_assert_int_eq(r.gap, 1);
+	ck_assert_uint_eq(r.n, 0);
+	r = store_read(st, &b, 1, idb - 1, NULL, out, 8);
+	ck_assert_int_eq(r.gap, 1);
+	unref_all(out, r.n);
+	/* a budget below one message keeps the newest alone */
+	store_set_budget(st, 1, 1);
+	put(a, "a");
+	ck_assert_uint_eq(store_total(st), 1);
+	ck_assert_uint_eq(store_ring_len(st, a), 1);
+	ck_assert_uint_eq(store_bytes(st), one);
 }
 END_TEST
 
@@ -624,6 +728,10 @@ suite(void)
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, ids_start_at_first_id_and_increase_across_rooms);
 	tcase_add_test(tc, clock_seeds_ids_when_first_id_is_zero);
+	tcase_add_test(tc, cursor_from_an_earlier_run_is_a_gap);
+	tcase_add_test(tc, ring_budget_evicts_its_oldest_with_a_gap);
+	tcase_add_test(tc,
+		store_budget_evicts_the_oldest_anywhere_but_never_the_new);
 	tcase_add_test(tc, append_fills_message_and_counts);
 	tcase_add_test(tc, since_last_points_before_the_newest_n);
 	suite_add_tcase(s, tc);
