@@ -30,7 +30,7 @@
 #include <libwebsockets.h>
 
 #include "log.h"
-#include "server.h"
+#include "server_ctx.h"
 #include "ws.h"
 #include "ws_origin.h"
 #include "ws_proto.h"
