@@ -61,7 +61,10 @@ log_vwrite(enum log_level lvl, const char *tag, const char *fmt, va_list ap)
 	m = vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
 	if (m < 0)
 		return;
-	n = (size_t)(n + m) >= sizeof(line) - 1 ? (int)sizeof(line) - 2 : n + m;
+	if ((size_t)n + (size_t)m >= sizeof(line) - 1)
+		n = (int)sizeof(line) - 2;	/* vsnprintf cut it short */
+	else
+		n += m;
 	/* strip trailing newlines the libraries add, then add exactly one */
 	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		n--;
@@ -81,12 +84,30 @@ log_write(enum log_level lvl, const char *tag, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * libmicrohttpd's lines that every ordinary disconnect produces (an SSE
+ * client that leaves makes the chunked send fail): logged at debug, so an
+ * info log is not one line per departed subscriber (issue 10 item 7).
+ */
+static const char *const mhd_quiet[] = {
+	"Failed to send the chunked response body",
+};
+
+static enum log_level
+mhd_level(const char *fmt)
+{
+	for (size_t i = 0; i < sizeof(mhd_quiet) / sizeof(mhd_quiet[0]); i++)
+		if (!strncmp(fmt, mhd_quiet[i], strlen(mhd_quiet[i])))
+			return LOG_LVL_DEBUG;
+	/* mostly peers that went away: not worth a warning */
+	return LOG_LVL_INFO;
+}
+
 void
 log_mhd(void *cls, const char *fmt, va_list ap)
 {
 	(void)cls;
-	/* mostly peers that went away: not worth a warning */
-	log_vwrite(LOG_LVL_INFO, "mhd", fmt, ap);
+	log_vwrite(mhd_level(fmt), "mhd", fmt, ap);
 }
 
 void

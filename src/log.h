@@ -34,7 +34,9 @@ void log_write(enum log_level lvl, const char *tag, const char *fmt, ...)
 void log_vwrite(enum log_level lvl, const char *tag, const char *fmt,
 		va_list ap) __attribute__((format(printf, 3, 0)));
 
-/* libmicrohttpd's MHD_OPTION_EXTERNAL_LOGGER callback (cls unused). */
+/* libmicrohttpd's MHD_OPTION_EXTERNAL_LOGGER callback (cls unused). Its
+ * lines are logged at info, except those every ordinary disconnect
+ * produces ("Failed to send the chunked response body ..."), at debug. */
 void log_mhd(void *cls, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 

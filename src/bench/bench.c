@@ -30,6 +30,7 @@
 #define OPEN_WAIT_NS (3 * 1000000000ll)	/* wait for /api/stats open */
 #define SETTLE_NS (300 * 1000000ll)	/* quiet time before sampling */
 #define DRAIN_MIN_NS (5 * 1000000000ll)	/* wait for stragglers */
+#define PRESENCE_MAX_NS (120 * 1000000000ll)	/* presence settles by then */
 
 static volatile sig_atomic_t interrupted;
 
@@ -48,6 +49,12 @@ bench_now_ns(void)
 }
 
 const char *
+bench_peer_name(int peer)
+{
+	return peer == BENCH_PEER_NCHAN ? "nchan" : "imlab";
+}
+
+const char *
 bench_tp_name(enum bench_tp tp)
 {
 	return tp < BENCH__COUNT ? tps[tp]->name : "?";
@@ -57,6 +64,26 @@ void
 bench_room_name(const struct bench_run *r, int k, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s%d", r->room_prefix, k);
+}
+
+void
+bench_sub_cid(const struct bench_run *r, const struct bench_sub *s,
+	      char *buf, size_t len)
+{
+	if (r->o->distinct_cids)
+		snprintf(buf, len, "%s-%d", r->cid, (int)(s - r->subs));
+	else
+		snprintf(buf, len, "%s", r->cid);
+}
+
+void
+bench_sub_from(const struct bench_run *r, const struct bench_sub *s,
+	       char *buf, size_t len)
+{
+	if (r->o->distinct_cids)
+		snprintf(buf, len, "bench%d", (int)(s - r->subs));
+	else
+		snprintf(buf, len, "bench");
 }
 
 void
@@ -77,6 +104,7 @@ bench_registered(struct bench_run *r, struct bench_sub *s)
 		return;
 	s->registered = 1;
 	r->registered++;
+	r->t_last_registered = bench_now_ns();
 }
 
 /* Returns 1 if [p, p + len) is the decimal k, as snprintf("%d") writes
@@ -110,6 +138,7 @@ deliver(struct bench_run *r, struct bench_sub *s, const struct bench_env *e,
 	    memcmp(e->event, BENCH_EVENT, e->event_len) || !e->has_seq ||
 	    e->seq < 0 || e->seq >= r->o->msgs) {
 		r->other_msgs++;
+		r->t_last_other = now_ns;
 		return;
 	}
 	/* is it bench_room_name(s->room)? compared without formatting it */
@@ -228,8 +257,11 @@ derive(struct bench_result *x)
 	double cpu = x->srv[2].cpu_s - x->srv[1].cpu_s;
 
 	x->srv_cpu_run_s = cpu;
+	x->srv_cpu_connect_s = x->srv[1].cpu_s - x->srv[0].cpu_s;
 	if (cpu > 0)
 		x->srv_deliveries_per_cpu_s = (double)x->unique / cpu;
+	if (cpu > 0 && x->unique)
+		x->srv_us_per_delivery = cpu * 1e6 / (double)x->unique;
 	if (x->have_server && x->subs > 0)
 		x->srv_kb_per_conn = (double)(x->srv[1].rss_kb -
 					      x->srv[0].rss_kb) / x->subs;
@@ -252,6 +284,7 @@ run_one(const struct bench_opts *o, enum bench_tp tp,
 	memset(res, 0, sizeof(*res));
 	res->tp = tp;
 	res->subs = o->subs;
+	res->cids = o->distinct_cids ? o->subs : 1;
 	res->server_open = -1;
 	if (!r) {
 		snprintf(res->error, sizeof(res->error), "out of memory");
@@ -281,7 +314,8 @@ run_one(const struct bench_opts *o, enum bench_tp tp,
 		r->subs[i].max_seq = -1;
 		r->room_subs[i % o->rooms]++;
 	}
-	if (bench_pub_last_id(o, &r->since0, res->error, sizeof(res->error)))
+	if (o->peer == BENCH_PEER_IMLAB &&
+	    bench_pub_last_id(o, &r->since0, res->error, sizeof(res->error)))
 		goto out;
 	for (int i = 0; i < o->subs; i++)
 		r->subs[i].cursor = r->since0;
@@ -311,6 +345,9 @@ run_one(const struct bench_opts *o, enum bench_tp tp,
 	r->t_connected = bench_now_ns();
 	res->registered = r->registered;
 	res->connect_s = (double)(r->t_connected - r->t_connect0) / 1e9;
+	if (r->t_last_registered)
+		res->connect_all_s = (double)(r->t_last_registered -
+					      r->t_connect0) / 1e9;
 	if (r->registered < o->subs) {
 		progress(r, 1);
 		snprintf(res->error, sizeof(res->error),
@@ -321,7 +358,8 @@ run_one(const struct bench_opts *o, enum bench_tp tp,
 	}
 	/* settle: let the server finish holding every connection */
 	now = bench_now_ns();
-	while (!interrupted && bench_now_ns() - now < OPEN_WAIT_NS) {
+	while (o->peer == BENCH_PEER_IMLAB && !interrupted &&
+	       bench_now_ns() - now < OPEN_WAIT_NS) {
 		res->server_open = bench_pub_open(o, tp);
 		if (res->server_open < 0 || res->server_open >= o->subs ||
 		    tp == BENCH_POLL)
@@ -329,6 +367,16 @@ run_one(const struct bench_opts *o, enum bench_tp tp,
 		step_for(r, 50 * 1000000ll);
 	}
 	step_for(r, SETTLE_NS);
+	/* distinct cids: every join is delivered to the members before it;
+	 * wait until that stops (SETTLE_NS with no presence message) */
+	while (o->distinct_cids && !interrupted &&
+	       bench_now_ns() - r->t_last_other < SETTLE_NS &&
+	       bench_now_ns() - r->t_connected < PRESENCE_MAX_NS)
+		step_for(r, 50 * 1000000ll);
+	if (r->t_last_other > r->t_connect0)
+		res->presence_s = (double)(r->t_last_other - r->t_connect0) /
+				  1e9;
+	res->presence_msgs = r->other_msgs;
 	sample_server(o, res, 1);
 	bench_net_bytes(r, &in0, &out0);
 	req0 = r->requests;

@@ -35,6 +35,10 @@ enum bench_tp {
 
 enum bench_out { BENCH_OUT_TABLE = 0, BENCH_OUT_JSON, BENCH_OUT_TSV };
 
+/* The server spoken to (--peer): imlab, or nginx with the nchan module
+ * laid out as src/bench/nchan-peer.sh configures it. */
+enum bench_peer { BENCH_PEER_IMLAB = 0, BENCH_PEER_NCHAN };
+
 /* The command line (bench_opts.h). */
 struct bench_opts {
 	char url[256];		/* http://host:port, no trailing slash */
@@ -49,6 +53,8 @@ struct bench_opts {
 	int interval_ms;	/* short-poll interval */
 	int server_pid;		/* 0: none */
 	int format;		/* enum bench_out */
+	int distinct_cids;	/* every subscriber its own cid and from */
+	int peer;		/* enum bench_peer */
 };
 
 /* One subscriber, whatever its transport. */
@@ -65,7 +71,7 @@ struct bench_run {
 	enum bench_tp tp;
 	char room_prefix[64];	/* room k is "<prefix><k>" */
 	size_t room_prefix_len;
-	char cid[48];		/* shared by all subscribers of the run */
+	char cid[48];		/* of the run; a subscriber's: bench_sub_cid */
 	uint64_t since0;	/* server's last_id before connecting */
 	struct bench_sub *subs;
 	int *room_subs;		/* subscribers per room */
@@ -80,6 +86,8 @@ struct bench_run {
 	int publishing;		/* the publish phase has begun */
 	int stopping;		/* tearing down: no reconnects */
 	int64_t t_connect0, t_connected, t_pub0, t_last_rx;	/* ns */
+	int64_t t_last_registered;	/* ns, the last bench_registered() */
+	int64_t t_last_other;	/* ns, the last join/leave or foreign msg */
 	uint64_t received;	/* deliveries of bench messages, dups too */
 	uint64_t unique;
 	uint64_t duplicated;
@@ -110,6 +118,9 @@ struct bench_run {
 /* Returns CLOCK_MONOTONIC in ns. */
 int64_t bench_now_ns(void);
 
+/* Returns the peer's name ("imlab", "nchan"). */
+const char *bench_peer_name(int peer);
+
 /* Returns the transport's name ("poll", "longpoll", "sse", "ws"). */
 const char *bench_tp_name(enum bench_tp tp);
 
@@ -122,6 +133,17 @@ const char *bench_deliver(struct bench_run *r, struct bench_sub *s,
 
 /* Marks s registered (once) and notes the time. Loop thread only. */
 void bench_registered(struct bench_run *r, struct bench_sub *s);
+
+/* Writes subscriber s's cid into buf: the run's cid, or with
+ * --distinct-cids the run's cid and "-<index>" (at most 64 characters, as
+ * imlab's cid rule allows). */
+void bench_sub_cid(const struct bench_run *r, const struct bench_sub *s,
+		   char *buf, size_t len);
+
+/* Writes subscriber s's from name into buf: "bench", or "bench<index>"
+ * with --distinct-cids. */
+void bench_sub_from(const struct bench_run *r, const struct bench_sub *s,
+		    char *buf, size_t len);
 
 /* Records a failure: counts it and keeps its text as the last error. */
 void bench_error(struct bench_run *r, const char *fmt, ...)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * bench_http: the HTTP/1.1 of the bench's subscribers (see bench_http.h):
- * a GET request written in one piece and a response head read in place.
+ * a GET request written in one piece (imlab's query, or nchan's ?id=) and
+ * a response head read in place.
  */
 #include "autoconf.h"
 
@@ -18,14 +19,19 @@ bench_http_get(struct bench_conn *c, const char *path, const char *query,
 	       const char *headers)
 {
 	struct bench_run *r = c->r;
-	char req[1024], q[256] = "", room[96];
+	char req[1024], q[384] = "", room[96], cid[80], from[32];
 	int n;
 
-	if (query) {
+	if (query && r->o->peer == BENCH_PEER_NCHAN) {
 		bench_room_name(r, c->s->room, room, sizeof(room));
-		snprintf(q, sizeof(q), "?rooms=%s&since=%llu&cid=%s&from=bench"
-			 "%s", room, (unsigned long long)c->s->cursor, r->cid,
-			 query);
+		snprintf(q, sizeof(q), "?id=%s%s", room, query);
+	} else if (query) {
+		bench_room_name(r, c->s->room, room, sizeof(room));
+		bench_sub_cid(r, c->s, cid, sizeof(cid));
+		bench_sub_from(r, c->s, from, sizeof(from));
+		snprintf(q, sizeof(q), "?rooms=%s&since=%llu&cid=%s&from=%s"
+			 "%s", room, (unsigned long long)c->s->cursor, cid,
+			 from, query);
 	}
 	n = snprintf(req, sizeof(req), "GET %s%s HTTP/1.1\r\nHost: %s\r\n"
 		     "%s\r\n", path, q, bench_net_hostport(c), headers);
@@ -91,6 +97,25 @@ bench_http_header_size(const char *p, const char *end, const char *name,
 			return -1;
 	}
 	*out = v;
+	return 0;
+}
+
+int
+bench_http_header_copy(const char *p, const char *end, const char *name,
+		       char *buf, size_t len)
+{
+	const char *v, *e;
+
+	if (header(p, end, name, &v, &e))
+		return -1;
+	while (v < e && (*v == ' ' || *v == '\t'))
+		v++;
+	while (e > v && (e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	if ((size_t)(e - v) >= len)
+		return -1;
+	memcpy(buf, v, (size_t)(e - v));
+	buf[e - v] = '\0';
 	return 0;
 }
 

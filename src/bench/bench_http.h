@@ -11,8 +11,9 @@
 
 /* Sends "GET <path>[?<query>] HTTP/1.1", Host and the header lines
  * headers (each ending in CRLF). query NULL: none; else the subscription
- * query rooms=<room>&since=<cursor>&cid=<cid>&from=bench followed by
- * query. Counts no request. 0 or -1. */
+ * query rooms=<room>&since=<cursor>&cid=<cid>&from=<from> (bench_sub_cid,
+ * bench_sub_from) followed by query, or with --peer nchan id=<room>
+ * followed by query. Counts no request. 0 or -1. */
 int bench_http_get(struct bench_conn *c, const char *path,
 		   const char *query, const char *headers);
 
@@ -37,5 +38,11 @@ int bench_http_has_header(const char *p, const char *end, const char *name,
  * BENCH_FRAME_MAX. */
 int bench_http_header_size(const char *p, const char *end, const char *name,
 			   size_t *out);
+
+/* Copies the value of the header field name (as above, white space
+ * around it trimmed) in [p, end) into buf, NUL-ended. 0, or -1 if it is
+ * absent or does not fit in len. */
+int bench_http_header_copy(const char *p, const char *end, const char *name,
+			   char *buf, size_t len);
 
 #endif

@@ -37,6 +37,7 @@ struct opt {
 
 static int set_url(struct bench_opts *o, const char *s);
 static int set_transport(struct bench_opts *o, const char *s);
+static int set_peer(struct bench_opts *o, const char *s);
 static void usage(FILE *f);
 static void man(FILE *f);
 
@@ -62,6 +63,14 @@ static const struct opt opts[] = {
 	  "message n goes to room n % K)" },
 	{ "interval", T_INT, O(interval_ms), 500, 1, 60000, NULL, NULL, "MS",
 	  "short-poll interval (poll transport only)" },
+	{ "distinct-cids", T_FLAG, O(distinct_cids), 1, 0, 0, NULL, NULL,
+	  NULL, "give every subscriber its own cid and from, as real clients "
+	  "have, so the server publishes a join per subscriber to the members "
+	  "already there (the cost of presence); the default is one cid for "
+	  "all, which the server counts as one member" },
+	{ "peer", T_STR, 0, 0, 0, 0, "imlab", set_peer, "P",
+	  "imlab, or nchan: an nginx with the nchan module laid out as "
+	  "run-bench.sh configures it (longpoll, sse and ws only)" },
 	{ "server-pid", T_INT, O(server_pid), 0, 1, INT_MAX, "none", NULL,
 	  "PID", "read the server's CPU time and RSS from /proc before "
 	  "connecting, once connected and after the run" },
@@ -97,11 +106,24 @@ static const char *const description[] = {
 	"until the subscriber parsed the message. Wire bytes are TCP payload "
 	"bytes of the subscriber sockets (TCP_INFO), both directions, during "
 	"the publish phase. All subscribers of a run share one cid, so the "
-	"server publishes one join message, not one per subscriber. A run "
-	"ends when every acknowledged message reached every subscriber of "
+	"server publishes one join message, not one per subscriber; with "
+	"--distinct-cids each has its own, the run reports the time from the "
+	"first connect to the last registration (connect_all_s) and to the "
+	"last join message received (presence_s), and waits for the joins "
+	"to stop before it publishes. A run ends when every acknowledged "
+	"message reached every subscriber of "
 	"its room, or 5 s (3 poll intervals if longer) after the last "
 	"publish; what is missing then is lost. The soft file limit is "
 	"raised as far as --subs needs. A progress line goes to stderr.",
+	"With --peer nchan the same runs go to nginx + nchan: messages are "
+	"POSTed to /nchan/pub?id=ROOM with the bench's envelope as the body "
+	"(its id is seq + 1), which nchan hands on verbatim; subscribers use "
+	"/nchan/lp?id=ROOM (nchan's long poll, resumed with If-Modified-"
+	"Since and If-None-Match from the last answer's Last-Modified and "
+	"Etag), /nchan/sse?id=ROOM (EventSource, registered at its headers) "
+	"and /nchan/ws?id=ROOM (WebSocket, registered at 101). nchan has no "
+	"short poll that answers every message since a cursor in one "
+	"response, so poll is left out.",
 	NULL
 };
 
@@ -114,6 +136,8 @@ static const char *const examples[] = {
 	"imlab-bench --url http://127.0.0.1:8080 --transport ws \\",
 	"    --subs 1000 --rate 200 --msgs 1000 --size 64 --server-pid $!",
 	"imlab-bench --transport all --subs 20 --msgs 50 --tsv",
+	"imlab-bench --transport sse --subs 1000 --msgs 0 --distinct-cids",
+	"imlab-bench --url http://127.0.0.1:8081 --peer nchan --transport ws",
 	NULL
 };
 
@@ -193,6 +217,20 @@ set_transport(struct bench_opts *o, const char *s)
 	return -1;
 }
 
+static int
+set_peer(struct bench_opts *o, const char *s)
+{
+	if (!strcmp(s, "imlab"))
+		o->peer = BENCH_PEER_IMLAB;
+	else if (!strcmp(s, "nchan"))
+		o->peer = BENCH_PEER_NCHAN;
+	else {
+		fprintf(stderr, "imlab-bench: --peer: imlab or nchan\n");
+		return -1;
+	}
+	return 0;
+}
+
 static int *
 field(struct bench_opts *o, const struct opt *d)
 {
@@ -255,6 +293,14 @@ bench_opts_parse(struct bench_opts *o, int argc, char **argv)
 		fprintf(stderr, "imlab-bench: unexpected argument \"%s\"\n",
 			argv[optind]);
 		return -1;
+	}
+	if (o->peer == BENCH_PEER_NCHAN) {
+		o->tps &= ~(1u << BENCH_POLL);
+		if (!o->tps) {
+			fprintf(stderr, "imlab-bench: --peer nchan: no short "
+				"poll (use longpoll, sse or ws)\n");
+			return -1;
+		}
 	}
 	if (o->rooms > o->subs) {
 		fprintf(stderr,

@@ -8,6 +8,7 @@
  */
 #include "autoconf.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,10 +32,16 @@ int
 bench_poll_send(struct bench_conn *c, const char *path, const char *query,
 		int64_t tmo_ns)
 {
+	struct bench_poll *p = c->priv;
+	char h[200] = "";
+
 	c->r->requests++;
 	c->state = C_HEAD;
 	c->deadline = bench_now_ns() + tmo_ns;
-	return bench_http_get(c, path, query, "");
+	if (c->r->o->peer == BENCH_PEER_NCHAN && p->last_mod[0])
+		snprintf(h, sizeof(h), "If-Modified-Since: %s\r\n"
+			 "If-None-Match: %s\r\n", p->last_mod, p->etag);
+	return bench_http_get(c, path, query, h);
 }
 
 /* A body {"messages":[E,...],"last_id":N,"gap":B} in [p, end), read in
@@ -87,6 +94,33 @@ batch(struct bench_conn *c, const char *p, const char *end, int64_t now)
 		r->bad++;
 }
 
+/* nchan's long-poll answer head [b, b + len): 200 with one message, or
+ * 304/408 (the wait timed out) with nothing; keeps the resume headers of
+ * a 200. Returns len or -1. */
+static ssize_t
+nchan_head(struct bench_conn *c, const char *b, ssize_t len)
+{
+	struct bench_poll *p = c->priv;
+	const char *end = b + len;
+
+	if (p->status != 200 && p->status != 304 && p->status != 408)
+		return bench_http_refused(c, p->status, end, 0);
+	if (bench_http_has_header(b, end, "transfer-encoding:", "chunked"))
+		return bench_net_fail(c, "nchan: chunked long-poll answer");
+	if (bench_http_header_size(b, end, "content-length:", &p->body_len))
+		p->body_len = 0;
+	if (p->status == 200 &&
+	    (bench_http_header_copy(b, end, "last-modified:", p->last_mod,
+				    sizeof(p->last_mod)) ||
+	     bench_http_header_copy(b, end, "etag:", p->etag,
+				    sizeof(p->etag))))
+		return bench_net_fail(c, "nchan: no Last-Modified or Etag");
+	p->close_after = bench_http_has_header(b, end, "connection:",
+					       "close");
+	c->state = C_BODY;
+	return len;
+}
+
 /* Reads a response head in [b, b + have): its length, 0, or -1. */
 static ssize_t
 head(struct bench_conn *c, const char *b, size_t have)
@@ -98,6 +132,9 @@ head(struct bench_conn *c, const char *b, size_t have)
 	len = bench_http_head(c, b, have, &status);
 	if (len <= 0)
 		return len;
+	p->status = status;
+	if (c->r->o->peer == BENCH_PEER_NCHAN)
+		return nchan_head(c, b, len);
 	if (status != 200)
 		return bench_http_refused(c, status, b + len,
 					  have - (size_t)len);
@@ -137,7 +174,11 @@ bench_poll_parse(struct bench_conn *c, const char *b, size_t have,
 				c->need = p->body_len;
 				return (ssize_t)off;
 			}
-			batch(c, b + off, b + off + p->body_len, now);
+			if (c->r->o->peer != BENCH_PEER_NCHAN)
+				batch(c, b + off, b + off + p->body_len, now);
+			else if (p->status == 200 && p->body_len)
+				bench_deliver(c->r, c->s, b + off,
+					      b + off + p->body_len, now);
 			off += p->body_len;
 			p->reused = 1;
 			c->deadline = 0;
@@ -176,6 +217,7 @@ bench_poll_reset(struct bench_conn *c)
 	p->body_len = 0;
 	p->close_after = 0;
 	p->reused = 0;
+	p->status = 0;
 }
 
 /* ---- short poll ------------------------------------------------------- */

@@ -12,6 +12,12 @@
  * between requests (or before answering the first byte of a request sent
  * on it, the keep-alive race) is reopened at once, quietly, as a browser
  * would. Each request counts one.
+ *
+ * With --peer nchan the answer is nchan's long poll instead: 200 with one
+ * message as its body (the bench's envelope, as published), or 304/408
+ * when the wait timed out; its Last-Modified and Etag are kept and sent
+ * back as If-Modified-Since and If-None-Match on the next request, which
+ * is how nchan resumes after the last message seen.
  */
 #ifndef IMLAB_BENCH_POLL_H
 #define IMLAB_BENCH_POLL_H
@@ -24,6 +30,9 @@ struct bench_poll {
 	int close_after;	/* the answer said Connection: close */
 	int reused;		/* an answer came on this connection */
 	int polled;		/* the subscriber had an answer before */
+	int status;		/* of the answer being read */
+	char last_mod[64];	/* nchan: Last-Modified of the last answer */
+	char etag[64];		/* nchan: its Etag */
 };
 
 /* Called once an answer was read whole and counted (c registered, no
@@ -34,8 +43,9 @@ typedef int (*bench_poll_answered_fn)(struct bench_conn *c, int64_t now);
 void bench_poll_open(struct bench_conn *c);
 
 /* Sends the next request on the open connection c, from the subscriber's
- * cursor: GET path with the subscription query and query after it; the
- * answer is due within tmo_ns. 0 or -1. */
+ * cursor: GET path with the subscription query and query after it (nchan:
+ * with the resume headers of the last answer); the answer is due within
+ * tmo_ns. 0 or -1. */
 int bench_poll_send(struct bench_conn *c, const char *path,
 		    const char *query, int64_t tmo_ns);
 

@@ -2,7 +2,8 @@
 /*
  * bench_pub: imlab-bench's libcurl side (see bench_pub.h): the blocking
  * control requests, parsed with json-c, and the publisher thread, which
- * POSTs over one keep-alive connection.
+ * POSTs over one keep-alive connection (to imlab's /api/rooms/ROOM/
+ * messages, or with --peer nchan the envelope itself to /nchan/pub?id=).
  */
 #include "autoconf.h"
 
@@ -127,6 +128,7 @@ bench_pub_thread(void *arg)
 	struct buf b = { NULL, 0 };
 	CURL *c = curl_easy_init();
 	int64_t t0 = bench_now_ns();
+	int nchan = o->peer == BENCH_PEER_NCHAN;
 	long conns;
 
 	if (!body || !data || !c) {
@@ -160,8 +162,12 @@ bench_pub_thread(void *arg)
 						&ts, NULL);
 		}
 		bench_room_name(r, room_k, room, sizeof(room));
-		snprintf(url, sizeof(url), "%s/api/rooms/%s/messages", o->url,
-			 room);
+		if (nchan)
+			snprintf(url, sizeof(url), "%s/nchan/pub?id=%s",
+				 o->url, room);
+		else
+			snprintf(url, sizeof(url), "%s/api/rooms/%s/messages",
+				 o->url, room);
 		t = bench_now_ns();
 		n = snprintf(data, cap, "{\"t\":%" PRId64 ",\"seq\":%d,"
 			     "\"pad\":\"\"}", t, k);
@@ -171,9 +177,15 @@ bench_pub_thread(void *arg)
 			memset(data + n - 2, 'x', (size_t)pad);
 			memcpy(data + n - 2 + pad, "\"}", 3);
 		}
-		n = snprintf(body, cap, "{\"event\":\"%s\",\"from\":\"bench\","
-			     "\"cid\":\"%s-pub\",\"data\":%s}", BENCH_EVENT,
-			     r->cid, data);
+		if (nchan)	/* delivered as is: the envelope itself */
+			n = snprintf(body, cap, "{\"id\":%d,\"room\":\"%s\","
+				     "\"event\":\"%s\",\"from\":\"bench\","
+				     "\"data\":%s}", k + 1, room, BENCH_EVENT,
+				     data);
+		else
+			n = snprintf(body, cap, "{\"event\":\"%s\",\"from\":"
+				     "\"bench\",\"cid\":\"%s-pub\",\"data\":"
+				     "%s}", BENCH_EVENT, r->cid, data);
 		curl_easy_setopt(c, CURLOPT_URL, url);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)n);
@@ -186,7 +198,9 @@ bench_pub_thread(void *arg)
 		if (!k)
 			r->t_send_first = t;
 		r->t_send_last = t;
-		if (rc == CURLE_OK && code == 201) {
+		/* nchan: 201 with subscribers, 202 queued without */
+		if (rc == CURLE_OK && (code == 201 || (nchan && (code == 200 ||
+							   code == 202)))) {
 			r->acked[k] = 1;
 			atomic_fetch_add(&r->expected, (unsigned long long)
 					 r->room_subs[room_k]);

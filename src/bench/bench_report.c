@@ -28,7 +28,11 @@ struct field {
 static const struct field fields[] = {
 	{ "subs", K_INT, 0, R(subs) },
 	{ "registered", K_INT, 0, R(registered) },
+	{ "cids", K_INT, 0, R(cids) },
 	{ "connect_s", K_DBL, 0, R(connect_s) },
+	{ "connect_all_s", K_DBL, 0, R(connect_all_s) },
+	{ "presence_s", K_DBL, 0, R(presence_s) },
+	{ "presence_messages", K_U64, 0, R(presence_msgs) },
 	{ "sent", K_INT, 0, R(sent) },
 	{ "publish_errors", K_INT, 0, R(pub_errors) },
 	{ "expected", K_U64, 0, R(expected) },
@@ -67,7 +71,9 @@ static const struct field fields[] = {
 	{ "server_cpu_before_s", K_DBL, 1, R(srv[0].cpu_s) },
 	{ "server_cpu_connected_s", K_DBL, 1, R(srv[1].cpu_s) },
 	{ "server_cpu_after_s", K_DBL, 1, R(srv[2].cpu_s) },
+	{ "server_cpu_connect_s", K_DBL, 1, R(srv_cpu_connect_s) },
 	{ "server_cpu_run_s", K_DBL, 1, R(srv_cpu_run_s) },
+	{ "server_cpu_us_per_delivery", K_DBL, 1, R(srv_us_per_delivery) },
 	{ "server_deliveries_per_cpu_s", K_DBL, 1,
 	  R(srv_deliveries_per_cpu_s) },
 	{ "server_rss_before_kb", K_LONG, 1, R(srv[0].rss_kb) },
@@ -84,7 +90,11 @@ static const struct row {
 	int digits;
 } rows[] = {
 	{ "registered", "registered", 0 },
+	{ "distinct cids", "cids", 0 },
 	{ "connect time (s)", "connect_s", 2 },
+	{ "all registered (s)", "connect_all_s", 2 },
+	{ "presence settled (s)", "presence_s", 2 },
+	{ "presence messages", "presence_messages", 0 },
 	{ "sent", "sent", 0 },
 	{ "publish errors", "publish_errors", 0 },
 	{ "expected deliveries", "expected", 0 },
@@ -105,7 +115,9 @@ static const struct row {
 	{ "HTTP requests/delivery", "requests_per_delivery", 3 },
 	{ "wire bytes/delivery", "bytes_per_delivery", 0 },
 	{ "WebSocket frames", "ws_frames", 0 },
+	{ "server CPU connect (s)", "server_cpu_connect_s", 2 },
 	{ "server CPU run (s)", "server_cpu_run_s", 2 },
+	{ "server CPU us/delivery", "server_cpu_us_per_delivery", 3 },
 	{ "server deliveries/CPU-s", "server_deliveries_per_cpu_s", 0 },
 	{ "server RSS before (KB)", "server_rss_before_kb", 0 },
 	{ "server RSS connected (KB)", "server_rss_connected_kb", 0 },
@@ -160,9 +172,11 @@ print_json(const struct bench_opts *o, const struct bench_result *res,
 	       "  \"url\": \"%s\",\n  \"subs\": %d,\n  \"rooms\": %d,\n"
 	       "  \"msgs\": %d,\n  \"rate\": %d,\n  \"size\": %d,\n"
 	       "  \"interval_ms\": %d,\n  \"server_pid\": %d,\n"
+	       "  \"peer\": \"%s\",\n  \"distinct_cids\": %s,\n"
 	       "  \"results\": [", PACKAGE_VERSION, o->url, o->subs,
 	       o->rooms, o->msgs, o->rate, o->size, o->interval_ms,
-	       o->server_pid);
+	       o->server_pid, bench_peer_name(o->peer),
+	       o->distinct_cids ? "true" : "false");
 	for (int i = 0; i < n; i++) {
 		const struct bench_result *x = &res[i];
 
@@ -187,7 +201,7 @@ print_json(const struct bench_opts *o, const struct bench_result *res,
 static void
 print_tsv(const struct bench_opts *o, const struct bench_result *res, int n)
 {
-	printf("transport\tok\terror");
+	printf("transport\tok\terror\tpeer");
 	for (const struct field *f = fields; f->key; f++)
 		if (!f->server || o->server_pid)
 			printf("\t%s", f->key);
@@ -198,6 +212,7 @@ print_tsv(const struct bench_opts *o, const struct bench_result *res, int n)
 		printf("%s\t%s\t", bench_tp_name(x->tp),
 		       x->ok ? "true" : "false");
 		text(x->error, 0);
+		printf("\t%s", bench_peer_name(o->peer));
 		for (const struct field *f = fields; f->key; f++) {
 			if (f->server && !o->server_pid)
 				continue;
@@ -229,9 +244,10 @@ print_table(const struct bench_opts *o, const struct bench_result *res,
 		snprintf(rate, sizeof(rate), "at %d/s", o->rate);
 	else
 		snprintf(rate, sizeof(rate), "back to back");
-	printf("imlab-bench %s: %s, %d subscribers in %d room%s, %d messages "
-	       "of %d B %s\n\n%-26s", PACKAGE_VERSION, o->url, o->subs,
-	       o->rooms, o->rooms > 1 ? "s" : "", o->msgs, o->size, rate, "");
+	printf("imlab-bench %s: %s (%s), %d subscribers in %d room%s, %d "
+	       "messages of %d B %s\n\n%-26s", PACKAGE_VERSION, o->url,
+	       bench_peer_name(o->peer), o->subs, o->rooms,
+	       o->rooms > 1 ? "s" : "", o->msgs, o->size, rate, "");
 	for (int i = 0; i < n; i++)
 		printf(" %12s", bench_tp_name(res[i].tp));
 	printf("\n");

@@ -19,6 +19,10 @@ struct bench_result {
 	int ok;				/* every subscriber registered */
 	char error[256];
 	double connect_s;
+	double connect_all_s;		/* first connect to last registered */
+	double presence_s;		/* first connect to last join seen */
+	uint64_t presence_msgs;		/* join/leave received by then */
+	int cids;			/* distinct cids of the subscribers */
 	int subs, registered;
 	int sent, pub_errors;
 	uint64_t expected, received, unique, lost, duplicated, out_of_order;
@@ -34,6 +38,8 @@ struct bench_result {
 	struct bench_proc_sample srv[3];	/* before, connected, after */
 	double srv_cpu_run_s;		/* srv[2] - srv[1] */
 	double srv_deliveries_per_cpu_s;
+	double srv_us_per_delivery;	/* server CPU us per delivery */
+	double srv_cpu_connect_s;	/* srv[1] - srv[0] */
 	double srv_kb_per_conn;		/* RSS connected - before, per sub */
 	long server_open;		/* /api/stats open, -1 unknown */
 	double bench_cpu_s;

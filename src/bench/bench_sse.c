@@ -5,7 +5,8 @@
  * close-delimited) body as SSE events, a "gap" event counted as a gap and
  * every data line delivered as an envelope. Whole events are parsed where
  * they lie; only an incomplete one is kept. One connect counts one
- * request.
+ * request. With --peer nchan it asks GET /nchan/sse?id=ROOM (nchan's
+ * EventSource: the data line is the envelope as published).
  */
 #include "autoconf.h"
 
@@ -36,7 +37,8 @@ static int
 sse_connected(struct bench_conn *c)
 {
 	c->state = C_HEAD;
-	return bench_http_get(c, "/sse", "",
+	return bench_http_get(c, c->r->o->peer == BENCH_PEER_NCHAN ?
+			      "/nchan/sse" : "/sse", "",
 			      "Accept: text/event-stream\r\n");
 }
 

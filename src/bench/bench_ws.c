@@ -5,7 +5,9 @@
  * ...} as masked text frames in one write and is registered at "joined".
  * It takes {"op":"msg"} and batched {"op":"msgs"} frames, fragmented
  * messages, gap and error frames, answers ping with pong and close with
- * close. One connect counts one request (the upgrade).
+ * close. One connect counts one request (the upgrade). With --peer nchan
+ * it asks GET /nchan/ws?id=ROOM, is registered at 101 and takes every
+ * text frame as one envelope (nchan sends the published body as is).
  */
 #include "autoconf.h"
 
@@ -62,6 +64,8 @@ ws_connected(struct bench_conn *c)
 		 "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n",
 		 key);
 	c->state = C_HEAD;
+	if (c->r->o->peer == BENCH_PEER_NCHAN)
+		return bench_http_get(c, "/nchan/ws", "", h);
 	return bench_http_get(c, "/ws", NULL, h);
 }
 
@@ -91,18 +95,25 @@ frame(struct bench_conn *c, unsigned char *dst, int op, const void *p,
 	return h + n;
 }
 
-/* 101: sends hello and join in one write. */
+/* 101: sends hello and join in one write (nchan: nothing to send). */
 static int
 upgraded(struct bench_conn *c)
 {
 	struct bench_run *r = c->r;
 	unsigned char f[1024];
-	char m[400], room[96];
+	char m[400], room[96], cid[80], from[32];
 	size_t len;
 	int n;
 
+	if (r->o->peer == BENCH_PEER_NCHAN) {	/* subscribed by the URL */
+		c->serving = 1;
+		bench_registered(r, c->s);
+		return 0;
+	}
+	bench_sub_cid(r, c->s, cid, sizeof(cid));
+	bench_sub_from(r, c->s, from, sizeof(from));
 	n = snprintf(m, sizeof(m), "{\"op\":\"hello\",\"cid\":\"%s\","
-		     "\"from\":\"bench\"}", r->cid);
+		     "\"from\":\"%s\"}", cid, from);
 	len = frame(c, f, 0x1, m, (size_t)n);
 	bench_room_name(r, c->s->room, room, sizeof(room));
 	n = snprintf(m, sizeof(m), "{\"op\":\"join\",\"room\":\"%s\","
@@ -124,6 +135,10 @@ message(struct bench_conn *c, const char *p, size_t len, int64_t now)
 	int n, m;
 
 	r->frames++;
+	if (r->o->peer == BENCH_PEER_NCHAN) {
+		bench_deliver(r, c->s, p, end, now);
+		return;
+	}
 	if (bench_json_begin(&it, p, end, '{')) {
 		r->bad++;
 		return;

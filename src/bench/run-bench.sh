@@ -9,15 +9,27 @@
 #
 # The matrix (about 3-6 minutes on 2 cores):
 #   latency    each transport at 100 and 1,000 subscribers, 1,000 messages
+#              of 64 B at 200 msg/s; SSE at 1,000 x 50 msg/s (500 messages)
+#   throughput each transport at 1,000 subscribers, 1,000 messages
+#              published back to back
+#   connect    ws and sse: 1,000 and 10,000 subscribers with distinct
+#              cids (--distinct-cids) joining one room, nothing published:
+#              first connect to last registered, and to the last join
+#   latency    each transport at 100 and 1,000 subscribers, 1,000 messages
 #              of 64 B at 200 msg/s
 #   throughput each transport at 1,000 subscribers, 1,000 messages
 #              published back to back
 #   idle       each transport at 1,000 and 10,000 connections, nothing
 #              published: server RSS delta / connections
+# Every row but short poll's runs again against nginx + nchan (a fresh
+# nginx per row, from nchan-peer.sh, the nginx.conf in the temp dir) for
+# the nchan columns, unless nginx-light or libnginx-mod-nchan is missing
+# (then those columns say so) or --no-nchan is given.
 #
 # Usage: run-bench.sh [--imlab PATH] [--bench PATH] [--doc FILE]
-#                     [--keep DIR] [--quick]
-# --quick runs a small matrix (for trying the script, not for the doc).
+#                     [--keep DIR] [--quick | --tiny] [--no-nchan]
+# --quick runs a small matrix (for trying the script, not for the doc);
+# --tiny one with at most 100 subscribers (a shared machine).
 set -u
 
 IMLAB=./src/imlab
@@ -25,6 +37,7 @@ BENCH=./src/imlab-bench
 DOC=
 KEEP=
 QUICK=0
+NCHAN_OFF=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--imlab) IMLAB=$2; shift 2 ;;
@@ -32,6 +45,8 @@ while [ $# -gt 0 ]; do
 	--doc) DOC=$2; shift 2 ;;
 	--keep) KEEP=$2; shift 2 ;;
 	--quick) QUICK=1; shift ;;
+	--tiny) QUICK=2; shift ;;
+	--no-nchan) NCHAN_OFF=1; shift ;;
 	*) echo "run-bench.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -42,27 +57,53 @@ for b in "$IMLAB" "$BENCH"; do
 	fi
 done
 
+here=$(dirname "$0")
+# shellcheck source=SCRIPTDIR/nchan-peer.sh
+. "$here/nchan-peer.sh"
+if [ $NCHAN_OFF = 1 ]; then
+	nchan_skip="skipped (--no-nchan)"
+else
+	nchan_skip=$(nchan_missing)
+fi
+if [ -n "$nchan_skip" ]; then
+	echo "run-bench.sh: no nchan column: $nchan_skip" >&2
+fi
+
 TRANSPORTS="poll longpoll sse ws"
+CONN_TRANSPORTS="ws sse"
+CONN_SUBS="1000 10000"
 LAT_SUBS="100 1000"
 LAT_RATE=200
 LAT_MSGS=1000
+LAT50_MSGS=500
 THR_SUBS=1000
 THR_MSGS=1000
 IDLE_CONNS="1000 10000"
 SIZE=64
 INTERVAL=500
 if [ $QUICK = 1 ]; then
+	CONN_SUBS="1000"
 	LAT_SUBS="20 100"
 	LAT_MSGS=100
+	LAT50_MSGS=100
 	THR_SUBS=100
 	THR_MSGS=200
 	IDLE_CONNS="100 500"
+elif [ $QUICK = 2 ]; then
+	CONN_SUBS="50 100"
+	LAT_SUBS="20 100"
+	LAT_MSGS=100
+	LAT50_MSGS=100
+	THR_SUBS=100
+	THR_MSGS=200
+	IDLE_CONNS="50 100"
 fi
 
 work=$(mktemp -d) || exit 1
 pid=
 cleanup() {
 	stop_server
+	nchan_stop
 	if [ -n "$KEEP" ]; then
 		mkdir -p "$KEEP" && cp "$work"/*.tsv "$KEEP"/ 2>/dev/null
 	fi
@@ -114,6 +155,29 @@ bench() {
 	tr '\r' '\n' <"$work/$name.err" | grep -v '^$' | tail -n 2 >&2
 	[ $rc -le 1 ] || echo "   (exit status $rc)" >&2
 	stop_server
+	bench_nchan "$name" "$@"
+}
+
+# bench_nchan NAME ARGS...: the same run on a fresh nginx + nchan, into
+# $work/nchan-NAME.tsv (none for short poll or without nchan)
+bench_nchan() {
+	name=nchan-$1
+	shift
+	[ -z "$nchan_skip" ] || return 0
+	case " $* " in *" --transport poll "*) return 0 ;; esac
+	if ! nchan_start "$work/$name"; then
+		printf 'transport\tok\terror\n-\tfalse\tnginx did not start\n' \
+			>"$work/$name.tsv"
+		return 0
+	fi
+	echo "== $name: imlab-bench --peer nchan $*" >&2
+	"$BENCH" --url "http://127.0.0.1:$nchan_port" --peer nchan \
+		--server-pid "$nchan_worker" --tsv "$@" >"$work/$name.tsv" \
+		2>"$work/$name.err"
+	rc=$?
+	tr '\r' '\n' <"$work/$name.err" | grep -v '^$' | tail -n 2 >&2
+	[ $rc -le 1 ] || echo "   (exit status $rc)" >&2
+	nchan_stop
 }
 
 # v NAME KEY: column KEY of the first row of $work/NAME.tsv ("" if absent),
@@ -158,14 +222,59 @@ failed() {
 	echo
 }
 
+# nc NAME KEY DIGITS: the nchan run's figure for the row NAME: "n/a" for
+# short poll, "-" without nchan, "failed" if that run failed
+nc() {
+	case $1 in
+	*-poll | *-poll-*) echo "n/a"; return ;;
+	esac
+	if [ -n "$nchan_skip" ]; then
+		echo "-"
+	elif [ "$(v nchan-$1 ok)" != true ]; then
+		echo "failed"
+	else
+		f nchan-$1 "$2" "$3"
+	fi
+}
+
+# nh NAME KEY: as nc, human-sized
+nh() {
+	x=$(nc "$1" "$2" 0)
+	case $x in
+	[0-9]*) h nchan-$1 "$2" ;;
+	*) echo "$x" ;;
+	esac
+}
+
+# ratio A B: A / B with 2 decimals, "-" if either is not a number or 0
+# (a CPU time below the 10 ms tick reads 0)
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		if (a !~ /^[0-9.]+$/ || b !~ /^[0-9.]+$/ || a + 0 == 0 ||
+		    b + 0 == 0)
+			print "-";
+		else
+			printf "%.2fx", a / b }'
+}
+
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 t0=$(date +%s)
+for tp in $CONN_TRANSPORTS; do
+	for n in $CONN_SUBS; do
+		bench "conn-$tp-$n" --transport $tp --subs $n --msgs 0 \
+			--distinct-cids
+	done
+done
 for tp in $TRANSPORTS; do
 	for n in $LAT_SUBS; do
 		bench "lat-$tp-$n" --transport $tp --subs $n --rate $LAT_RATE \
 			--msgs $LAT_MSGS --size $SIZE --interval $INTERVAL
 	done
 done
+# issue 14: SSE at a rate both servers sustain
+for n in $LAT_SUBS; do :; done
+bench "lat50-sse-$n" --transport sse --subs $n --rate 50 --msgs $LAT50_MSGS \
+	--size $SIZE
 for tp in $TRANSPORTS; do
 	bench "thr-$tp" --transport $tp --subs $THR_SUBS --rate 0 \
 		--msgs $THR_MSGS --size $SIZE --interval $INTERVAL
@@ -205,9 +314,58 @@ echo "- server: \`$IMLAB --port 0 --log-level warn\` ($("$IMLAB" --version \
 echo "- command: \`make bench\`; each row is" \
 	"\`imlab-bench --url http://127.0.0.1:PORT --server-pid PID --tsv\`" \
 	"with the options shown; $elapsed s for the whole matrix"
-if [ $QUICK = 1 ]; then
-	echo "- **quick matrix** (--quick): small counts, not the standard one"
+if [ -n "$nchan_skip" ]; then
+	echo "- peer: **no nchan columns**: $nchan_skip"
+else
+	echo "- peer: nginx + nchan ($("$NCHAN_NGINX" -v 2>&1 | sed 's/.*: //')," \
+		"libnginx-mod-nchan $(dpkg-query -W -f '${Version}' \
+		libnginx-mod-nchan 2>/dev/null)), a fresh nginx per row on" \
+		"127.0.0.1 with the nginx.conf of src/bench/nchan-peer.sh" \
+		"(one worker process, 1,000 messages per channel, no access" \
+		"log); the same \`imlab-bench\` row with \`--peer nchan" \
+		"--server-pid WORKER\`, right after imlab's; server CPU is the" \
+		"nginx worker's"
 fi
+if [ $QUICK != 0 ]; then
+	echo "- **quick matrix** (--quick or --tiny): small counts, not the" \
+		"standard one"
+fi
+echo
+echo "Server CPU per delivery (us) is the server's CPU time during the" \
+	"publish phase divided by the deliveries; nchan's column is nginx's" \
+	"worker. nchan has no short poll that answers every message since a" \
+	"cursor in one response (its \`intervalpoll\` returns one message" \
+	"per request), so short-poll rows have no nchan figures (n/a)."
+echo
+echo "### Connecting distinct-cid subscribers to one room"
+echo
+echo "\`--transport T --subs N --msgs 0 --distinct-cids\`: every" \
+	"subscriber has its own cid, so imlab publishes a join per" \
+	"subscriber to the room. *registered*: first connect to the last" \
+	"subscriber registered; *presence settled*: to the last join" \
+	"message the bench received; nchan has no presence, so its" \
+	"figure is the registration time alone."
+echo
+echo "| transport | subs | registered s | presence settled s |" \
+	"join messages | server CPU s | nchan registered s |" \
+	"nchan server CPU s | settled / nchan |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+for tp in $CONN_TRANSPORTS; do
+	for n in $CONN_SUBS; do
+		r=conn-$tp-$n
+		if [ "$(v $r ok)" != true ]; then
+			printf '| %s | %s ' $tp $n; failed $r 7; continue
+		fi
+		echo "| $tp | $n | $(f $r connect_all_s 2) |" \
+			"$(f $r presence_s 2) |" \
+			"$(h $r presence_messages) |" \
+			"$(f $r server_cpu_connect_s 2) |" \
+			"$(nc $r connect_all_s 2) |" \
+			"$(nc $r server_cpu_connect_s 2) |" \
+			"$(ratio "$(v $r presence_s)" \
+				"$(nc $r connect_all_s 3)") |"
+	done
+done
 echo
 echo "### Latency at $LAT_RATE msg/s"
 echo
@@ -216,13 +374,16 @@ echo "\`--transport T --subs N --rate $LAT_RATE --msgs $LAT_MSGS" \
 echo
 echo "| transport | subs | connect s | p50 ms | p90 ms | p99 ms |" \
 	"p99.9 ms | max ms | lost | dup | out of order | requests/delivery |" \
-	"wire bytes/delivery | server CPU s |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	"wire bytes/delivery | server CPU s | CPU us/delivery |" \
+	"nchan p50 ms | nchan p99 ms | nchan lost |" \
+	"nchan CPU us/delivery |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"\
+"---:|---:|---:|---:|---:|"
 for tp in $TRANSPORTS; do
 	for n in $LAT_SUBS; do
 		r=lat-$tp-$n
 		if [ "$(v $r ok)" != true ]; then
-			printf '| %s | %s ' $tp $n; failed $r 12; continue
+			printf '| %s | %s ' $tp $n; failed $r 17; continue
 		fi
 		echo "| $tp | $n | $(f $r connect_s 2) |" \
 			"$(f $r latency_p50_ms 2) |" \
@@ -233,7 +394,12 @@ for tp in $TRANSPORTS; do
 			"$(v $r duplicated) | $(v $r out_of_order) |" \
 			"$(f $r requests_per_delivery 3) |" \
 			"$(f $r bytes_per_delivery 0) |" \
-			"$(f $r server_cpu_run_s 2) |"
+			"$(f $r server_cpu_run_s 2) |" \
+			"$(f $r server_cpu_us_per_delivery 2) |" \
+			"$(nc $r latency_p50_ms 2) |" \
+			"$(nc $r latency_p99_ms 2) |" \
+			"$(nc $r lost 0) |" \
+			"$(nc $r server_cpu_us_per_delivery 2) |"
 	done
 done
 echo
@@ -244,12 +410,16 @@ echo "\`--transport T --subs $THR_SUBS --rate 0 --msgs $THR_MSGS" \
 echo
 echo "| transport | publish msg/s | deliveries/s | server CPU s |" \
 	"server deliveries per CPU-s | bench CPU s | p50 ms | p99 ms |" \
-	"lost | dup | deliveries/WS frame | wire bytes/delivery |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	"lost | dup | deliveries/WS frame | wire bytes/delivery |" \
+	"CPU us/delivery | nchan publish msg/s | nchan deliveries/s |" \
+	"nchan p99 ms | nchan lost | nchan CPU us/delivery |" \
+	"CPU/delivery vs nchan |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"\
+"---:|---:|---:|---:|---:|---:|"
 for tp in $TRANSPORTS; do
 	r=thr-$tp
 	if [ "$(v $r ok)" != true ]; then
-		printf '| %s ' $tp; failed $r 11; continue
+		printf '| %s ' $tp; failed $r 18; continue
 	fi
 	echo "| $tp | $(f $r publish_rate 0) | $(h $r deliveries_per_s) |" \
 		"$(f $r server_cpu_run_s 2) |" \
@@ -258,7 +428,13 @@ for tp in $TRANSPORTS; do
 		"$(f $r latency_p99_ms 1) | $(v $r lost) |" \
 		"$(v $r duplicated) |" \
 		"$(f $r deliveries_per_ws_frame 1) |" \
-		"$(f $r bytes_per_delivery 0) |"
+		"$(f $r bytes_per_delivery 0) |" \
+		"$(f $r server_cpu_us_per_delivery 2) |" \
+		"$(nc $r publish_rate 0) | $(nh $r deliveries_per_s) |" \
+		"$(nc $r latency_p99_ms 1) | $(nc $r lost 0) |" \
+		"$(nc $r server_cpu_us_per_delivery 2) |" \
+		"$(ratio "$(v $r server_cpu_us_per_delivery)" \
+			"$(nc $r server_cpu_us_per_delivery 3)") |"
 done
 echo
 echo "### Idle memory per connection"
@@ -267,20 +443,28 @@ echo "\`--transport T --subs N --msgs 0\`: server RSS once every" \
 	"subscriber is registered minus RSS before connecting, divided by N."
 echo
 echo "| transport | connections | registered | server open | connect s |" \
-	"RSS before KB | RSS connected KB | KB per connection |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+	"RSS before KB | RSS connected KB | KB per connection |" \
+	"nchan connect s | nchan KB per connection |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for tp in $TRANSPORTS; do
 	for n in $IDLE_CONNS; do
 		r=idle-$tp-$n
 		if [ "$(v $r ok)" != true ]; then
-			printf '| %s | %s ' $tp $n; failed $r 6; continue
+			printf '| %s | %s ' $tp $n; failed $r 8; continue
 		fi
 		echo "| $tp | $n | $(v $r registered) | $(v $r server_open) |" \
 			"$(f $r connect_s 2) | $(v $r server_rss_before_kb) |" \
 			"$(v $r server_rss_connected_kb) |" \
-			"$(f $r server_idle_kb_per_conn 2) |"
+			"$(f $r server_idle_kb_per_conn 2) |" \
+			"$(nc $r connect_s 2) |" \
+			"$(nc $r server_idle_kb_per_conn 2) |"
 	done
 done
+echo
+echo "nchan's KB per connection is its worker's RSS; the channel and" \
+	"message store is in shared memory, counted as far as the worker" \
+	"touched it."
+
 echo
 
 # ---- targets ------------------------------------------------------------
@@ -448,6 +632,75 @@ for tp in $TRANSPORTS; do
 		"$(f $r connect_s 1) s, server reports $open open |" \
 		"$res | $why |"
 done
+echo
+
+c_max=
+for n in $CONN_SUBS; do c_max=$n; done
+echo "### Targets (issue 14)"
+echo
+echo "| target | measured | result | what limits it |"
+echo "|---|---|---|---|"
+for tp in $CONN_TRANSPORTS; do
+	r=conn-$tp-$c_max
+	x=$(v $r presence_s)
+	nx=$(nc $r connect_all_s 3)
+	res=$(met "$x" 'x <= 1')
+	why=
+	case $nx in
+	[0-9]*)	[ "$res" = '**met**' ] &&
+			res=$(met "$x" "x <= 2 * $nx") ;;
+	*)	why="(the 2x nchan part: nchan $nx, not checked) " ;;
+	esac
+	if [ "$(v $r ok)" != true ]; then
+		res='**not met**'
+		why="the run failed: $(v $r error)"
+	elif [ "$res" != '**met**' ]; then
+		why="${why}every join goes to every member:"
+		why="$why $(h $r presence_messages)"
+		why="$why join messages received, $(f $r server_cpu_connect_s 2)"
+		why="$why s of server CPU to connect"
+	fi
+	echo "| connect $c_max distinct-cid subscribers to one room, $tp:" \
+		"<= 1 s and <= 2x nchan | $(f $r presence_s 2) s to the last" \
+		"join ($(f $r connect_all_s 2) s to the last registered);" \
+		"nchan $nx s | $res | $why |"
+done
+r=lat50-sse-$n_max
+x=$(v $r latency_p50_ms)
+y=$(v $r latency_p99_ms)
+np50=$(nc $r latency_p50_ms 3)
+np99=$(nc $r latency_p99_ms 3)
+case $np50$np99 in
+*[!0-9.]* | '') res="not measured" ;;
+*) res=$(met "$x" "x <= $np50")
+   [ "$res" = '**met**' ] && res=$(met "$y" "x <= $np99") ;;
+esac
+[ "$(v $r ok)" = true ] || res="**not met** (the run failed: $(v $r error))"
+echo "| SSE p50 and p99 <= nchan's at $n_max x 50 msg/s | p50" \
+	"$(f $r latency_p50_ms 2) / p99 $(f $r latency_p99_ms 2) ms; nchan" \
+	"$(nc $r latency_p50_ms 2) / $(nc $r latency_p99_ms 2) ms, lost" \
+	"$(v $r lost) / $(nc $r lost 0) | $res | |"
+r=lat-sse-$n_max
+x=$(v $r latency_p50_ms)
+cr=$(ratio "$(v $r server_cpu_us_per_delivery)" \
+	"$(nc $r server_cpu_us_per_delivery 3)")
+res=$(met "$x" 'x <= 7')
+case $cr in
+[0-9]*) [ "$res" = '**met**' ] && res=$(met "${cr%x}" 'x <= 0.5') ;;
+esac
+echo "| SSE p50 <= 7 ms and CPU/delivery <= 0.5x nchan at $n_max x" \
+	"$LAT_RATE msg/s | p50 $(f $r latency_p50_ms 2) ms (nchan" \
+	"$(nc $r latency_p50_ms 2)), CPU/delivery $cr nchan | $res | |"
+r=lat-ws-$n_max
+cr=$(ratio "$(v $r server_cpu_us_per_delivery)" \
+	"$(nc $r server_cpu_us_per_delivery 3)")
+case $cr in
+[0-9]*) res=$(met "${cr%x}" 'x <= 0.6') ;;
+*) res="not measured" ;;
+esac
+echo "| WebSocket CPU/delivery <= 0.6x nchan at $n_max x $LAT_RATE" \
+	"msg/s | $(f $r server_cpu_us_per_delivery 2) us vs" \
+	"$(nc $r server_cpu_us_per_delivery 2) us ($cr) | $res | |"
 echo
 
 # ---- chart -------------------------------------------------------------

@@ -8,6 +8,11 @@
 # the same for --transport all in --json and --tsv, and --help, --version
 # and the man page of --help-man (every option of --help in it). It
 # never checks a timing. A transport the server does not serve fails.
+# --distinct-cids: the same counts, one cid per subscriber, and more join
+# messages than with one shared cid. If nginx-light and libnginx-mod-nchan
+# are installed, a tiny nchan lane (longpoll, sse, ws with --peer nchan
+# against an nginx started by src/bench/nchan-peer.sh) checks the same
+# counts; without them that part is skipped with a message.
 # Run from the build directory (make check does); IMLAB_BIN and
 # IMLAB_BENCH override the binaries.
 set -u
@@ -26,6 +31,7 @@ fi
 tmp=$(mktemp -d) || exit 99
 pid=
 cleanup() {
+	[ -z "${nchan_pid:-}" ] || nchan_stop
 	if [ -n "$pid" ]; then
 		kill "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
@@ -92,7 +98,23 @@ deliveries_per_ws_frame bytes_in bytes_out bytes_per_delivery server_open
 server_cpu_before_s server_cpu_connected_s server_cpu_after_s
 server_cpu_run_s server_deliveries_per_cpu_s server_rss_before_kb
 server_rss_connected_kb server_rss_after_kb server_idle_kb_per_conn
-bench_cpu_s"
+bench_cpu_s cids connect_all_s presence_s presence_messages
+server_cpu_connect_s server_cpu_us_per_delivery"
+
+# counts FILE KEY=VALUE...: the report FILE has each value
+counts() {
+	cf=$1
+	shift
+	for kv in "$@"; do
+		k=${kv%%=*}
+		want=${kv#*=}
+		got=$(value "$k" "$cf")
+		[ "$got" = "$want" ] || check "$k is $got, want $want"
+	done
+}
+DELIVERED="registered=$SUBS sent=$MSGS publish_errors=0 expected=$EXPECTED
+received=$EXPECTED unique=$EXPECTED lost=0 duplicated=0 out_of_order=0
+gaps=0 misrouted=0 bad_frames=0 errors=0"
 
 for tp in poll longpoll sse ws; do
 	f=$tmp/$tp.json
@@ -106,15 +128,8 @@ for tp in poll longpoll sse ws; do
 	done
 	[ "$(value transport "$f")" = "\"$tp\"" ] || check "transport"
 	[ "$(value ok "$f")" = true ] || check "ok: $(value error "$f")"
-	for kv in registered=$SUBS sent=$MSGS publish_errors=0 \
-		  expected=$EXPECTED received=$EXPECTED unique=$EXPECTED \
-		  lost=0 duplicated=0 out_of_order=0 gaps=0 misrouted=0 \
-		  bad_frames=0 errors=0; do
-		k=${kv%%=*}
-		want=${kv#*=}
-		got=$(value "$k" "$f")
-		[ "$got" = "$want" ] || check "$k is $got, want $want"
-	done
+	# shellcheck disable=SC2086
+	counts "$f" $DELIVERED cids=1
 	case $tp in
 	poll | longpoll)	# streams make no request while publishing
 		[ "$(value http_requests "$f")" != 0 ] || \
@@ -124,6 +139,32 @@ for tp in poll longpoll sse ws; do
 	echo "test_bench: $tp: $(value unique "$f") of $EXPECTED delivered," \
 	     "lost $(value lost "$f"), duplicated $(value duplicated "$f")"
 done
+
+# --distinct-cids: one cid (and join) per subscriber, the same deliveries
+for tp in poll longpoll sse ws; do
+	f=$tmp/$tp-cids.json
+	"$BENCH" --url "$url" --transport $tp --subs $SUBS --rooms $ROOMS \
+		--msgs $MSGS --rate 500 --size 100 --interval 50 \
+		--distinct-cids --json >"$f" 2>"$tmp/$tp-cids.err"
+	rc=$?
+	[ $rc -eq 0 ] ||
+		check "--distinct-cids: exit status $rc: $(tail -n 1 \
+			"$tmp/$tp-cids.err")"
+	[ "$(value ok "$f")" = true ] || check "ok: $(value error "$f")"
+	[ "$(value distinct_cids "$f")" = true ] || check "distinct_cids"
+	# shellcheck disable=SC2086
+	counts "$f" $DELIVERED cids=$SUBS
+	one=$(value presence_messages "$tmp/$tp.json")
+	many=$(value presence_messages "$f")
+	[ "${many:-0}" -gt "${one:-0}" ] ||
+		check "--distinct-cids: $many join messages, not more than" \
+			"the $one of one shared cid"
+	echo "test_bench: $tp --distinct-cids: $(value unique "$f") of" \
+	     "$EXPECTED delivered, $many join messages (one cid: $one)"
+done
+tp=nchan
+"$BENCH" --peer nchan --transport poll >/dev/null 2>&1
+[ $? -eq 2 ] || check "--peer nchan --transport poll is not a usage error"
 
 # --transport all reports the four in one object
 "$BENCH" --url "$url" --transport all --subs 4 --msgs 5 --rate 1000 \
@@ -161,5 +202,36 @@ col() {
 if ! kill -0 "$pid" 2>/dev/null; then
 	echo "FAIL: the server died" >&2
 	fail=1
+fi
+
+# the nchan lane: the same counts against nginx + nchan, if installed
+# shellcheck source=SCRIPTDIR/../../src/bench/nchan-peer.sh
+. "$(dirname "$0")/../../src/bench/nchan-peer.sh"
+why=$(nchan_missing)
+if [ -n "$why" ]; then
+	echo "test_bench: nchan lane skipped: $why"
+elif ! nchan_start "$tmp/nginx"; then
+	echo "FAIL: nchan: nginx did not start" >&2
+	fail=1
+else
+	for tp in longpoll sse ws; do
+		f=$tmp/nchan-$tp.json
+		"$BENCH" --url "http://127.0.0.1:$nchan_port" --peer nchan \
+			--transport $tp --subs $SUBS --rooms $ROOMS \
+			--msgs $MSGS --rate 500 --size 100 \
+			--server-pid "$nchan_worker" --json >"$f" \
+			2>"$tmp/nchan-$tp.err"
+		rc=$?
+		tp=nchan-$tp
+		[ $rc -eq 0 ] || check "exit status $rc: $(tail -n 1 \
+			"$tmp/$tp.err")"
+		[ "$(value ok "$f")" = true ] || check "ok: $(value error "$f")"
+		[ "$(value peer "$f")" = '"nchan"' ] || check "peer"
+		# shellcheck disable=SC2086
+		counts "$f" $DELIVERED
+		echo "test_bench: $tp: $(value unique "$f") of $EXPECTED" \
+		     "delivered, lost $(value lost "$f")"
+	done
+	nchan_stop
 fi
 exit $fail
