@@ -47,7 +47,7 @@ setup(void)
 	rs = st ? rooms_create(st, &cfg) : NULL;
 	if (!rs)
 		abort();
-	hub_init(&h, st, rs, MAX_DATA);
+	hub_init(&h, rs, MAX_DATA);
 }
 
 static void

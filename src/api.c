@@ -19,7 +19,7 @@
 #include "hub.h"
 #include "names.h"
 #include "qs.h"
-#include "server.h"
+#include "server_ctx.h"
 
 #define HISTORY_DEFAULT 100	/* messages a history request returns */
 #define HISTORY_MAX 1000	/* ... at most, with ?limit= */

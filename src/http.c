@@ -31,7 +31,7 @@
 #include "http.h"
 #include "http_reply.h"
 #include "log.h"
-#include "server.h"
+#include "server_ctx.h"
 #include "static.h"
 #include "tp.h"
 

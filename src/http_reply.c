@@ -15,7 +15,7 @@
 
 #include "cursor.h"
 #include "http_reply.h"
-#include "server.h"
+#include "server_ctx.h"
 
 struct http_conn *
 http_conn_of(struct MHD_Connection *c)

@@ -13,10 +13,9 @@
 #include "log.h"
 
 void
-hub_init(struct hub *h, struct store *st, struct rooms *rs, size_t max_data)
+hub_init(struct hub *h, struct rooms *rs, size_t max_data)
 {
 	memset(h, 0, sizeof(*h));
-	h->st = st;
 	h->rs = rs;
 	h->max_data = max_data;
 	for (int i = 0; i < VIA__COUNT; i++)

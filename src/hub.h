@@ -10,7 +10,6 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 
 #include <json-c/json.h>
 
@@ -18,10 +17,8 @@
 #include "msg.h"
 #include "names.h"
 #include "room.h"
-#include "store.h"
 
 struct hub {
-	struct store *st;	/* borrowed */
 	struct rooms *rs;	/* borrowed */
 	size_t max_data;	/* bytes of serialised "data" */
 	atomic_ullong published[VIA__COUNT];
@@ -53,9 +50,8 @@ struct hub_ack {
 	int dup;		/* 1: a retry of a stored mid, not stored */
 };
 
-/* Initialises h over st and rs (both borrowed). */
-void hub_init(struct hub *h, struct store *st, struct rooms *rs,
-	      size_t max_data);
+/* Initialises h over rs (borrowed; its store is the one published to). */
+void hub_init(struct hub *h, struct rooms *rs, size_t max_data);
 
 /* Validates p and, if it is good, stores the message and wakes the room's
  * subscribers; a retry (the same p->mid from the same p->cid in the same
@@ -101,19 +97,5 @@ enum im_err hub_pub_decode(struct hub_pub *p, struct json_object *o,
 enum im_err hub_publish_json(struct hub *h, const char *room,
 			     const char *body, size_t len,
 			     struct hub_ack *ack, struct im_error *e);
-
-/* For tp.c until it calls names_check() (which also gives the one
- * message): 1 when the C string s is a valid cid / display name. */
-static inline int
-hub_cid_valid(const char *s)
-{
-	return s && names_valid(NAME_CID, s, strlen(s));
-}
-
-static inline int
-hub_from_valid(const char *s)
-{
-	return s && names_valid(NAME_FROM, s, strlen(s));
-}
 
 #endif

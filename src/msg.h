@@ -53,7 +53,7 @@ struct msg {
 	char cid[MSG_CID_MAX + 1];	/* sender's private id; "" if none */
 	const char *json;	/* envelope E, not NUL-terminated, in ws */
 	size_t json_len;
-	char *ws;		/* MSG_WS_PRE bytes, then {"op":"msg","msg":E} */
+	char *ws;		/* MSG_WS_PRE headroom + {"op":"msg","msg":E} */
 	size_t ws_len;		/* bytes after the headroom */
 	char *sse;		/* "id: N\nevent: EV\ndata: E\n\n" */
 	size_t sse_len;

@@ -170,7 +170,7 @@ server_start(const struct config *cfg, struct server **out,
 		im_error_set(e, IM_ENOMEM, "no_memory", "out of memory");
 		goto fail;
 	}
-	hub_init(&s->hub, s->st, s->rs, (size_t)cfg->max_body);
+	hub_init(&s->hub, s->rs, (size_t)cfg->max_body);
 	s->tp = tp_wait_create(cfg->coalesce);
 	if (!s->tp) {
 		im_error_set(e, IM_ENOMEM, "no_memory", "out of memory");

@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "server.h"
+#include "server_ctx.h"
 #include "static.h"
 
 #define TAG "static"

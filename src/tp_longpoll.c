@@ -12,7 +12,7 @@
 #include <stdlib.h>
 
 #include "qs.h"
-#include "server.h"
+#include "server_ctx.h"
 #include "tp.h"
 #include "tp_wait.h"
 

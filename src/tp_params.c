@@ -13,7 +13,7 @@
 #include "cursor.h"
 #include "names.h"
 #include "qs.h"
-#include "server.h"
+#include "server_ctx.h"
 #include "tp_params.h"
 
 /* Adds the room named by len bytes at s to p (once); 0 or -1 with e. */

@@ -10,7 +10,7 @@
 
 #include "cursor.h"
 #include "qs.h"
-#include "server.h"
+#include "server_ctx.h"
 #include "tp.h"
 #include "tp_params.h"
 

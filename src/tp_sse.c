@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "server.h"
+#include "server_ctx.h"
 #include "tp.h"
 #include "tp_wait.h"
 

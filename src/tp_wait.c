@@ -15,7 +15,7 @@
 #include <time.h>
 
 #include "log.h"
-#include "server.h"
+#include "server_ctx.h"
 #include "tp_coalesce.h"
 #include "tp_wait.h"
 

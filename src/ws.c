@@ -30,7 +30,7 @@
 #include <libwebsockets.h>
 
 #include "log.h"
-#include "server.h"
+#include "server_ctx.h"
 #include "ws.h"
 #include "ws_origin.h"
 #include "ws_proto.h"
@@ -54,7 +54,7 @@ struct ws {
 	int *q;
 	size_t qlen, qcap;
 	pthread_mutex_t dlock;		/* guards the dirty list, dead */
-	struct per_session_data__chat *dirty;
+	struct list dirty;		/* of pss->dnode */
 	int dead;			/* context going away: no wake-ups */
 	char *batch;			/* service thread's scratch frame */
 };
@@ -97,14 +97,9 @@ notify(struct sub *s, const struct msg *m)
 
 	(void)m;
 	pthread_mutex_lock(&w->dlock);
-	if (!pss->dirty) {
-		pss->dirty = 1;
-		wake = !w->dirty;
-		pss->dprev = NULL;
-		pss->dnext = w->dirty;
-		if (w->dirty)
-			w->dirty->dprev = pss;
-		w->dirty = pss;
+	if (!list_linked(&pss->dnode)) {
+		wake = list_empty(&w->dirty);
+		list_add(&w->dirty, &pss->dnode);
 	}
 	/* under dlock so ws_stop() cannot destroy the context meanwhile */
 	if (wake && !w->dead)
@@ -116,17 +111,17 @@ notify(struct sub *s, const struct msg *m)
 static void
 drain_dirty(struct ws *w)
 {
-	struct per_session_data__chat *pss, *next;
+	struct list *pos, *n;
 
 	pthread_mutex_lock(&w->dlock);
-	for (pss = w->dirty; pss; pss = next) {
-		next = pss->dnext;
-		pss->dirty = 0;
-		pss->dnext = pss->dprev = NULL;
+	list_for_each_safe(pos, n, &w->dirty) {
+		struct per_session_data__chat *pss = list_entry(pos,
+				struct per_session_data__chat, dnode);
+
+		list_unlink(pos);
 		pss->want_read = 1;
 		lws_callback_on_writable(pss->wsi);
 	}
-	w->dirty = NULL;
 	pthread_mutex_unlock(&w->dlock);
 }
 
@@ -135,16 +130,7 @@ static void
 undirty(struct ws *w, struct per_session_data__chat *pss)
 {
 	pthread_mutex_lock(&w->dlock);
-	if (pss->dirty) {
-		if (pss->dprev)
-			pss->dprev->dnext = pss->dnext;
-		else
-			w->dirty = pss->dnext;
-		if (pss->dnext)
-			pss->dnext->dprev = pss->dprev;
-		pss->dirty = 0;
-		pss->dnext = pss->dprev = NULL;
-	}
+	list_unlink(&pss->dnode);
 	pthread_mutex_unlock(&w->dlock);
 }
 
@@ -334,6 +320,7 @@ ws_start(struct server *srv, struct im_error *e)
 	w->srv = srv;
 	pthread_mutex_init(&w->qlock, NULL);
 	pthread_mutex_init(&w->dlock, NULL);
+	list_init(&w->dirty);
 	w->retry.secs_since_valid_ping = (uint16_t)srv->cfg.ws_ping;
 	w->retry.secs_since_valid_hangup = (uint16_t)srv->cfg.ws_hangup;
 	lws_set_log_level(log_lws_mask(), log_lws);

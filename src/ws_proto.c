@@ -21,7 +21,7 @@
 #include "jparse.h"
 #include "log.h"
 #include "names.h"
-#include "server.h"
+#include "server_ctx.h"
 #include "utf8.h"
 #include "ws_proto.h"
 

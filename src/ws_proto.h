@@ -17,6 +17,7 @@
 #include <libwebsockets.h>
 
 #include "cursor.h"
+#include "list.h"
 #include "sub.h"
 
 struct server;
@@ -29,9 +30,7 @@ struct per_session_data__chat {
 	struct lws *wsi;
 	struct ws *w;
 	struct server *srv;
-	/* dirty list of ws.c, guarded by its dlock */
-	struct per_session_data__chat *dnext, *dprev;
-	uint8_t dirty;			/* on the dirty list (dlock) */
+	struct list dnode;		/* ws.c's dirty list (its dlock) */
 	/* service thread only from here on */
 	uint8_t established;		/* ESTABLISHED seen, CLOSED not yet */
 	uint8_t want_read;		/* the store may hold news for us */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_hub: the one publish path. Every validation rule of API.md (room,
- * event, cid, from with its UTF-8 rules, `to`, `via`, the data size
+ * test_hub: the one publish path. Every validation rule of doc/protocol.md
+ * (room, event, cid, from with its UTF-8 rules, `to`, `via`, the data size
  * limit, JSON bodies that are malformed, have trailing garbage, are not
  * objects or have members of the wrong type or missing) answers with the
  * right error (enum and code string) and leaves the store untouched; the
@@ -46,7 +46,7 @@ setup(void)
 	ck_assert_ptr_nonnull(st);
 	rs = rooms_create(st, &cfg);
 	ck_assert_ptr_nonnull(rs);
-	hub_init(&h, st, rs, MAX_DATA);
+	hub_init(&h, rs, MAX_DATA);
 }
 
 static void

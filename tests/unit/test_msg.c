@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_msg: the message envelope. Its JSON bytes are exactly those of
- * API.md (field order id, room, event, from, pid, via, data, ts; `from`
- * JSON-escaped), the WebSocket frame {"op":"msg","msg":E} sits after
- * MSG_WS_PRE bytes of headroom with E a slice of it, the SSE frame is
- * "id: N\nevent: E\ndata: E\n\n"; reference counting; who may see a
- * message (targets); transport names; and msg_batch_json().
+ * doc/protocol.md (field order id, room, event, from, pid, via, data,
+ * ts; `from` JSON-escaped), the WebSocket frame {"op":"msg","msg":E}
+ * sits after MSG_WS_PRE bytes of headroom with E a slice of it, the SSE
+ * frame is "id: N\nevent: E\ndata: E\n\n"; reference counting; who may
+ * see a message (targets); transport names; and msg_batch_json().
  */
 #include "autoconf.h"
 
