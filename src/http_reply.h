@@ -41,6 +41,7 @@ struct http_req {
 	char *body;			/* uploaded body, owned */
 	size_t body_len;
 	int too_big;			/* body over --max-body */
+	int64_t t0;			/* monotonic ms, head complete */
 	void *tp;			/* transport state, freed by done */
 	http_done_fn done;
 	http_resume_fn resume;		/* set while it may be resumed */
