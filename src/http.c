@@ -529,7 +529,7 @@ connection_cb(void *cls, struct MHD_Connection *c, void **socket_context,
 		free(*socket_context);
 		*socket_context = NULL;
 		ci = MHD_get_connection_info(c,
-					     MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+			MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 		a = ci ? counted_addr(h, ci->client_addr) : 0;
 		if (a)
 			addr_add(h, a, -1);

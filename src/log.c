@@ -85,6 +85,12 @@ void
 log_mhd(void *cls, const char *fmt, va_list ap)
 {
 	(void)cls;
+	/* every WebSocket upgrade leaves libmicrohttpd this way (http.c):
+	 * not news */
+	if (!strncmp(fmt, "Application reported internal error", 35)) {
+		log_vwrite(LOG_LVL_DEBUG, "mhd", fmt, ap);
+		return;
+	}
 	/* mostly peers that went away: not worth a warning */
 	log_vwrite(LOG_LVL_INFO, "mhd", fmt, ap);
 }

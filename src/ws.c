@@ -399,7 +399,10 @@ ws_adopt(struct ws *w, int fd, const char *head, size_t len)
 		return;
 	}
 	memcpy(copy, head, len);
-	w->q[w->qlen++] = (struct adoption){ fd, copy, len };
+	w->q[w->qlen].fd = fd;
+	w->q[w->qlen].head = copy;
+	w->q[w->qlen].len = len;
+	w->qlen++;
 	pthread_mutex_unlock(&w->qlock);
 	lws_cancel_service(w->ctx);
 }

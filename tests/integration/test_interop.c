@@ -64,7 +64,7 @@ cookies(size_t bytes)
 	for (int i = 0; len + 42 < bytes; i++)
 		len += (size_t)sprintf(b + len, "%sck%03d=%032d", i ? "; " : "",
 				       i, i);
-	strcpy(b + len, "\r\n");
+	memcpy(b + len, "\r\n", 3);
 	return b;
 }
 
