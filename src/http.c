@@ -364,6 +364,9 @@ first_checks(struct http_daemon *hd, struct MHD_Connection *c,
 					"new one", ci->header_size);
 		return 1;
 	}
+	if (hd == &hd->h->dm[0] && ((ci && ci->header_size > HTTP_SMALL_HEAD)
+				    || header(c, MHD_HTTP_HEADER_COOKIE)))
+		req->close = 1;	/* its next head may not fit: route it anew */
 	MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, &f);
 	if (f.cl > 1 || f.te > 1 || (f.cl && f.te)) {
 		*ret = http_reply_error(c, req, MHD_HTTP_BAD_REQUEST,

@@ -17,6 +17,12 @@
 struct server;
 struct http;
 
+/* A connection whose first head is at most this long and has no Cookie
+ * goes to the small-pool daemon (listener); one there that later sends a
+ * bigger head or a Cookie is answered with Connection: close, so its next
+ * connection is routed again. */
+#define HTTP_SMALL_HEAD 1024
+
 /* Creates the daemons (each with its epoll thread) for srv. Returns NULL with e
  * filled on failure. */
 struct http *http_start(struct server *srv, struct im_error *e);

@@ -23,8 +23,6 @@
 #define TAG "server"
 #define TICK_MS 100
 #define MAX_PENDING_HEADS 1024
-/* first heads up to this, without cookies, go to the small-pool daemon */
-#define SMALL_HEAD 1024
 
 const char *
 server_default_www(void)
@@ -183,7 +181,7 @@ server_start(const struct config *cfg, struct server **out,
 	lc = (struct listener_config){
 		.bind = cfg->bind, .port = cfg->port,
 		.head_timeout_ms = cfg->head_timeout * 1000,
-		.max_head = cfg->max_head, .small_head = SMALL_HEAD,
+		.max_head = cfg->max_head, .small_head = HTTP_SMALL_HEAD,
 		.max_pending = MAX_PENDING_HEADS,
 		.max_connections = cfg->max_connections,
 		.open_conns = &s->open_conns,

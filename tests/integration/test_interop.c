@@ -265,6 +265,31 @@ START_TEST(publish_with_growing_head_is_answered_or_not_stored)
 }
 END_TEST
 
+/* A connection that began small and cookie-less (the small pool) and
+ * then sends a Cookie or a bigger head is told to close, so its next
+ * request is routed again by the listener (to the big pool). */
+START_TEST(small_pool_connection_growing_is_closed_after_the_answer)
+{
+	char *buf = malloc(65536), *ck = cookies(600), req[2048];
+	int fd = t_connect(t_port);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(send_str(fd, "GET /healthz HTTP/1.1\r\nHost: x\r\n"
+				  "\r\n"), 0);
+	ck_assert_int_gt(read_answer(fd, buf, 65536), 0);
+	ck_assert_ptr_null(strstr(buf, "Connection: close"));
+	snprintf(req, sizeof(req), "GET /healthz HTTP/1.1\r\nHost: x\r\n%s"
+		 "\r\n", ck);
+	ck_assert_int_eq(send_str(fd, req), 0);
+	ck_assert_int_gt(read_answer(fd, buf, 65536), 0);
+	ck_assert(!strncmp(buf, "HTTP/1.1 200 ", 13));
+	ck_assert_ptr_nonnull(strstr(buf, "Connection: close"));
+	close(fd);
+	free(ck);
+	free(buf);
+}
+END_TEST
+
 #define SMUGGLE \
 	"POST /api/rooms/lobby/messages HTTP/1.1\r\nHost: x\r\n" \
 	"Content-Type: application/json\r\n%s\r\n" \
@@ -591,6 +616,8 @@ interop_suite(void)
 	tcase_add_test(tc, long_request_line_is_json_414);
 	tcase_add_test(tc, other_http_version_is_json_505);
 	tcase_add_test(tc, publish_with_growing_head_is_answered_or_not_stored);
+	tcase_add_test(tc,
+		small_pool_connection_growing_is_closed_after_the_answer);
 	tcase_add_test(tc, two_content_lengths_are_one_json_400);
 	tcase_add_test(tc, upgrade_on_a_reused_connection);
 	tcase_add_test(tc, upgrade_with_cookies_on_the_big_pool);
