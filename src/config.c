@@ -60,11 +60,26 @@ const struct config_opt config_opts[] = {
 	{ "sse-retry", CONFIG_INT, O(sse_retry), 2000, NULL, 0, 600000, "MS",
 	  "reconnect delay announced to SSE clients (retry: line)" },
 	{ "head-timeout", CONFIG_INT, O(head_timeout), 10, NULL, 1, 300,
-	  "SEC", "time a new connection has to send its request line" },
+	  "SEC", "time a new connection has to send its whole first "
+	  "request head (not per byte)" },
+	{ "body-timeout", CONFIG_INT, O(body_timeout), 30, NULL, 1, 3600,
+	  "SEC", "time a request has to send its whole body (not per byte)" },
+	{ "max-head", CONFIG_INT, O(max_head), 16384, NULL, 1024, 65536,
+	  "BYTES", "largest request head (request line and headers); "
+	  "bigger: 431" },
+	{ "max-per-address", CONFIG_INT, O(max_per_address), 256, NULL, 0,
+	  1000000, "N", "HTTP connections one IPv4 address may hold open "
+	  "(0: no limit; loopback is exempt unless --limit-loopback)" },
+	{ "limit-loopback", CONFIG_INT, O(limit_loopback), 0, NULL, 0, 1,
+	  "0|1", "1: --max-per-address applies to 127.0.0.0/8 too" },
 	{ "idle-timeout", CONFIG_INT, O(idle_timeout), 60, NULL, 1, 3600,
 	  "SEC", "idle HTTP keep-alive connections are closed after this" },
 	{ "conn-memory", CONFIG_INT, O(conn_memory), 4096, NULL, 2048,
-	  1048576, "BYTES", "libmicrohttpd memory pool per connection" },
+	  1048576, "BYTES", "libmicrohttpd memory pool per connection whose "
+	  "first head is up to 1 KiB without cookies" },
+	{ "conn-memory-big", CONFIG_INT, O(conn_memory_big), 65536, NULL,
+	  8192, 1048576, "BYTES", "libmicrohttpd memory pool per connection "
+	  "whose first head is bigger or has cookies" },
 	{ "cors-origin", CONFIG_STR, O(cors_origin), 0, "", 0, 0, "ORIGIN",
 	  "allow this one origin cross-site on the HTTP API (off: empty)" },
 	{ "allow-origin", CONFIG_STR, O(allow_origin), 0, "", 0, 0, "ORIGIN",

@@ -31,7 +31,12 @@ struct config {
 	int coalesce;			/* ms between writes when busy */
 	int head_timeout;		/* s */
 	int idle_timeout;		/* s */
+	int body_timeout;		/* s, for a whole request body */
 	int conn_memory;		/* bytes per HTTP connection */
+	int conn_memory_big;		/* the same, big-head daemon */
+	int max_head;			/* bytes of a request head */
+	int max_per_address;		/* HTTP connections per IP, 0 any */
+	int limit_loopback;		/* 1: max_per_address for 127/8 */
 	const char *cors_origin;	/* "" = no CORS */
 	const char *allow_origin;	/* extra WebSocket origin, "" none */
 	int ws_max_msg;			/* bytes */

@@ -1,9 +1,30 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * http: the libmicrohttpd daemon and its access handler. The daemon has no
- * listening socket (MHD_USE_NO_LISTEN_SOCKET): the listener thread passes
- * it connections with MHD_add_connection(). One epoll thread serves every
- * HTTP connection; long polls and SSE streams wait suspended.
+ * http: the libmicrohttpd daemons and their access handler. The daemons
+ * have no listening socket (MHD_USE_NO_LISTEN_SOCKET): the listener thread
+ * passes them connections with MHD_add_connection(). There are two, alike
+ * but for their memory pool (libmicrohttpd 0.9.75 gives every connection
+ * of a daemon the same pool, and a keep-alive request makes all of it
+ * resident): the small one (--conn-memory) for connections whose first
+ * head was small and had no Cookie (curl, the bench, most API clients),
+ * the big one (--conn-memory-big) for the rest (browsers). Each has one
+ * epoll thread; long polls and SSE streams wait suspended.
+ *
+ * Every connection comes here, and a request is a WebSocket upgrade when
+ * it is a GET of /ws with Upgrade: websocket and Connection: upgrade, on
+ * any request of a keep-alive connection. Its socket is duplicated, the
+ * handshake request rebuilt and both given to ws.c (libwebsockets answers
+ * the handshake); the access handler then returns MHD_NO, and
+ * libmicrohttpd closes its descriptor without writing anything. That it
+ * does not shut the socket down first (which would end lws's copy too) is
+ * MHD_USE_TURBO's doing.
+ *
+ * Before any handler runs, a request the pool could not answer (a head
+ * within 1 KiB of the pool) gets a JSON 431, so nothing is stored and left
+ * unanswered; two Content-Length headers or one with Transfer-Encoding a
+ * 400 (the listener checks the first request of a connection, this the
+ * later ones); a body that takes longer than --body-timeout ends the
+ * connection. HTTP connections per address are counted here too.
  *
  * Responses are queued on the second call of the access handler (the
  * first call only creates struct http_req): libmicrohttpd 0.9.75 sends
@@ -21,8 +42,14 @@
 #include "autoconf.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -30,17 +57,39 @@
 #include "api.h"
 #include "http.h"
 #include "http_reply.h"
+#include "listener.h"
 #include "log.h"
 #include "server_ctx.h"
 #include "static.h"
 #include "tp.h"
+#include "ws.h"
+#include "ws_origin.h"
 
 #define TAG "http"
+#define ADDR_BUCKETS 1024
+#define POOL_SPARE 1024	/* pool bytes an answer needs after the head */
+
+/* Open HTTP connections of one IPv4 address. */
+struct addr_count {
+	struct addr_count *next;
+	uint32_t addr;		/* network order */
+	int n;
+};
+
+/* One libmicrohttpd daemon: the small-pool or the big-pool one. */
+struct http_daemon {
+	struct http *h;
+	struct MHD_Daemon *d;
+	size_t pool;
+};
 
 struct http {
 	struct server *srv;
-	struct MHD_Daemon *d;
-	int kickfd;	/* eventfd in the daemon's epoll set: http_kick */
+	struct http_daemon dm[2];	/* [0] small pool, [1] big */
+	int kickfd;	/* eventfd in both daemons' epoll sets: http_kick */
+	pthread_mutex_t lock;		/* guards addrs, no_upgrades */
+	struct addr_count *addrs[ADDR_BUCKETS];
+	int no_upgrades;		/* set by http_close_upgrades */
 };
 
 typedef enum MHD_Result (*handler_fn)(struct MHD_Connection *c,
@@ -64,8 +113,43 @@ healthz(struct MHD_Connection *c, struct http_req *req)
 			  "ok\n", 3, MHD_RESPMEM_PERSISTENT);
 }
 
+/* Answers a JSON error with one extra header (name: value). */
+static enum MHD_Result
+error_with(struct MHD_Connection *c, struct http_req *req, unsigned status,
+	   const char *code, const char *message, const char *name,
+	   const char *value)
+{
+	struct MHD_Response *r;
+	char body[320];
+	int n = snprintf(body, sizeof(body),
+			 "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}",
+			 code, message);
+
+	r = MHD_create_response_from_buffer((size_t)n, body,
+					    MHD_RESPMEM_MUST_COPY);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				"application/json");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (name)
+		MHD_add_response_header(r, name, value);
+	return http_queue(c, req, status, r, (size_t)n);
+}
+
+/* GET /ws that is not an upgrade (those never reach a route). */
+static enum MHD_Result
+ws_plain(struct MHD_Connection *c, struct http_req *req)
+{
+	return error_with(c, req, 426, "upgrade_required",
+			  "/ws is the WebSocket endpoint: send Upgrade: "
+			  "websocket and Connection: Upgrade",
+			  MHD_HTTP_HEADER_UPGRADE, "websocket");
+}
+
 static const struct http_route routes[] = {
 	{ "/healthz", 0, VIA_API, "GET, HEAD", healthz },
+	{ "/ws", 0, VIA_WS, NULL, ws_plain },
 	{ "/metrics", 0, VIA_API, "GET, HEAD", api_metrics },
 	{ "/api", 1, VIA_API, NULL, api_handle },
 	{ "/poll", 0, VIA_POLL, "GET", tp_poll_handle },
@@ -118,25 +202,214 @@ dispatch(struct MHD_Connection *c, struct http_req *req)
 	return req->route->handle(c, req);
 }
 
+/* Returns 1 if the comma-separated list v has token (case-insensitive). */
+static int
+has_token(const char *v, const char *token)
+{
+	size_t n = strlen(token);
+
+	while (v && *v) {
+		while (*v == ' ' || *v == '\t' || *v == ',')
+			v++;
+		if (!strncasecmp(v, token, n) &&
+		    (!v[n] || v[n] == ',' || v[n] == ' ' || v[n] == '\t'))
+			return 1;
+		v = strchr(v, ',');
+	}
+	return 0;
+}
+
+static const char *
+header(struct MHD_Connection *c, const char *name)
+{
+	return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+}
+
+struct framing {
+	int cl, te;
+};
+
+static enum MHD_Result
+count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+	      const char *value)
+{
+	struct framing *f = cls;
+
+	(void)kind;
+	(void)value;
+	if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH))
+		f->cl++;
+	else if (!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+		f->te++;
+	return MHD_YES;
+}
+
+/* Appends "name: value\r\n" to b (size cap, *len used) if value is set.
+ * Returns -1 when it does not fit. */
+static int
+put_header(char *b, size_t cap, size_t *len, const char *name,
+	   const char *value)
+{
+	int n;
+
+	if (!value)
+		return 0;
+	n = snprintf(b + *len, cap - *len, "%s: %s\r\n", name, value);
+	if (n < 0 || (size_t)n >= cap - *len)
+		return -1;
+	*len += (size_t)n;
+	return 0;
+}
+
+/* Hands an upgrade request on c to the WebSocket side. Returns MHD_NO
+ * (libmicrohttpd closes its descriptor, lws keeps the duplicate) or an
+ * error answer queued. */
+static enum MHD_Result
+upgrade(struct http *h, struct MHD_Connection *c, struct http_req *req)
+{
+	struct server *srv = h->srv;
+	const char *origin = header(c, "Origin"), *host = header(c, "Host");
+	const char *ver = header(c, "Sec-WebSocket-Version");
+	const char *key = header(c, "Sec-WebSocket-Key");
+	const char *proto = header(c, "Sec-WebSocket-Protocol");
+	const union MHD_ConnectionInfo *ci;
+	char head[1024];
+	size_t len = 0;
+	int fd, err;
+
+	if (strcmp(req->url, "/ws"))
+		return http_reply_error(c, req, MHD_HTTP_NOT_FOUND,
+					"not_found", "WebSocket upgrades go "
+					"to /ws");
+	if (!ver || strcmp(ver, "13"))
+		return error_with(c, req, 426, "bad_version",
+				  "only WebSocket version 13 is served",
+				  "Sec-WebSocket-Version", "13");
+	if (!key || !*key)
+		return http_reply_error(c, req, MHD_HTTP_BAD_REQUEST,
+					"bad_request", "an upgrade needs "
+					"Sec-WebSocket-Key");
+	if (!ws_origin_match(origin, host, srv->cfg.allow_origin)) {
+		LOG_INFO(TAG, "upgrade refused: Origin %s is not Host %s "
+			 "(allow it with --allow-origin)", origin,
+			 host ? host : "(none)");
+		return http_reply_error(c, req, MHD_HTTP_FORBIDDEN,
+					"foreign_origin", "Origin %.100s does "
+					"not match Host %.100s; the server "
+					"allows others with --allow-origin",
+					origin, host ? host : "(none)");
+	}
+	if (proto && !has_token(proto, "imlab"))
+		LOG_INFO(TAG, "upgrade offers subprotocols \"%.100s\", not "
+			 "imlab: answering without one", proto);
+	len = (size_t)snprintf(head, sizeof(head), "GET /ws HTTP/1.1\r\n"
+			       "Upgrade: websocket\r\n"
+			       "Connection: Upgrade\r\n");
+	if (put_header(head, sizeof(head), &len, "Host", host) ||
+	    put_header(head, sizeof(head), &len, "Origin", origin) ||
+	    put_header(head, sizeof(head), &len, "Sec-WebSocket-Key", key) ||
+	    put_header(head, sizeof(head), &len, "Sec-WebSocket-Version",
+		       ver) ||
+	    put_header(head, sizeof(head), &len, "Sec-WebSocket-Protocol",
+		       proto && has_token(proto, "imlab") ? "imlab" : NULL) ||
+	    len + 3 > sizeof(head))
+		return http_reply_error(c, req, 431, "head_too_large",
+					"the upgrade's headers are too long");
+	memcpy(head + len, "\r\n", 3);
+	len += 2;
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	fd = ci ? fcntl(ci->connect_fd, F_DUPFD_CLOEXEC, 0) : -1;
+	if (fd < 0) {
+		err = errno;
+		return http_reply_error(c, req, MHD_HTTP_SERVICE_UNAVAILABLE,
+					"no_fds", "cannot take the "
+					"connection: %s", strerror(err));
+	}
+	pthread_mutex_lock(&h->lock);
+	if (h->no_upgrades || !srv->ws) {
+		pthread_mutex_unlock(&h->lock);
+		close(fd);
+		return http_reply_error(c, req, MHD_HTTP_SERVICE_UNAVAILABLE,
+					"stopping", "the server is stopping");
+	}
+	/* one count for lws (its WSI_DESTROY gives it back); libmicrohttpd
+	 * gives back its own when it closes its descriptor */
+	atomic_fetch_add(&srv->open_conns, 1);
+	ws_adopt(srv->ws, fd, head, len);
+	pthread_mutex_unlock(&h->lock);
+	return MHD_NO;
+}
+
+/* The first call of a request: its head is parsed, nothing read of its
+ * body, nothing answered. Returns MHD_YES to go on, else what to return
+ * (an error answer queued, or MHD_NO after a WebSocket hand-off). */
+static int
+first_checks(struct http_daemon *hd, struct MHD_Connection *c,
+	     struct http_req *req, enum MHD_Result *ret)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct framing f = { 0, 0 };
+	const char *u = header(c, MHD_HTTP_HEADER_UPGRADE);
+	const char *conn = header(c, MHD_HTTP_HEADER_CONNECTION);
+
+	*ret = MHD_YES;
+	ci = MHD_get_connection_info(c,
+				     MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+	if (ci && ci->header_size + POOL_SPARE > hd->pool) {
+		/* the answer would not fit the pool: libmicrohttpd would
+		 * close without one after the handler ran */
+		*ret = http_reply_error(c, req, 431, "head_too_large",
+					"the request head (%zu bytes) is too "
+					"large for this connection; open a "
+					"new one", ci->header_size);
+		return 1;
+	}
+	if (hd == &hd->h->dm[0] && ((ci && ci->header_size > HTTP_SMALL_HEAD)
+				    || header(c, MHD_HTTP_HEADER_COOKIE)))
+		req->close = 1;	/* its next head may not fit: route it anew */
+	MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, &f);
+	if (f.cl > 1 || f.te > 1 || (f.cl && f.te)) {
+		*ret = http_reply_error(c, req, MHD_HTTP_BAD_REQUEST,
+					"bad_request", "one Content-Length or "
+					"one Transfer-Encoding at most, not "
+					"both");
+		return 1;
+	}
+	if (!strcmp(req->method, MHD_HTTP_METHOD_GET) &&
+	    has_token(u, "websocket") && has_token(conn, "upgrade")) {
+		*ret = upgrade(hd->h, c, req);
+		return 1;
+	}
+	return 0;
+}
+
 static enum MHD_Result
 access_cb(void *cls, struct MHD_Connection *c, const char *url,
 	  const char *method, const char *version, const char *upload_data,
 	  size_t *upload_data_size, void **con_cls)
 {
-	struct http *h = cls;
+	struct http_daemon *hd = cls;
+	struct http *h = hd->h;
 	struct http_req *req = *con_cls;
 
 	(void)version;
 	if (!req) {
+		enum MHD_Result ret;
+
 		req = calloc(1, sizeof(*req));
 		if (!req)
 			return MHD_NO;
 		req->srv = h->srv;
 		req->route = route_of(url);
 		req->via = req->route->via;
+		req->url = url;
+		req->method = method;
+		req->t0 = im_mono_ms();
 		*con_cls = req;
+		if (first_checks(hd, c, req, &ret) && ret == MHD_NO)
+			return ret;	/* a WebSocket now, or failed */
 		STATS_ADD(&h->srv->stats, req->via, requests, 1);
-		return MHD_YES;
+		return ret;
 	}
 	req->url = url;
 	req->method = method;
@@ -146,6 +419,13 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url,
 		size_t n = *upload_data_size;
 		size_t max = (size_t)h->srv->cfg.max_body;
 
+		if (im_mono_ms() - req->t0 >
+		    (int64_t)h->srv->cfg.body_timeout * 1000) {
+			LOG_INFO(TAG, "%s %s: body not complete within "
+				 "--body-timeout %d s; closing", method, url,
+				 h->srv->cfg.body_timeout);
+			return MHD_NO;
+		}
 		STATS_ADD(&h->srv->stats, req->via, bytes_in, n);
 		*upload_data_size = 0;
 		if (req->too_big || req->body_len + n > max) {
@@ -190,66 +470,145 @@ completed_cb(void *cls, struct MHD_Connection *c, void **con_cls,
 	*con_cls = NULL;
 }
 
+/* Returns sa's IPv4 address in network order, or 0 when it is not
+ * counted (not IPv4, or loopback without --limit-loopback). */
+static uint32_t
+counted_addr(const struct http *h, const struct sockaddr *sa)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+	uint32_t a;
+
+	if (!sa || sa->sa_family != AF_INET || !h->srv->cfg.max_per_address)
+		return 0;
+	a = sin->sin_addr.s_addr;
+	if (!h->srv->cfg.limit_loopback && (ntohl(a) >> 24) == 127)
+		return 0;
+	return a;
+}
+
+/* Adds d (1 or -1) to a's count. Returns 0, or -1 when the count is at
+ * the limit already (nothing added). */
+static int
+addr_add(struct http *h, uint32_t a, int d)
+{
+	struct addr_count **pp = &h->addrs[(a ^ (a >> 16)) % ADDR_BUCKETS];
+	struct addr_count *ac;
+	int rc = 0;
+
+	pthread_mutex_lock(&h->lock);
+	while (*pp && (*pp)->addr != a)
+		pp = &(*pp)->next;
+	ac = *pp;
+	if (d > 0) {
+		if (!ac && (ac = calloc(1, sizeof(*ac)))) {
+			ac->addr = a;
+			*pp = ac;
+		}
+		if (!ac || ac->n >= h->srv->cfg.max_per_address)
+			rc = -1;
+		else
+			ac->n++;
+	} else if (ac && !--ac->n) {
+		*pp = ac->next;
+		free(ac);
+	}
+	pthread_mutex_unlock(&h->lock);
+	return rc;
+}
+
 static void
 connection_cb(void *cls, struct MHD_Connection *c, void **socket_context,
 	      enum MHD_ConnectionNotificationCode toe)
 {
-	struct http *h = cls;
+	struct http_daemon *hd = cls;
+	struct http *h = hd->h;
+	const union MHD_ConnectionInfo *ci;
 
-	(void)c;
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
 		*socket_context = calloc(1, sizeof(struct http_conn));
 	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		uint32_t a;
+
 		free(*socket_context);
 		*socket_context = NULL;
+		ci = MHD_get_connection_info(c,
+			MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		a = ci ? counted_addr(h, ci->client_addr) : 0;
+		if (a)
+			addr_add(h, a, -1);
 		atomic_fetch_sub(&h->srv->open_conns, 1);
 	}
+}
+
+static struct MHD_Daemon *
+start_daemon(struct http_daemon *hd, struct server *srv)
+{
+	return MHD_start_daemon(
+		MHD_USE_NO_LISTEN_SOCKET | MHD_USE_EPOLL_INTERNAL_THREAD |
+		MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+		MHD_USE_TURBO,
+		0, NULL, NULL, access_cb, hd,
+		MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL,
+		MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned int)srv->cfg.max_connections,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, hd->pool,
+		MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned int)srv->cfg.idle_timeout,
+		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, hd,
+		MHD_OPTION_NOTIFY_CONNECTION, connection_cb, hd,
+		MHD_OPTION_END);
+}
+
+/* Adds the kick eventfd to d's epoll set. Returns 0 or -1. */
+static int
+add_kick(struct http *h, struct MHD_Daemon *d)
+{
+	const union MHD_DaemonInfo *info;
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET,
+				  .data.ptr = NULL };
+
+	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_EPOLL_FD);
+	if (!info || info->epoll_fd < 0)
+		return -1;
+	return epoll_ctl(info->epoll_fd, EPOLL_CTL_ADD, h->kickfd, &ev);
+}
+
+static void
+stop_daemons(struct http *h)
+{
+	for (int i = 0; i < 2; i++)
+		if (h->dm[i].d)
+			MHD_stop_daemon(h->dm[i].d);
 }
 
 struct http *
 http_start(struct server *srv, struct im_error *e)
 {
 	struct http *h = calloc(1, sizeof(*h));
-	const union MHD_DaemonInfo *info;
 
 	if (!h) {
 		im_error_set(e, IM_ENOMEM, "no_memory", "out of memory");
 		return NULL;
 	}
 	h->srv = srv;
-	h->d = MHD_start_daemon(
-		MHD_USE_NO_LISTEN_SOCKET | MHD_USE_EPOLL_INTERNAL_THREAD |
-		MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC | MHD_USE_ERROR_LOG,
-		0, NULL, NULL, access_cb, h,
-		MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL,
-		MHD_OPTION_CONNECTION_LIMIT,
-		(unsigned int)srv->cfg.max_connections,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-		(size_t)srv->cfg.conn_memory,
-		MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned int)srv->cfg.idle_timeout,
-		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, h,
-		MHD_OPTION_NOTIFY_CONNECTION, connection_cb, h,
-		MHD_OPTION_END);
-	if (!h->d) {
-		free(h);
-		im_error_set(e, IM_ESYS, "mhd", "libmicrohttpd did not start");
-		return NULL;
-	}
-	h->kickfd = -1;
-	info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD);
-	if (info && info->epoll_fd >= 0) {
-		struct epoll_event ev = { .events = EPOLLIN | EPOLLET,
-					  .data.ptr = NULL };
-
-		h->kickfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-		if (h->kickfd >= 0 &&
-		    epoll_ctl(info->epoll_fd, EPOLL_CTL_ADD, h->kickfd, &ev)) {
-			close(h->kickfd);
-			h->kickfd = -1;
+	pthread_mutex_init(&h->lock, NULL);
+	h->dm[0].pool = (size_t)srv->cfg.conn_memory;
+	h->dm[1].pool = (size_t)srv->cfg.conn_memory_big;
+	for (int i = 0; i < 2; i++) {
+		h->dm[i].h = h;
+		h->dm[i].d = start_daemon(&h->dm[i], srv);
+		if (!h->dm[i].d) {
+			stop_daemons(h);
+			pthread_mutex_destroy(&h->lock);
+			free(h);
+			im_error_set(e, IM_ESYS, "mhd",
+				     "libmicrohttpd did not start");
+			return NULL;
 		}
 	}
-	if (h->kickfd < 0)
+	h->kickfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (h->kickfd >= 0 &&
+	    (add_kick(h, h->dm[0].d) || add_kick(h, h->dm[1].d)))
 		LOG_WARN(TAG, "no kick eventfd: new connections may wait for "
 			 "the next event after a busy loop");
 	return h;
@@ -267,14 +626,42 @@ http_kick(struct http *h)
 
 void
 http_adopt(struct http *h, int fd, const struct sockaddr *sa,
-	   socklen_t salen)
+	   socklen_t salen, int big)
 {
+	uint32_t a = counted_addr(h, sa);
+
+	if (a && addr_add(h, a, 1)) {
+		char ip[INET_ADDRSTRLEN];
+
+		atomic_fetch_sub(&h->srv->open_conns, 1);
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+			  ip, sizeof(ip));
+		LOG_INFO(TAG, "%s holds --max-per-address %d connections: "
+			 "503", ip, h->srv->cfg.max_per_address);
+		listener_refuse(fd, 503, "Service Unavailable", "busy",
+				"too many connections from your address, "
+				"retry later");
+		return;
+	}
 	/* MHD closes fd itself when it cannot take it */
-	if (MHD_add_connection(h->d, fd, sa, salen) != MHD_YES) {
+	if (MHD_add_connection(h->dm[big ? 1 : 0].d, fd, sa, salen) !=
+	    MHD_YES) {
+		if (a)
+			addr_add(h, a, -1);
 		atomic_fetch_sub(&h->srv->open_conns, 1);
 		LOG_WARN(TAG, "connection refused by libmicrohttpd: %s",
 			 strerror(errno));
 	}
+}
+
+void
+http_close_upgrades(struct http *h)
+{
+	if (!h)
+		return;
+	pthread_mutex_lock(&h->lock);
+	h->no_upgrades = 1;
+	pthread_mutex_unlock(&h->lock);
 }
 
 void
@@ -285,8 +672,16 @@ http_stop(struct http **hp)
 	if (!h)
 		return;
 	*hp = NULL;
-	MHD_stop_daemon(h->d);
+	stop_daemons(h);
 	if (h->kickfd >= 0)
 		close(h->kickfd);
+	for (int i = 0; i < ADDR_BUCKETS; i++)
+		while (h->addrs[i]) {
+			struct addr_count *ac = h->addrs[i];
+
+			h->addrs[i] = ac->next;
+			free(ac);
+		}
+	pthread_mutex_destroy(&h->lock);
 	free(h);
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * http: the top of the libmicrohttpd front end: the daemon (no listening
- * socket of its own; the listener hands it connections), the request
- * lifecycle (bodies, resume, completion) and the route table. Handlers
+ * http: the top of the libmicrohttpd front end: the two daemons (no
+ * listening socket of their own; the listener hands them connections),
+ * the request lifecycle (bodies, resume, completion), the WebSocket
+ * upgrade hand-off and the route table. Handlers
  * answer with http_reply.h, below it.
  */
 #ifndef IMLAB_HTTP_H
@@ -16,20 +17,32 @@
 struct server;
 struct http;
 
-/* Creates the daemon (with its epoll thread) for srv. Returns NULL with e
+/* A connection whose first head is at most this long and has no Cookie
+ * goes to the small-pool daemon (listener); one there that later sends a
+ * bigger head or a Cookie is answered with Connection: close, so its next
+ * connection is routed again. */
+#define HTTP_SMALL_HEAD 1024
+
+/* Creates the daemons (each with its epoll thread) for srv. Returns NULL with e
  * filled on failure. */
 struct http *http_start(struct server *srv, struct im_error *e);
 
-/* Takes ownership of a connected socket (listener hand-off). Thread-safe.
- */
+/* Takes ownership of a connected socket and of one count in
+ * srv->open_conns (listener hand-off); big: to the big-pool daemon. Over
+ * --max-per-address it is answered 503 and closed. Thread-safe. */
 void http_adopt(struct http *h, int fd, const struct sockaddr *sa,
-		socklen_t salen);
+		socklen_t salen, int big);
+
+/* From now on a WebSocket upgrade is answered 503 instead of being handed
+ * to ws.c: called before ws_stop(), so no hand-off reaches a stopped
+ * WebSocket side. Thread-safe. */
+void http_close_upgrades(struct http *h);
 
 /* Wakes the daemon's event loop (see http.c on libmicrohttpd 0.9.75's
  * epoll loop). Thread-safe and cheap: one eventfd write. */
 void http_kick(struct http *h);
 
-/* Stops the daemon, closing every connection; sets *hp to NULL. Every
+/* Stops the daemons, closing every connection; sets *hp to NULL. Every
  * suspended connection must have been resumed (the transports' stop
  * functions do it) before this is called. */
 void http_stop(struct http **hp);

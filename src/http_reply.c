@@ -52,6 +52,8 @@ http_queue(struct MHD_Connection *c, struct http_req *req, unsigned status,
 	enum MHD_Result ret;
 
 	http_add_cors(req->srv, r);
+	if (req->close)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	STATS_ADD(&req->srv->stats, req->via, bytes_out, body_len);

@@ -41,6 +41,8 @@ struct http_req {
 	char *body;			/* uploaded body, owned */
 	size_t body_len;
 	int too_big;			/* body over --max-body */
+	int64_t t0;			/* monotonic ms, head complete */
+	int close;			/* answer with Connection: close */
 	void *tp;			/* transport state, freed by done */
 	http_done_fn done;
 	http_resume_fn resume;		/* set while it may be resumed */
@@ -60,7 +62,8 @@ int http_is_get(const char *method);
 /* Adds the CORS headers to r when --cors-origin is set. */
 void http_add_cors(struct server *srv, struct MHD_Response *r);
 
-/* Queues a prepared response r (adding CORS) and destroys our reference;
+/* Queues a prepared response r (adding CORS, and Connection: close when
+ * req->close) and destroys our reference;
  * counts body_len bytes for req->via. Returns what MHD_queue_response()
  * returned. */
 enum MHD_Result http_queue(struct MHD_Connection *c, struct http_req *req,

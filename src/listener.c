@@ -3,21 +3,33 @@
  * listener: accept + peek + hand-off on one port. The listening socket uses
  * TCP_DEFER_ACCEPT so most connections arrive with their first bytes; the
  * rest wait in a ring of pending slots (edge-triggered epoll, since a peek
- * does not consume) until their request line says where they go or their
- * deadline passes. Pending slots are in arrival order, so the oldest is
- * closed first when the ring is full (a cheap slowloris defence).
+ * does not consume) until their whole first request head has arrived or
+ * their deadline (--head-timeout, for the whole head, not per byte)
+ * passes. Pending slots are in arrival order, so the oldest is closed
+ * first when the ring is full (a cheap slowloris defence).
+ *
+ * The first head is checked here, where one well-formed JSON answer is
+ * still possible (libmicrohttpd 0.9.75 answers these itself with HTML,
+ * some with two header blocks): over --max-head bytes is a 431 (a request
+ * line alone that long a 414), a version other than HTTP/1.x a 505, two
+ * Content-Length headers or one with Transfer-Encoding a 400. A head that
+ * is small and carries no Cookie goes to the small-pool daemon, any other
+ * to the big-pool one (http.c). Out of file descriptors, a reserve
+ * descriptor is given up for a moment to accept and answer 503.
  */
 #include "autoconf.h"
 
 #include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -47,34 +59,46 @@ struct listener {
 	uint32_t seq;
 	int64_t paused_until;	/* EMFILE back-off, 0 if accepting */
 	int64_t last_emfile_log;
+	int reserve;		/* spare descriptor for EMFILE, -1: none */
+	char *peek;		/* cfg.max_head + 1 bytes */
 };
 
-#define BUSY_BODY "{\"error\":{\"code\":\"busy\",\"message\":" \
-	"\"connection limit reached, retry later\"}}\n"
-#define BUSY_REPLY \
-	"HTTP/1.1 503 Service Unavailable\r\n" \
+#define REFUSE_REPLY \
+	"HTTP/1.1 %d %s\r\n" \
 	"Content-Type: application/json\r\n" \
-	"Retry-After: 5\r\n" \
+	"Cache-Control: no-store\r\n" \
+	"%s" \
 	"Connection: close\r\n" \
-	"Content-Length: %zu\r\n\r\n%s"
+	"Content-Length: %d\r\n\r\n%s"
 
-/* Answers 503 on a connection over the limit and closes it. */
-static void
-refuse_busy(int fd)
+void
+listener_refuse(int fd, int status, const char *reason, const char *code,
+		const char *message)
 {
-	char buf[4096];
-	int n;
+	char buf[4096], body[512];
+	int n, blen;
 
 	/* read what arrived so the close does not turn into a reset */
-	while (recv(fd, buf + 512, sizeof(buf) - 512, MSG_DONTWAIT) > 0)
+	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
 		;
-	n = snprintf(buf, sizeof(buf), BUSY_REPLY, sizeof(BUSY_BODY) - 1,
-		     BUSY_BODY);
+	blen = snprintf(body, sizeof(body),
+			"{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}\n",
+			code, message);
+	n = snprintf(buf, sizeof(buf), REFUSE_REPLY, status, reason,
+		     status == 503 ? "Retry-After: 5\r\n" : "", blen, body);
 	if (send(fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
 		/* the peer learns by the close */
 	}
 	shutdown(fd, SHUT_WR);
 	close(fd);
+}
+
+/* Answers 503 on a connection over the limit and closes it. */
+static void
+refuse_busy(int fd)
+{
+	listener_refuse(fd, 503, "Service Unavailable", "busy",
+			"connection limit reached, retry later");
 }
 
 static void
@@ -103,27 +127,81 @@ ring_trim(struct listener *l)
 	}
 }
 
-/* 1: websocket, 0: http, -1: need more bytes */
-static int
-classify(const char *buf, ssize_t n)
+/* Returns the length of the head in buf[0..n) (through its blank line),
+ * or 0 if it has not ended yet. */
+static size_t
+head_len(const char *buf, size_t n)
 {
-	static const char ws[] = "GET /ws";
-	ssize_t k = n < 7 ? n : 7;
-
-	if (memcmp(buf, ws, (size_t)k))
-		return 0;
-	if (n < 8)
-		return -1;
-	return buf[7] == ' ' || buf[7] == '?';
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (buf[i] != '\n')
+			continue;
+		if (buf[i + 1] == '\n')
+			return i + 2;
+		if (buf[i + 1] == '\r' && i + 2 < n && buf[i + 2] == '\n')
+			return i + 3;
+	}
+	return 0;
 }
 
-/* Peeks at p's first bytes and hands it off if they are enough. */
+/* Returns 1 if the header line [p, end) is named name. */
+static int
+is_header(const char *p, const char *end, const char *name)
+{
+	size_t n = strlen(name);
+
+	return (size_t)(end - p) > n && p[n] == ':' && !strncasecmp(p, name, n);
+}
+
+enum verdict { V_SMALL, V_BIG, V_REFUSED };
+
+/* Checks the complete head h[0..n) on fd: refuses it (and closes fd) or
+ * says which daemon it goes to. */
+static enum verdict
+judge(const struct listener *l, int fd, const char *h, size_t n)
+{
+	const char *p = h, *end = h + n, *eol, *sp;
+	int cl = 0, te = 0, cookie = 0;
+
+	eol = memchr(p, '\n', n);
+	sp = eol ? memrchr(p, ' ', (size_t)(eol - p)) : NULL;
+	if (!sp || end - sp < 9 || strncmp(sp + 1, "HTTP/1.", 7) ||
+	    (sp[8] != '0' && sp[8] != '1')) {
+		listener_refuse(fd, 505, "HTTP Version Not Supported",
+				"bad_version", "only HTTP/1.0 and HTTP/1.1 "
+				"are served");
+		return V_REFUSED;
+	}
+	for (p = eol + 1; p < end; p = eol + 1) {
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (!eol)
+			break;
+		if (is_header(p, eol, "Content-Length"))
+			cl++;
+		else if (is_header(p, eol, "Transfer-Encoding"))
+			te++;
+		else if (is_header(p, eol, "Cookie"))
+			cookie = 1;
+	}
+	if (cl > 1 || (cl && te) || te > 1) {
+		listener_refuse(fd, 400, "Bad Request", "bad_request",
+				"one Content-Length or one Transfer-Encoding "
+				"at most, not both");
+		return V_REFUSED;
+	}
+	if (cookie || n > (size_t)l->cfg.small_head)
+		return V_BIG;
+	return V_SMALL;
+}
+
+/* Peeks at p's head and hands it off once it is complete. */
 static void
 try_route(struct listener *l, struct pending *p)
 {
-	char buf[8];
-	ssize_t n = recv(p->fd, buf, sizeof(buf), MSG_PEEK);
-	int kind, fd;
+	size_t max = (size_t)l->cfg.max_head;
+	ssize_t n = recv(p->fd, l->peek, max + 1, MSG_PEEK);
+	enum verdict v;
+	size_t hl;
+	int fd;
 
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return;
@@ -131,15 +209,50 @@ try_route(struct listener *l, struct pending *p)
 		close_slot(l, p);
 		return;
 	}
-	kind = classify(buf, n);
-	if (kind < 0)
-		return;
+	hl = head_len(l->peek, (size_t)n);
+	if (!hl && (size_t)n <= max)
+		return;		/* more to come */
 	fd = p->fd;
 	epoll_ctl(l->efd, EPOLL_CTL_DEL, fd, NULL);
 	p->fd = -1;
+	if (!hl) {
+		if (!memchr(l->peek, '\n', (size_t)n))
+			listener_refuse(fd, 414, "URI Too Long", "uri_too_long",
+					"the request line is over the "
+					"--max-head limit");
+		else
+			listener_refuse(fd, 431,
+					"Request Header Fields Too Large",
+					"head_too_large", "the request head "
+					"is over the --max-head limit");
+		return;
+	}
+	v = judge(l, fd, l->peek, hl);
+	if (v == V_REFUSED)
+		return;
 	atomic_fetch_add(l->cfg.open_conns, 1);
-	(kind ? l->cfg.to_ws : l->cfg.to_http)(l->cfg.cls, fd,
-		(struct sockaddr *)&p->sa, p->salen);
+	l->cfg.to_http(l->cfg.cls, fd, (struct sockaddr *)&p->sa, p->salen,
+		       v == V_BIG);
+}
+
+/* Out of descriptors: gives up the reserve for a moment to accept one
+ * connection and answer it 503. Returns 1 if one was answered. */
+static int
+refuse_emfile(struct listener *l)
+{
+	int fd;
+
+	if (l->reserve < 0)
+		return 0;
+	close(l->reserve);
+	l->reserve = -1;
+	fd = accept4(l->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd >= 0)
+		listener_refuse(fd, 503, "Service Unavailable", "no_fds",
+				"the server is out of file descriptors, "
+				"retry later");
+	l->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return fd >= 0;
 }
 
 static void
@@ -154,13 +267,19 @@ accept_some(struct listener *l, int64_t now)
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE ||
-			    errno == ENOBUFS || errno == ENOMEM) {
+			int err = errno;
+
+			if (err == EMFILE || err == ENFILE ||
+			    err == ENOBUFS || err == ENOMEM) {
 				if (now - l->last_emfile_log > 5000) {
-					LOG_WARN(TAG, "accept: %s; pausing "
-						 "accepts", strerror(errno));
+					LOG_WARN(TAG, "accept: %s; answering "
+						 "503 and pausing accepts",
+						 strerror(err));
 					l->last_emfile_log = now;
 				}
+				if ((err == EMFILE || err == ENFILE) &&
+				    refuse_emfile(l))
+					continue;
 				l->paused_until = now + BACKOFF_MS;
 				epoll_ctl(l->efd, EPOLL_CTL_DEL, l->lfd, NULL);
 			}
@@ -205,7 +324,7 @@ expire(struct listener *l, int64_t now)
 		struct pending *p = &l->pend[slot(l, i)];
 
 		if (p->fd >= 0 && p->deadline <= now) {
-			LOG_DEBUG(TAG, "fd %d sent no request line in time",
+			LOG_DEBUG(TAG, "fd %d sent no whole head in time",
 				  p->fd);
 			close_slot(l, p);
 		}
@@ -282,6 +401,9 @@ destroy(struct listener *l)
 		close(l->efd);
 	if (l->stopfd >= 0)
 		close(l->stopfd);
+	if (l->reserve >= 0)
+		close(l->reserve);
+	free(l->peek);
 	free(l->pend);
 	free(l);
 }
@@ -297,13 +419,17 @@ listener_start(const struct listener_config *cfg, struct im_error *e)
 
 	assert(cfg->max_pending > 0);	/* see slot() */
 	if (!l || !(l->pend = calloc((size_t)cfg->max_pending,
-				     sizeof(*l->pend)))) {
+				     sizeof(*l->pend))) ||
+	    !(l->peek = malloc((size_t)cfg->max_head + 1))) {
+		if (l)
+			free(l->pend);
 		free(l);
 		im_error_set(e, IM_ENOMEM, "no_memory", "out of memory");
 		return NULL;
 	}
 	l->cfg = *cfg;
 	l->lfd = l->efd = l->stopfd = -1;
+	l->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	for (int i = 0; i < cfg->max_pending; i++)
 		l->pend[i].fd = -1;
 	if (inet_pton(AF_INET, cfg->bind, &sin.sin_addr) != 1) {

@@ -42,20 +42,13 @@ server_default_www(void)
 }
 
 static void
-to_http(void *cls, int fd, const struct sockaddr *sa, socklen_t salen)
+to_http(void *cls, int fd, const struct sockaddr *sa, socklen_t salen,
+	int big)
 {
 	struct server *s = cls;
 
-	http_adopt(s->http, fd, sa, salen);
+	http_adopt(s->http, fd, sa, salen, big);
 	http_kick(s->http);
-}
-
-static void
-to_ws(void *cls, int fd, const struct sockaddr *sa, socklen_t salen)
-{
-	struct server *s = cls;
-
-	ws_adopt(s->ws, fd, sa, salen);
 }
 
 static void *
@@ -106,13 +99,15 @@ stop_ticker(struct server *s)
 /* Takes down what server_start() built, in reverse order (each step does
  * nothing for a part never built; ticking: the ticker runs), and frees s.
  * The WebSocket side goes before tp_wait_shutdown(): its closes may
- * publish leaves that resume HTTP waiters. */
+ * publish leaves that resume HTTP waiters; HTTP stops handing upgrades
+ * to it first. */
 static void
 teardown(struct server *s, int ticking)
 {
 	listener_stop(&s->lst);
 	if (ticking)
 		stop_ticker(s);
+	http_close_upgrades(s->http);
 	ws_stop(&s->ws);
 	tp_wait_shutdown(s);
 	http_stop(&s->http);
@@ -189,10 +184,11 @@ server_start(const struct config *cfg, struct server **out,
 	lc = (struct listener_config){
 		.bind = cfg->bind, .port = cfg->port,
 		.head_timeout_ms = cfg->head_timeout * 1000,
+		.max_head = cfg->max_head, .small_head = HTTP_SMALL_HEAD,
 		.max_pending = MAX_PENDING_HEADS,
 		.max_connections = cfg->max_connections,
 		.open_conns = &s->open_conns,
-		.to_http = to_http, .to_ws = to_ws, .cls = s,
+		.to_http = to_http, .cls = s,
 	};
 	s->lst = listener_start(&lc, e);
 	if (!s->lst) {

@@ -43,6 +43,13 @@
 
 _Static_assert(LWS_PRE <= MSG_WS_PRE, "msg.h headroom too small for lws");
 
+/* A socket taken from libmicrohttpd with its rebuilt upgrade head. */
+struct adoption {
+	int fd;
+	char *head;		/* owned */
+	size_t len;
+};
+
 struct ws {
 	struct server *srv;
 	struct lws_context *ctx;
@@ -51,7 +58,7 @@ struct ws {
 	pthread_t thread;
 	atomic_int stop;
 	pthread_mutex_t qlock;		/* guards the adoption queue */
-	int *q;
+	struct adoption *q;
 	size_t qlen, qcap;
 	pthread_mutex_t dlock;		/* guards the dirty list, dead */
 	struct list dirty;		/* of pss->dnode */
@@ -62,18 +69,22 @@ struct ws {
 static void
 drain_queue(struct ws *w)
 {
-	int *fds;
+	struct adoption *q;
 	size_t n;
 
 	pthread_mutex_lock(&w->qlock);
-	fds = w->q;
+	q = w->q;
 	n = w->qlen;
 	w->q = NULL;
 	w->qlen = w->qcap = 0;
 	pthread_mutex_unlock(&w->qlock);
 	for (size_t i = 0; i < n; i++) {
-		struct lws *wsi = lws_adopt_socket_vhost(w->vh, fds[i]);
+		/* lws copies the head into its own buffer list and answers
+		 * the handshake as if it had read it from the socket */
+		struct lws *wsi = lws_adopt_socket_vhost_readbuf(w->vh,
+			q[i].fd, q[i].head, q[i].len);
 
+		free(q[i].head);
 		if (!wsi) {
 			/* lws closed the fd */
 			atomic_fetch_sub(&w->srv->open_conns, 1);
@@ -82,7 +93,7 @@ drain_queue(struct ws *w)
 		}
 		lws_set_opaque_user_data(wsi, w);
 	}
-	free(fds);
+	free(q);
 }
 
 /* The room layer's notify: runs on any thread under the room lock, so it
@@ -348,31 +359,37 @@ ws_start(struct server *srv, struct im_error *e)
 }
 
 void
-ws_adopt(struct ws *w, int fd, const struct sockaddr *sa, socklen_t salen)
+ws_adopt(struct ws *w, int fd, const char *head, size_t len)
 {
 	int one = 1;
+	char *copy = malloc(len);
 
-	(void)sa;
-	(void)salen;
 	/* frames are small and must leave at once: without this, Nagle holds
 	 * a frame until the previous one is acknowledged (a delayed ACK can
 	 * cost tens of ms) */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	pthread_mutex_lock(&w->qlock);
-	if (w->qlen == w->qcap) {
+	if (copy && w->qlen == w->qcap) {
 		size_t ncap = w->qcap ? w->qcap * 2 : 16;
-		int *nq = realloc(w->q, ncap * sizeof(*nq));
+		struct adoption *nq = realloc(w->q, ncap * sizeof(*nq));
 
-		if (!nq) {
-			pthread_mutex_unlock(&w->qlock);
-			close(fd);
-			atomic_fetch_sub(&w->srv->open_conns, 1);
-			return;
+		if (nq) {
+			w->q = nq;
+			w->qcap = ncap;
 		}
-		w->q = nq;
-		w->qcap = ncap;
 	}
-	w->q[w->qlen++] = fd;
+	if (!copy || w->qlen == w->qcap) {
+		pthread_mutex_unlock(&w->qlock);
+		free(copy);
+		close(fd);
+		atomic_fetch_sub(&w->srv->open_conns, 1);
+		return;
+	}
+	memcpy(copy, head, len);
+	w->q[w->qlen].fd = fd;
+	w->q[w->qlen].head = copy;
+	w->q[w->qlen].len = len;
+	w->qlen++;
 	pthread_mutex_unlock(&w->qlock);
 	lws_cancel_service(w->ctx);
 }
@@ -395,8 +412,10 @@ ws_stop(struct ws **wp)
 	w->dead = 1;
 	pthread_mutex_unlock(&w->dlock);
 	lws_context_destroy(w->ctx);
-	for (size_t i = 0; i < w->qlen; i++)
-		close(w->q[i]);
+	for (size_t i = 0; i < w->qlen; i++) {
+		close(w->q[i].fd);
+		free(w->q[i].head);
+	}
 	free(w->q);
 	ws_free(w);
 }

@@ -7,6 +7,7 @@
 #ifndef IMLAB_WS_H
 #define IMLAB_WS_H
 
+#include <stddef.h>
 #include <sys/socket.h>
 
 #include "err.h"
@@ -18,10 +19,12 @@ struct ws;
  * with e filled on failure. */
 struct ws *ws_start(struct server *srv, struct im_error *e);
 
-/* Takes ownership of a connected socket whose first bytes are
- * "GET /ws". Thread-safe: queues fd and wakes the service thread. */
-void ws_adopt(struct ws *w, int fd, const struct sockaddr *sa,
-	      socklen_t salen);
+/* Takes ownership of fd, a connected socket whose upgrade request
+ * libmicrohttpd has read, and of one count in srv->open_conns; head[0..len)
+ * (borrowed, copied) is that request rebuilt for libwebsockets, which
+ * answers the handshake. Thread-safe: queues it and wakes the service
+ * thread. On failure fd is closed and the count given back. */
+void ws_adopt(struct ws *w, int fd, const char *head, size_t len);
 
 /* Closes every WebSocket connection, stops the thread, destroys the
  * context; sets *wp to NULL. */

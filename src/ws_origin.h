@@ -13,4 +13,9 @@
  * for none). Else 0. Service thread only (reads wsi's headers). */
 int ws_origin_ok(struct lws *wsi, const char *allow);
 
+/* The same rule on strings (borrowed): origin the Origin header (NULL:
+ * none), host the Host header (NULL or "": none). Any thread. */
+int ws_origin_match(const char *origin, const char *host,
+		    const char *allow);
+
 #endif
