@@ -36,6 +36,10 @@ const struct config_opt config_opts[] = {
 	  "N", "rooms one subscription or connection may join" },
 	{ "presence-ttl", CONFIG_INT, O(presence_ttl), 30, NULL, 1, 3600,
 	  "SEC", "a poller stays present this long after its last poll" },
+	{ "room-idle", CONFIG_INT, O(room_idle), 600, NULL, 0, 86400,
+	  "SEC", "a room nobody subscribes to, is a member of or writes to "
+	  "is freed with its history after this (0: never; one that never "
+	  "held a message is freed at once)" },
 	{ "max-body", CONFIG_INT, O(max_body), 65536, NULL, 256, 16777216,
 	  "BYTES", "largest publish body (HTTP) and message data" },
 	{ "max-connections", CONFIG_INT, O(max_connections), 20000, NULL, 16,

@@ -19,6 +19,7 @@ struct config {
 	int max_rooms;
 	int rooms_per_sub;
 	int presence_ttl;		/* s */
+	int room_idle;			/* s an unused room is kept */
 	int max_body;			/* bytes */
 	int max_connections;
 	int max_longpolls;
