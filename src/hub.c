@@ -80,6 +80,7 @@ hub_publish(struct hub *h, const struct hub_pub *p, struct hub_ack *ack,
 	parts.data_json = data;
 	parts.data_len = data_len;
 	err = rooms_post(h->rs, r, &parts, &m);
+	rooms_release(h->rs, &r);
 	if (err != IM_OK)
 		return im_error_set(e, err, "no_memory", "out of memory");
 	ack->id = m->id;
