@@ -23,7 +23,8 @@
 
 #define HISTORY_DEFAULT 100	/* messages a history request returns */
 #define HISTORY_MAX 1000	/* ... at most, with ?limit= */
-#define LIST_MAX 10000		/* rooms / members one listing returns */
+#define LIST_DEFAULT 100	/* rooms / members a listing page holds */
+#define LIST_MAX 1000		/* ... at most, with ?limit= */
 
 /* Short names for the json-c calls every listing makes. */
 #define put(o, k, v) json_object_object_add(o, k, v)
@@ -166,19 +167,37 @@ api_metrics(struct MHD_Connection *c, struct http_req *req)
 			  MHD_RESPMEM_MUST_FREE);
 }
 
+/* Reads the page parameters ?limit= (1..LIST_MAX) and ?after= (a name
+ * the page starts after, exclusive) of a listing; 0 or -1 with e. */
+static int
+page(struct MHD_Connection *c, size_t *limit, const char **after,
+     struct im_error *e)
+{
+	long long l = LIST_DEFAULT;
+
+	if (qs_int(c, "limit", 1, LIST_MAX, &l, e))
+		return -1;
+	*limit = (size_t)l;
+	*after = qs_str(c, "after");
+	return 0;
+}
+
 static enum MHD_Result
 rooms_index(struct MHD_Connection *c, struct http_req *req)
 {
 	struct server *srv = req->srv;
-	struct room_info *ri = malloc(LIST_MAX * sizeof(*ri));
+	struct room_info *ri;
 	struct json_object *a;
-	size_t n;
+	struct im_error e;
+	const char *after;
+	size_t n, limit;
 
+	if (page(c, &limit, &after, &e))
+		return http_reply_im_error(c, req, &e);
+	ri = malloc(limit * sizeof(*ri));
 	if (!ri)
 		return MHD_NO;
-	n = rooms_list(srv->rs, ri, LIST_MAX);
-	if (n > LIST_MAX)
-		n = LIST_MAX;
+	n = rooms_list_page(srv->rs, after, ri, limit);
 	a = json_object_new_array_ext((int)n);
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *o = json_object_new_object();
@@ -193,23 +212,33 @@ rooms_index(struct MHD_Connection *c, struct http_req *req)
 	return http_reply_json(c, req, MHD_HTTP_OK, a);
 }
 
+/* GET /api/rooms/{room}: r may be NULL (a room nobody uses: empty). */
 static enum MHD_Result
-room_show(struct MHD_Connection *c, struct http_req *req, struct room *r)
+room_show(struct MHD_Connection *c, struct http_req *req, struct room *r,
+	  const char *name)
 {
 	struct server *srv = req->srv;
-	struct room_member_info *mi = malloc(LIST_MAX * sizeof(*mi));
+	struct room_member_info *mi;
 	struct json_object *o, *a;
-	size_t n;
+	struct im_error e;
+	const char *after;
+	size_t n = 0, total = 0, limit;
 
+	if (page(c, &limit, &after, &e))
+		return http_reply_im_error(c, req, &e);
+	mi = malloc(limit * sizeof(*mi));
 	if (!mi)
 		return MHD_NO;
-	n = rooms_members(srv->rs, r, mi, LIST_MAX);
+	if (r)
+		total = rooms_members_page(srv->rs, r, after, mi, limit,
+					   &n);
 	o = json_object_new_object();
-	put(o, "room", str(room_name(r)));
-	put(o, "last_id", u64(store_ring_last_id(srv->st, room_ring(r))));
-	put(o, "count", i64(n));
-	if (n > LIST_MAX)
-		n = LIST_MAX;
+	put(o, "room", str(name));
+	put(o, "last_id", u64(r ? store_ring_last_id(srv->st, room_ring(r)) :
+			      0));
+	/* the member count; "count" is its older name, kept */
+	put(o, "member_count", i64(total));
+	put(o, "count", i64(total));
 	a = json_object_new_array_ext((int)n);
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *m = json_object_new_object();
@@ -224,15 +253,20 @@ room_show(struct MHD_Connection *c, struct http_req *req, struct room *r)
 	return http_reply_json(c, req, MHD_HTTP_OK, o);
 }
 
+/* GET /api/rooms/{room}/messages: r may be NULL (a room nobody uses:
+ * nothing to read; a cursor older than a reclaimed room's history is
+ * told of the gap). */
 static enum MHD_Result
 history(struct MHD_Connection *c, struct http_req *req, struct room *r)
 {
-	struct store_ring *ring = room_ring(r);
+	struct store_ring *ring = r ? room_ring(r) : NULL;
 	struct im_error e;
 	struct cursor cur;
 	uint64_t since = 0;
 	long long limit = HISTORY_DEFAULT, last = 0;
 	enum MHD_Result ret;
+	char *body;
+	size_t len;
 
 	if (qs_u64(c, "since", &since, &e) ||
 	    qs_int(c, "limit", 1, HISTORY_MAX, &limit, &e) ||
@@ -243,9 +277,17 @@ history(struct MHD_Connection *c, struct http_req *req, struct room *r)
 		if (qs_str(c, "since"))
 			return http_reply_error(c, req, MHD_HTTP_BAD_REQUEST,
 				"bad_param", "give since or last, not both");
-		since = store_ring_since_last(req->srv->st, ring,
-					      (size_t)last);
+		since = ring ? store_ring_since_last(req->srv->st, ring,
+						     (size_t)last) : 0;
 		limit = last;
+	}
+	if (!ring) {
+		cursor_init(&cur, req->srv->st, NULL, since);
+		body = msg_batch_json(NULL, 0, cursor_pos(&cur), since &&
+				      since < rooms_floor(req->srv->rs), &len);
+		return body ? http_reply(c, req, MHD_HTTP_OK,
+					 "application/json", body, len,
+					 MHD_RESPMEM_MUST_FREE) : MHD_NO;
 	}
 	cursor_init(&cur, req->srv->st, NULL, since);
 	ret = cursor_add_rings(&cur, &ring, 1) ? MHD_NO :
@@ -284,6 +326,7 @@ api_handle(struct MHD_Connection *c, struct http_req *req)
 	struct server *srv = req->srv;
 	char name[MSG_ROOM_MAX + 2];
 	const char *rest, *slash;
+	enum MHD_Result ret;
 	struct im_error e;
 	struct room *r;
 	size_t len;
@@ -315,10 +358,13 @@ api_handle(struct MHD_Connection *c, struct http_req *req)
 	if (!http_is_get(method))
 		return http_not_allowed(c, req, slash ? "GET, HEAD, POST" :
 				   "GET, HEAD");
+	/* a room nobody uses reads as empty, and is not created */
 	r = rooms_get(srv->rs, name, 0, &e);
-	if (!r)
+	if (!r && e.err != IM_ENOTFOUND)
 		return http_reply_im_error(c, req, &e);
-	return slash ? history(c, req, r) : room_show(c, req, r);
+	ret = slash ? history(c, req, r) : room_show(c, req, r, name);
+	rooms_release(srv->rs, &r);
+	return ret;
 not_found:
 	return http_reply_error(c, req, MHD_HTTP_NOT_FOUND, "not_found",
 				"no such endpoint: %s", url);
