@@ -52,7 +52,7 @@ msg_create(const struct msg_parts *p)
 	size_t room_len = strlen(p->room), event_len = strlen(p->event);
 	size_t from_len = jbuf_str_len(p->from);
 	size_t pid_len = strlen(p->pid);
-	size_t json_len, ws_len, sse_len, idlen;
+	size_t json_len, ws_len, idlen;
 	struct jbuf b;
 	struct msg *m;
 
@@ -69,9 +69,8 @@ msg_create(const struct msg_parts *p)
 	json_len = 96 + idlen + room_len + event_len + from_len + pid_len +
 		   8 + p->data_len + strlen(tsbuf);
 	ws_len = sizeof(WS_HEAD) + json_len + 1;
-	sse_len = 32 + idlen + event_len + json_len;
 
-	m = malloc(sizeof(*m) + MSG_WS_PRE + ws_len + 1 + sse_len + 1);
+	m = malloc(sizeof(*m) + MSG_WS_PRE + ws_len + 1);
 	if (!m)
 		return NULL;
 	atomic_init(&m->refs, 1);
@@ -85,7 +84,7 @@ msg_create(const struct msg_parts *p)
 
 	m->ws = (char *)(m + 1);
 	memset(m->ws, 0, MSG_WS_PRE);
-	jbuf_init(&b, m->ws + MSG_WS_PRE, ws_len + 1 + sse_len + 1);
+	jbuf_init(&b, m->ws + MSG_WS_PRE, ws_len + 1);
 	jbuf_puts(&b, WS_HEAD);
 	m->json = b.p + b.len;
 	jbuf_printf(&b, "{\"id\":%s,\"room\":\"%s\",\"event\":\"%s\","
@@ -98,11 +97,6 @@ msg_create(const struct msg_parts *p)
 	m->json_len = (size_t)(b.p + b.len - m->json);
 	jbuf_raw(&b, "}", 2);			/* and its NUL */
 	m->ws_len = b.len - 1;
-	m->sse = b.p + b.len;
-	jbuf_printf(&b, "id: %s\nevent: %s\ndata: ", idbuf, p->event);
-	jbuf_raw(&b, m->json, m->json_len);
-	jbuf_raw(&b, "\n\n", 3);
-	m->sse_len = (size_t)(b.p + b.len - 1 - m->sse);
 	if (b.over) {		/* the bounds above are wrong: a bug */
 		free(m);
 		return NULL;

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * msg: the immutable, refcounted message envelope. Its JSON is serialised
- * once, at creation, into the two wire forms every delivery shares: a
- * WebSocket frame {"op":"msg","msg":E} (with headroom for libwebsockets in
- * front) and an SSE event "id: N\nevent: E\ndata: E\n\n". The plain envelope
- * E is a slice of the WebSocket frame. Nothing is copied per subscriber.
+ * once, at creation, into the WebSocket frame {"op":"msg","msg":E} (with
+ * headroom for libwebsockets in front); the plain envelope E is a slice of
+ * it, and every other transport writes E (tp_sse.c writes its own lines
+ * around it). Nothing is copied per subscriber, and E is held once.
  */
 #ifndef IMLAB_MSG_H
 #define IMLAB_MSG_H
@@ -54,8 +54,6 @@ struct msg {
 	size_t json_len;
 	char *ws;		/* MSG_WS_PRE bytes, then {"op":"msg","msg":E} */
 	size_t ws_len;		/* bytes after the headroom */
-	char *sse;		/* "id: N\nevent: EV\ndata: E\n\n" */
-	size_t sse_len;
 };
 
 /* The parts of a new message. All strings are borrowed and must already be
