@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -32,8 +33,8 @@
 #define i64(v) json_object_new_int64((int64_t)(v))
 #define u64(v) json_object_new_uint64(v)
 
-/* The per-transport counters, in /api/stats order; those with help are
- * /metrics series too. */
+/* The per-transport counters, in /api/stats order; each is a /metrics
+ * series too. */
 static const struct {
 	const char *key;		/* /api/stats member */
 	const char *name, *type, *help;	/* /metrics */
@@ -48,8 +49,11 @@ static const struct {
 	  "Messages written to subscribers, per transport", delivered),
 	C("empty", "imlab_empty_responses_total", "counter",
 	  "Poll and long-poll responses without messages", empty),
-	C("wakeups", NULL, NULL, NULL, wakeups),
-	C("deferred", NULL, NULL, NULL, deferred),
+	C("wakeups", "imlab_wakeups_total", "counter",
+	  "Waiting connections woken by news, per transport", wakeups),
+	C("deferred", "imlab_deferred_total", "counter",
+	  "Wake-ups left to the flusher while busy (--coalesce), per "
+	  "transport", deferred),
 	C("bytes_sent", "imlab_bytes_sent_total", "counter",
 	  "Body or frame bytes sent, per transport", bytes_out),
 	C("bytes_received", "imlab_bytes_received_total", "counter",
@@ -128,6 +132,49 @@ stats(struct MHD_Connection *c, struct http_req *req)
 	return http_reply_json(c, req, MHD_HTTP_OK, o);
 }
 
+/* Reads the process's CPU time (user + system, s) and resident set
+ * (bytes) from /proc/self; 0 or -1. */
+static int
+proc_self(double *cpu_s, long long *rss)
+{
+	unsigned long long ut, st;
+	long long pages = 0;
+	long tck = sysconf(_SC_CLK_TCK), psz = sysconf(_SC_PAGESIZE);
+	char buf[1024], *p;
+	FILE *f = fopen("/proc/self/stat", "r");
+	size_t n;
+	int ok;
+
+	if (!f)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* after "pid (comm) ": state is field 3, utime 14, stime 15 */
+	p = strrchr(buf, ')');
+	ok = p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u "
+			 "%*u %llu %llu", &ut, &st) == 2;
+	f = fopen("/proc/self/statm", "r");
+	if (f) {
+		ok = ok && fscanf(f, "%*d %lld", &pages) == 1;
+		fclose(f);
+	}
+	if (!ok || tck <= 0 || psz <= 0)
+		return -1;
+	*cpu_s = (double)(ut + st) / (double)tck;
+	*rss = pages * psz;
+	return 0;
+}
+
+/* Writes one unlabelled series with its HELP and TYPE lines. */
+static void
+series(FILE *f, const char *name, const char *type, const char *help,
+       long long v)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n%s %lld\n", name, help, name,
+		type, name, v);
+}
+
 enum MHD_Result
 api_metrics(struct MHD_Connection *c, struct http_req *req)
 {
@@ -138,9 +185,10 @@ api_metrics(struct MHD_Connection *c, struct http_req *req)
 
 	if (!f)
 		return MHD_NO;
+	double cpu;
+	long long rss;
+
 	for (size_t k = 0; k < sizeof(counters) / sizeof(*counters); k++) {
-		if (!counters[k].help)
-			continue;
 		fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", counters[k].name,
 			counters[k].help, counters[k].name, counters[k].type);
 		for (int i = 0; i < VIA__COUNT; i++)
@@ -161,6 +209,24 @@ api_metrics(struct MHD_Connection *c, struct http_req *req)
 	fprintf(f, "# HELP imlab_last_id Newest message id\n"
 		"# TYPE imlab_last_id gauge\nimlab_last_id %" PRIu64 "\n",
 		store_last_id(srv->st));
+	series(f, "imlab_connections", "gauge",
+	       "Connections open now, all transports",
+	       atomic_load(&srv->open_conns));
+	series(f, "imlab_rooms", "gauge", "Rooms the registry holds now",
+	       (long long)rooms_count(srv->rs));
+	series(f, "imlab_uptime_ms", "gauge", "Milliseconds since the start",
+	       im_now_ms() - srv->started_ms);
+	fprintf(f, "# HELP imlab_build_info The version running (always 1)\n"
+		"# TYPE imlab_build_info gauge\n"
+		"imlab_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
+	if (!proc_self(&cpu, &rss)) {
+		fprintf(f, "# HELP process_cpu_seconds_total User and system "
+			"CPU time of the process\n"
+			"# TYPE process_cpu_seconds_total counter\n"
+			"process_cpu_seconds_total %.2f\n", cpu);
+		series(f, "process_resident_memory_bytes", "gauge",
+		       "Resident memory of the process", rss);
+	}
 	fclose(f);
 	return http_reply(c, req, MHD_HTTP_OK,
 			  "text/plain; version=0.0.4; charset=utf-8", buf, len,

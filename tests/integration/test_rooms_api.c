@@ -234,6 +234,39 @@ START_TEST(room_listing_comes_in_bounded_pages)
 }
 END_TEST
 
+START_TEST(metrics_name_every_documented_series)
+{
+	static const char *const names[] = {
+		"imlab_open_connections{transport=\"sse\"} ",
+		"imlab_requests_total{transport=\"poll\"} ",
+		"imlab_messages_delivered_total{transport=\"ws\"} ",
+		"imlab_empty_responses_total{transport=\"longpoll\"} ",
+		"imlab_wakeups_total{transport=\"sse\"} ",
+		"imlab_deferred_total{transport=\"longpoll\"} ",
+		"imlab_bytes_sent_total{transport=\"api\"} ",
+		"imlab_bytes_received_total{transport=\"api\"} ",
+		"imlab_messages_published_total{transport=\"api\"} ",
+		"\nimlab_messages_stored ", "\nimlab_last_id ",
+		"\nimlab_connections ", "\nimlab_rooms ", "\nimlab_uptime_ms ",
+		"\nimlab_build_info{version=\"" PACKAGE_VERSION "\"} 1\n",
+		"\nprocess_cpu_seconds_total ",
+		"\nprocess_resident_memory_bytes ",
+		"# TYPE imlab_wakeups_total counter\n",
+		"# TYPE imlab_connections gauge\n",
+	};
+	char *body;
+
+	ck_assert_int_eq(post("m", CHAT("1"), NULL), 201);
+	ck_assert_int_eq(get("/metrics", &body), 200);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		ck_assert_msg(strstr(body, names[i]), "no %s", names[i]);
+	ck_assert_ptr_nonnull(strstr(body, "\nimlab_rooms 1\n"));
+	/* a resident set is never 0 */
+	ck_assert_ptr_null(strstr(body, "process_resident_memory_bytes 0\n"));
+	free(body);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -248,6 +281,7 @@ suite(void)
 	tcase_add_test(tc, resume_across_a_reclaimed_room_reports_a_gap);
 	tcase_add_test(tc, unused_room_reads_empty_and_is_not_created);
 	tcase_add_test(tc, room_listing_comes_in_bounded_pages);
+	tcase_add_test(tc, metrics_name_every_documented_series);
 	suite_add_tcase(s, tc);
 	return s;
 }
