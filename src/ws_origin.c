@@ -12,6 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "log.h"
+#include "origin.h"
 #include "ws_origin.h"
 
 /* Compares the host[:port] of an origin with a Host header value. */
@@ -48,29 +50,6 @@ same_host(const char *origin, const char *host)
 	return 1;
 }
 
-/* Returns 1 if origin is one of the comma-separated entries of allow. */
-static int
-listed(const char *origin, const char *allow)
-{
-	size_t olen = strlen(origin);
-
-	while (allow && *allow) {
-		const char *end = strchr(allow, ',');
-		size_t n;
-
-		while (*allow == ' ')
-			allow++;
-		n = end ? (size_t)(end - allow) : strlen(allow);
-		while (n && allow[n - 1] == ' ')
-			n--;
-		if ((n == 1 && *allow == '*') ||
-		    (n == olen && !strncasecmp(allow, origin, n)))
-			return 1;
-		allow = end ? end + 1 : NULL;
-	}
-	return 0;
-}
-
 int
 ws_origin_ok(struct lws *wsi, const char *allow)
 {
@@ -82,9 +61,16 @@ ws_origin_ok(struct lws *wsi, const char *allow)
 	if (olen >= (int)sizeof(origin) ||
 	    lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN) < 0)
 		return 0;
-	if (listed(origin, allow))
+	if (origin_listed(origin, allow))
 		return 1;
 	if (lws_hdr_copy(wsi, host, sizeof(host), WSI_TOKEN_HOST) <= 0)
-		return 0;
-	return same_host(origin, host);
+		host[0] = '\0';
+	if (host[0] && same_host(origin, host))
+		return 1;
+	/* the names a user needs behind a proxy or a port-forward */
+	LOG_WARN("ws", "upgrade refused: Origin %s is not the Host %s and "
+		 "not in --allow-origin (%s); add it with --allow-origin %s",
+		 origin, host[0] ? host : "(none)",
+		 allow && *allow ? allow : "empty", origin);
+	return 0;
 }
