@@ -392,6 +392,12 @@ run(struct per_session_data__chat *pss, const char *buf, size_t len,
 				   "a message is a JSON object");
 	}
 	ref = echo_member(o, "ref", refbuf);
+	if (!ref && json_object_object_get_ex(o, "ref", NULL)) {
+		/* too long to echo: say so, never answer without it */
+		rc = reply_error(pss, NULL, "bad_ref", "\"ref\" is at most %d "
+				 "bytes of JSON", REF_MAX);
+		goto out;
+	}
 	op = jparse_str(o, "op", NULL, &bad);
 	if (bad || !op) {
 		rc = reply_error(pss, ref, "bad_op",
