@@ -31,8 +31,8 @@ struct config {
 	int head_timeout;		/* s */
 	int idle_timeout;		/* s */
 	int conn_memory;		/* bytes per HTTP connection */
-	const char *cors_origin;	/* "" = no CORS */
-	const char *allow_origin;	/* extra WebSocket origin, "" none */
+	const char *allow_origin;	/* origins allowed cross-site (CORS and
+					 * WebSocket), comma list; "" none */
 	int ws_max_msg;			/* bytes */
 	int ws_ping;			/* s */
 	int ws_hangup;			/* s */

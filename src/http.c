@@ -111,7 +111,7 @@ dispatch(struct MHD_Connection *c, struct http_req *req)
 	struct server *srv = req->srv;
 
 	if (!strcmp(req->method, MHD_HTTP_METHOD_OPTIONS) &&
-	    srv->cfg.cors_origin && *srv->cfg.cors_origin)
+	    srv->cfg.allow_origin && *srv->cfg.allow_origin)
 		return preflight(c, req);
 	if (req->route->allow && !http_is_get(req->method))
 		return http_not_allowed(c, req, req->route->allow);

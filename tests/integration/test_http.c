@@ -475,8 +475,13 @@ START_TEST(cors_off_by_default_and_one_origin_when_set)
 	ck_assert_ptr_null(t_header(&r, "Access-Control-Allow-Origin"));
 	t_resp_free(&r);
 	t_config(&cfg);
-	cfg.cors_origin = "http://teacher.example";
+	cfg.allow_origin = "http://teacher.example";
 	s2 = t_server_start(&cfg);
+	/* an origin not listed gets no grant */
+	ck_assert_int_eq(t_http(server_port(s2), "GET", "/api/info", NULL,
+				"Origin: http://elsewhere", &r), 0);
+	ck_assert_ptr_null(t_header(&r, "Access-Control-Allow-Origin"));
+	t_resp_free(&r);
 	ck_assert_int_eq(t_http(server_port(s2), "GET", "/api/info", NULL,
 				"Origin: http://teacher.example", &r), 0);
 	ck_assert_str_eq(t_header(&r, "Access-Control-Allow-Origin"),
