@@ -4,12 +4,12 @@
  * under rs->lock. A room lives while anything refers to it (a pin from
  * rooms_get(), a subscriber, a member); unused, it is reclaimed with its
  * ring at once if it never held a message, else once idle for
- * room_idle_ms (rooms_sweep()). Every message - a publish from the hub or a presence
- * join/leave - enters the store by one road, rooms_post(): appended (the
- * store takes its own lock: the order is always rooms -> store) and
- * delivered to the room's subscribers before the lock is released, so a
- * join is ordered with its membership change and every room's
- * notifications come in id order.
+ * room_idle_ms (rooms_sweep()). Every message - a publish from the hub or
+ * a presence join/leave - enters the store by one road, rooms_post():
+ * appended (the store takes its own lock: the order is always rooms ->
+ * store) and delivered to the room's subscribers before the lock is
+ * released, so a join is ordered with its membership change and every
+ * room's notifications come in id order.
  */
 #include "autoconf.h"
 

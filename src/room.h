@@ -6,9 +6,10 @@
  * rooms_release()), a subscriber or a member. An unused room is reclaimed,
  * with its history: at its release if it never held a message, otherwise
  * by rooms_sweep() once idle for room_idle_ms; a room created again under
- * that name starts a ring whose older history counts as lost (a gap). Presence: a cid is a member of a
- * room while it holds a subscription there (SSE, WebSocket, a held long
- * poll) or polled it within presence_ttl; arrival and departure are
+ * that name starts a ring whose older history counts as lost (a gap).
+ * Presence: a cid is a member of a room while it holds a subscription
+ * there (SSE, WebSocket, a held long poll) or polled it within
+ * presence_ttl; arrival and departure are
  * published into the room as ordinary `join` / `leave` messages, in order
  * with the chat. One mutex guards the registry, the subscriber arrays and
  * the members; notify callbacks run under it.

@@ -86,7 +86,8 @@ read_until(int fd, size_t want, const char *stop, size_t skip)
 	memcpy(buf, rest, len);
 	buf[len] = '\0';
 	rest[0] = '\0';
-	while (len < want && !(stop && len > skip && strstr(buf + skip, stop))) {
+	while (len < want &&
+	       !(stop && len > skip && strstr(buf + skip, stop))) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		ssize_t n;
 
