@@ -18,6 +18,21 @@
 #include "server.h"
 #include "tp_params.h"
 
+/* Steps *it over a comma list: returns the next entry and sets *len to
+ * its length, or returns NULL at the end. */
+static const char *
+next_name(const char **it, size_t *len)
+{
+	const char *p = *it, *end;
+
+	if (!*p)
+		return NULL;
+	end = strchr(p, ',');
+	*len = end ? (size_t)(end - p) : strlen(p);
+	*it = p + *len + (end != NULL);
+	return p;
+}
+
 /* Checks the room named by len bytes at s and counts it in *n unless it
  * is named earlier in the list (rooms is the whole list); 0 or -1 with e.
  * Nothing is created: every name is judged before any room is touched. */
@@ -25,16 +40,14 @@ static int
 check_room(const char *rooms, const char *s, size_t len, size_t max,
 	   size_t *n, struct im_error *e)
 {
+	const char *it = rooms, *t;
+	size_t tl;
+
 	if (names_check(NAME_ROOM, s, len, e))
 		return -1;
-	for (const char *t = rooms; t < s;) {
-		const char *end = strchr(t, ',');
-		size_t tl = end ? (size_t)(end - t) : strlen(t);
-
+	while ((t = next_name(&it, &tl)) && t < s)
 		if (tl == len && !memcmp(t, s, len))
 			return 0;	/* a duplicate */
-		t += tl + (t[tl] == ',');
-	}
 	if (*n == max) {
 		im_error_set(e, IM_EINVAL, "too_many_rooms",
 			     "at most %zu rooms per subscription", max);
@@ -68,18 +81,6 @@ add_room(struct server *srv, struct tp_params *p, const char *s, size_t len,
 	return 0;
 }
 
-/* Runs body with s and len naming each entry of the comma list rooms. */
-#define EACH_ROOM(rooms, s, len, body)					\
-	for (const char *s = (rooms); *s;) {				\
-		const char *end_ = strchr(s, ',');			\
-		size_t len = end_ ? (size_t)(end_ - s) : strlen(s);	\
-									\
-		body;							\
-		s += len;						\
-		if (*s == ',')						\
-			s++;						\
-	}
-
 /* Reads the Last-Event-ID header into p->since, if there is one. */
 static int
 last_event_id(struct MHD_Connection *c, struct tp_params *p,
@@ -106,7 +107,8 @@ tp_params_parse(struct MHD_Connection *c, struct server *srv, int leid,
 		struct tp_params *p, struct im_error *e)
 {
 	const char *rooms = qs_str(c, "rooms");
-	size_t max = (size_t)srv->cfg.rooms_per_sub, n = 0;
+	size_t max = (size_t)srv->cfg.rooms_per_sub, n = 0, len;
+	const char *it, *s;
 
 	memset(p, 0, sizeof(*p));
 	if (qs_u64(c, "since", &p->since, e))
@@ -127,10 +129,9 @@ tp_params_parse(struct MHD_Connection *c, struct server *srv, int leid,
 		return -1;
 	}
 	/* judge every name and the count before touching any room */
-	EACH_ROOM(rooms, s, len, {
+	for (it = rooms; (s = next_name(&it, &len));)
 		if (check_room(rooms, s, len, max, &n, e))
 			return -1;
-	});
 	if (leid && last_event_id(c, p, e))
 		return -1;
 	p->srv = srv;
@@ -140,10 +141,9 @@ tp_params_parse(struct MHD_Connection *c, struct server *srv, int leid,
 		im_error_set(e, IM_ENOMEM, "no_memory", "out of memory");
 		goto fail;
 	}
-	EACH_ROOM(rooms, s, len, {
+	for (it = rooms; (s = next_name(&it, &len));)
 		if (add_room(srv, p, s, len, e))
 			goto fail;
-	});
 	return 0;
 fail:
 	tp_params_free(p);	/* releases what was got: nothing new stays */

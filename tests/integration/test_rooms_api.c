@@ -248,6 +248,7 @@ START_TEST(metrics_name_every_documented_series)
 		"imlab_messages_published_total{transport=\"api\"} ",
 		"\nimlab_messages_stored ", "\nimlab_last_id ",
 		"\nimlab_connections ", "\nimlab_rooms ", "\nimlab_uptime_ms ",
+		/* NOLINTNEXTLINE(bugprone-suspicious-missing-comma): one */
 		"\nimlab_build_info{version=\"" PACKAGE_VERSION "\"} 1\n",
 		"\nprocess_cpu_seconds_total ",
 		"\nprocess_resident_memory_bytes ",
