@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -23,7 +24,8 @@
 
 #define HISTORY_DEFAULT 100	/* messages a history request returns */
 #define HISTORY_MAX 1000	/* ... at most, with ?limit= */
-#define LIST_MAX 10000		/* rooms / members one listing returns */
+#define LIST_DEFAULT 100	/* rooms / members a listing page holds */
+#define LIST_MAX 1000		/* ... at most, with ?limit= */
 
 /* Short names for the json-c calls every listing makes. */
 #define put(o, k, v) json_object_object_add(o, k, v)
@@ -31,8 +33,8 @@
 #define i64(v) json_object_new_int64((int64_t)(v))
 #define u64(v) json_object_new_uint64(v)
 
-/* The per-transport counters, in /api/stats order; those with help are
- * /metrics series too. */
+/* The per-transport counters, in /api/stats order; each is a /metrics
+ * series too. */
 static const struct {
 	const char *key;		/* /api/stats member */
 	const char *name, *type, *help;	/* /metrics */
@@ -47,8 +49,11 @@ static const struct {
 	  "Messages written to subscribers, per transport", delivered),
 	C("empty", "imlab_empty_responses_total", "counter",
 	  "Poll and long-poll responses without messages", empty),
-	C("wakeups", NULL, NULL, NULL, wakeups),
-	C("deferred", NULL, NULL, NULL, deferred),
+	C("wakeups", "imlab_wakeups_total", "counter",
+	  "Waiting connections woken by news, per transport", wakeups),
+	C("deferred", "imlab_deferred_total", "counter",
+	  "Wake-ups left to the flusher while busy (--coalesce), per "
+	  "transport", deferred),
 	C("bytes_sent", "imlab_bytes_sent_total", "counter",
 	  "Body or frame bytes sent, per transport", bytes_out),
 	C("bytes_received", "imlab_bytes_received_total", "counter",
@@ -127,6 +132,49 @@ stats(struct MHD_Connection *c, struct http_req *req)
 	return http_reply_json(c, req, MHD_HTTP_OK, o);
 }
 
+/* Reads the process's CPU time (user + system, s) and resident set
+ * (bytes) from /proc/self; 0 or -1. */
+static int
+proc_self(double *cpu_s, long long *rss)
+{
+	unsigned long long ut, st;
+	long long pages = 0;
+	long tck = sysconf(_SC_CLK_TCK), psz = sysconf(_SC_PAGESIZE);
+	char buf[1024], *p;
+	FILE *f = fopen("/proc/self/stat", "r");
+	size_t n;
+	int ok;
+
+	if (!f)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* after "pid (comm) ": state is field 3, utime 14, stime 15 */
+	p = strrchr(buf, ')');
+	ok = p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u "
+			 "%*u %llu %llu", &ut, &st) == 2;
+	f = fopen("/proc/self/statm", "r");
+	if (f) {
+		ok = ok && fscanf(f, "%*d %lld", &pages) == 1;
+		fclose(f);
+	}
+	if (!ok || tck <= 0 || psz <= 0)
+		return -1;
+	*cpu_s = (double)(ut + st) / (double)tck;
+	*rss = pages * psz;
+	return 0;
+}
+
+/* Writes one unlabelled series with its HELP and TYPE lines. */
+static void
+series(FILE *f, const char *name, const char *type, const char *help,
+       long long v)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n%s %lld\n", name, help, name,
+		type, name, v);
+}
+
 enum MHD_Result
 api_metrics(struct MHD_Connection *c, struct http_req *req)
 {
@@ -137,9 +185,10 @@ api_metrics(struct MHD_Connection *c, struct http_req *req)
 
 	if (!f)
 		return MHD_NO;
+	double cpu;
+	long long rss;
+
 	for (size_t k = 0; k < sizeof(counters) / sizeof(*counters); k++) {
-		if (!counters[k].help)
-			continue;
 		fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", counters[k].name,
 			counters[k].help, counters[k].name, counters[k].type);
 		for (int i = 0; i < VIA__COUNT; i++)
@@ -160,25 +209,61 @@ api_metrics(struct MHD_Connection *c, struct http_req *req)
 	fprintf(f, "# HELP imlab_last_id Newest message id\n"
 		"# TYPE imlab_last_id gauge\nimlab_last_id %" PRIu64 "\n",
 		store_last_id(srv->st));
+	series(f, "imlab_connections", "gauge",
+	       "Connections open now, all transports",
+	       atomic_load(&srv->open_conns));
+	series(f, "imlab_rooms", "gauge", "Rooms the registry holds now",
+	       (long long)rooms_count(srv->rs));
+	series(f, "imlab_uptime_ms", "gauge", "Milliseconds since the start",
+	       im_now_ms() - srv->started_ms);
+	fprintf(f, "# HELP imlab_build_info The version running (always 1)\n"
+		"# TYPE imlab_build_info gauge\n"
+		"imlab_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
+	if (!proc_self(&cpu, &rss)) {
+		fprintf(f, "# HELP process_cpu_seconds_total User and system "
+			"CPU time of the process\n"
+			"# TYPE process_cpu_seconds_total counter\n"
+			"process_cpu_seconds_total %.2f\n", cpu);
+		series(f, "process_resident_memory_bytes", "gauge",
+		       "Resident memory of the process", rss);
+	}
 	fclose(f);
 	return http_reply(c, req, MHD_HTTP_OK,
 			  "text/plain; version=0.0.4; charset=utf-8", buf, len,
 			  MHD_RESPMEM_MUST_FREE);
 }
 
+/* Reads the page parameters ?limit= (1..LIST_MAX) and ?after= (a name
+ * the page starts after, exclusive) of a listing; 0 or -1 with e. */
+static int
+page(struct MHD_Connection *c, size_t *limit, const char **after,
+     struct im_error *e)
+{
+	long long l = LIST_DEFAULT;
+
+	if (qs_int(c, "limit", 1, LIST_MAX, &l, e))
+		return -1;
+	*limit = (size_t)l;
+	*after = qs_str(c, "after");
+	return 0;
+}
+
 static enum MHD_Result
 rooms_index(struct MHD_Connection *c, struct http_req *req)
 {
 	struct server *srv = req->srv;
-	struct room_info *ri = malloc(LIST_MAX * sizeof(*ri));
+	struct room_info *ri;
 	struct json_object *a;
-	size_t n;
+	struct im_error e;
+	const char *after;
+	size_t n, limit;
 
+	if (page(c, &limit, &after, &e))
+		return http_reply_im_error(c, req, &e);
+	ri = malloc(limit * sizeof(*ri));
 	if (!ri)
 		return MHD_NO;
-	n = rooms_list(srv->rs, ri, LIST_MAX);
-	if (n > LIST_MAX)
-		n = LIST_MAX;
+	n = rooms_list_page(srv->rs, after, ri, limit);
 	a = json_object_new_array_ext((int)n);
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *o = json_object_new_object();
@@ -193,23 +278,33 @@ rooms_index(struct MHD_Connection *c, struct http_req *req)
 	return http_reply_json(c, req, MHD_HTTP_OK, a);
 }
 
+/* GET /api/rooms/{room}: r may be NULL (a room nobody uses: empty). */
 static enum MHD_Result
-room_show(struct MHD_Connection *c, struct http_req *req, struct room *r)
+room_show(struct MHD_Connection *c, struct http_req *req, struct room *r,
+	  const char *name)
 {
 	struct server *srv = req->srv;
-	struct room_member_info *mi = malloc(LIST_MAX * sizeof(*mi));
+	struct room_member_info *mi;
 	struct json_object *o, *a;
-	size_t n;
+	struct im_error e;
+	const char *after;
+	size_t n = 0, total = 0, limit;
 
+	if (page(c, &limit, &after, &e))
+		return http_reply_im_error(c, req, &e);
+	mi = malloc(limit * sizeof(*mi));
 	if (!mi)
 		return MHD_NO;
-	n = rooms_members(srv->rs, r, mi, LIST_MAX);
+	if (r)
+		total = rooms_members_page(srv->rs, r, after, mi, limit,
+					   &n);
 	o = json_object_new_object();
-	put(o, "room", str(room_name(r)));
-	put(o, "last_id", u64(store_ring_last_id(srv->st, room_ring(r))));
-	put(o, "count", i64(n));
-	if (n > LIST_MAX)
-		n = LIST_MAX;
+	put(o, "room", str(name));
+	put(o, "last_id", u64(r ? store_ring_last_id(srv->st, room_ring(r)) :
+			      0));
+	/* the member count; "count" is its older name, kept */
+	put(o, "member_count", i64(total));
+	put(o, "count", i64(total));
 	a = json_object_new_array_ext((int)n);
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *m = json_object_new_object();
@@ -224,15 +319,20 @@ room_show(struct MHD_Connection *c, struct http_req *req, struct room *r)
 	return http_reply_json(c, req, MHD_HTTP_OK, o);
 }
 
+/* GET /api/rooms/{room}/messages: r may be NULL (a room nobody uses:
+ * nothing to read; a cursor older than a reclaimed room's history is
+ * told of the gap). */
 static enum MHD_Result
 history(struct MHD_Connection *c, struct http_req *req, struct room *r)
 {
-	struct store_ring *ring = room_ring(r);
+	struct store_ring *ring = r ? room_ring(r) : NULL;
 	struct im_error e;
 	struct cursor cur;
 	uint64_t since = 0;
 	long long limit = HISTORY_DEFAULT, last = 0;
 	enum MHD_Result ret;
+	char *body;
+	size_t len;
 
 	if (qs_u64(c, "since", &since, &e) ||
 	    qs_int(c, "limit", 1, HISTORY_MAX, &limit, &e) ||
@@ -243,9 +343,17 @@ history(struct MHD_Connection *c, struct http_req *req, struct room *r)
 		if (qs_str(c, "since"))
 			return http_reply_error(c, req, MHD_HTTP_BAD_REQUEST,
 				"bad_param", "give since or last, not both");
-		since = store_ring_since_last(req->srv->st, ring,
-					      (size_t)last);
+		since = ring ? store_ring_since_last(req->srv->st, ring,
+						     (size_t)last) : 0;
 		limit = last;
+	}
+	if (!ring) {
+		cursor_init(&cur, req->srv->st, NULL, since);
+		body = msg_batch_json(NULL, 0, cursor_pos(&cur), since &&
+				      since < rooms_floor(req->srv->rs), &len);
+		return body ? http_reply(c, req, MHD_HTTP_OK,
+					 "application/json", body, len,
+					 MHD_RESPMEM_MUST_FREE) : MHD_NO;
 	}
 	cursor_init(&cur, req->srv->st, NULL, since);
 	ret = cursor_add_rings(&cur, &ring, 1) ? MHD_NO :
@@ -284,6 +392,7 @@ api_handle(struct MHD_Connection *c, struct http_req *req)
 	struct server *srv = req->srv;
 	char name[MSG_ROOM_MAX + 2];
 	const char *rest, *slash;
+	enum MHD_Result ret;
 	struct im_error e;
 	struct room *r;
 	size_t len;
@@ -315,10 +424,13 @@ api_handle(struct MHD_Connection *c, struct http_req *req)
 	if (!http_is_get(method))
 		return http_not_allowed(c, req, slash ? "GET, HEAD, POST" :
 				   "GET, HEAD");
+	/* a room nobody uses reads as empty, and is not created */
 	r = rooms_get(srv->rs, name, 0, &e);
-	if (!r)
+	if (!r && e.err != IM_ENOTFOUND)
 		return http_reply_im_error(c, req, &e);
-	return slash ? history(c, req, r) : room_show(c, req, r);
+	ret = slash ? history(c, req, r) : room_show(c, req, r, name);
+	rooms_release(srv->rs, &r);
+	return ret;
 not_found:
 	return http_reply_error(c, req, MHD_HTTP_NOT_FOUND, "not_found",
 				"no such endpoint: %s", url);

@@ -42,6 +42,10 @@ const struct config_opt config_opts[] = {
 	  "N", "rooms one subscription or connection may join" },
 	{ "presence-ttl", CONFIG_INT, O(presence_ttl), 30, NULL, 1, 3600,
 	  "SEC", "a poller stays present this long after its last poll" },
+	{ "room-idle", CONFIG_INT, O(room_idle), 600, NULL, 0, 86400,
+	  "SEC", "a room nobody subscribes to, is a member of or writes to "
+	  "is freed with its history after this (0: never; one that never "
+	  "held a message is freed at once)" },
 	{ "max-body", CONFIG_INT, O(max_body), 65536, NULL, 256, 16777216,
 	  "BYTES", "largest publish body (HTTP) and message data" },
 	{ "max-connections", CONFIG_INT, O(max_connections), 20000, NULL, 16,
@@ -80,10 +84,10 @@ const struct config_opt config_opts[] = {
 	{ "conn-memory-big", CONFIG_INT, O(conn_memory_big), 65536, NULL,
 	  8192, 1048576, "BYTES", "libmicrohttpd memory pool per connection "
 	  "whose first head is bigger or has cookies" },
-	{ "cors-origin", CONFIG_STR, O(cors_origin), 0, "", 0, 0, "ORIGIN",
-	  "allow this one origin cross-site on the HTTP API (off: empty)" },
-	{ "allow-origin", CONFIG_STR, O(allow_origin), 0, "", 0, 0, "ORIGIN",
-	  "WebSocket Origin allowed besides the server's own host" },
+	{ "allow-origin", CONFIG_STR, O(allow_origin), 0, "", 0, 0, "ORIGINS",
+	  "browser origins allowed besides the server's own host, comma-"
+	  "separated (* for any): CORS on the HTTP API and the WebSocket "
+	  "Origin check (--cors-origin is another name for it)" },
 	{ "ws-max-msg", CONFIG_INT, O(ws_max_msg), 65536, NULL, 256, 16777216,
 	  "BYTES", "largest WebSocket message (bigger: close 1009)" },
 	{ "ws-ping", CONFIG_INT, O(ws_ping), 30, NULL, 1, 3600, "SEC",
@@ -109,9 +113,24 @@ config_defaults(struct config *c)
 	}
 }
 
+/* Old names that mean an option of the table (kept working, documented
+ * in the option's help). */
+static const struct {
+	const char *alias, *name;
+} aliases[] = {
+	{ "cors-origin", "allow-origin" },
+};
+
 static const struct config_opt *
 find(const char *name, size_t len)
 {
+	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+		if (strlen(aliases[i].alias) == len &&
+		    !strncmp(aliases[i].alias, name, len)) {
+			name = aliases[i].name;
+			len = strlen(name);
+			break;
+		}
 	for (const struct config_opt *o = config_opts; o->name; o++)
 		if (strlen(o->name) == len && !strncmp(o->name, name, len))
 			return o;
@@ -353,7 +372,7 @@ man_item(FILE *out, const char *name, const char *arg, const char *help)
 		fputs("\\fR", out);
 	}
 	fputc('\n', out);
-	roff(out, help, 0);
+	roff(out, help, 1);	/* an option named in it: \-\- */
 	fputs(n && help[n - 1] == '.' ? "\n" : ".\n", out);
 }
 

@@ -21,6 +21,7 @@ struct config {
 	int max_rooms;
 	int rooms_per_sub;
 	int presence_ttl;		/* s */
+	int room_idle;			/* s an unused room is kept */
 	int max_body;			/* bytes */
 	int max_connections;
 	int max_longpolls;
@@ -37,8 +38,8 @@ struct config {
 	int max_head;			/* bytes of a request head */
 	int max_per_address;		/* HTTP connections per IP, 0 any */
 	int limit_loopback;		/* 1: max_per_address for 127/8 */
-	const char *cors_origin;	/* "" = no CORS */
-	const char *allow_origin;	/* extra WebSocket origin, "" none */
+	const char *allow_origin;	/* origins allowed cross-site (CORS and
+					 * WebSocket), comma list; "" none */
 	int ws_max_msg;			/* bytes */
 	int ws_ping;			/* s */
 	int ws_hangup;			/* s */

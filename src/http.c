@@ -195,7 +195,7 @@ dispatch(struct MHD_Connection *c, struct http_req *req)
 	struct server *srv = req->srv;
 
 	if (!strcmp(req->method, MHD_HTTP_METHOD_OPTIONS) &&
-	    srv->cfg.cors_origin && *srv->cfg.cors_origin)
+	    srv->cfg.allow_origin && *srv->cfg.allow_origin)
 		return preflight(c, req);
 	if (req->route->allow && !http_is_get(req->method))
 		return http_not_allowed(c, req, req->route->allow);
@@ -290,9 +290,13 @@ upgrade(struct http *h, struct MHD_Connection *c, struct http_req *req)
 					"bad_request", "an upgrade needs "
 					"Sec-WebSocket-Key");
 	if (!ws_origin_match(origin, host, srv->cfg.allow_origin)) {
-		LOG_INFO(TAG, "upgrade refused: Origin %s is not Host %s "
-			 "(allow it with --allow-origin)", origin,
-			 host ? host : "(none)");
+		/* the names a user needs behind a proxy or a port-forward */
+		LOG_WARN(TAG, "upgrade refused: Origin %.100s is not the Host "
+			 "%.100s and not in --allow-origin (%.100s); add it "
+			 "with --allow-origin %.100s", origin,
+			 host ? host : "(none)",
+			 *srv->cfg.allow_origin ? srv->cfg.allow_origin :
+			 "empty", origin);
 		return http_reply_error(c, req, MHD_HTTP_FORBIDDEN,
 					"foreign_origin", "Origin %.100s does "
 					"not match Host %.100s; the server "

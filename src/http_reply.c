@@ -15,6 +15,7 @@
 
 #include "cursor.h"
 #include "http_reply.h"
+#include "origin.h"
 #include "server_ctx.h"
 
 struct http_conn *
@@ -34,13 +35,18 @@ http_is_get(const char *method)
 }
 
 void
-http_add_cors(struct server *srv, struct MHD_Response *r)
+http_add_cors(struct MHD_Connection *c, struct server *srv,
+	      struct MHD_Response *r)
 {
-	if (!srv->cfg.cors_origin || !*srv->cfg.cors_origin)
+	const char *allow = srv->cfg.allow_origin, *origin;
+
+	if (!allow || !*allow)
 		return;
-	MHD_add_response_header(r, "Access-Control-Allow-Origin",
-				srv->cfg.cors_origin);
 	MHD_add_response_header(r, "Vary", "Origin");
+	origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+	if (!origin || !origin_listed(origin, allow))
+		return;
+	MHD_add_response_header(r, "Access-Control-Allow-Origin", origin);
 	MHD_add_response_header(r, "Access-Control-Expose-Headers",
 				"Retry-After");
 }
@@ -51,7 +57,7 @@ http_queue(struct MHD_Connection *c, struct http_req *req, unsigned status,
 {
 	enum MHD_Result ret;
 
-	http_add_cors(req->srv, r);
+	http_add_cors(c, req->srv, r);
 	if (req->close)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 	ret = MHD_queue_response(c, status, r);

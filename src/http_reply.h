@@ -59,8 +59,11 @@ struct http_conn *http_conn_of(struct MHD_Connection *c);
 /* Returns 1 if method is GET or HEAD. */
 int http_is_get(const char *method);
 
-/* Adds the CORS headers to r when --cors-origin is set. */
-void http_add_cors(struct server *srv, struct MHD_Response *r);
+/* Adds the CORS headers to r (the answer on c) when --allow-origin is
+ * set: Vary: Origin, and when c's Origin is listed (origin.h) that origin
+ * in Access-Control-Allow-Origin. */
+void http_add_cors(struct MHD_Connection *c, struct server *srv,
+		   struct MHD_Response *r);
 
 /* Queues a prepared response r (adding CORS, and Connection: close when
  * req->close) and destroys our reference;

@@ -99,6 +99,7 @@ hub_publish(struct hub *h, const struct hub_pub *p, struct hub_ack *ack,
 	parts.data_len = data_len;
 	err = rooms_post_once(h->rs, r, &parts, p->mid, &res);
 	free(own);
+	rooms_release(h->rs, &r);
 	if (err != IM_OK)
 		return im_error_set(e, err, "no_memory", "out of memory");
 	ack->id = res.id;

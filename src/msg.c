@@ -52,7 +52,7 @@ msg_create(const struct msg_parts *p)
 	size_t room_len = strlen(p->room), event_len = strlen(p->event);
 	size_t from_len = jbuf_str_len(p->from);
 	size_t pid_len = strlen(p->pid);
-	size_t json_len, ws_len, sse_len, idlen, head_len;
+	size_t json_len, ws_len, idlen;
 	struct jbuf b;
 	struct msg *m;
 
@@ -69,15 +69,11 @@ msg_create(const struct msg_parts *p)
 	json_len = 96 + idlen + room_len + event_len + from_len + pid_len +
 		   8 + p->data_len + strlen(tsbuf);
 	ws_len = sizeof(WS_HEAD) + json_len + 1;
-	sse_len = 32 + idlen + event_len + json_len;
 
-	head_len = 24 + idlen + event_len;
-	m = malloc(sizeof(*m) + MSG_WS_PRE + ws_len + 1 + sse_len + 1 +
-		   head_len);
+	m = malloc(sizeof(*m) + MSG_WS_PRE + ws_len + 1);
 	if (!m)
 		return NULL;
-	m->size = sizeof(*m) + MSG_WS_PRE + ws_len + 1 + sse_len + 1 +
-		  head_len;
+	m->size = sizeof(*m) + MSG_WS_PRE + ws_len + 1;
 	atomic_init(&m->refs, 1);
 	m->id = p->id;
 	m->ts = p->ts;
@@ -89,7 +85,7 @@ msg_create(const struct msg_parts *p)
 
 	m->ws = (char *)(m + 1);
 	memset(m->ws, 0, MSG_WS_PRE);
-	jbuf_init(&b, m->ws + MSG_WS_PRE, ws_len + 1 + sse_len + 1 + head_len);
+	jbuf_init(&b, m->ws + MSG_WS_PRE, ws_len + 1);
 	jbuf_puts(&b, WS_HEAD);
 	m->json = b.p + b.len;
 	jbuf_printf(&b, "{\"id\":%s,\"room\":\"%s\",\"event\":\"%s\","
@@ -102,49 +98,11 @@ msg_create(const struct msg_parts *p)
 	m->json_len = (size_t)(b.p + b.len - m->json);
 	jbuf_raw(&b, "}", 2);			/* and its NUL */
 	m->ws_len = b.len - 1;
-	m->sse = b.p + b.len;
-	jbuf_printf(&b, "id: %s\nevent: %s\ndata: ", idbuf, p->event);
-	jbuf_raw(&b, m->json, m->json_len);
-	jbuf_raw(&b, "\n\n", 3);
-	m->sse_len = (size_t)(b.p + b.len - 1 - m->sse);
-	m->sse_head = b.p + b.len;
-	jbuf_printf(&b, "id: %s\nevent: %s\ndata: ", idbuf, p->event);
-	m->sse_head_len = (size_t)(b.p + b.len - m->sse_head);
 	if (b.over) {		/* the bounds above are wrong: a bug */
 		free(m);
 		return NULL;
 	}
 	return m;
-}
-
-size_t
-msg_sse_copy(const struct msg *m, size_t off, char *buf, size_t max)
-{
-	const struct {
-		const char *p;
-		size_t n;
-	} part[3] = {
-		{ m->sse_head, m->sse_head_len },
-		{ m->json, m->json_len },
-		{ "\n\n", 2 },
-	};
-	size_t done = 0;
-
-	for (int i = 0; i < 3 && done < max; i++) {
-		size_t n;
-
-		if (off >= part[i].n) {
-			off -= part[i].n;
-			continue;
-		}
-		n = part[i].n - off;
-		if (n > max - done)
-			n = max - done;
-		memcpy(buf + done, part[i].p + off, n);
-		done += n;
-		off = 0;
-	}
-	return done;
 }
 
 struct msg *

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * msg: the immutable, refcounted message envelope. Its JSON is serialised
- * once, at creation, into the two wire forms every delivery shares: a
- * WebSocket frame {"op":"msg","msg":E} (with headroom for libwebsockets in
- * front) and an SSE event "id: N\nevent: E\ndata: E\n\n". The plain envelope
- * E is a slice of the WebSocket frame. Nothing is copied per subscriber.
+ * once, at creation, into the WebSocket frame {"op":"msg","msg":E} (with
+ * headroom for libwebsockets in front); the plain envelope E is a slice of
+ * it, and every other transport writes E (tp_sse.c writes its own lines
+ * around it). Nothing is copied per subscriber, and E is held once.
  */
 #ifndef IMLAB_MSG_H
 #define IMLAB_MSG_H
@@ -55,11 +55,6 @@ struct msg {
 	size_t json_len;
 	char *ws;		/* MSG_WS_PRE headroom + {"op":"msg","msg":E} */
 	size_t ws_len;		/* bytes after the headroom */
-	char *sse;		/* "id: N\nevent: EV\ndata: E\n\n" */
-	size_t sse_len;
-	char *sse_head;		/* "id: N\nevent: EV\ndata: ", for the
-				 * event in pieces (msg_sse_copy) */
-	size_t sse_head_len;
 	size_t size;		/* bytes allocated: what the store's budget
 				 * counts */
 };
@@ -90,20 +85,6 @@ struct msg *msg_ref(struct msg *m);
 /* Drops the caller's reference and sets *mp to NULL; frees the message
  * when it was the last one. Accepts *mp == NULL. Thread-safe. */
 void msg_unref(struct msg **mp);
-
-/* The SSE event of m, "id: N\nevent: EV\ndata: E\n\n", as three pieces
- * (sse_head, the envelope, "\n\n") so the envelope need not be held a
- * second time: msg_sse_len() is its length, and msg_sse_copy() copies
- * bytes [off, off + max) of it (fewer at its end) into buf and returns
- * how many. A writer that resumes mid-event passes the offset it
- * reached. Thread-safe (m is immutable). */
-static inline size_t
-msg_sse_len(const struct msg *m)
-{
-	return m->sse_head_len + m->json_len + 2;
-}
-
-size_t msg_sse_copy(const struct msg *m, size_t off, char *buf, size_t max);
 
 /* Returns 1 if the subscriber with private id cid may see m, else 0.
  * cid may be NULL or "" for an anonymous reader. */

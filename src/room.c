@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * room: registry, subscriber arrays and presence. Everything here runs
- * under rs->lock. Every message - a publish from the hub or a presence
- * join/leave - enters the store by one road, rooms_post(): appended (the
- * store takes its own lock: the order is always rooms -> store) and
- * delivered to the room's subscribers before the lock is released, so a
- * join is ordered with its membership change and every room's
- * notifications come in id order.
+ * under rs->lock. A room lives while anything refers to it (a pin from
+ * rooms_get(), a subscriber, a member); unused, it is reclaimed with its
+ * ring at once if it never held a message, else once idle for
+ * room_idle_ms (rooms_sweep()). Every message - a publish from the hub or
+ * a presence join/leave - enters the store by one road, rooms_post():
+ * appended (the store takes its own lock: the order is always rooms ->
+ * store) and delivered to the room's subscribers before the lock is
+ * released, so a join is ordered with its membership change and every
+ * room's notifications come in id order.
  */
 #include "autoconf.h"
 
@@ -41,6 +44,8 @@ struct room {
 	struct hmap members;	/* cid -> struct member */
 	struct mid_seen *mids;	/* ROOM_MID_WINDOW entries, or NULL */
 	size_t nmids, mid_next;
+	unsigned pins;		/* rooms_get() not yet rooms_release()d */
+	int64_t used;		/* monotonic ms of the last use */
 };
 
 /* A (cid, mid) pair a room has stored, by its 128-bit keyed hash. */
@@ -56,6 +61,7 @@ struct rooms {
 	struct rooms_config cfg;
 	struct hmap byname;	/* name -> struct room */
 	uint64_t key[4];	/* pid keys: two SipHash-2-4 keys */
+	uint64_t floor;		/* newest id a reclaimed room dropped */
 };
 
 struct rooms *
@@ -110,6 +116,30 @@ rooms_destroy(struct rooms **rp)
 	free(rs);
 }
 
+/* Nothing refers to r: no pin, no subscriber, no member; lock held. */
+static int
+unused(const struct room *r)
+{
+	return !r->pins && !r->nsubs && !r->members.len;
+}
+
+/* Removes r from the registry and frees it with its ring, raising the
+ * floor new rings start from to what it dropped; lock held (the store's
+ * is taken inside: rooms -> store). */
+static void
+reclaim(struct rooms *rs, struct room *r)
+{
+	uint64_t last;
+
+	hmap_del(&rs->byname, r->name);
+	last = store_ring_drop(rs->st, &r->ring);
+	if (last > rs->floor)
+		rs->floor = last;
+	LOG_DEBUG("room", "room %s reclaimed (history to %" PRIu64
+		  " dropped)", r->name, last);
+	room_free(r);
+}
+
 struct room *
 rooms_get(struct rooms *rs, const char *name, int create, struct im_error *e)
 {
@@ -120,6 +150,10 @@ rooms_get(struct rooms *rs, const char *name, int create, struct im_error *e)
 	pthread_mutex_lock(&rs->lock);
 	r = hmap_get(&rs->byname, name);
 	if (r || !create) {
+		if (r) {
+			r->pins++;
+			r->used = im_mono_ms();
+		}
 		pthread_mutex_unlock(&rs->lock);
 		if (!r)
 			im_error_set(e, IM_ENOTFOUND, "no_room",
@@ -138,16 +172,38 @@ rooms_get(struct rooms *rs, const char *name, int create, struct im_error *e)
 	r = calloc(1, sizeof(*r));
 	if (r) {
 		memcpy(r->name, name, strlen(name) + 1);
-		r->ring = store_ring_create(rs->st);
+		r->ring = store_ring_create_after(rs->st, rs->floor);
 	}
 	if (!r || !r->ring || hmap_put(&rs->byname, r->name, r)) {
 		pthread_mutex_unlock(&rs->lock);
-		free(r);	/* a created ring stays with the store */
+		if (r)
+			store_ring_drop(rs->st, &r->ring);
+		free(r);
 		im_error_set(e, IM_ENOMEM, "no_memory", "out of memory");
 		return NULL;
 	}
+	r->pins = 1;
+	r->used = im_mono_ms();
 	pthread_mutex_unlock(&rs->lock);
 	return r;
+}
+
+void
+rooms_release(struct rooms *rs, struct room **rp)
+{
+	struct room *r = *rp;
+
+	if (!r)
+		return;
+	*rp = NULL;
+	pthread_mutex_lock(&rs->lock);
+	if (r->pins)
+		r->pins--;
+	r->used = im_mono_ms();
+	/* a room that never held a message loses nothing: at once */
+	if (unused(r) && !store_ring_len(rs->st, r->ring))
+		reclaim(rs, r);
+	pthread_mutex_unlock(&rs->lock);
 }
 
 const char *
@@ -257,6 +313,7 @@ post_locked(struct rooms *rs, struct room *r, const struct msg_parts *in,
 	err = store_append(rs->st, r->ring, &p, &m);
 	if (err != IM_OK)
 		return err;
+	r->used = im_mono_ms();
 	notify_locked(r, m);
 	if (out)
 		*out = m;
@@ -492,6 +549,7 @@ unlink_at(struct rooms *rs, struct sub *s, size_t i, int64_t now)
 	struct member *mb;
 
 	/* swap-remove from the room's array */
+	r->used = now;
 	r->subs[l->idx] = r->subs[--r->nsubs];
 	r->subs[l->idx]->idx = l->idx;
 	if (s->cid[0] && (mb = hmap_get(&r->members, s->cid))) {
@@ -571,9 +629,94 @@ rooms_sweep(struct rooms *rs, int64_t now_ms)
 				mpos--;
 			}
 		}
+		if (rs->cfg.room_idle_ms > 0 && unused(r) &&
+		    now_ms - r->used >= rs->cfg.room_idle_ms) {
+			reclaim(rs, r);
+			pos--;
+		}
 	}
 	pthread_mutex_unlock(&rs->lock);
 	return left;
+}
+
+/* The key a listing pages by: a room's name, a member's pid. */
+typedef const char *key_fn(const void *v);
+
+static const char *
+room_key(const void *v)
+{
+	return ((const struct room *)v)->name;
+}
+
+static const char *
+member_key(const void *v)
+{
+	return ((const struct member *)v)->pid;
+}
+
+/* Moves heap entry i down to its place in the max-heap h[0..n). */
+static void
+sift(const void **h, size_t n, size_t i, key_fn *key)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, big = i;
+		const void *t;
+
+		if (l < n && strcmp(key(h[l]), key(h[big])) > 0)
+			big = l;
+		if (l + 1 < n && strcmp(key(h[l + 1]), key(h[big])) > 0)
+			big = l + 1;
+		if (big == i)
+			return;
+		t = h[i];
+		h[i] = h[big];
+		h[big] = t;
+		i = big;
+	}
+}
+
+/* Puts in out[0..ret), in key order, the (at most max) entries of hm with
+ * the smallest keys after `after` (NULL or "": from the first): one pass
+ * with a bounded max-heap, O(len log max); lock held. */
+static size_t
+pick(const struct hmap *hm, const char *after, key_fn *key,
+     const void **out, size_t max)
+{
+	size_t pos = 0, n = 0;
+	const void *v;
+
+	if (!max)
+		return 0;
+	while ((v = hmap_next(hm, &pos))) {
+		if (after && *after && strcmp(key(v), after) <= 0)
+			continue;
+		if (n < max) {
+			/* sift up */
+			size_t i = n++;
+
+			out[i] = v;
+			while (i && strcmp(key(out[(i - 1) / 2]),
+					   key(out[i])) < 0) {
+				const void *t = out[i];
+
+				out[i] = out[(i - 1) / 2];
+				out[(i - 1) / 2] = t;
+				i = (i - 1) / 2;
+			}
+		} else if (strcmp(key(v), key(out[0])) < 0) {
+			out[0] = v;
+			sift(out, n, 0, key);
+		}
+	}
+	/* heap sort in place: ascending */
+	for (size_t k = n; k > 1; k--) {
+		const void *t = out[0];
+
+		out[0] = out[k - 1];
+		out[k - 1] = t;
+		sift(out, k - 1, 0, key);
+	}
+	return n;
 }
 
 size_t
@@ -614,4 +757,75 @@ rooms_list(struct rooms *rs, struct room_info *out, size_t max)
 	}
 	pthread_mutex_unlock(&rs->lock);
 	return n;
+}
+
+size_t
+rooms_members_page(struct rooms *rs, struct room *r, const char *after,
+	      struct room_member_info *out, size_t max, size_t *n)
+{
+	const void **pk = malloc((max ? max : 1) * sizeof(*pk));
+	size_t total;
+
+	*n = 0;
+	if (!pk)
+		return 0;
+	pthread_mutex_lock(&rs->lock);
+	total = r->members.len;
+	*n = pick(&r->members, after, member_key, pk, max);
+	for (size_t i = 0; i < *n; i++) {
+		const struct member *mb = pk[i];
+
+		memcpy(out[i].pid, mb->pid, sizeof(out[i].pid));
+		memcpy(out[i].from, mb->from, sizeof(out[i].from));
+		out[i].via = mb->via;
+	}
+	pthread_mutex_unlock(&rs->lock);
+	free(pk);
+	return total;
+}
+
+size_t
+rooms_list_page(struct rooms *rs, const char *after, struct room_info *out,
+		size_t max)
+{
+	const void **pk = malloc((max ? max : 1) * sizeof(*pk));
+	size_t n;
+
+	if (!pk)
+		return 0;
+	pthread_mutex_lock(&rs->lock);
+	n = pick(&rs->byname, after, room_key, pk, max);
+	for (size_t i = 0; i < n; i++) {
+		const struct room *r = pk[i];
+
+		memcpy(out[i].name, r->name, sizeof(out[i].name));
+		out[i].members = r->members.len;
+		out[i].subscribers = r->nsubs;
+		out[i].last_id = store_ring_last_id(rs->st, r->ring);
+	}
+	pthread_mutex_unlock(&rs->lock);
+	free(pk);
+	return n;
+}
+
+uint64_t
+rooms_floor(struct rooms *rs)
+{
+	uint64_t v;
+
+	pthread_mutex_lock(&rs->lock);
+	v = rs->floor;
+	pthread_mutex_unlock(&rs->lock);
+	return v;
+}
+
+size_t
+rooms_count(struct rooms *rs)
+{
+	size_t v;
+
+	pthread_mutex_lock(&rs->lock);
+	v = rs->byname.len;
+	pthread_mutex_unlock(&rs->lock);
+	return v;
 }

@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * room: the registry of rooms, their subscribers and their presence.
- * A room is created on first use (publish or subscribe), keeps its store
- * ring, and lives until rooms_destroy(). Presence: a cid is a member of a
- * room while it holds a subscription there (SSE, WebSocket, a held long
- * poll) or polled it within presence_ttl; arrival and departure are
+ * A room is created on first use (publish or subscribe) and keeps its
+ * store ring while anything refers to it: a pin (rooms_get() until
+ * rooms_release()), a subscriber or a member. An unused room is reclaimed,
+ * with its history: at its release if it never held a message, otherwise
+ * by rooms_sweep() once idle for room_idle_ms; a room created again under
+ * that name starts a ring whose older history counts as lost (a gap).
+ * Presence: a cid is a member of a room while it holds a subscription
+ * there (SSE, WebSocket, a held long poll) or polled it within
+ * presence_ttl; arrival and departure are
  * published into the room as ordinary `join` / `leave` messages, in order
  * with the chat. One mutex guards the registry, the subscriber arrays and
  * the members; notify callbacks run under it.
@@ -26,6 +31,8 @@ struct room;
 struct rooms_config {
 	size_t max_rooms;		/* registry limit */
 	int64_t presence_ttl_ms;	/* how long a poller stays present */
+	int64_t room_idle_ms;		/* an unused room lives this long;
+					 * 0: one with history lives on */
 };
 
 /* Creates an empty registry over st (borrowed; must outlive it).
@@ -36,12 +43,19 @@ struct rooms *rooms_create(struct store *st, const struct rooms_config *cfg);
  * Sets *rp to NULL. */
 void rooms_destroy(struct rooms **rp);
 
-/* Returns the room called name, creating it when create is set. Returns
- * NULL and fills e when name is invalid (IM_EINVAL), the room does not
- * exist (IM_ENOTFOUND) or the registry is full (IM_EFULL). The pointer is
- * valid until rooms_destroy(). */
+/* Returns the room called name, pinned, creating it when create is set.
+ * Returns NULL and fills e when name is invalid (IM_EINVAL), the room
+ * does not exist (IM_ENOTFOUND) or the registry is full (IM_EFULL). The
+ * pointer (and its ring) stays valid until the caller's rooms_release(),
+ * and after it for as long as the caller holds a subscription there. A
+ * pin never released keeps the room for good (safe, never reclaimed). */
 struct room *rooms_get(struct rooms *rs, const char *name, int create,
 		       struct im_error *e);
+
+/* Drops the pin rooms_get() gave on *rp and sets *rp to NULL (NULL: a
+ * no-op). An unused room that never held a message is freed here; one
+ * with history is left to rooms_sweep(). */
+void rooms_release(struct rooms *rs, struct room **rp);
 
 /* Returns the room's name (borrowed, lives with the room). */
 const char *room_name(const struct room *r);
@@ -101,7 +115,8 @@ enum im_err rooms_post_once(struct rooms *rs, struct room *r,
 			    struct rooms_posted *res);
 
 /* Ends the presence of pollers whose ttl passed before now_ms (monotonic),
- * publishing their `leave`. Returns how many left. */
+ * publishing their `leave`, and reclaims every room unused and idle for
+ * room_idle_ms. Returns how many members left. */
 size_t rooms_sweep(struct rooms *rs, int64_t now_ms);
 
 /* Derives the public id of cid into pid (MSG_PID_LEN hex digits + NUL):
@@ -116,10 +131,17 @@ struct room_member_info {
 	enum via via;
 };
 
-/* Copies up to max members of r into out; returns the member count (which
- * may exceed max). */
+/* Copies up to max members of r into out (in no particular order);
+ * returns the member count (which may exceed max). */
 size_t rooms_members(struct rooms *rs, struct room *r,
 		     struct room_member_info *out, size_t max);
+
+/* Copies into out[0..*n) the first (at most max) members of r in pid
+ * order whose pid sorts after `after` (NULL or "": from the first): one
+ * page of a listing. Returns the member count of r. */
+size_t rooms_members_page(struct rooms *rs, struct room *r,
+			  const char *after, struct room_member_info *out,
+			  size_t max, size_t *n);
 
 /* Summary of one room for listings. */
 struct room_info {
@@ -132,5 +154,18 @@ struct room_info {
 /* Copies up to max rooms into out (in no particular order); returns the
  * number of rooms (which may exceed max). */
 size_t rooms_list(struct rooms *rs, struct room_info *out, size_t max);
+
+/* Copies into out the first (at most max) rooms in name order whose name
+ * sorts after `after` (NULL or "": from the first): one page of a
+ * listing, O(rooms log max) under the lock. Returns how many it copied. */
+size_t rooms_list_page(struct rooms *rs, const char *after,
+		       struct room_info *out, size_t max);
+
+/* Returns the newest id a reclaimed room dropped (0 if none): a cursor
+ * older than it may have missed history of a room that is gone. */
+uint64_t rooms_floor(struct rooms *rs);
+
+/* Returns how many rooms the registry holds. */
+size_t rooms_count(struct rooms *rs);
 
 #endif

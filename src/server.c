@@ -160,6 +160,7 @@ server_start(const struct config *cfg, struct server **out,
 				 (size_t)cfg->room_memory << 10);
 	rc.max_rooms = (size_t)cfg->max_rooms;
 	rc.presence_ttl_ms = (int64_t)cfg->presence_ttl * 1000;
+	rc.room_idle_ms = (int64_t)cfg->room_idle * 1000;
 	s->rs = s->st ? rooms_create(s->st, &rc) : NULL;
 	if (!s->rs) {
 		im_error_set(e, IM_ENOMEM, "no_memory", "out of memory");

@@ -27,6 +27,7 @@ struct store_ring {
 	uint64_t evicted;	/* newest id evicted so far, 0 if none */
 	size_t bytes;		/* msg->size of what it holds */
 	struct store_ring *next;	/* store's list, for destroy */
+	struct store_ring *prev;	/* ... and for store_ring_drop() */
 };
 
 struct store {
@@ -84,17 +85,56 @@ store_destroy(struct store **stp)
 }
 
 struct store_ring *
-store_ring_create(struct store *st)
+store_ring_create_after(struct store *st, uint64_t floor)
 {
 	struct store_ring *r = calloc(1, sizeof(*r));
 
 	if (!r)
 		return NULL;
+	r->evicted = floor;
 	pthread_mutex_lock(&st->lock);
 	r->next = st->rings;
+	if (r->next)
+		r->next->prev = r;
 	st->rings = r;
 	pthread_mutex_unlock(&st->lock);
 	return r;
+}
+
+struct store_ring *
+store_ring_create(struct store *st)
+{
+	return store_ring_create_after(st, 0);
+}
+
+uint64_t
+store_ring_drop(struct store *st, struct store_ring **rp)
+{
+	struct store_ring *r = *rp;
+	uint64_t last = 0;
+
+	if (!r)
+		return 0;
+	*rp = NULL;
+	pthread_mutex_lock(&st->lock);
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		st->rings = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	/* the newest id it held, or (emptied by a budget) dropped */
+	last = r->len ? r->slot[(r->head + r->len - 1) % r->cap]->id :
+			 r->evicted;
+	st->total -= r->len;
+	for (size_t i = 0; i < r->len; i++)
+		st->bytes -= r->slot[(r->head + i) % r->cap]->size;
+	pthread_mutex_unlock(&st->lock);
+	for (size_t i = 0; i < r->len; i++)
+		msg_unref(&r->slot[(r->head + i) % r->cap]);
+	free(r->slot);
+	free(r);
+	return last;
 }
 
 static inline struct msg *

@@ -56,6 +56,16 @@ void store_destroy(struct store **stp);
  * Returns NULL on allocation failure. */
 struct store_ring *store_ring_create(struct store *st);
 
+/* store_ring_create() for a ring whose history up to id floor is known
+ * to be lost (a room recreated after its ring was dropped): a reader
+ * whose cursor is older than floor is told of a gap. */
+struct store_ring *store_ring_create_after(struct store *st, uint64_t floor);
+
+/* Frees ring *rp and drops its messages' references; sets *rp to NULL.
+ * Nothing may use the ring afterwards (no cursor may hold it). Returns
+ * the newest id it held (0 if it was empty). */
+uint64_t store_ring_drop(struct store *st, struct store_ring **rp);
+
 /* Appends a message to ring: assigns the next id and the publish time
  * (p->id and p->ts are ignored), serialises it, and evicts the oldest
  * message when the ring is full. On success returns IM_OK and, if out is

@@ -2,7 +2,9 @@
 /*
  * tp_params: parsing a subscription request. The order of the checks is
  * the order of the error a client sees first: since, cid, from, rooms,
- * then Last-Event-ID. Names obey names.c's one table of rules.
+ * then Last-Event-ID. Names obey names.c's one table of rules. Every
+ * check comes before the first room is touched, so a refused request
+ * creates no room; the rooms got are pinned until tp_params_free().
  */
 #include "autoconf.h"
 
@@ -16,32 +18,64 @@
 #include "server_ctx.h"
 #include "tp_params.h"
 
-/* Adds the room named by len bytes at s to p (once); 0 or -1 with e. */
+/* Steps *it over a comma list: returns the next entry and sets *len to
+ * its length, or returns NULL at the end. */
+static const char *
+next_name(const char **it, size_t *len)
+{
+	const char *p = *it, *end;
+
+	if (!*p)
+		return NULL;
+	end = strchr(p, ',');
+	*len = end ? (size_t)(end - p) : strlen(p);
+	*it = p + *len + (end != NULL);
+	return p;
+}
+
+/* Checks the room named by len bytes at s and counts it in *n unless it
+ * is named earlier in the list (rooms is the whole list); 0 or -1 with e.
+ * Nothing is created: every name is judged before any room is touched. */
+static int
+check_room(const char *rooms, const char *s, size_t len, size_t max,
+	   size_t *n, struct im_error *e)
+{
+	const char *it = rooms, *t;
+	size_t tl;
+
+	if (names_check(NAME_ROOM, s, len, e))
+		return -1;
+	while ((t = next_name(&it, &tl)) && t < s)
+		if (tl == len && !memcmp(t, s, len))
+			return 0;	/* a duplicate */
+	if (*n == max) {
+		im_error_set(e, IM_EINVAL, "too_many_rooms",
+			     "at most %zu rooms per subscription", max);
+		return -1;
+	}
+	(*n)++;
+	return 0;
+}
+
+/* Gets (creating) the room named by len bytes at s into p unless it is
+ * there already; 0 or -1 with e (the registry is full). */
 static int
 add_room(struct server *srv, struct tp_params *p, const char *s, size_t len,
 	 struct im_error *e)
 {
-	size_t max = (size_t)srv->cfg.rooms_per_sub;
 	char name[MSG_ROOM_MAX + 1];
 	struct room *r;
-	size_t i;
 
-	if (names_check(NAME_ROOM, s, len, e))
-		return -1;
 	memcpy(name, s, len);
 	name[len] = '\0';
 	r = rooms_get(srv->rs, name, 1, e);
 	if (!r)
 		return -1;
-	for (i = 0; i < p->nrooms && p->rooms[i] != r; i++)
-		;
-	if (i < p->nrooms)
-		return 0;
-	if (p->nrooms == max) {
-		im_error_set(e, IM_EINVAL, "too_many_rooms",
-			     "at most %zu rooms per subscription", max);
-		return -1;
-	}
+	for (size_t i = 0; i < p->nrooms; i++)
+		if (p->rooms[i] == r) {
+			rooms_release(srv->rs, &r);
+			return 0;
+		}
 	p->rooms[p->nrooms] = r;
 	p->rings[p->nrooms++] = room_ring(r);
 	return 0;
@@ -73,7 +107,8 @@ tp_params_parse(struct MHD_Connection *c, struct server *srv, int leid,
 		struct tp_params *p, struct im_error *e)
 {
 	const char *rooms = qs_str(c, "rooms");
-	size_t max = (size_t)srv->cfg.rooms_per_sub;
+	size_t max = (size_t)srv->cfg.rooms_per_sub, n = 0, len;
+	const char *it, *s;
 
 	memset(p, 0, sizeof(*p));
 	if (qs_u64(c, "since", &p->since, e))
@@ -93,33 +128,33 @@ tp_params_parse(struct MHD_Connection *c, struct server *srv, int leid,
 			     "rooms is required: rooms=lobby or rooms=a,b");
 		return -1;
 	}
-	p->rooms = calloc(max, sizeof(*p->rooms));
-	p->rings = calloc(max, sizeof(*p->rings));
+	/* judge every name and the count before touching any room */
+	for (it = rooms; (s = next_name(&it, &len));)
+		if (check_room(rooms, s, len, max, &n, e))
+			return -1;
+	if (leid && last_event_id(c, p, e))
+		return -1;
+	p->srv = srv;
+	p->rooms = calloc(n, sizeof(*p->rooms));
+	p->rings = calloc(n, sizeof(*p->rings));
 	if (!p->rooms || !p->rings) {
 		im_error_set(e, IM_ENOMEM, "no_memory", "out of memory");
 		goto fail;
 	}
-	for (const char *s = rooms; *s;) {
-		const char *end = strchr(s, ',');
-		size_t len = end ? (size_t)(end - s) : strlen(s);
-
+	for (it = rooms; (s = next_name(&it, &len));)
 		if (add_room(srv, p, s, len, e))
 			goto fail;
-		s += len;
-		if (*s == ',')
-			s++;
-	}
-	if (leid && last_event_id(c, p, e))
-		goto fail;
 	return 0;
 fail:
-	tp_params_free(p);
+	tp_params_free(p);	/* releases what was got: nothing new stays */
 	return -1;
 }
 
 void
 tp_params_free(struct tp_params *p)
 {
+	for (size_t i = 0; i < p->nrooms; i++)
+		rooms_release(p->srv->rs, &p->rooms[i]);
 	free(p->rooms);
 	free(p->rings);
 	p->rooms = NULL;

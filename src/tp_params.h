@@ -23,8 +23,10 @@ struct store_ring;
 #define TP_BATCH_DEFAULT 500	/* messages per poll response */
 #define TP_BATCH_MAX 1000	/* largest ?limit= */
 
-/* A parsed subscription request. rooms/rings are owned arrays. */
+/* A parsed subscription request. rooms/rings are owned arrays; each room
+ * is pinned (rooms_get()) until tp_params_free(). */
 struct tp_params {
+	struct server *srv;		/* borrowed: whose rooms they are */
 	struct room **rooms;
 	struct store_ring **rings;	/* rings[i] is rooms[i]'s */
 	size_t nrooms;
@@ -33,15 +35,16 @@ struct tp_params {
 	const char *from;	/* "anonymous" when absent; borrowed */
 };
 
-/* Parses c's query (rooms created on first use, at most --rooms-per-sub,
- * duplicates dropped); with leid, a Last-Event-ID header wins over since.
- * Returns 0, or -1 with e filled (bad_room, too_many_rooms, bad_param,
- * bad_cid, bad_from, or IM_EFULL when the registry is full) and p
- * holding nothing. */
+/* Parses c's query (at most --rooms-per-sub, duplicates dropped; rooms
+ * created on first use, only once every parameter was found good); with
+ * leid, a Last-Event-ID header wins over since. Returns 0, or -1 with e
+ * filled (bad_room, too_many_rooms, bad_param, bad_cid, bad_from, or
+ * IM_EFULL when the registry is full) and p holding nothing: then no
+ * room was created. */
 int tp_params_parse(struct MHD_Connection *c, struct server *srv, int leid,
 		    struct tp_params *p, struct im_error *e);
 
-/* Frees the arrays of p. Safe twice. */
+/* Releases p's rooms and frees its arrays. Safe twice. */
 void tp_params_free(struct tp_params *p);
 
 /* Sets cur (the caller's; cursor_free() it) at p's since over p's rooms,

@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tp_sse: Server-Sent Events. GET /sse subscribes to its rooms and answers
- * a text/event-stream whose content reader writes, straight from each
- * message's shared SSE frame, everything after the stream's cursor
- * (`since`, or the Last-Event-ID header, which wins). With nothing to send
+ * a text/event-stream whose content reader writes everything after the
+ * stream's cursor (`since`, or the Last-Event-ID header, which wins). A
+ * frame is written in pieces, so a message is held once (its envelope):
+ * "id: N\n", with ?named=1 "event: EV\n", "data: ", the envelope, "\n\n".
+ * With no event line (the default) every message reaches a plain
+ * EventSource.onmessage; the event name is inside the envelope. The gap
+ * notice is always the named event `gap`. With nothing to send
  * the reader suspends the connection; a publish resumes it, and so does
  * the ticker every --sse-ping seconds for a ": ping" comment, which is how
  * a client that went away is noticed (the write fails, the request ends,
@@ -17,6 +21,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "qs.h"
 #include "server_ctx.h"
 #include "tp.h"
 #include "tp_wait.h"
@@ -24,12 +29,17 @@
 #define TAG "sse"
 #define SSE_READ_MAX 64		/* messages read from the cursor at once */
 #define SSE_BLOCK 1024		/* content reader block size */
+/* "id: " 20 digits "\nevent: " the name "\ndata: " */
+#define SSE_HEAD_MAX (4 + 20 + 8 + MSG_EVENT_MAX + 7 + 1)
 
 /* A stream's private state: the waiter and the frame being written. */
 struct sse {
 	struct tp_wait w;		/* first: req->tp points at both */
 	struct msg *partial;		/* message being written, a ref */
-	size_t partial_off;		/* bytes of partial->sse written */
+	size_t partial_off;		/* bytes of its frame written */
+	char head[SSE_HEAD_MAX];	/* its frame's lines before the data */
+	size_t head_len;
+	int named;			/* ?named=1: an event: line */
 	int started;			/* retry: line sent */
 	int gap_owed;			/* the cursor told a gap whose notice
 					 * did not fit: write it first */
@@ -47,16 +57,57 @@ sse_done(struct http_req *req)
 	req->tp = NULL;
 }
 
-/* Copies as much of the partial message as fits; returns bytes copied. */
+/* Makes m the message being written: its head lines into s->head. */
+static void
+begin(struct sse *s, struct msg *m)
+{
+	int k = s->named ?
+		snprintf(s->head, sizeof(s->head), "id: %" PRIu64 "\nevent: "
+			 "%s\ndata: ", m->id, m->event) :
+		snprintf(s->head, sizeof(s->head), "id: %" PRIu64 "\ndata: ",
+			 m->id);
+
+	s->head_len = k > 0 && (size_t)k < sizeof(s->head) ? (size_t)k : 0;
+	s->partial = msg_ref(m);
+	s->partial_off = 0;
+}
+
+/* Returns the length of the frame of the message being written. */
+static size_t
+frame_len(const struct sse *s)
+{
+	return s->head_len + s->partial->json_len + 2;
+}
+
+/* Copies the bytes [from, from + n) of piece p (len bytes) that lie in
+ * [off, off + room) of the frame to buf; returns how many. */
+static size_t
+piece(char *buf, size_t off, size_t room, const char *p, size_t from,
+      size_t len)
+{
+	size_t a, b;
+
+	if (off >= from + len || off + room <= from)
+		return 0;
+	a = off > from ? off - from : 0;
+	b = off + room < from + len ? off + room - from : len;
+	memcpy(buf + (from + a - off), p + a, b - a);
+	return b - a;
+}
+
+/* Copies as much of the partial message's frame as fits; returns bytes
+ * copied. */
 static size_t
 put_partial(struct sse *s, char *buf, size_t room)
 {
-	size_t left = s->partial->sse_len - s->partial_off;
-	size_t n = left < room ? left : room;
+	const struct msg *m = s->partial;
+	size_t off = s->partial_off, total = frame_len(s), n;
 
-	memcpy(buf, s->partial->sse + s->partial_off, n);
+	n = piece(buf, off, room, s->head, 0, s->head_len);
+	n += piece(buf, off, room, m->json, s->head_len, m->json_len);
+	n += piece(buf, off, room, "\n\n", s->head_len + m->json_len, 2);
 	s->partial_off += n;
-	if (s->partial_off == s->partial->sse_len)
+	if (s->partial_off == total)
 		msg_unref(&s->partial);
 	return n;
 }
@@ -91,15 +142,9 @@ fill(struct server *srv, struct sse *s, char *buf, size_t max)
 		b = cursor_read(cur, out, SSE_READ_MAX, SIZE_MAX);
 	}
 	for (i = 0; i < b.n && n < max; i++) {
-		struct msg *m = out[i];
-
-		if (m->sse_len <= max - n) {
-			memcpy(buf + n, m->sse, m->sse_len);
-			n += m->sse_len;
-		} else {
-			s->partial = msg_ref(m);
-			s->partial_off = 0;
-			n += put_partial(s, buf + n, max - n);
+		begin(s, out[i]);
+		n += put_partial(s, buf + n, max - n);
+		if (s->partial) {	/* the rest on the next call */
 			i++;
 			break;
 		}
@@ -165,13 +210,17 @@ tp_sse_handle(struct MHD_Connection *c, struct http_req *req)
 {
 	struct server *srv = req->srv;
 	struct MHD_Response *r;
+	long long named = 0;
 	struct im_error e;
 	struct sse *s;
 	enum im_err err;
 
+	if (qs_int(c, "named", 0, 1, &named, &e))
+		return http_reply_im_error(c, req, &e);
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return MHD_NO;
+	s->named = (int)named;
 	if (tp_params_parse(c, srv, 1, &s->w.p, &e)) {
 		free(s);
 		return http_reply_im_error(c, req, &e);

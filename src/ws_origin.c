@@ -12,6 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "log.h"
+#include "origin.h"
 #include "ws_origin.h"
 
 /* Compares the host[:port] of an origin with a Host header value. */
@@ -48,35 +50,12 @@ same_host(const char *origin, const char *host)
 	return 1;
 }
 
-/* Returns 1 if origin is one of the comma-separated entries of allow. */
-static int
-listed(const char *origin, const char *allow)
-{
-	size_t olen = strlen(origin);
-
-	while (allow && *allow) {
-		const char *end = strchr(allow, ',');
-		size_t n;
-
-		while (*allow == ' ')
-			allow++;
-		n = end ? (size_t)(end - allow) : strlen(allow);
-		while (n && allow[n - 1] == ' ')
-			n--;
-		if ((n == 1 && *allow == '*') ||
-		    (n == olen && !strncasecmp(allow, origin, n)))
-			return 1;
-		allow = end ? end + 1 : NULL;
-	}
-	return 0;
-}
-
 int
 ws_origin_match(const char *origin, const char *host, const char *allow)
 {
 	if (!origin)
 		return 1;	/* not a browser: nothing to protect */
-	if (listed(origin, allow))
+	if (origin_listed(origin, allow))
 		return 1;
 	return host && *host && same_host(origin, host);
 }

@@ -179,11 +179,15 @@ static struct room *
 join_find(const struct per_session_data__chat *pss, const char *name)
 {
 	struct room *r = rooms_get(pss->srv->rs, name, 0, NULL);
+	struct room *pin = r;
+	size_t i;
 
-	for (size_t i = 0; r && i < pss->cur.nrings; i++)
+	for (i = 0; r && i < pss->cur.nrings; i++)
 		if (pss->cur.rings[i] == room_ring(r))
-			return r;
-	return NULL;
+			break;
+	/* joined, the subscription keeps r; otherwise it is not ours */
+	rooms_release(pss->srv->rs, &pin);
+	return r && i < pss->cur.nrings ? r : NULL;
 }
 
 static int
@@ -270,12 +274,16 @@ op_join(struct per_session_data__chat *pss, struct json_object *o,
 		return reply_e(pss, ref, &e);
 	last = store_ring_last_id(srv->st, room_ring(r));
 	/* a since older than the cursor rewinds it (cursor.h) */
-	if (cursor_add_ring(&pss->cur, room_ring(r), since) != IM_OK)
-		return reply_error(pss, ref, "no_memory", "out of memory");
-	if (rooms_subscribe(srv->rs, &pss->sub, &r, 1) != IM_OK) {
-		cursor_del_ring(&pss->cur, room_ring(r));
+	if (cursor_add_ring(&pss->cur, room_ring(r), since) != IM_OK) {
+		rooms_release(srv->rs, &r);
 		return reply_error(pss, ref, "no_memory", "out of memory");
 	}
+	if (rooms_subscribe(srv->rs, &pss->sub, &r, 1) != IM_OK) {
+		cursor_del_ring(&pss->cur, room_ring(r));
+		rooms_release(srv->rs, &r);
+		return reply_error(pss, ref, "no_memory", "out of memory");
+	}
+	rooms_release(srv->rs, &r);	/* the subscription keeps it now */
 	LOG_DEBUG(TAG, "%s joined %s since %" PRIu64,
 		  pss->sub.cid[0] ? pss->sub.cid : "anonymous", name, since);
 	reply_start(&b, mem, "joined", ref);
@@ -305,8 +313,9 @@ op_leave(struct per_session_data__chat *pss, struct json_object *o,
 	if (!r)
 		return reply_error(pss, ref, "not_joined",
 				   "not in that room");
-	rooms_unsubscribe(pss->srv->rs, &pss->sub, r);
+	/* the ring first: unsubscribed, r may be reclaimed */
 	cursor_del_ring(&pss->cur, room_ring(r));
+	rooms_unsubscribe(pss->srv->rs, &pss->sub, r);
 	reply_start(&b, mem, "left", ref);
 	jbuf_puts(&b, ",\"room\":");
 	jbuf_str(&b, name);
@@ -389,6 +398,12 @@ run(struct per_session_data__chat *pss, const char *buf, size_t len,
 				   "a message is a JSON object");
 	}
 	ref = echo_member(o, "ref", refbuf);
+	if (!ref && json_object_object_get_ex(o, "ref", NULL)) {
+		/* too long to echo: say so, never answer without it */
+		rc = reply_error(pss, NULL, "bad_ref", "\"ref\" is at most %d "
+				 "bytes of JSON", REF_MAX);
+		goto out;
+	}
 	op = jparse_str(o, "op", NULL, &bad);
 	if (bad || !op) {
 		rc = reply_error(pss, ref, "bad_op",

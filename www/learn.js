@@ -27,12 +27,13 @@ const TEXT = {
 	],
 	sse: [
 		'Server-Sent Events: one HTTP response that never ends. The server ' +
-		'writes an id:, event: and data: line per message and a comment as ' +
-		'heartbeat; the browser’s EventSource parses the stream.',
+		'writes an id: and a data: line per message and a comment as ' +
+		'heartbeat; the browser’s EventSource parses the stream and hands ' +
+		'each message to onmessage (named=1 adds event: lines instead).',
 		'EventSource reconnects by itself and sends the last id it saw as ' +
 		'Last-Event-ID, so the stream resumes without loss. It flows one ' +
-		'way: sending is a separate POST. Only the event names a page ' +
-		'listens for reach it.',
+		'way: sending is a separate POST. A lost stretch of history comes ' +
+		'as the named event gap.',
 	],
 	ws: [
 		'WebSocket upgrades one HTTP request into a two-way channel of ' +

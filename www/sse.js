@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 // sse: Server-Sent Events (server side: src/tp_sse.c). One long HTTP
-// response that never ends: the server writes `id:`, `event:` and `data:`
-// lines per message. The browser's EventSource parses them, reconnects by
-// itself and sends the last id back as Last-Event-ID, so the stream
-// resumes where it broke. Sending goes over a separate HTTP POST.
+// response that never ends: the server writes `id:` and `data:` lines per
+// message, with no `event:` line, so every message reaches
+// EventSource.onmessage (the event name is inside the envelope; `named=1`
+// in the query would add `event:` lines instead). The one named event is
+// `gap`. The browser's EventSource parses them, reconnects by itself and
+// sends the last id back as Last-Event-ID, so the stream resumes where it
+// broke. Sending goes over a separate HTTP POST.
 import { BaseClient, wireBus, clip, byteLength } from './base.js';
 
 export class SseClient extends BaseClient {
@@ -56,24 +59,19 @@ export class SseClient extends BaseClient {
 				(this.cursor ? ` with Last-Event-ID: ${this.cursor}` : ''),
 			2000);
 		};
-		for (const name of this.events)
-			es.addEventListener(name, this.onEvent);
+		// every message, whatever its event: the default stream
+		es.onmessage = this.onEvent;
 		es.addEventListener('gap', this.onEvent);
-	}
-
-	addEvent(name) {
-		if (this.events.has(name))
-			return;
-		this.events.add(name);
-		if (this.es)
-			this.es.addEventListener(name, this.onEvent);
 	}
 
 	event(e) {
 		if (e.target !== this.es)
 			return;
-		const frame = (e.lastEventId ? `id: ${e.lastEventId}\n` : '') +
-			`event: ${e.type}\ndata: ${e.data}\n\n`;
+		const named = e.type !== 'message';
+		const frame = (!named && e.lastEventId ?
+			`id: ${e.lastEventId}\n` : '') +
+			(named ? `event: ${e.type}\n` : '') +
+			`data: ${e.data}\n\n`;
 		this.stats.bytes += byteLength(frame);
 		if (this.wire)
 			wireBus.push('sse', { dir: 'in', kind: 'event',

@@ -361,7 +361,7 @@ START_TEST(the_store_over_its_byte_budget_drops_the_oldest_anywhere)
 
 	store_set_budget(t_srv->st, 300 * 1024, 0);
 	a = publish_big("budget-a", 5, 10);
-	publish_big("budget-b", 20, 10);
+	publish_big("budget-b", 40, 10);	/* 400 KiB: over the 300 */
 	ck_assert_uint_le(store_bytes(t_srv->st), 300 * 1024);
 	/* room a's messages were the oldest: gone, and its readers told */
 	ck_assert_uint_eq(count("budget-a"), 0);

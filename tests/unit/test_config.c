@@ -115,7 +115,7 @@ START_TEST(defaults_come_from_the_table)
 	ck_assert_int_eq(c.longpoll_timeout, 25);
 	ck_assert_int_eq(c.sse_ping, 15);
 	ck_assert_int_eq(c.conn_memory, 4096);
-	ck_assert_str_eq(c.cors_origin, "");
+	ck_assert_str_eq(c.allow_origin, "");
 	ck_assert_str_eq(c.log_level, "info");
 }
 END_TEST
@@ -160,7 +160,8 @@ START_TEST(parse_takes_separate_and_joined_values)
 	ck_assert_int_eq(c.history, 5);
 	ck_assert_str_eq(c.bind, "0.0.0.0");
 	ck_assert_str_eq(c.www, "/srv/www");
-	ck_assert_str_eq(c.cors_origin, "https://a.example");
+	/* --cors-origin is another name of --allow-origin */
+	ck_assert_str_eq(c.allow_origin, "https://a.example");
 	ck_assert_str_eq(c.log_level, "debug");
 	/* the rest keep their defaults */
 	ck_assert_int_eq(c.max_rooms, 10000);
@@ -201,10 +202,12 @@ START_TEST(values_may_contain_equals_and_be_empty)
 {
 	struct config c;
 
+	ck_assert_int_eq(parse(&c, NULL, "--cors-origin=http://h/?a=b",
+			       ARGS_END), CONFIG_PARSE_OK);
+	ck_assert_str_eq(c.allow_origin, "http://h/?a=b");
 	ck_assert_int_eq(parse(&c, NULL, "--allow-origin=http://h/?a=b",
 			       "--cors-origin=", ARGS_END), CONFIG_PARSE_OK);
-	ck_assert_str_eq(c.allow_origin, "http://h/?a=b");
-	ck_assert_str_eq(c.cors_origin, "");
+	ck_assert_str_eq(c.allow_origin, "");
 }
 END_TEST
 

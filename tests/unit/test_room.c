@@ -65,7 +65,7 @@ tsub_init(struct tsub *t, const char *cid, const char *from, enum via via)
 static void
 setup(void)
 {
-	struct rooms_config cfg = { MAX_ROOMS, TTL_MS };
+	struct rooms_config cfg = { MAX_ROOMS, TTL_MS, 0 };
 
 	st = store_create(1000, 1);
 	ck_assert_ptr_nonnull(st);
@@ -332,7 +332,7 @@ END_TEST
 
 START_TEST(tiny_ttl_poller_is_swept_at_a_later_clock)
 {
-	struct rooms_config cfg = { MAX_ROOMS, 1 };
+	struct rooms_config cfg = { MAX_ROOMS, 1, 0 };
 	struct rooms *tiny = rooms_create(st, &cfg);
 	struct im_error e;
 	struct room *r;
@@ -729,7 +729,7 @@ START_TEST(pid_is_8_hex_stable_and_hides_cid)
 	};
 	char pid[MSG_PID_LEN + 1], again[MSG_PID_LEN + 1];
 	char seen[6][MSG_PID_LEN + 1];
-	struct rooms_config cfg = { MAX_ROOMS, TTL_MS };
+	struct rooms_config cfg = { MAX_ROOMS, TTL_MS, 0 };
 	struct rooms *rs2;
 
 	for (size_t i = 0; i < sizeof(cids) / sizeof(cids[0]); i++) {
@@ -754,6 +754,88 @@ START_TEST(pid_is_8_hex_stable_and_hides_cid)
 	rooms_pid(rs2, CID_A, pid);
 	ck_assert_str_ne(pid, seen[0]);
 	rooms_destroy(&rs2);
+}
+END_TEST
+
+START_TEST(unused_rooms_are_reclaimed_only_when_nothing_holds_them)
+{
+	struct rooms_config cfg = { MAX_ROOMS, TTL_MS, 1000 };
+	struct store *st2 = store_create(10, 1);
+	struct rooms *rs2 = rooms_create(st2, &cfg);
+	struct im_error e = { 0 };
+	struct room *r, *q;
+	struct store_read_result res;
+	struct store_ring *ring;
+	struct tsub t;
+	uint64_t id;
+
+	/* empty and released: freed at once */
+	r = rooms_get(rs2, "empty", 1, &e);
+	ck_assert_ptr_nonnull(r);
+	rooms_release(rs2, &r);
+	ck_assert_ptr_null(r);
+	ck_assert_uint_eq(rooms_count(rs2), 0);
+	/* history: kept while pinned or subscribed, then freed when idle */
+	r = rooms_get(rs2, "hist", 1, &e);
+	tsub_init(&t, "", "x", VIA_SSE);
+	ck_assert_int_eq(rooms_subscribe(rs2, &t.s, &r, 1), IM_OK);
+	{
+		struct msg_parts p = { 0 };
+
+		p.event = "chat";
+		p.from = "x";
+		p.via = VIA_API;
+		p.data_json = "1";
+		p.data_len = 1;
+		ck_assert_int_eq(rooms_post(rs2, r, &p, NULL), IM_OK);
+		ck_assert_int_eq(rooms_post(rs2, r, &p, NULL), IM_OK);
+	}
+	id = store_last_id(st2);
+	rooms_release(rs2, &r);
+	rooms_sweep(rs2, im_mono_ms() + 5000);
+	ck_assert_uint_eq(rooms_count(rs2), 1);	/* a subscriber */
+	rooms_unsubscribe_all(rs2, &t.s);
+	q = rooms_get(rs2, "hist", 0, &e);	/* a pin */
+	rooms_sweep(rs2, im_mono_ms() + 5000);
+	ck_assert_uint_eq(rooms_count(rs2), 1);
+	rooms_release(rs2, &q);
+	rooms_sweep(rs2, im_mono_ms());		/* not idle yet */
+	ck_assert_uint_eq(rooms_count(rs2), 1);
+	rooms_sweep(rs2, im_mono_ms() + 5000);
+	ck_assert_uint_eq(rooms_count(rs2), 0);
+	ck_assert_uint_eq(store_total(st2), 0);
+	ck_assert_uint_eq(rooms_floor(rs2), id);
+	/* created again: a reader from before the drop sees a gap */
+	r = rooms_get(rs2, "hist", 1, &e);
+	ring = room_ring(r);
+	res = store_read(st2, &ring, 1, id - 1, NULL, NULL, 0);
+	ck_assert_int_eq(res.gap, 1);
+	res = store_read(st2, &ring, 1, id, NULL, NULL, 0);
+	ck_assert_int_eq(res.gap, 0);
+	rooms_release(rs2, &r);
+	rooms_destroy(&rs2);
+	store_destroy(&st2);
+}
+END_TEST
+
+START_TEST(list_pages_come_in_name_order)
+{
+	struct room_info info[3];
+	const char *names[] = { "d", "a", "e", "c", "b" };
+	size_t n;
+
+	for (size_t i = 0; i < 5; i++)
+		get(names[i]);
+	n = rooms_list_page(rs, NULL, info, 3);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(info[0].name, "a");
+	ck_assert_str_eq(info[1].name, "b");
+	ck_assert_str_eq(info[2].name, "c");
+	n = rooms_list_page(rs, "c", info, 3);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(info[0].name, "d");
+	ck_assert_str_eq(info[1].name, "e");
+	ck_assert_uint_eq(rooms_list_page(rs, "e", info, 3), 0);
 }
 END_TEST
 
@@ -807,6 +889,9 @@ suite(void)
 	tcase_add_test(tc, list_summarises_rooms);
 	tcase_add_test(tc, pid_is_8_hex_stable_and_hides_cid);
 	tcase_add_test(tc, pid_is_the_same_in_every_room);
+	tcase_add_test(tc,
+		       unused_rooms_are_reclaimed_only_when_nothing_holds_them);
+	tcase_add_test(tc, list_pages_come_in_name_order);
 	suite_add_tcase(s, tc);
 	return s;
 }
