@@ -40,7 +40,8 @@ static struct hub h;
 static void
 setup(void)
 {
-	struct rooms_config cfg = { MAX_ROOMS, 60000 };
+	struct rooms_config cfg = { .max_rooms = MAX_ROOMS,
+				     .presence_ttl_ms = 60000 };
 
 	log_set_level(LOG_LVL_ERROR);	/* refusals are expected here */
 	st = store_create(HISTORY, 1);
