@@ -10,9 +10,11 @@
  * after a gap was announced, and the history is large enough that no gap
  * may happen at all. A second case keeps a history of 20 with a publisher
  * that never pauses, so resumes fall behind it: then a gap must be
- * announced before anything is skipped. The random seed comes from the
- * clock (CHAOS_SEED overrides it) and is printed; a failure also prints
- * the last things that arrived (CHAOS_TRACE=1 prints all of them).
+ * announced before anything is skipped. A third restarts the server in
+ * the middle: every resume from a cursor of the old run must hear of a
+ * gap first, and the new ids lie above the old. The random seed comes
+ * from the clock (CHAOS_SEED overrides it) and is printed; a failure also
+ * prints the last things that arrived (CHAOS_TRACE=1 prints all of them).
  */
 #include "autoconf.h"
 
@@ -67,6 +69,11 @@ struct chaos {
 	long expect;		/* the next n */
 	int gap_pending;	/* a gap was announced, no message since */
 	int gaps;		/* gap notices received */
+	int restarted;		/* the server was restarted (restart_run) */
+	uint64_t old_top;	/* the old run's last id, once restarted */
+	uint64_t new_base;	/* the new run's base, once restarted */
+	int need_gap;		/* this resume is from an old-run cursor */
+	uint64_t from;		/* the cursor this connection resumed from */
 	int cuts;		/* connections closed early on purpose */
 	int tries;		/* connections made */
 	int early;		/* connections cut inside the request */
@@ -77,6 +84,7 @@ struct chaos {
 /* The publisher thread's state. */
 struct pub {
 	uint16_t port;
+	long first;		/* the first n to publish */
 	unsigned rng;
 	unsigned pause_us;	/* at most this long between publishes */
 	atomic_int stop;
@@ -168,6 +176,16 @@ take_env(struct chaos *c, struct json_object *env)
 		     " (duplicate or out of order)", id, c->last_id);
 		return;
 	}
+	if (c->restarted && id <= c->old_top) {
+		bad(c, "id %" PRIu64 " after the restart, not above the old "
+		     "run's last id %" PRIu64, id, c->old_top);
+		return;
+	}
+	if (c->need_gap) {
+		bad(c, "id %" PRIu64 " on a resume from %" PRIu64 " (a cursor "
+		     "from before the restart) before any gap", id, c->from);
+		return;
+	}
 	c->last_id = id;
 	if (!json_object_object_get_ex(env, "event", &v) ||
 	    strcmp(json_object_get_string(v), "seq"))
@@ -191,6 +209,11 @@ take_env(struct chaos *c, struct json_object *env)
 static void
 take_gap(struct chaos *c)
 {
+	if (c->restarted && !c->need_gap)
+		bad(c, "a gap on a resume from %" PRIu64 " after the restart "
+		     "(%s)", c->from, c->from >= c->new_base ?
+		     "a cursor of this run" : "the restart's gap came already");
+	c->need_gap = 0;
 	c->gaps++;
 	c->gap_pending = 1;
 }
@@ -646,7 +669,8 @@ publisher(void *arg)
 {
 	struct pub *p = arg;
 
-	for (long i = 0; i < MAX_PUB && !atomic_load(&p->stop); i++) {
+	for (long i = p->first; i < p->first + MAX_PUB &&
+	     !atomic_load(&p->stop); i++) {
 		struct t_resp r;
 		char body[128];
 		struct timespec ts = { 0, 0 };
@@ -693,6 +717,9 @@ static void
 once(struct chaos *c, uint16_t port, size_t budget)
 {
 	c->tries++;
+	c->from = c->cursor;
+	/* after a restart every resume from an old-run cursor is a gap */
+	c->need_gap = c->restarted && c->cursor && c->cursor < c->new_base;
 	switch (c->tp) {
 	case TP_POLL:
 	case TP_LONGPOLL:
@@ -777,22 +804,6 @@ chaos_drain(struct chaos *c, uint16_t port, long sent)
 		     c->expect, sent);
 }
 
-/*
- * RESTART IN THE MIDDLE (issue 11 item 3): not tested yet, because ids do
- * not persist across a restart today (a restarted server answers an old
- * cursor with gap:false and may reuse ids). Once they persist, a test here
- * runs chaos_cut(), stops the publisher, calls t_restart() on the same
- * options, starts a new publisher whose numbers continue where the old one
- * stopped, runs chaos_cut() and chaos_drain() again on the new t_port,
- * and asserts, on every transport:
- *   - every id after the restart is greater than every id before it;
- *   - the first resume with a cursor from the old run announces a gap
- *     (gap:true, event: gap, {"op":"gap"}) before any new message;
- *   - after that gap, the new numbers arrive each exactly once, in order,
- *     with no further gap, and no number from before the restart arrives
- *     twice.
- */
-
 /* One run on transport tp: cuts cuts while publishing with pauses up to
  * pause_us, then the catch-up; fills c. Returns the messages sent. */
 static long
@@ -836,6 +847,107 @@ chaos_run(struct chaos *c, enum ctp tp, int cuts, unsigned pause_us)
 	return sent;
 }
 
+/* Starts the publisher p on t_port with numbers from first. */
+static void
+pub_start(struct pub *p, pthread_t *th, unsigned seed, long first)
+{
+	memset(p, 0, sizeof(*p));
+	p->port = t_port;
+	p->first = first;
+	p->pause_us = 3000;
+	p->rng = seed;
+	ck_assert_int_eq(pthread_create(th, NULL, publisher, p), 0);
+}
+
+/* Stops p; returns the numbers sent so far in all (first + its own). */
+static long
+pub_stop(struct pub *p, pthread_t th, enum ctp tp)
+{
+	long sent;
+
+	atomic_store(&p->stop, 1);
+	pthread_join(th, NULL);
+	ck_assert_msg(!p->err[0], "%s: publisher: %s", tp_name(tp), p->err);
+	sent = atomic_load(&p->sent);
+	return sent ? sent : p->first;
+}
+
+/*
+ * RESTART IN THE MIDDLE (issue 11 item 3, doc/protocol.md "Ids and
+ * restarts"): cuts while a publisher runs, stops the publisher, restarts
+ * the server on the same options (t_restart), starts a publisher whose
+ * numbers continue where the old one stopped on the new t_port, cuts and
+ * drains again. On every transport:
+ *   - every id after the restart is above every id before it (above the
+ *     old run's last id);
+ *   - each resume from a cursor of the old run announces a gap (gap:true,
+ *     event: gap, {"op":"gap"}) before any new message;
+ *   - after that, the new numbers arrive each exactly once, in order,
+ *     with no further gap, and no old number arrives twice (take_env).
+ * With the old seed (time(NULL) << 20, no run base) this failed twice
+ * over: a restart in the same second handed out the old ids again, and
+ * an old cursor was answered with gap:false.
+ */
+#define RESTART_CUTS 30		/* cuts before and after the restart */
+
+START_TEST(restart_in_the_middle)
+{
+	struct chaos c = { 0 };
+	struct pub p;
+	pthread_t th;
+	long sent1, sent;
+	int gaps1;
+
+	c.tp = (enum ctp)_i;
+	c.seed = chaos_seed();
+	c.rng = c.seed;
+	printf("test_chaos restart %s: CHAOS_SEED=%u\n", tp_name(c.tp),
+	       c.seed);
+	c.cursor = store_last_id(t_srv->st);
+	ck_assert_uint_ne(c.cursor, 0);
+	pub_start(&p, &th, c.seed + 1, 0);
+	chaos_cut(&c, t_port, RESTART_CUTS);
+	sent1 = pub_stop(&p, th, c.tp);
+	gaps1 = c.gaps;
+
+	c.old_top = store_last_id(t_srv->st);
+	t_restart(NULL);
+	c.new_base = store_base_id(t_srv->st);
+	ck_assert_msg(c.new_base >= c.old_top, "the new run's base %" PRIu64
+		      " is below the old run's last id %" PRIu64,
+		      c.new_base, c.old_top);
+	c.restarted = 1;
+	note("restart: old last id %" PRIu64 ", new base %" PRIu64
+	     ", cursor %" PRIu64, c.old_top, c.new_base, c.cursor);
+
+	pub_start(&p, &th, c.seed + 2, sent1);
+	if (!c.err[0])
+		chaos_cut(&c, t_port, RESTART_CUTS);
+	sent = pub_stop(&p, th, c.tp);
+	if (!c.err[0])
+		chaos_drain(&c, t_port, sent);
+	printf("test_chaos restart %s: %d cuts in %d connections, %ld + %ld "
+	       "messages, %d gaps\n", tp_name(c.tp), c.cuts, c.tries, sent1,
+	       sent - sent1, c.gaps);
+	free(ws_msg.p);
+	ws_msg.p = NULL;
+	ws_msg.cap = 0;
+	if (c.err[0])
+		trace_dump();
+	ck_assert_msg(!c.err[0], "%s (CHAOS_SEED=%u): %s", tp_name(c.tp),
+		      c.seed, c.err);
+	ck_assert_msg(gaps1 == 0, "%s: %d gaps before the restart",
+		      tp_name(c.tp), gaps1);
+	ck_assert_msg(sent > sent1, "%s: nothing published after the restart",
+		      tp_name(c.tp));
+	ck_assert_msg(c.gaps >= 1, "%s (CHAOS_SEED=%u): the restart was never "
+		      "announced as a gap", tp_name(c.tp), c.seed);
+	ck_assert_msg(c.expect == sent, "%s (CHAOS_SEED=%u): %ld of %ld",
+		      tp_name(c.tp), c.seed, c.expect, sent);
+	ck_assert_uint_gt(c.last_id, c.old_top);
+}
+END_TEST
+
 START_TEST(cut_and_resume)
 {
 	struct chaos c = { 0 };
@@ -868,6 +980,7 @@ chaos_suite(void)
 	Suite *s = suite_create("chaos");
 	TCase *tc = tcase_create("cut");
 	TCase *past = tcase_create("past_history");
+	TCase *rs = tcase_create("restart");
 
 	t_fixture(tc, tune);
 	tcase_set_timeout(tc, 120);
@@ -877,6 +990,10 @@ chaos_suite(void)
 	tcase_set_timeout(past, 120);
 	tcase_add_loop_test(past, cut_and_resume_past_history, 0, TP__COUNT);
 	suite_add_tcase(s, past);
+	t_fixture(rs, tune);
+	tcase_set_timeout(rs, 120);
+	tcase_add_loop_test(rs, restart_in_the_middle, 0, TP__COUNT);
+	suite_add_tcase(s, rs);
 	return s;
 }
 
