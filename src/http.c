@@ -11,13 +11,10 @@
  * epoll thread; long polls and SSE streams wait suspended.
  *
  * Every connection comes here, and a request is a WebSocket upgrade when
- * it is a GET of /ws with Upgrade: websocket and Connection: upgrade, on
- * any request of a keep-alive connection. Its socket is duplicated, the
- * handshake request rebuilt and both given to ws.c (libwebsockets answers
- * the handshake); the access handler then returns MHD_NO, and
- * libmicrohttpd closes its descriptor without writing anything. That it
- * does not shut the socket down first (which would end lws's copy too) is
- * MHD_USE_TURBO's doing.
+ * it is a GET with Upgrade: websocket and Connection: upgrade, on any
+ * request of a keep-alive connection: http_upgrade.c hands it to ws.c
+ * (libwebsockets answers the handshake) and the access handler returns
+ * MHD_NO. struct http is shared with it through http_private.h.
  *
  * Before any handler runs, a request the pool could not answer (a head
  * within 1 KiB of the pool) gets a JSON 431, so nothing is stored and left
@@ -42,7 +39,6 @@
 #include "autoconf.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -56,41 +52,17 @@
 
 #include "api.h"
 #include "http.h"
+#include "http_private.h"
 #include "http_reply.h"
+#include "http_upgrade.h"
 #include "listener.h"
 #include "log.h"
 #include "server_ctx.h"
 #include "static.h"
 #include "tp.h"
-#include "ws.h"
-#include "ws_origin.h"
 
 #define TAG "http"
-#define ADDR_BUCKETS 1024
 #define POOL_SPARE 1024	/* pool bytes an answer needs after the head */
-
-/* Open HTTP connections of one IPv4 address. */
-struct addr_count {
-	struct addr_count *next;
-	uint32_t addr;		/* network order */
-	int n;
-};
-
-/* One libmicrohttpd daemon: the small-pool or the big-pool one. */
-struct http_daemon {
-	struct http *h;
-	struct MHD_Daemon *d;
-	size_t pool;
-};
-
-struct http {
-	struct server *srv;
-	struct http_daemon dm[2];	/* [0] small pool, [1] big */
-	int kickfd;	/* eventfd in both daemons' epoll sets: http_kick */
-	pthread_mutex_t lock;		/* guards addrs, no_upgrades */
-	struct addr_count *addrs[ADDR_BUCKETS];
-	int no_upgrades;		/* set by http_close_upgrades */
-};
 
 typedef enum MHD_Result (*handler_fn)(struct MHD_Connection *c,
 				      struct http_req *req);
@@ -113,38 +85,15 @@ healthz(struct MHD_Connection *c, struct http_req *req)
 			  "ok\n", 3, MHD_RESPMEM_PERSISTENT);
 }
 
-/* Answers a JSON error with one extra header (name: value). */
-static enum MHD_Result
-error_with(struct MHD_Connection *c, struct http_req *req, unsigned status,
-	   const char *code, const char *message, const char *name,
-	   const char *value)
-{
-	struct MHD_Response *r;
-	char body[320];
-	int n = snprintf(body, sizeof(body),
-			 "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}",
-			 code, message);
-
-	r = MHD_create_response_from_buffer((size_t)n, body,
-					    MHD_RESPMEM_MUST_COPY);
-	if (!r)
-		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-				"application/json");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	if (name)
-		MHD_add_response_header(r, name, value);
-	return http_queue(c, req, status, r, (size_t)n);
-}
-
 /* GET /ws that is not an upgrade (those never reach a route). */
 static enum MHD_Result
 ws_plain(struct MHD_Connection *c, struct http_req *req)
 {
-	return error_with(c, req, 426, "upgrade_required",
-			  "/ws is the WebSocket endpoint: send Upgrade: "
-			  "websocket and Connection: Upgrade",
-			  MHD_HTTP_HEADER_UPGRADE, "websocket");
+	return http_reply_error_with(c, req, 426, "upgrade_required",
+				     "/ws is the WebSocket endpoint: send "
+				     "Upgrade: websocket and Connection: "
+				     "Upgrade", MHD_HTTP_HEADER_UPGRADE,
+				     "websocket");
 }
 
 static const struct http_route routes[] = {
@@ -202,23 +151,6 @@ dispatch(struct MHD_Connection *c, struct http_req *req)
 	return req->route->handle(c, req);
 }
 
-/* Returns 1 if the comma-separated list v has token (case-insensitive). */
-static int
-has_token(const char *v, const char *token)
-{
-	size_t n = strlen(token);
-
-	while (v && *v) {
-		while (*v == ' ' || *v == '\t' || *v == ',')
-			v++;
-		if (!strncasecmp(v, token, n) &&
-		    (!v[n] || v[n] == ',' || v[n] == ' ' || v[n] == '\t'))
-			return 1;
-		v = strchr(v, ',');
-	}
-	return 0;
-}
-
 static const char *
 header(struct MHD_Connection *c, const char *name)
 {
@@ -242,106 +174,6 @@ count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
 	else if (!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING))
 		f->te++;
 	return MHD_YES;
-}
-
-/* Appends "name: value\r\n" to b (size cap, *len used) if value is set.
- * Returns -1 when it does not fit. */
-static int
-put_header(char *b, size_t cap, size_t *len, const char *name,
-	   const char *value)
-{
-	int n;
-
-	if (!value)
-		return 0;
-	n = snprintf(b + *len, cap - *len, "%s: %s\r\n", name, value);
-	if (n < 0 || (size_t)n >= cap - *len)
-		return -1;
-	*len += (size_t)n;
-	return 0;
-}
-
-/* Hands an upgrade request on c to the WebSocket side. Returns MHD_NO
- * (libmicrohttpd closes its descriptor, lws keeps the duplicate) or an
- * error answer queued. */
-static enum MHD_Result
-upgrade(struct http *h, struct MHD_Connection *c, struct http_req *req)
-{
-	struct server *srv = h->srv;
-	const char *origin = header(c, "Origin"), *host = header(c, "Host");
-	const char *ver = header(c, "Sec-WebSocket-Version");
-	const char *key = header(c, "Sec-WebSocket-Key");
-	const char *proto = header(c, "Sec-WebSocket-Protocol");
-	const union MHD_ConnectionInfo *ci;
-	char head[1024];
-	size_t len = 0;
-	int fd, err;
-
-	if (strcmp(req->url, "/ws"))
-		return http_reply_error(c, req, MHD_HTTP_NOT_FOUND,
-					"not_found", "WebSocket upgrades go "
-					"to /ws");
-	if (!ver || strcmp(ver, "13"))
-		return error_with(c, req, 426, "bad_version",
-				  "only WebSocket version 13 is served",
-				  "Sec-WebSocket-Version", "13");
-	if (!key || !*key)
-		return http_reply_error(c, req, MHD_HTTP_BAD_REQUEST,
-					"bad_request", "an upgrade needs "
-					"Sec-WebSocket-Key");
-	if (!ws_origin_match(origin, host, srv->cfg.allow_origin)) {
-		/* the names a user needs behind a proxy or a port-forward */
-		LOG_WARN(TAG, "upgrade refused: Origin %.100s is not the Host "
-			 "%.100s and not in --allow-origin (%.100s); add it "
-			 "with --allow-origin %.100s", origin,
-			 host ? host : "(none)",
-			 *srv->cfg.allow_origin ? srv->cfg.allow_origin :
-			 "empty", origin);
-		return http_reply_error(c, req, MHD_HTTP_FORBIDDEN,
-					"foreign_origin", "Origin %.100s does "
-					"not match Host %.100s; the server "
-					"allows others with --allow-origin",
-					origin, host ? host : "(none)");
-	}
-	if (proto && !has_token(proto, "imlab"))
-		LOG_INFO(TAG, "upgrade offers subprotocols \"%.100s\", not "
-			 "imlab: answering without one", proto);
-	len = (size_t)snprintf(head, sizeof(head), "GET /ws HTTP/1.1\r\n"
-			       "Upgrade: websocket\r\n"
-			       "Connection: Upgrade\r\n");
-	if (put_header(head, sizeof(head), &len, "Host", host) ||
-	    put_header(head, sizeof(head), &len, "Origin", origin) ||
-	    put_header(head, sizeof(head), &len, "Sec-WebSocket-Key", key) ||
-	    put_header(head, sizeof(head), &len, "Sec-WebSocket-Version",
-		       ver) ||
-	    put_header(head, sizeof(head), &len, "Sec-WebSocket-Protocol",
-		       proto && has_token(proto, "imlab") ? "imlab" : NULL) ||
-	    len + 3 > sizeof(head))
-		return http_reply_error(c, req, 431, "head_too_large",
-					"the upgrade's headers are too long");
-	memcpy(head + len, "\r\n", 3);
-	len += 2;
-	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-	fd = ci ? fcntl(ci->connect_fd, F_DUPFD_CLOEXEC, 0) : -1;
-	if (fd < 0) {
-		err = errno;
-		return http_reply_error(c, req, MHD_HTTP_SERVICE_UNAVAILABLE,
-					"no_fds", "cannot take the "
-					"connection: %s", strerror(err));
-	}
-	pthread_mutex_lock(&h->lock);
-	if (h->no_upgrades || !srv->ws) {
-		pthread_mutex_unlock(&h->lock);
-		close(fd);
-		return http_reply_error(c, req, MHD_HTTP_SERVICE_UNAVAILABLE,
-					"stopping", "the server is stopping");
-	}
-	/* one count for lws (its WSI_DESTROY gives it back); libmicrohttpd
-	 * gives back its own when it closes its descriptor */
-	atomic_fetch_add(&srv->open_conns, 1);
-	ws_adopt(srv->ws, fd, head, len);
-	pthread_mutex_unlock(&h->lock);
-	return MHD_NO;
 }
 
 /* The first call of a request: its head is parsed, nothing read of its
@@ -380,8 +212,9 @@ first_checks(struct http_daemon *hd, struct MHD_Connection *c,
 		return 1;
 	}
 	if (!strcmp(req->method, MHD_HTTP_METHOD_GET) &&
-	    has_token(u, "websocket") && has_token(conn, "upgrade")) {
-		*ret = upgrade(hd->h, c, req);
+	    http_has_token(u, "websocket") &&
+	    http_has_token(conn, "upgrade")) {
+		*ret = http_upgrade(hd->h, c, req);
 		return 1;
 	}
 	return 0;
@@ -656,16 +489,6 @@ http_adopt(struct http *h, int fd, const struct sockaddr *sa,
 		LOG_WARN(TAG, "connection refused by libmicrohttpd: %s",
 			 strerror(errno));
 	}
-}
-
-void
-http_close_upgrades(struct http *h)
-{
-	if (!h)
-		return;
-	pthread_mutex_lock(&h->lock);
-	h->no_upgrades = 1;
-	pthread_mutex_unlock(&h->lock);
 }
 
 void

@@ -33,11 +33,6 @@ struct http *http_start(struct server *srv, struct im_error *e);
 void http_adopt(struct http *h, int fd, const struct sockaddr *sa,
 		socklen_t salen, int big);
 
-/* From now on a WebSocket upgrade is answered 503 instead of being handed
- * to ws.c: called before ws_stop(), so no hand-off reaches a stopped
- * WebSocket side. Thread-safe. */
-void http_close_upgrades(struct http *h);
-
 /* Wakes the daemon's event loop (see http.c on libmicrohttpd 0.9.75's
  * epoll loop). Thread-safe and cheap: one eventfd write. */
 void http_kick(struct http *h);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <json-c/json.h>
 
@@ -25,6 +26,22 @@ http_conn_of(struct MHD_Connection *c)
 		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 
 	return ci ? ci->socket_context : NULL;
+}
+
+int
+http_has_token(const char *v, const char *token)
+{
+	size_t n = strlen(token);
+
+	while (v && *v) {
+		while (*v == ' ' || *v == '\t' || *v == ',')
+			v++;
+		if (!strncasecmp(v, token, n) &&
+		    (!v[n] || v[n] == ',' || v[n] == ' ' || v[n] == '\t'))
+			return 1;
+		v = strchr(v, ',');
+	}
+	return 0;
 }
 
 int
@@ -186,4 +203,27 @@ http_reply_batch(struct MHD_Connection *c, struct http_req *req,
 		STATS_ADD(&srv->stats, req->via, empty, 1);
 	return http_reply(c, req, MHD_HTTP_OK, "application/json", body, len,
 			  MHD_RESPMEM_MUST_FREE);
+}
+
+enum MHD_Result
+http_reply_error_with(struct MHD_Connection *c, struct http_req *req,
+		      unsigned status, const char *code, const char *message,
+		      const char *name, const char *value)
+{
+	struct MHD_Response *r;
+	char body[320];
+	int n = snprintf(body, sizeof(body),
+			 "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}",
+			 code, message);
+
+	r = MHD_create_response_from_buffer((size_t)n, body,
+					    MHD_RESPMEM_MUST_COPY);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				"application/json");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (name)
+		MHD_add_response_header(r, name, value);
+	return http_queue(c, req, status, r, (size_t)n);
 }

@@ -59,6 +59,10 @@ struct http_conn *http_conn_of(struct MHD_Connection *c);
 /* Returns 1 if method is GET or HEAD. */
 int http_is_get(const char *method);
 
+/* Returns 1 if the comma-separated header value v (borrowed, may be
+ * NULL) has token (case-insensitive), else 0. */
+int http_has_token(const char *v, const char *token);
+
 /* Adds the CORS headers to r (the answer on c) when --allow-origin is
  * set: Vary: Origin, and when c's Origin is listed (origin.h) that origin
  * in Access-Control-Allow-Origin. */
@@ -92,6 +96,14 @@ enum MHD_Result http_reply_error(struct MHD_Connection *c,
 				 struct http_req *req, unsigned status,
 				 const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
+
+/* Queues {"error":{"code":code,"message":message}} with status and one
+ * extra header name: value (none if name is NULL); all borrowed, copied.
+ * code and message are written as they are: no JSON escaping. */
+enum MHD_Result http_reply_error_with(struct MHD_Connection *c,
+				      struct http_req *req, unsigned status,
+				      const char *code, const char *message,
+				      const char *name, const char *value);
 
 /* Queues e as an error response with the status its err maps to. */
 enum MHD_Result http_reply_im_error(struct MHD_Connection *c,

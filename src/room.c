@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * room: registry, subscriber arrays and presence. Everything here runs
+ * room: registry, reclaim, subscriber arrays and presence (the mid
+ * retry window is room_mid.c's, the listings room_list.c's; the private
+ * structs they share are in room_private.h). Everything here runs
  * under rs->lock. A room lives while anything refers to it (a pin from
  * rooms_get(), a subscriber, a member); unused, it is reclaimed with its
  * ring at once if it never held a message, else once idle for
@@ -25,44 +27,8 @@
 #include "log.h"
 #include "names.h"
 #include "room.h"
+#include "room_private.h"
 
-struct member {
-	char cid[MSG_CID_MAX + 1];	/* the key */
-	char pid[MSG_PID_LEN + 1];
-	char from[MSG_FROM_MAX * 4 + 1];
-	enum via via;		/* transport of the latest arrival */
-	unsigned nsubs;		/* subscriptions held in this room */
-	int64_t poll_until;	/* monotonic ms a poll keeps it present */
-};
-
-struct room {
-	char name[MSG_ROOM_MAX + 1];	/* the registry key */
-	struct store_ring *ring;
-	struct sub_link **subs;	/* nsubs entries, unordered */
-	size_t nsubs;
-	size_t cap;
-	struct hmap members;	/* cid -> struct member */
-	struct mid_seen *mids;	/* ROOM_MID_WINDOW entries, or NULL */
-	size_t nmids, mid_next;
-	unsigned pins;		/* rooms_get() not yet rooms_release()d */
-	int64_t used;		/* monotonic ms of the last use */
-};
-
-/* A (cid, mid) pair a room has stored, by its 128-bit keyed hash. */
-struct mid_seen {
-	uint64_t h[2];
-	uint64_t id;
-	int64_t ts;
-};
-
-struct rooms {
-	pthread_mutex_t lock;
-	struct store *st;
-	struct rooms_config cfg;
-	struct hmap byname;	/* name -> struct room */
-	uint64_t key[4];	/* pid keys: two SipHash-2-4 keys */
-	uint64_t floor;		/* newest id a reclaimed room dropped */
-};
 
 struct rooms *
 rooms_create(struct store *st, const struct rooms_config *cfg)
@@ -235,10 +201,8 @@ sipround(uint64_t v[4])
 	v[2] = rotl(v[2], 32);
 }
 
-/* SipHash-2-4 of s[0..n) under the key (k0, k1): a keyed PRF, so a
- * client that asks for the pids of chosen cids learns nothing of others. */
-static uint64_t
-siphash(uint64_t k0, uint64_t k1, const unsigned char *s, size_t n)
+uint64_t
+room_siphash(uint64_t k0, uint64_t k1, const unsigned char *s, size_t n)
 {
 	uint64_t v[4] = { k0 ^ 0x736f6d6570736575ULL,
 			  k1 ^ 0x646f72616e646f6dULL,
@@ -281,8 +245,8 @@ rooms_pid(const struct rooms *rs, const char *cid, char pid[MSG_PID_LEN + 1])
 	}
 	n = strlen(cid);
 	snprintf(pid, MSG_PID_LEN + 1, "%016" PRIx64 "%016" PRIx64,
-		 siphash(rs->key[0], rs->key[1], p, n),
-		 siphash(rs->key[2], rs->key[3], p, n));
+		 room_siphash(rs->key[0], rs->key[1], p, n),
+		 room_siphash(rs->key[2], rs->key[3], p, n));
 }
 
 /* Delivers m to r's subscribers; lock held. */
@@ -297,10 +261,9 @@ notify_locked(struct room *r, const struct msg *m)
 	}
 }
 
-/* rooms_post() with the lock held: the one road into the store. */
-static enum im_err
-post_locked(struct rooms *rs, struct room *r, const struct msg_parts *in,
-	    struct msg **out)
+enum im_err
+room_post_locked(struct rooms *rs, struct room *r, const struct msg_parts *in,
+		 struct msg **out)
 {
 	char pid[MSG_PID_LEN + 1];
 	struct msg_parts p = *in;
@@ -322,79 +285,6 @@ post_locked(struct rooms *rs, struct room *r, const struct msg_parts *in,
 	return IM_OK;
 }
 
-/* The keyed hash of "mid", NUL, cid, NUL, mid: a domain apart from the
- * pids' (a cid holds no NUL). */
-static void
-mid_hash(const struct rooms *rs, const char *cid, const char *mid,
-	 uint64_t h[2])
-{
-	unsigned char buf[4 + MSG_CID_MAX + 1 + MSG_MID_MAX];
-	size_t c = strlen(cid), m = strlen(mid), n;
-
-	if (c > MSG_CID_MAX)
-		c = MSG_CID_MAX;
-	if (m > MSG_MID_MAX)
-		m = MSG_MID_MAX;
-	memcpy(buf, "mid", 4);
-	memcpy(buf + 4, cid, c);
-	buf[4 + c] = '\0';
-	memcpy(buf + 5 + c, mid, m);
-	n = 5 + c + m;
-	h[0] = siphash(rs->key[0], rs->key[1], buf, n);
-	h[1] = siphash(rs->key[2], rs->key[3], buf, n);
-}
-
-enum im_err
-rooms_post_once(struct rooms *rs, struct room *r, const struct msg_parts *p,
-		const char *mid, struct rooms_posted *res)
-{
-	struct msg *m = NULL;
-	uint64_t h[2] = { 0, 0 };
-	enum im_err err = IM_OK;
-
-	*res = (struct rooms_posted){ 0, 0, 0 };
-	if (mid && p->cid)
-		mid_hash(rs, p->cid, mid, h);
-	pthread_mutex_lock(&rs->lock);
-	if (mid && p->cid) {
-		for (size_t i = 0; i < r->nmids; i++)
-			if (r->mids[i].h[0] == h[0] &&
-			    r->mids[i].h[1] == h[1]) {
-				res->id = r->mids[i].id;
-				res->ts = r->mids[i].ts;
-				res->dup = 1;
-				goto out;
-			}
-		if (!r->mids) {
-			r->mids = calloc(ROOM_MID_WINDOW, sizeof(*r->mids));
-			if (!r->mids) {
-				err = IM_ENOMEM;
-				goto out;
-			}
-		}
-	}
-	err = post_locked(rs, r, p, &m);
-	if (err != IM_OK)
-		goto out;
-	res->id = m->id;
-	res->ts = m->ts;
-	if (mid && p->cid) {
-		/* the oldest pair gives way */
-		struct mid_seen *s = &r->mids[r->mid_next];
-
-		s->h[0] = h[0];
-		s->h[1] = h[1];
-		s->id = m->id;
-		s->ts = m->ts;
-		r->mid_next = (r->mid_next + 1) % ROOM_MID_WINDOW;
-		if (r->nmids < ROOM_MID_WINDOW)
-			r->nmids++;
-	}
-out:
-	pthread_mutex_unlock(&rs->lock);
-	msg_unref(&m);
-	return err;
-}
 
 enum im_err
 rooms_post(struct rooms *rs, struct room *r, const struct msg_parts *p,
@@ -403,7 +293,7 @@ rooms_post(struct rooms *rs, struct room *r, const struct msg_parts *p,
 	enum im_err err;
 
 	pthread_mutex_lock(&rs->lock);
-	err = post_locked(rs, r, p, out);
+	err = room_post_locked(rs, r, p, out);
 	pthread_mutex_unlock(&rs->lock);
 	return err;
 }
@@ -425,7 +315,7 @@ presence_publish(struct rooms *rs, struct room *r, const struct member *mb,
 	p.data_len = (size_t)snprintf(data, sizeof(data),
 				      "{\"transport\":\"%s\"}",
 				      via_name(mb->via));
-	if (post_locked(rs, r, &p, NULL) != IM_OK) {
+	if (room_post_locked(rs, r, &p, NULL) != IM_OK) {
 		LOG_ERROR("room", "room %s: %s of %s lost: out of memory",
 			  r->name, event, mb->pid);
 		return;
@@ -639,174 +529,6 @@ rooms_sweep(struct rooms *rs, int64_t now_ms)
 	return left;
 }
 
-/* The key a listing pages by: a room's name, a member's pid. */
-typedef const char *key_fn(const void *v);
-
-static const char *
-room_key(const void *v)
-{
-	return ((const struct room *)v)->name;
-}
-
-static const char *
-member_key(const void *v)
-{
-	return ((const struct member *)v)->pid;
-}
-
-/* Moves heap entry i down to its place in the max-heap h[0..n). */
-static void
-sift(const void **h, size_t n, size_t i, key_fn *key)
-{
-	for (;;) {
-		size_t l = 2 * i + 1, big = i;
-		const void *t;
-
-		if (l < n && strcmp(key(h[l]), key(h[big])) > 0)
-			big = l;
-		if (l + 1 < n && strcmp(key(h[l + 1]), key(h[big])) > 0)
-			big = l + 1;
-		if (big == i)
-			return;
-		t = h[i];
-		h[i] = h[big];
-		h[big] = t;
-		i = big;
-	}
-}
-
-/* Puts in out[0..ret), in key order, the (at most max) entries of hm with
- * the smallest keys after `after` (NULL or "": from the first): one pass
- * with a bounded max-heap, O(len log max); lock held. */
-static size_t
-pick(const struct hmap *hm, const char *after, key_fn *key,
-     const void **out, size_t max)
-{
-	size_t pos = 0, n = 0;
-	const void *v;
-
-	if (!max)
-		return 0;
-	while ((v = hmap_next(hm, &pos))) {
-		if (after && *after && strcmp(key(v), after) <= 0)
-			continue;
-		if (n < max) {
-			/* sift up */
-			size_t i = n++;
-
-			out[i] = v;
-			while (i && strcmp(key(out[(i - 1) / 2]),
-					   key(out[i])) < 0) {
-				const void *t = out[i];
-
-				out[i] = out[(i - 1) / 2];
-				out[(i - 1) / 2] = t;
-				i = (i - 1) / 2;
-			}
-		} else if (strcmp(key(v), key(out[0])) < 0) {
-			out[0] = v;
-			sift(out, n, 0, key);
-		}
-	}
-	/* heap sort in place: ascending */
-	for (size_t k = n; k > 1; k--) {
-		const void *t = out[0];
-
-		out[0] = out[k - 1];
-		out[k - 1] = t;
-		sift(out, k - 1, 0, key);
-	}
-	return n;
-}
-
-size_t
-rooms_members(struct rooms *rs, struct room *r, struct room_member_info *out,
-	      size_t max)
-{
-	size_t pos = 0, n = 0;
-	struct member *mb;
-
-	pthread_mutex_lock(&rs->lock);
-	while ((mb = hmap_next(&r->members, &pos))) {
-		if (n < max) {
-			memcpy(out[n].pid, mb->pid, sizeof(out[n].pid));
-			memcpy(out[n].from, mb->from, sizeof(out[n].from));
-			out[n].via = mb->via;
-		}
-		n++;
-	}
-	pthread_mutex_unlock(&rs->lock);
-	return n;
-}
-
-size_t
-rooms_list(struct rooms *rs, struct room_info *out, size_t max)
-{
-	size_t pos = 0, n = 0;
-	struct room *r;
-
-	pthread_mutex_lock(&rs->lock);
-	while ((r = hmap_next(&rs->byname, &pos))) {
-		if (n < max) {
-			memcpy(out[n].name, r->name, sizeof(out[n].name));
-			out[n].members = r->members.len;
-			out[n].subscribers = r->nsubs;
-			out[n].last_id = store_ring_last_id(rs->st, r->ring);
-		}
-		n++;
-	}
-	pthread_mutex_unlock(&rs->lock);
-	return n;
-}
-
-size_t
-rooms_members_page(struct rooms *rs, struct room *r, const char *after,
-	      struct room_member_info *out, size_t max, size_t *n)
-{
-	const void **pk = malloc((max ? max : 1) * sizeof(*pk));
-	size_t total;
-
-	*n = 0;
-	if (!pk)
-		return 0;
-	pthread_mutex_lock(&rs->lock);
-	total = r->members.len;
-	*n = pick(&r->members, after, member_key, pk, max);
-	for (size_t i = 0; i < *n; i++) {
-		const struct member *mb = pk[i];
-
-		memcpy(out[i].pid, mb->pid, sizeof(out[i].pid));
-		memcpy(out[i].from, mb->from, sizeof(out[i].from));
-		out[i].via = mb->via;
-	}
-	pthread_mutex_unlock(&rs->lock);
-	free(pk);
-	return total;
-}
-
-size_t
-rooms_list_page(struct rooms *rs, const char *after, struct room_info *out,
-		size_t max)
-{
-	const void **pk = malloc((max ? max : 1) * sizeof(*pk));
-	size_t n;
-
-	if (!pk)
-		return 0;
-	pthread_mutex_lock(&rs->lock);
-	n = pick(&rs->byname, after, room_key, pk, max);
-	for (size_t i = 0; i < n; i++) {
-		const struct room *r = pk[i];
-
-		memcpy(out[i].name, r->name, sizeof(out[i].name));
-		out[i].members = r->members.len;
-		out[i].subscribers = r->nsubs;
-		out[i].last_id = store_ring_last_id(rs->st, r->ring);
-	}
-	pthread_mutex_unlock(&rs->lock);
-	free(pk);
-	return n;
-}
 
 uint64_t
 rooms_floor(struct rooms *rs)

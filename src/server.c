@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "http_upgrade.h"
 #include "listener.h"
 #include "log.h"
 #include "server.h"

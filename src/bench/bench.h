@@ -121,7 +121,8 @@ int64_t bench_now_ns(void);
 /* Returns the peer's name ("imlab", "nchan"). */
 const char *bench_peer_name(int peer);
 
-/* Returns the transport's name ("poll", "longpoll", "sse", "ws"). */
+/* Returns the transport's name ("poll", "longpoll", "sse", "ws"), or "?"
+ * (defined in bench_main.c, beside the table of transports). */
 const char *bench_tp_name(enum bench_tp tp);
 
 /* Parses the envelope starting at env (text up to end, borrowed) and
