@@ -56,6 +56,7 @@
 
 #include "api.h"
 #include "http.h"
+#include "http_guard.h"
 #include "http_reply.h"
 #include "listener.h"
 #include "log.h"
@@ -379,6 +380,8 @@ first_checks(struct http_daemon *hd, struct MHD_Connection *c,
 					"both");
 		return 1;
 	}
+	if (http_guard_check(c, req, ret))
+		return 1;	/* Host, Origin, Content-Type: http_guard.h */
 	if (!strcmp(req->method, MHD_HTTP_METHOD_GET) &&
 	    has_token(u, "websocket") && has_token(conn, "upgrade")) {
 		*ret = upgrade(hd->h, c, req);

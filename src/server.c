@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "http_guard.h"
 #include "listener.h"
 #include "log.h"
 #include "server.h"
@@ -198,6 +199,7 @@ server_start(const struct config *cfg, struct server **out,
 	}
 	LOG_INFO(TAG, "listening on http://%s:%u/ (client: %s)", cfg->bind,
 		 listener_port(s->lst), s->www);
+	http_guard_warn(cfg);
 	*out = s;
 	return IM_OK;
 fail:
