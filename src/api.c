@@ -371,8 +371,8 @@ publish(struct MHD_Connection *c, struct http_req *req, const char *room)
 	char body[64];
 	int n;
 
-	/* any Content-Type is accepted (curl -d sends a form type): the body
-	 * itself must be a JSON object */
+	/* http_guard.c has refused bodies not declared application/json;
+	 * the body itself must be a JSON object */
 	if (!req->body_len)
 		return http_reply_error(c, req, MHD_HTTP_BAD_REQUEST,
 					"bad_json", "the body is empty");

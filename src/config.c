@@ -88,6 +88,10 @@ const struct config_opt config_opts[] = {
 	  "browser origins allowed besides the server's own host, comma-"
 	  "separated (* for any): CORS on the HTTP API and the WebSocket "
 	  "Origin check (--cors-origin is another name for it)" },
+	{ "allow-host", CONFIG_STR, O(allow_host), 0, "", 0, 0, "NAMES",
+	  "Host names served besides localhost, 127.0.0.1, [::1], the --bind "
+	  "address and the hostname, comma-separated, without ports (* for "
+	  "any); with --bind 0.0.0.0 and none given, any Host is served" },
 	{ "ws-max-msg", CONFIG_INT, O(ws_max_msg), 65536, NULL, 256, 16777216,
 	  "BYTES", "largest WebSocket message (bigger: close 1009)" },
 	{ "ws-ping", CONFIG_INT, O(ws_ping), 30, NULL, 1, 3600, "SEC",

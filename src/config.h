@@ -40,6 +40,8 @@ struct config {
 	int limit_loopback;		/* 1: max_per_address for 127/8 */
 	const char *allow_origin;	/* origins allowed cross-site (CORS and
 					 * WebSocket), comma list; "" none */
+	const char *allow_host;		/* Host names served besides ours,
+					 * comma list; "" none, "*" any */
 	int ws_max_msg;			/* bytes */
 	int ws_ping;			/* s */
 	int ws_hangup;			/* s */

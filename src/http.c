@@ -52,6 +52,7 @@
 
 #include "api.h"
 #include "http.h"
+#include "http_guard.h"
 #include "http_private.h"
 #include "http_reply.h"
 #include "http_upgrade.h"
@@ -211,6 +212,8 @@ first_checks(struct http_daemon *hd, struct MHD_Connection *c,
 					"both");
 		return 1;
 	}
+	if (http_guard_check(c, req, ret))
+		return 1;	/* Host, Origin, Content-Type: http_guard.h */
 	if (!strcmp(req->method, MHD_HTTP_METHOD_GET) &&
 	    http_has_token(u, "websocket") &&
 	    http_has_token(conn, "upgrade")) {

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "http_guard.h"
 #include "http_upgrade.h"
 #include "listener.h"
 #include "log.h"
@@ -199,6 +200,7 @@ server_start(const struct config *cfg, struct server **out,
 	}
 	LOG_INFO(TAG, "listening on http://%s:%u/ (client: %s)", cfg->bind,
 		 listener_port(s->lst), s->www);
+	http_guard_warn(cfg);
 	*out = s;
 	return IM_OK;
 fail:

@@ -299,7 +299,7 @@ START_TEST(sse_stream_headers_and_retry_first)
 	char *resp, req[256];
 
 	snprintf(req, sizeof(req), "GET /sse?rooms=lobby HTTP/1.0\r\n"
-		 "Host: x\r\n\r\n");
+		 "Host: localhost\r\n\r\n");
 	resp = t_raw(t_port, req, 500);
 	ck_assert_ptr_nonnull(resp);
 	ck_assert_msg(!strncmp(resp, "HTTP/1.1 200", 12), "%s", resp);
@@ -321,7 +321,7 @@ START_TEST(sse_heartbeat_comment)
 	cfg.sse_ping = 1;
 	s2 = t_server_start(&cfg);
 	resp = t_raw(server_port(s2), "GET /sse?rooms=lobby HTTP/1.0\r\n"
-		     "Host: x\r\n\r\n", 2500);
+		     "Host: localhost\r\n\r\n", 2500);
 	ck_assert_ptr_nonnull(resp);
 	ck_assert_ptr_nonnull(strstr(resp, "\n: ping\n\n"));
 	free(resp);
@@ -367,7 +367,7 @@ START_TEST(held_longpoll_and_sse_limits_answer_503)
 	cfg.max_sse = 2;
 	s2 = t_server_start(&cfg);
 	snprintf(req, sizeof(req), "GET /longpoll?rooms=lobby&since=%llu"
-		 "&timeout=20 HTTP/1.1\r\nHost: x\r\n\r\n",
+		 "&timeout=20 HTTP/1.1\r\nHost: localhost\r\n\r\n",
 		 (unsigned long long)store_last_id(s2->st) + 1000);
 	for (int i = 0; i < 2; i++) {
 		fds[i] = t_connect(server_port(s2));
@@ -378,7 +378,7 @@ START_TEST(held_longpoll_and_sse_limits_answer_503)
 
 		fds[i] = t_connect(server_port(s2));
 		static const char sreq[] = "GET /sse?rooms=lobby HTTP/1.1"
-					   "\r\nHost: x\r\n\r\n";
+					   "\r\nHost: localhost\r\n\r\n";
 
 		ck_assert_int_gt(send(fds[i], sreq, sizeof(sreq) - 1, 0), 0);
 		ck_assert_int_gt(recv(fds[i], buf, sizeof(buf), 0), 0);
@@ -591,7 +591,8 @@ lp_send(struct lp_client *c, uint16_t p)
 {
 	char req[256];
 	int n = snprintf(req, sizeof(req), "GET /longpoll?rooms=lpfan"
-			 "&since=%llu&timeout=10 HTTP/1.1\r\nHost: x\r\n\r\n",
+			 "&since=%llu&timeout=10 HTTP/1.1\r\n"
+			 "Host: localhost\r\n\r\n",
 			 (unsigned long long)c->since);
 
 	(void)p;
@@ -723,13 +724,13 @@ START_TEST(gone_clients_end_their_long_poll_and_stream)
 	int lp, sse;
 
 	snprintf(req, sizeof(req), "GET /longpoll?rooms=gone-lp"
-		 "&since=%llu&timeout=60 HTTP/1.1\r\nHost: x\r\n\r\n",
+		 "&since=%llu&timeout=60 HTTP/1.1\r\nHost: localhost\r\n\r\n",
 		 (unsigned long long)store_last_id(t_srv->st));
 	lp = t_connect(t_port);
 	ck_assert_int_gt(send(lp, req, strlen(req), 0), 0);
 	sse = t_connect(t_port);
 	snprintf(req, sizeof(req), "GET /sse?rooms=gone&cid=streamer01 "
-		 "HTTP/1.1\r\nHost: x\r\n\r\n");
+		 "HTTP/1.1\r\nHost: localhost\r\n\r\n");
 	ck_assert_int_gt(send(sse, req, strlen(req), 0), 0);
 	ck_assert_int_gt(recv(sse, buf, sizeof(buf), 0), 0);
 	for (int i = 0; i < 500 && (atomic_load(

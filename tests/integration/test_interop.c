@@ -150,7 +150,7 @@ START_TEST(long_request_line_is_json_414)
 {
 	char *req = malloc(20300), *r;
 
-	sprintf(req, "GET /%020000d HTTP/1.1\r\nHost: x\r\n\r\n", 0);
+	sprintf(req, "GET /%020000d HTTP/1.1\r\nHost: localhost\r\n\r\n", 0);
 	r = one_answer(req);
 	json_error(r, 414, "uri_too_long");
 	free(r);
@@ -160,7 +160,7 @@ END_TEST
 
 START_TEST(other_http_version_is_json_505)
 {
-	char *r = one_answer("GET / HTTP/2.0\r\nHost: x\r\n\r\n");
+	char *r = one_answer("GET / HTTP/2.0\r\nHost: localhost\r\n\r\n");
 
 	json_error(r, 505, "bad_version");
 	free(r);
@@ -236,10 +236,10 @@ START_TEST(publish_with_growing_head_is_answered_or_not_stored)
 
 		ck_assert_int_ge(fd, 0);
 		ck_assert_int_eq(send_str(fd, "GET /healthz HTTP/1.1\r\n"
-					  "Host: x\r\n\r\n"), 0);
+					  "Host: localhost\r\n\r\n"), 0);
 		ck_assert_int_gt(read_answer(fd, buf, 65536), 0);
 		sprintf(req, "POST /api/rooms/band/messages HTTP/1.1\r\n"
-			"Host: x\r\nContent-Type: application/json\r\n"
+			"Host: localhost\r\nContent-Type: application/json\r\n"
 			"X-Pad: %0*d\r\nContent-Length: %zu\r\n\r\n%s",
 			(int)pad, 0, sizeof(body) - 1, body);
 		ck_assert_int_eq(send_str(fd, req), 0);
@@ -274,12 +274,12 @@ START_TEST(small_pool_connection_growing_is_closed_after_the_answer)
 	int fd = t_connect(t_port);
 
 	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(send_str(fd, "GET /healthz HTTP/1.1\r\nHost: x\r\n"
-				  "\r\n"), 0);
+	ck_assert_int_eq(send_str(fd, "GET /healthz HTTP/1.1\r\n"
+				  "Host: localhost\r\n\r\n"), 0);
 	ck_assert_int_gt(read_answer(fd, buf, 65536), 0);
 	ck_assert_ptr_null(strstr(buf, "Connection: close"));
-	snprintf(req, sizeof(req), "GET /healthz HTTP/1.1\r\nHost: x\r\n%s"
-		 "\r\n", ck);
+	snprintf(req, sizeof(req), "GET /healthz HTTP/1.1\r\n"
+		 "Host: localhost\r\n%s\r\n", ck);
 	ck_assert_int_eq(send_str(fd, req), 0);
 	ck_assert_int_gt(read_answer(fd, buf, 65536), 0);
 	ck_assert(!strncmp(buf, "HTTP/1.1 200 ", 13));
@@ -291,9 +291,9 @@ START_TEST(small_pool_connection_growing_is_closed_after_the_answer)
 END_TEST
 
 #define SMUGGLE \
-	"POST /api/rooms/lobby/messages HTTP/1.1\r\nHost: x\r\n" \
+	"POST /api/rooms/lobby/messages HTTP/1.1\r\nHost: localhost\r\n" \
 	"Content-Type: application/json\r\n%s\r\n" \
-	"hello" "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+	"hello" "GET /smuggled HTTP/1.1\r\nHost: localhost\r\n\r\n"
 
 static void
 refused_framing(const char *headers, int keepalive)
@@ -301,7 +301,8 @@ refused_framing(const char *headers, int keepalive)
 	char req[1024], *r;
 
 	snprintf(req, sizeof(req), "%s" SMUGGLE, keepalive ?
-		 "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" : "", headers);
+		 "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n" : "",
+		 headers);
 	r = t_raw(t_port, req, T);
 	ck_assert_ptr_nonnull(r);
 	ck_assert_msg(answers(r) == 1 + keepalive, "%s", r);
@@ -374,7 +375,7 @@ START_TEST(upgrade_on_a_reused_connection)
 	/* two HTTP requests first, as a pooled client or curl --next does */
 	for (int i = 0; i < 2; i++) {
 		ck_assert_int_eq(send_str(fd, "GET /healthz HTTP/1.1\r\n"
-					  "Host: x\r\n\r\n"), 0);
+					  "Host: localhost\r\n\r\n"), 0);
 		ck_assert_int_gt(read_answer(fd, buf, sizeof(buf)), 0);
 		ck_assert(!strncmp(buf, "HTTP/1.1 200 ", 13));
 	}
@@ -419,7 +420,7 @@ END_TEST
 
 START_TEST(ws_without_upgrade_is_json_426)
 {
-	char *r = one_answer("GET /ws HTTP/1.1\r\nHost: x\r\n"
+	char *r = one_answer("GET /ws HTTP/1.1\r\nHost: localhost\r\n"
 			     "Connection: close\r\n\r\n");
 
 	json_error(r, 426, "upgrade_required");
@@ -494,8 +495,9 @@ START_TEST(dribbled_body_closed_by_its_deadline)
 	deadlines();
 	fd = t_connect(t_port);
 	ck_assert_int_eq(send_str(fd, "POST /api/rooms/slow/messages HTTP/1.1"
-				  "\r\nHost: x\r\nContent-Type: application/"
-				  "json\r\nContent-Length: 255\r\n\r\n"), 0);
+				  "\r\nHost: localhost\r\nContent-Type: "
+				  "application/json\r\nContent-Length: 255"
+				  "\r\n\r\n"), 0);
 	memset(s, ' ', sizeof(s) - 1);
 	s[sizeof(s) - 1] = '\0';
 	ck_assert_int_lt(dribble(fd, s), sizeof(s) - 1);
@@ -516,18 +518,18 @@ START_TEST(per_address_limit_answers_json_503)
 	for (int i = 0; i < 3; i++) {
 		fds[i] = t_connect(t_port);
 		ck_assert_int_eq(send_str(fds[i], "GET /healthz HTTP/1.1\r\n"
-					  "Host: x\r\n\r\n"), 0);
+					  "Host: localhost\r\n\r\n"), 0);
 		ck_assert_int_gt(read_answer(fds[i], buf, sizeof(buf)), 0);
 		ck_assert(!strncmp(buf, "HTTP/1.1 200 ", 13));
 	}
-	r = one_answer("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+	r = one_answer("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n");
 	json_error(r, 503, "busy");
 	ck_assert_ptr_nonnull(strstr(r, "Retry-After: "));
 	free(r);
 	close(fds[0]);
 	/* the count is given back when the server sees the close */
 	for (int i = 0; i < 100; i++) {
-		r = t_raw(t_port, "GET /healthz HTTP/1.1\r\nHost: x\r\n"
+		r = t_raw(t_port, "GET /healthz HTTP/1.1\r\nHost: localhost\r\n"
 			  "Connection: close\r\n\r\n", T);
 		if (r && !strncmp(r, "HTTP/1.1 200 ", 13))
 			break;
@@ -572,7 +574,7 @@ START_TEST(out_of_descriptors_answers_json_503)
 	}
 	for (int i = 0; i < 100 && !found; i++) {
 		r = t_raw(ntohs(sa.sin_port), "GET /healthz HTTP/1.1\r\n"
-			  "Host: x\r\nConnection: close\r\n\r\n", T);
+			  "Host: localhost\r\nConnection: close\r\n\r\n", T);
 		found = r && !strncmp(r, "HTTP/1.1 200 ", 13);
 		free(r);
 		if (!found)
@@ -587,7 +589,7 @@ START_TEST(out_of_descriptors_answers_json_503)
 		ck_assert_int_ge(fd, 0);
 		fds[n++] = fd;
 		ck_assert_int_eq(send_str(fd, "GET /healthz HTTP/1.1\r\n"
-					  "Host: x\r\n\r\n"), 0);
+					  "Host: localhost\r\n\r\n"), 0);
 		if (read_answer(fd, buf, sizeof(buf)) <= 0)
 			continue;
 		if (!strncmp(buf, "HTTP/1.1 503 ", 13)) {

@@ -91,7 +91,7 @@ END_TEST
 START_TEST(sse_refused_503_creates_no_room)
 {
 	static const char sreq[] = "GET /sse?rooms=held HTTP/1.1\r\n"
-				   "Host: x\r\n\r\n";
+				   "Host: localhost\r\n\r\n";
 	struct config cfg;
 	char buf[512];
 	int fd;
@@ -125,7 +125,7 @@ wait_gone(const char *name)
 START_TEST(idle_rooms_are_reclaimed_and_free_the_limit)
 {
 	static const char sreq[] = "GET /sse?rooms=kept HTTP/1.1\r\n"
-				   "Host: x\r\n\r\n";
+				   "Host: localhost\r\n\r\n";
 	struct config cfg;
 	char buf[512];
 	int fd;

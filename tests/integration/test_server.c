@@ -59,8 +59,9 @@ START_TEST(static_traversal_refused)
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		char req[256], *resp;
 
-		snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: x\r\n"
-			 "Connection: close\r\n\r\n", paths[i]);
+		snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\n"
+			 "Host: localhost\r\nConnection: close\r\n\r\n",
+			 paths[i]);
 		resp = t_raw(t_port, req, 5000);
 		ck_assert_ptr_nonnull(resp);
 		ck_assert_msg(!strncmp(resp, "HTTP/1.1 403", 12) ||
@@ -179,16 +180,17 @@ START_TEST(over_connection_limit_gets_503)
 	s2 = t_server_start(&cfg);
 	/* hold 16 keep-alive connections open */
 	for (int i = 0; i < 16; i++) {
+		static const char req[] = "GET /healthz HTTP/1.1\r\n"
+					  "Host: localhost\r\n\r\n";
 		char buf[256];
 
 		fds[i] = t_connect(server_port(s2));
 		ck_assert_int_ge(fds[i], 0);
-		ck_assert_int_gt(send(fds[i], "GET /healthz HTTP/1.1\r\n"
-				      "Host: x\r\n\r\n", 34, 0), 0);
+		ck_assert_int_gt(send(fds[i], req, sizeof(req) - 1, 0), 0);
 		ck_assert_int_gt(recv(fds[i], buf, sizeof(buf), 0), 0);
 	}
-	resp = t_raw(server_port(s2), "GET /healthz HTTP/1.1\r\nHost: x\r\n"
-		     "\r\n", 5000);
+	resp = t_raw(server_port(s2), "GET /healthz HTTP/1.1\r\n"
+		     "Host: localhost\r\n\r\n", 5000);
 	ck_assert_ptr_nonnull(resp);
 	ck_assert_msg(!strncmp(resp, "HTTP/1.1 503", 12), "got %.40s", resp);
 	ck_assert_ptr_nonnull(strstr(resp, "Retry-After:"));

@@ -53,8 +53,8 @@ open_sse(const char *query)
 	int fd = t_connect(t_port);
 
 	ck_assert_int_ge(fd, 0);
-	snprintf(req, sizeof(req), "GET /sse?%s HTTP/1.0\r\nHost: x\r\n\r\n",
-		 query);
+	snprintf(req, sizeof(req), "GET /sse?%s HTTP/1.0\r\n"
+		 "Host: localhost\r\n\r\n", query);
 	ck_assert_int_gt(send(fd, req, strlen(req), 0), 0);
 	while (len < sizeof(buf) - 1) {
 		ssize_t n = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
