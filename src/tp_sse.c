@@ -57,17 +57,41 @@ sse_done(struct http_req *req)
 	req->tp = NULL;
 }
 
-/* Makes m the message being written: its head lines into s->head. */
-static void
-begin(struct sse *s, struct msg *m)
+/* Writes m's lines before the data - "id: N\n", with ?named=1 "event:
+ * EV\n", then "data: " - into s->head; returns their length. Hand-made
+ * rather than snprintf: it runs once per message per stream. */
+static size_t
+head_of(struct sse *s, const struct msg *m)
 {
-	int k = s->named ?
-		snprintf(s->head, sizeof(s->head), "id: %" PRIu64 "\nevent: "
-			 "%s\ndata: ", m->id, m->event) :
-		snprintf(s->head, sizeof(s->head), "id: %" PRIu64 "\ndata: ",
-			 m->id);
+	char dig[20], *h = s->head;
+	size_t k = 4, nd = 0, el;
+	uint64_t v = m->id;
 
-	s->head_len = k > 0 && (size_t)k < sizeof(s->head) ? (size_t)k : 0;
+	do {
+		dig[nd++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	memcpy(h, "id: ", 4);
+	while (nd)
+		h[k++] = dig[--nd];
+	h[k++] = '\n';
+	if (s->named) {
+		el = strlen(m->event);
+		memcpy(h + k, "event: ", 7);
+		memcpy(h + k + 7, m->event, el);
+		k += 7 + el;
+		h[k++] = '\n';
+	}
+	memcpy(h + k, "data: ", 6);
+	return k + 6;
+}
+
+/* Makes m the message being written, its head lines already in s->head
+ * (head_of()). */
+static void
+begin(struct sse *s, struct msg *m, size_t head_len)
+{
+	s->head_len = head_len;
 	s->partial = msg_ref(m);
 	s->partial_off = 0;
 }
@@ -142,7 +166,17 @@ fill(struct server *srv, struct sse *s, char *buf, size_t max)
 		b = cursor_read(cur, out, SSE_READ_MAX, SIZE_MAX);
 	}
 	for (i = 0; i < b.n && n < max; i++) {
-		begin(s, out[i]);
+		struct msg *m = out[i];
+		size_t hl = head_of(s, m);
+
+		if (hl + m->json_len + 2 <= max - n) {	/* the whole frame */
+			memcpy(buf + n, s->head, hl);
+			memcpy(buf + n + hl, m->json, m->json_len);
+			memcpy(buf + n + hl + m->json_len, "\n\n", 2);
+			n += hl + m->json_len + 2;
+			continue;
+		}
+		begin(s, m, hl);
 		n += put_partial(s, buf + n, max - n);
 		if (s->partial) {	/* the rest on the next call */
 			i++;
