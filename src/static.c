@@ -63,7 +63,8 @@ static_content_type(const char *path)
 }
 
 /* npm packages the browser client may load through /vendor/ */
-static const char *const vendor_pkgs[] = { "uplot" };
+static const char *const vendor_pkgs[] = { "uplot", "socket.io-client",
+					      "marked" };
 
 /* If url is /vendor/PKG/... for an allowed PKG, writes the directory that
  * holds node_modules into root and returns the path below it. */
