@@ -291,12 +291,15 @@ export class Chat {
 	}
 
 	// The room's recent chat from the history API, above whatever the
-	// live subscription has brought in the meantime (deduped by id).
+	// live subscription has brought in the meantime (deduped by id); read
+	// with this tab's cid, so its direct messages come back after a reload.
 	async loadHistory(room) {
 		let msgs = [];
 		try {
+			// as this tab's cid: its private messages are in it too
 			const r = await fetch(`/api/rooms/${encodeURIComponent(room)}` +
-				`/messages?last=${HISTORY_FETCH}`, { cache: 'no-store' });
+				`/messages?last=${HISTORY_FETCH}` +
+				`&cid=${encodeURIComponent(this.cid)}`, { cache: 'no-store' });
 			if (!r.ok)
 				return;
 			msgs = ((await r.json()).messages || [])

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The chat's direct messages and images in a real browser: four people
 // on the four transports; clicking a member and typing sends a message
-// only that member (and the sender) sees, live and in the room's history;
+// only that member (and the sender) sees, live and in the room's history
+// (also after a reload);
 // an image picked with the file button arrives, decoded, on every
 // transport.
 import { test, before, after } from 'node:test';
@@ -113,6 +114,17 @@ test('a direct message reaches its recipient only; an image reaches every transp
 		}, null, { timeout: 15000 });
 		assert.equal(await ok.jsonValue(), 'ws', `${name} over ${tp}`);
 	}
+	// a reload: bob's DM comes back from the history, read as his cid
+	await p.bob.reload();
+	await p.bob.waitForSelector('body[data-ready="1"]');
+	await waitOpen(p.bob);
+	assert.equal((await waitText(p.bob, secret)).label, 'private, to you');
+	await waitText(p.bob, fence);
+	await p.carol.reload();
+	await p.carol.waitForSelector('body[data-ready="1"]');
+	await waitOpen(p.carol);
+	await waitText(p.carol, fence);
+	assert.equal(await shows(p.carol, secret), false);
 	await p.bob.screenshot({ path: artifact('dm-bob.png') });
 	await p.alice.screenshot({ path: artifact('dm-alice.png') });
 	for (const page of [...Object.values(p), carol2])

@@ -4,8 +4,9 @@
  * Socket.IO's reserved event names and the {"_binary":"<base64>"} form,
  * against an in-process server over real sockets. A direct message
  * reaches its sender and its recipient only: live, on resume and from
- * since=0; a third client, an anonymous reader, the history API and a
- * client forging a cid (the recipient's pid, a near miss of its cid)
+ * since=0 and in the history API read with their cid; a third client,
+ * an anonymous reader, the history API without a cid and a client forging
+ * a cid (the recipient's pid, a near miss of its cid)
  * never see it. An unknown or departed recipient is refused
  * (404 unknown_recipient); so are the reserved names (reserved_event)
  * and malformed binary values (bad_binary), on HTTP and on /ws alike.
@@ -113,6 +114,23 @@ reader_misses(const struct tdriver *d, const char *cid, uint64_t since,
 	tsub_free(&s);
 }
 
+/* GET /api/rooms/ROOM/messages?since=0&cid=cid holds the DM (or not). */
+static void
+history_has(const char *cid, int dm)
+{
+	char path[160];
+	struct t_resp r;
+
+	snprintf(path, sizeof(path), "/api/rooms/" ROOM "/messages?since=0"
+		 "&cid=%s", cid);
+	ck_assert_int_eq(t_http(t_port, "GET", path, NULL, NULL, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_nonnull(strstr(r.body, "\"fence\""));
+	ck_assert_msg(!strstr(r.body, "\"secret\"") == !dm,
+		      "history as %s: %s", cid, r.body);
+	t_resp_free(&r);
+}
+
 START_TEST(dm_reaches_sender_and_recipient_only)
 {
 	const struct tdriver *d = drivers[_i];
@@ -175,6 +193,12 @@ START_TEST(dm_reaches_sender_and_recipient_only)
 	ck_assert_ptr_nonnull(strstr(r.body, "\"fence\""));
 	ck_assert_ptr_null(strstr(r.body, "secret"));
 	t_resp_free(&r);
+	/* the history API read as a cid: the two ends, and no one else */
+	history_has("alice-cid-1", 1);
+	history_has("bob-cid-22", 1);
+	history_has("carol-cid-3", 0);
+	history_has(bobpid, 0);
+	history_has("bob-cid-2", 0);
 
 	d->close(&alice);
 	d->close(&bob);
@@ -294,6 +318,16 @@ START_TEST(dm_to_unknown_or_departed_recipient_is_refused)
 	expect_code(ws_send(&a, "chat", "0123456789abcdef0123456789abcdef",
 			    "1"), "bad_target");
 	ck_assert_uint_eq(now_id(), before);	/* nothing stored */
+	{
+		struct t_resp r;	/* a history cid obeys the cid rule */
+
+		ck_assert_int_eq(t_http(t_port, "GET", "/api/rooms/" ROOM
+					"/messages?cid=short", NULL, NULL,
+					&r), 0);
+		ck_assert_int_eq(r.status, 400);
+		expect_code(code_of(r.body), "bad_cid");
+		t_resp_free(&r);
+	}
 
 	/* a member is reachable; once gone, no longer */
 	ws_open(&b, "bob-cid-22");
