@@ -209,6 +209,39 @@ START_TEST(dm_reaches_sender_and_recipient_only)
 }
 END_TEST
 
+START_TEST(dm_across_transports_reaches_no_third_transport)
+{
+	const struct tdriver *sender = drivers[_i];
+	const struct tdriver *rx = drivers[(_i + 1) % NDRIVERS];
+	struct tsub alice, bob, others[NDRIVERS];
+	char to[64], cid[32];
+	uint64_t start = now_id(), dm, fence;
+
+	open_client(&alice, sender, "alice-cid-1", "alice", start);
+	open_client(&bob, rx, "bob-cid-22", "bob", start);
+	for (int i = 0; i < NDRIVERS; i++) {
+		snprintf(cid, sizeof(cid), "third-%s-1", drivers[i]->name);
+		open_client(&others[i], drivers[i], cid, "third", start);
+	}
+	dm = sender->publish(&alice, ROOM, "chat", "\"secret\"",
+			     to_pid("bob-cid-22", to));
+	fence = sender->publish(&alice, ROOM, "chat", "\"fence\"", NULL);
+	ck_assert(dm && fence);
+	ck_assert_ptr_nonnull(wait_id(&bob, dm));
+	for (int i = 0; i < NDRIVERS; i++) {
+		ck_assert_ptr_nonnull(wait_id(&others[i], fence));
+		ck_assert_msg(!find_id(&others[i], dm), "%s sent, %s saw it",
+			      sender->name, drivers[i]->name);
+		drivers[i]->close(&others[i]);
+		tsub_free(&others[i]);
+	}
+	sender->close(&alice);
+	rx->close(&bob);
+	tsub_free(&alice);
+	tsub_free(&bob);
+}
+END_TEST
+
 /* The error code of a JSON reply: {"error":{"code"}} (HTTP) or an /ws
  * error frame {"op":"error","code"}; malloc'd. */
 static char *
@@ -443,6 +476,8 @@ suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, dm_reaches_sender_and_recipient_only, 0,
 			    NDRIVERS);
+	tcase_add_loop_test(tc, dm_across_transports_reaches_no_third_transport,
+			    0, NDRIVERS);
 	suite_add_tcase(s, tc);
 	t_fixture(in, tune);
 	tcase_set_timeout(in, 60);
