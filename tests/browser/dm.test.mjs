@@ -114,6 +114,31 @@ test('a direct message reaches its recipient only; an image reaches every transp
 		}, null, { timeout: 15000 });
 		assert.equal(await ok.jsonValue(), 'ws', `${name} over ${tp}`);
 	}
+	// a private image: bob has it, carol and dave do not
+	await (await p.alice.waitForSelector(
+		'#members li.can-dm:has(.name:text-is("bob"))')).click();
+	await p.alice.fill('#text', 'private picture');
+	await p.alice.setInputFiles('#image-file', { name: 'dot2.png',
+		mimeType: 'image/png', buffer: PNG });
+	const pic = await waitText(p.bob, 'private picture');
+	assert.equal(pic.label, 'private, to you');
+	await p.bob.waitForFunction(() => {
+		const m = [...document.querySelectorAll('.msg.dm')].find((x) =>
+			x.querySelector('.text').textContent === 'private picture');
+		const img = m && m.querySelector('img.chat-image');
+		return img && img.complete && img.naturalWidth === 1;
+	}, null, { timeout: 15000 });
+	await p.alice.selectOption('#to', 'room');
+	const fence2 = `fence ${uniq('f')}`;
+	await p.alice.fill('#text', fence2);
+	await p.alice.press('#text', 'Enter');
+	for (const name of ['carol', 'dave']) {
+		await waitText(p[name], fence2);
+		assert.equal(await shows(p[name], 'private picture'), false);
+		assert.equal(await p[name].$$eval('img.chat-image',
+			(xs) => xs.length), 1, `${name} has the public image only`);
+	}
+
 	// a reload: bob's DM comes back from the history, read as his cid
 	await p.bob.reload();
 	await p.bob.waitForSelector('body[data-ready="1"]');
