@@ -32,6 +32,8 @@ const chatUrl = (name, transport, room) =>
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQV' +
 	'R42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
 
+const BOB = '#members li.can-dm:has(.name:text-is("bob"))';
+
 async function waitOpen(page) {
 	await page.waitForSelector('#status[data-state="open"]', { timeout: 15000 });
 }
@@ -66,9 +68,8 @@ test('a direct message reaches its recipient only; an image reaches every transp
 		await waitOpen(page);
 
 	// alice clicks bob in the member list: the target becomes bob alone
-	const bob = await p.alice.waitForSelector(
-		'#members li.can-dm:has(.name:text-is("bob"))', { timeout: 15000 });
-	await bob.click();
+	// a locator: the list is redrawn now and then, the click finds it again
+	await p.alice.locator(BOB).click({ timeout: 15000 });
 	const to = await p.alice.$eval('#to', (s) => s.value);
 	assert.match(to, /^pid:[0-9a-f]{32}$/);
 	assert.equal(await p.alice.$eval('#to', (s) =>
@@ -115,8 +116,7 @@ test('a direct message reaches its recipient only; an image reaches every transp
 		assert.equal(await ok.jsonValue(), 'ws', `${name} over ${tp}`);
 	}
 	// a private image: bob has it, carol and dave do not
-	await (await p.alice.waitForSelector(
-		'#members li.can-dm:has(.name:text-is("bob"))')).click();
+	await p.alice.locator(BOB).click({ timeout: 15000 });
 	await p.alice.fill('#text', 'private picture');
 	await p.alice.setInputFiles('#image-file', { name: 'dot2.png',
 		mimeType: 'image/png', buffer: PNG });
