@@ -20,7 +20,8 @@
  * within 1 KiB of the pool) gets a JSON 431, so nothing is stored and left
  * unanswered; two Content-Length headers or one with Transfer-Encoding a
  * 400 (the listener checks the first request of a connection, this the
- * later ones); a body that takes longer than --body-timeout ends the
+ * later ones); any Transfer-Encoding a JSON 411 (libmicrohttpd's chunked
+ * decoder would answer bad chunks with HTML); a body that takes longer than --body-timeout ends the
  * connection. HTTP connections per address are counted here too.
  *
  * Responses are queued on the second call of the access handler (the
@@ -210,6 +211,16 @@ first_checks(struct http_daemon *hd, struct MHD_Connection *c,
 					"bad_request", "one Content-Length or "
 					"one Transfer-Encoding at most, not "
 					"both");
+		return 1;
+	}
+	if (f.te) {
+		/* libmicrohttpd's chunked decoder answers its own HTML
+		 * errors; no body here needs one (RFC 9112 section 6.3) */
+		*ret = http_reply_error(c, req, MHD_HTTP_LENGTH_REQUIRED,
+					"length_required",
+					"send the body with Content-Length; "
+					"chunked request bodies are not "
+					"accepted");
 		return 1;
 	}
 	if (http_guard_check(c, req, ret))
