@@ -6,7 +6,8 @@
  * codings), junk Last-Event-ID values, a NUL in query values, overlong
  * and invalid UTF-8 in names and data, WebSocket frames with reserved bits
  * or opcodes, fragmented or oversized control frames, a 2^63 payload
- * length, a continuation without a start; and slow readers (a WebSocket
+ * length, a continuation without a start; later heads of a keep-alive
+ * connection dribbled (their request line, the rest); and slow readers (a WebSocket
  * and an SSE stream that never read while thousands of messages flow):
  * the process stays within a bound, a fast reader gets every message in
  * order, the slow ones hear of a gap. Each refusal is the right status
@@ -390,6 +391,114 @@ START_TEST(overlong_utf8_in_websocket_names_closes_with_1007)
 }
 END_TEST
 
+/* ---- later heads of a keep-alive connection ------------------------- */
+
+/* Restarts the server with the given head and idle timeouts (s). */
+static void
+timeouts(int head, int idle)
+{
+	struct config cfg;
+
+	t_config(&cfg);
+	cfg.head_timeout = head;
+	cfg.idle_timeout = idle;
+	t_restart(&cfg);
+}
+
+/* Sends a GET /healthz on fd and reads its whole answer. */
+static void
+healthz_on(int fd)
+{
+	static const char req[] = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1"
+				  "\r\n\r\n";
+	char buf[1024];
+	size_t len = 0;
+
+	ck_assert_int_eq(send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL),
+			 (ssize_t)sizeof(req) - 1);
+	while (len < 4 || !strstr(buf, "\r\n\r\nok\n")) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		ck_assert_int_eq(poll(&p, 1, T), 1);
+		n = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
+		ck_assert_int_gt(n, 0);
+		len += (size_t)n;
+		buf[len] = '\0';
+	}
+	ck_assert(!strncmp(buf, "HTTP/1.1 200 ", 13));
+}
+
+/* Sends s on fd a byte every 100 ms until the server closes; returns how
+ * many bytes went (strlen(s) if it never closed). */
+static size_t
+dribble(int fd, const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		char c;
+
+		if (poll(&p, 1, 100) > 0 && recv(fd, &c, 1, 0) <= 0)
+			break;
+		if (send(fd, s + i, 1, MSG_NOSIGNAL) != 1)
+			break;
+	}
+	return i;
+}
+
+START_TEST(later_head_dribbled_is_closed_by_head_timeout)
+{
+	char s[200];
+	int fd;
+
+	timeouts(1, 60);	/* libmicrohttpd's per-byte idle: never */
+	memset(s, 'a', sizeof(s) - 1);
+	memcpy(s, "GET /healthz HTTP/1.1\r\nX-Slow: ", 31);
+	s[sizeof(s) - 1] = '\0';	/* 20 s of dribbling at most */
+	fd = t_connect(t_port);
+	healthz_on(fd);
+	ck_assert_int_lt(dribble(fd, s), sizeof(s) - 1);
+	close(fd);
+	http_still_serving();
+}
+END_TEST
+
+START_TEST(later_request_line_dribbled_is_closed_by_idle_timeout)
+{
+	char s[200];
+	int fd;
+
+	timeouts(60, 2);	/* a byte every 100 ms: never idle 2 s */
+	memset(s, 'a', sizeof(s) - 1);
+	memcpy(s, "GET /healthz?", 13);
+	s[sizeof(s) - 1] = '\0';
+	fd = t_connect(t_port);
+	healthz_on(fd);
+	ck_assert_int_lt(dribble(fd, s), sizeof(s) - 1);
+	close(fd);
+	http_still_serving();
+}
+END_TEST
+
+START_TEST(idle_keep_alive_is_not_head_time)
+{
+	struct pollfd p;
+	int fd;
+
+	timeouts(1, 60);
+	fd = t_connect(t_port);
+	healthz_on(fd);
+	/* silent longer than --head-timeout and a scan: still open */
+	p.fd = fd;
+	p.events = POLLIN;
+	ck_assert_int_eq(poll(&p, 1, 2500), 0);
+	healthz_on(fd);
+	close(fd);
+}
+END_TEST
+
 /* ---- slow readers ---------------------------------------------------- */
 
 #define SLOW_MSGS 3000
@@ -606,6 +715,7 @@ suite(void)
 	TCase *http = tcase_create("http");
 	TCase *wsf = tcase_create("websocket");
 	TCase *slow = tcase_create("slow");
+	TCase *keep = tcase_create("keepalive");
 
 	t_fixture(http, tune);
 	tcase_add_test(http, chunked_request_bodies_are_one_json_411);
@@ -624,6 +734,13 @@ suite(void)
 	tcase_add_test(wsf, huge_payload_lengths_close_the_connection);
 	tcase_add_test(wsf, overlong_utf8_in_websocket_names_closes_with_1007);
 	suite_add_tcase(s, wsf);
+	t_fixture(keep, tune);
+	tcase_set_timeout(keep, 60);
+	tcase_add_test(keep, later_head_dribbled_is_closed_by_head_timeout);
+	tcase_add_test(keep,
+		later_request_line_dribbled_is_closed_by_idle_timeout);
+	tcase_add_test(keep, idle_keep_alive_is_not_head_time);
+	suite_add_tcase(s, keep);
 	t_fixture(slow, tune);
 	tcase_set_timeout(slow, 60);
 	tcase_add_test(slow,
