@@ -216,6 +216,7 @@ first_checks(struct http_daemon *hd, struct MHD_Connection *c,
 	struct framing f = { 0, 0 };
 	const char *u = header(c, MHD_HTTP_HEADER_UPGRADE);
 	const char *conn = header(c, MHD_HTTP_HEADER_CONNECTION);
+	const char *cl;
 
 	*ret = MHD_YES;
 	ci = MHD_get_connection_info(c,
@@ -238,6 +239,15 @@ first_checks(struct http_daemon *hd, struct MHD_Connection *c,
 					"bad_request", "one Content-Length or "
 					"one Transfer-Encoding at most, not "
 					"both");
+		return 1;
+	}
+	cl = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl && strtoull(cl, NULL, 10) > (unsigned long long)
+	    hd->h->srv->cfg.max_body) {
+		/* at once: never read a body only to refuse it */
+		*ret = http_reply_error(c, req, MHD_HTTP_CONTENT_TOO_LARGE,
+					"too_large", "the body is over the %d "
+					"byte limit", hd->h->srv->cfg.max_body);
 		return 1;
 	}
 	if (f.te) {

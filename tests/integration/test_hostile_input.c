@@ -3,7 +3,7 @@
  * test_hostile_input: the hostile-input suite over real sockets to an
  * in-process server, every byte ours: chunked-encoding abuse (huge chunk
  * sizes, bad hex, a missing CRLF, chunked with Content-Length, other
- * codings), junk Last-Event-ID values, a NUL in query values, overlong
+ * codings), bad and huge Content-Length values, junk Last-Event-ID values, a NUL in query values, overlong
  * and invalid UTF-8 in names and data, WebSocket frames with reserved bits
  * or opcodes, fragmented or oversized control frames, a 2^63 payload
  * length, a continuation without a start; later heads of a keep-alive
@@ -142,6 +142,40 @@ START_TEST(chunked_body_on_a_later_request_is_one_json_411)
 	second = strstr(r + 1, "HTTP/1.1 ");
 	ck_assert_msg(second != NULL, "no second answer: %s", r);
 	one_json_error(second, 411, "length_required");
+	free(r);
+	http_still_serving();
+}
+END_TEST
+
+START_TEST(bad_content_length_values_are_one_json_answer)
+{
+	static const char *const bad[] = {
+		"abc", "-1", "+2", "", " ", "2 ", "0x10", "1e3", "2,2",
+	};
+	static const char *const huge[] = {
+		"99999999999999999999999", "18446744073709551615",
+		"18446744073709551616",
+	};
+	char req[512], *r;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(req, sizeof(req), PUB_HEAD "Content-Length: %s\r\n"
+			 "\r\n{}", bad[i]);
+		r = t_raw(t_port, req, T);
+		ck_assert_ptr_nonnull(r);
+		one_json_error(r, 400, "bad_request");
+		free(r);
+	}
+	for (size_t i = 0; i < sizeof(huge) / sizeof(huge[0]); i++) {
+		snprintf(req, sizeof(req), PUB_HEAD "Content-Length: %s\r\n"
+			 "\r\n{}", huge[i]);
+		r = t_raw(t_port, req, T);
+		one_json_error(r, 413, "too_large");
+		free(r);
+	}
+	/* over --max-body: refused at once, the body never awaited */
+	r = t_raw(t_port, PUB_HEAD "Content-Length: 9999999999\r\n\r\n{", T);
+	one_json_error(r, 413, "too_large");
 	free(r);
 	http_still_serving();
 }
@@ -720,6 +754,7 @@ suite(void)
 	t_fixture(http, tune);
 	tcase_add_test(http, chunked_request_bodies_are_one_json_411);
 	tcase_add_test(http, chunked_body_on_a_later_request_is_one_json_411);
+	tcase_add_test(http, bad_content_length_values_are_one_json_answer);
 	tcase_add_test(http, junk_last_event_id_is_400_bad_param);
 	tcase_add_test(http, nul_in_query_values_is_refused_not_cut);
 	tcase_add_test(http,
