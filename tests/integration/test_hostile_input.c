@@ -393,10 +393,17 @@ START_TEST(fragmented_or_oversized_control_frames_close_with_1002)
 }
 END_TEST
 
-START_TEST(continuation_without_a_start_closes_with_1002)
+START_TEST(continuation_without_a_start_or_without_a_fin_closes_with_1002)
 {
 	frame_closes_with(0x80, 2, "{}", 2, 1002);
 	frame_closes_with(0x00, 2, "{}", 2, 1002);
+	/* a new message while one is open: no FIN came */
+	open_ws();
+	raw_frame(&ws, 0x01, 2, "{}", 2);
+	raw_frame(&ws, 0x81, 2, "{}", 2);
+	ck_assert_uint_eq(closed_with(&ws), 1002);
+	t_ws_drop(&ws);
+	ws_still_serving();
 }
 END_TEST
 
@@ -702,6 +709,8 @@ START_TEST(slow_readers_stay_bounded_and_others_get_everything)
 		free(m);
 	}
 	rss1 = rss_kib();
+	if (getenv("T_DEBUG"))
+		fprintf(stderr, "RSS %ld -> %ld KiB\n", rss0, rss1);
 	ck_assert_int_eq(got, SLOW_MSGS);
 	ck_assert_uint_eq(prev, last);
 	/* ~6 MB went out to each reader; the store keeps --history 200
@@ -765,7 +774,8 @@ suite(void)
 	tcase_add_test(wsf, reserved_opcodes_close_with_1002);
 	tcase_add_test(wsf,
 		fragmented_or_oversized_control_frames_close_with_1002);
-	tcase_add_test(wsf, continuation_without_a_start_closes_with_1002);
+	tcase_add_test(wsf,
+		continuation_without_a_start_or_without_a_fin_closes_with_1002);
 	tcase_add_test(wsf, huge_payload_lengths_close_the_connection);
 	tcase_add_test(wsf, overlong_utf8_in_websocket_names_closes_with_1007);
 	suite_add_tcase(s, wsf);
