@@ -21,10 +21,11 @@
  * unanswered; two Content-Length headers or one with Transfer-Encoding a
  * 400 (the listener checks the first request of a connection, this the
  * later ones); any Transfer-Encoding a JSON 411 (libmicrohttpd's chunked
- * decoder would answer bad chunks with HTML); a body that takes longer than --body-timeout ends the
- * connection. HTTP connections per address are counted here too, and
- * every connection is registered with http_keep.c, which closes a
- * keep-alive connection whose next head does not come whole in time.
+ * decoder would answer bad chunks with HTML); a body that takes longer
+ * than --body-timeout ends the connection. HTTP connections per address
+ * are counted here too, and every connection is registered with
+ * http_keep.c, which closes a keep-alive connection whose next head does
+ * not come whole in time.
  *
  * Responses are queued on the second call of the access handler (the
  * first call only creates struct http_req): libmicrohttpd 0.9.75 sends
@@ -432,7 +433,7 @@ connection_cb(void *cls, struct MHD_Connection *c, void **socket_context,
 		uint32_t a;
 
 		if (cx)
-			http_keep_del(h->keep, &cx->kc);	/* before close */
+			http_keep_del(h->keep, &cx->kc); /* before close */
 		free(cx);
 		*socket_context = NULL;
 		ci = MHD_get_connection_info(c,

@@ -124,7 +124,7 @@ tp_params_parse(struct MHD_Connection *c, struct server *srv, int leid,
 		p->from = "anonymous";
 	else if (names_check(NAME_FROM, p->from, len, e))
 		return -1;
-	if (!rooms || !rlen) {
+	if (!rooms || !*rooms) {
 		im_error_set(e, IM_EINVAL, "bad_room",
 			     "rooms is required: rooms=lobby or rooms=a,b");
 		return -1;

@@ -3,16 +3,17 @@
  * test_hostile_input: the hostile-input suite over real sockets to an
  * in-process server, every byte ours: chunked-encoding abuse (huge chunk
  * sizes, bad hex, a missing CRLF, chunked with Content-Length, other
- * codings), bad and huge Content-Length values, junk Last-Event-ID values, a NUL in query values, overlong
- * and invalid UTF-8 in names and data, WebSocket frames with reserved bits
- * or opcodes, fragmented or oversized control frames, a 2^63 payload
- * length, a continuation without a start; later heads of a keep-alive
- * connection dribbled (their request line, the rest); and slow readers (a WebSocket
- * and an SSE stream that never read while thousands of messages flow):
- * the process stays within a bound, a fast reader gets every message in
- * order, the slow ones hear of a gap. Each refusal is the right status
- * with a JSON error body, or the right close code, and after each the
- * server still serves a fresh client.
+ * codings), bad and huge Content-Length values, junk Last-Event-ID
+ * values, a NUL in query values, overlong and invalid UTF-8 in names and
+ * data, WebSocket frames with reserved bits or opcodes, fragmented or
+ * oversized control frames, a 2^63 payload length, a continuation without
+ * a start; later heads of a keep-alive connection dribbled (their request
+ * line, the rest); and slow readers (a WebSocket and an SSE stream that
+ * never read while thousands of messages flow): the process stays within
+ * a bound, a fast reader gets every message in order, the slow ones hear
+ * of a gap. Each refusal is the right status with a JSON error body, or
+ * the right close code, and after each the server still serves a fresh
+ * client.
  */
 #include "autoconf.h"
 
@@ -98,8 +99,8 @@ get_400(const char *path, const char *extra_header, const char *code)
 START_TEST(chunked_request_bodies_are_one_json_411)
 {
 	static const char *const bodies[] = {
-		"FFFFFFFFFFFFFFFFFFFF\r\nabc\r\n",	/* huge chunk size */
-		"7fffffffffffffff\r\n{}",		/* 2^63 - 1, then stop */
+		"FFFFFFFFFFFFFFFFFFFF\r\nabc\r\n",	/* huge */
+		"7fffffffffffffff\r\n{}",		/* 2^63 - 1 */
 		"zz\r\n{}\r\n0\r\n\r\n",		/* not hex */
 		"-5\r\n{}\r\n0\r\n\r\n",		/* a sign */
 		"2\r\n{}XX0\r\n\r\n",			/* no CRLF after data */
@@ -452,7 +453,7 @@ healthz_on(int fd)
 {
 	static const char req[] = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1"
 				  "\r\n\r\n";
-	char buf[1024];
+	char buf[1024] = "";
 	size_t len = 0;
 
 	ck_assert_int_eq(send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL),
