@@ -408,6 +408,35 @@ START_TEST(continuation_without_a_start_or_without_a_fin_closes_with_1002)
 }
 END_TEST
 
+START_TEST(unmasked_frame_is_run_or_closed_with_1002)
+{
+	/* RFC 6455 5.1 wants 1002; libwebsockets 4.1.6 cannot tell imlab
+	 * (doc/security.md), 5.0 closes itself: either, never anything
+	 * else, and the server goes on */
+	static const char ping[] = "{\"op\":\"ping\",\"t\":9}";
+	unsigned char f[64];
+	char *m = NULL;
+	size_t n;
+
+	f[0] = 0x81;
+	f[1] = sizeof(ping) - 1;	/* no mask bit, no key */
+	memcpy(f + 2, ping, sizeof(ping) - 1);
+	open_ws();
+	ck_assert_int_eq(send(ws.fd, f, sizeof(ping) + 1, MSG_NOSIGNAL),
+			 (ssize_t)sizeof(ping) + 1);
+	if (t_ws_recv(&ws, T, &m, &n) == 1) {
+		ck_assert_ptr_nonnull(strstr(m, "\"op\":\"pong\""));
+		ck_assert_ptr_nonnull(strstr(m, "\"t\":9"));
+		free(m);
+		t_ws_close(&ws);
+	} else {
+		ck_assert_uint_eq(ws.close_code, 1002);
+		t_ws_drop(&ws);
+	}
+	ws_still_serving();
+}
+END_TEST
+
 START_TEST(huge_payload_lengths_close_the_connection)
 {
 	/* 2^63: RFC 6455 says the top bit is 0 (DROPPED); 2^63 - 1 and
@@ -777,6 +806,7 @@ suite(void)
 		fragmented_or_oversized_control_frames_close_with_1002);
 	tcase_add_test(wsf,
 		continuation_without_a_start_or_without_a_fin_closes_with_1002);
+	tcase_add_test(wsf, unmasked_frame_is_run_or_closed_with_1002);
 	tcase_add_test(wsf, huge_payload_lengths_close_the_connection);
 	tcase_add_test(wsf, overlong_utf8_in_websocket_names_closes_with_1007);
 	suite_add_tcase(s, wsf);
