@@ -244,8 +244,7 @@ page(struct MHD_Connection *c, size_t *limit, const char **after,
 	if (qs_int(c, "limit", 1, LIST_MAX, &l, e))
 		return -1;
 	*limit = (size_t)l;
-	*after = qs_str(c, "after");
-	return 0;
+	return qs_text(c, "after", after, e);
 }
 
 static enum MHD_Result

@@ -65,7 +65,8 @@ const struct config_opt config_opts[] = {
 	  "reconnect delay announced to SSE clients (retry: line)" },
 	{ "head-timeout", CONFIG_INT, O(head_timeout), 10, NULL, 1, 300,
 	  "SEC", "time a new connection has to send its whole first "
-	  "request head (not per byte)" },
+	  "request head, and a later request the rest of its head after "
+	  "the request line (not per byte)" },
 	{ "body-timeout", CONFIG_INT, O(body_timeout), 30, NULL, 1, 3600,
 	  "SEC", "time a request has to send its whole body (not per byte)" },
 	{ "max-head", CONFIG_INT, O(max_head), 16384, NULL, 1024, 65536,
@@ -77,7 +78,9 @@ const struct config_opt config_opts[] = {
 	{ "limit-loopback", CONFIG_INT, O(limit_loopback), 0, NULL, 0, 1,
 	  "0|1", "1: --max-per-address applies to 127.0.0.0/8 too" },
 	{ "idle-timeout", CONFIG_INT, O(idle_timeout), 60, NULL, 1, 3600,
-	  "SEC", "idle HTTP keep-alive connections are closed after this" },
+	  "SEC", "idle HTTP keep-alive connections are closed after this; "
+	  "the next request line must be whole within it of the last "
+	  "answer" },
 	{ "conn-memory", CONFIG_INT, O(conn_memory), 4096, NULL, 2048,
 	  1048576, "BYTES", "libmicrohttpd memory pool per connection whose "
 	  "first head is up to 1 KiB without cookies" },

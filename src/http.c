@@ -20,8 +20,12 @@
  * within 1 KiB of the pool) gets a JSON 431, so nothing is stored and left
  * unanswered; two Content-Length headers or one with Transfer-Encoding a
  * 400 (the listener checks the first request of a connection, this the
- * later ones); a body that takes longer than --body-timeout ends the
- * connection. HTTP connections per address are counted here too.
+ * later ones); any Transfer-Encoding a JSON 411 (libmicrohttpd's chunked
+ * decoder would answer bad chunks with HTML); a body that takes longer
+ * than --body-timeout ends the connection. HTTP connections per address
+ * are counted here too, and every connection is registered with
+ * http_keep.c, which closes a keep-alive connection whose next head does
+ * not come whole in time.
  *
  * Responses are queued on the second call of the access handler (the
  * first call only creates struct http_req): libmicrohttpd 0.9.75 sends
@@ -53,6 +57,7 @@
 #include "api.h"
 #include "http.h"
 #include "http_guard.h"
+#include "http_keep.h"
 #include "http_private.h"
 #include "http_reply.h"
 #include "http_upgrade.h"
@@ -67,6 +72,30 @@
 
 typedef enum MHD_Result (*handler_fn)(struct MHD_Connection *c,
 				      struct http_req *req);
+
+/* A connection's socket context: http_conn_of() sees its first member. */
+struct conn_ctx {
+	struct http_conn hc;
+	struct http_keep_conn kc;
+	int handed;		/* given to the WebSocket side, or failed:
+				 * never armed again */
+};
+
+static struct conn_ctx *
+ctx_of(struct MHD_Connection *c)
+{
+	return (struct conn_ctx *)http_conn_of(c);
+}
+
+/* Sets c's head deadline sec seconds from now (0: none). */
+static void
+arm(struct MHD_Connection *c, int sec)
+{
+	struct conn_ctx *cx = ctx_of(c);
+
+	if (cx && !cx->handed)
+		http_keep_arm(&cx->kc, sec ? im_mono_ms() + sec * 1000LL : 0);
+}
 
 /* One row per URL: a request goes to the first row whose path is its
  * url (or, with prefix, its url's first segments); the rest are files. */
@@ -188,6 +217,7 @@ first_checks(struct http_daemon *hd, struct MHD_Connection *c,
 	struct framing f = { 0, 0 };
 	const char *u = header(c, MHD_HTTP_HEADER_UPGRADE);
 	const char *conn = header(c, MHD_HTTP_HEADER_CONNECTION);
+	const char *cl;
 
 	*ret = MHD_YES;
 	ci = MHD_get_connection_info(c,
@@ -210,6 +240,25 @@ first_checks(struct http_daemon *hd, struct MHD_Connection *c,
 					"bad_request", "one Content-Length or "
 					"one Transfer-Encoding at most, not "
 					"both");
+		return 1;
+	}
+	cl = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl && strtoull(cl, NULL, 10) > (unsigned long long)
+	    hd->h->srv->cfg.max_body) {
+		/* at once: never read a body only to refuse it */
+		*ret = http_reply_error(c, req, MHD_HTTP_CONTENT_TOO_LARGE,
+					"too_large", "the body is over the %d "
+					"byte limit", hd->h->srv->cfg.max_body);
+		return 1;
+	}
+	if (f.te) {
+		/* libmicrohttpd's chunked decoder answers its own HTML
+		 * errors; no body here needs one (RFC 9112 section 6.3) */
+		*ret = http_reply_error(c, req, MHD_HTTP_LENGTH_REQUIRED,
+					"length_required",
+					"send the body with Content-Length; "
+					"chunked request bodies are not "
+					"accepted");
 		return 1;
 	}
 	if (http_guard_check(c, req, ret))
@@ -246,8 +295,14 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url,
 		req->method = method;
 		req->t0 = im_mono_ms();
 		*con_cls = req;
-		if (first_checks(hd, c, req, &ret) && ret == MHD_NO)
+		arm(c, 0);	/* the head is whole */
+		if (first_checks(hd, c, req, &ret) && ret == MHD_NO) {
+			struct conn_ctx *cx = ctx_of(c);
+
+			if (cx)
+				cx->handed = 1;
 			return ret;	/* a WebSocket now, or failed */
+		}
 		STATS_ADD(&h->srv->stats, req->via, requests, 1);
 		return ret;
 	}
@@ -296,11 +351,12 @@ static void
 completed_cb(void *cls, struct MHD_Connection *c, void **con_cls,
 	     enum MHD_RequestTerminationCode toe)
 {
+	struct http_daemon *hd = cls;
 	struct http_req *req = *con_cls;
 
-	(void)cls;
-	(void)c;
-	(void)toe;
+	/* answered: the next request line is due within --idle-timeout */
+	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		arm(c, hd->h->srv->cfg.idle_timeout);
 	if (!req)
 		return;
 	if (req->done)
@@ -365,11 +421,20 @@ connection_cb(void *cls, struct MHD_Connection *c, void **socket_context,
 	const union MHD_ConnectionInfo *ci;
 
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-		*socket_context = calloc(1, sizeof(struct http_conn));
+		struct conn_ctx *cx = calloc(1, sizeof(*cx));
+
+		ci = MHD_get_connection_info(c,
+			MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (cx && ci)
+			http_keep_add(h->keep, &cx->kc, ci->connect_fd);
+		*socket_context = cx;
 	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		struct conn_ctx *cx = *socket_context;
 		uint32_t a;
 
-		free(*socket_context);
+		if (cx)
+			http_keep_del(h->keep, &cx->kc); /* before close */
+		free(cx);
 		*socket_context = NULL;
 		ci = MHD_get_connection_info(c,
 			MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -378,6 +443,18 @@ connection_cb(void *cls, struct MHD_Connection *c, void **socket_context,
 			addr_add(h, a, -1);
 		atomic_fetch_sub(&h->srv->open_conns, 1);
 	}
+}
+
+/* The request line of c is in: the rest of its head is due within
+ * --head-timeout. Returns NULL, the access handler's first *con_cls. */
+static void *
+uri_log_cb(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	struct http_daemon *hd = cls;
+
+	(void)uri;
+	arm(c, hd->h->srv->cfg.head_timeout);
+	return NULL;
 }
 
 static struct MHD_Daemon *
@@ -396,6 +473,7 @@ start_daemon(struct http_daemon *hd, struct server *srv)
 		(unsigned int)srv->cfg.idle_timeout,
 		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, hd,
 		MHD_OPTION_NOTIFY_CONNECTION, connection_cb, hd,
+		MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, hd,
 		MHD_OPTION_END);
 }
 
@@ -431,6 +509,12 @@ http_start(struct server *srv, struct im_error *e)
 		return NULL;
 	}
 	h->srv = srv;
+	h->keep = http_keep_create();
+	if (!h->keep) {
+		free(h);
+		im_error_set(e, IM_ENOMEM, "no_memory", "out of memory");
+		return NULL;
+	}
 	pthread_mutex_init(&h->lock, NULL);
 	h->dm[0].pool = (size_t)srv->cfg.conn_memory;
 	h->dm[1].pool = (size_t)srv->cfg.conn_memory_big;
@@ -440,6 +524,7 @@ http_start(struct server *srv, struct im_error *e)
 		if (!h->dm[i].d) {
 			stop_daemons(h);
 			pthread_mutex_destroy(&h->lock);
+			http_keep_destroy(&h->keep);
 			free(h);
 			im_error_set(e, IM_ESYS, "mhd",
 				     "libmicrohttpd did not start");
@@ -462,6 +547,13 @@ http_kick(struct http *h)
 	if (h && h->kickfd >= 0 && write(h->kickfd, &one, sizeof(one)) < 0) {
 		/* the counter is full: the event is pending anyway */
 	}
+}
+
+void
+http_tick(struct http *h, int64_t now)
+{
+	if (h)
+		http_keep_tick(h->keep, now);
 }
 
 void
@@ -513,5 +605,6 @@ http_stop(struct http **hp)
 			free(ac);
 		}
 	pthread_mutex_destroy(&h->lock);
+	http_keep_destroy(&h->keep);	/* the daemons closed every entry */
 	free(h);
 }

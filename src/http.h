@@ -10,6 +10,7 @@
 #define IMLAB_HTTP_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #include "err.h"
@@ -36,6 +37,10 @@ void http_adopt(struct http *h, int fd, const struct sockaddr *sa,
 /* Wakes the daemon's event loop (see http.c on libmicrohttpd 0.9.75's
  * epoll loop). Thread-safe and cheap: one eventfd write. */
 void http_kick(struct http *h);
+
+/* The ticker's: closes the keep-alive connections whose next request
+ * head did not come whole in time (http_keep.h). h may be NULL. */
+void http_tick(struct http *h, int64_t now);
 
 /* Stops the daemons, closing every connection; sets *hp to NULL. Every
  * suspended connection must have been resumed (the transports' stop

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 struct MHD_Daemon;
+struct http_keep;
 struct server;
 
 #define ADDR_BUCKETS 1024
@@ -39,6 +40,7 @@ struct http {
 	pthread_mutex_t lock;		/* guards addrs, no_upgrades */
 	struct addr_count *addrs[ADDR_BUCKETS];
 	int no_upgrades;		/* set by http_close_upgrades */
+	struct http_keep *keep;		/* later heads' deadlines, owned */
 };
 
 #endif

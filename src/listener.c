@@ -12,7 +12,9 @@
  * still possible (libmicrohttpd 0.9.75 answers these itself with HTML,
  * some with two header blocks): over --max-head bytes is a 431 (a request
  * line alone that long a 414), a version other than HTTP/1.x a 505, two
- * Content-Length headers or one with Transfer-Encoding a 400. A head that
+ * Content-Length headers or one with Transfer-Encoding a 400, and so is
+ * a Content-Length that is not digits (more than 19 digits, a number no
+ * body here reaches, a 413). A head that
  * is small and carries no Cookie goes to the small-pool daemon, any other
  * to the big-pool one (http.c). Out of file descriptors, a reserve
  * descriptor is given up for a moment to accept and answer 503.
@@ -152,6 +154,26 @@ is_header(const char *p, const char *end, const char *name)
 	return (size_t)(end - p) > n && p[n] == ':' && !strncasecmp(p, name, n);
 }
 
+/* Judges the value of the Content-Length line [p, end): 0 when it is
+ * 1-19 digits after optional blanks, 413 when it is more digits, else
+ * 400, a blank after the digits too (libmicrohttpd 0.9.75 refuses those
+ * with two header blocks). */
+static int
+bad_length(const char *p, const char *end)
+{
+	size_t digits = 0;
+
+	p += strlen("Content-Length:");
+	if (end > p && end[-1] == '\r')
+		end--;
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	for (; p < end; p++, digits++)
+		if (*p < '0' || *p > '9')
+			return 400;
+	return !digits ? 400 : digits > 19 ? 413 : 0;
+}
+
 enum verdict { V_SMALL, V_BIG, V_REFUSED };
 
 /* Checks the complete head h[0..n) on fd: refuses it (and closes fd) or
@@ -160,7 +182,7 @@ static enum verdict
 judge(const struct listener *l, int fd, const char *h, size_t n)
 {
 	const char *p = h, *end = h + n, *eol, *sp;
-	int cl = 0, te = 0, cookie = 0;
+	int cl = 0, te = 0, cookie = 0, bad_cl = 0;
 
 	eol = memchr(p, '\n', n);
 	sp = eol ? memrchr(p, ' ', (size_t)(eol - p)) : NULL;
@@ -175,8 +197,11 @@ judge(const struct listener *l, int fd, const char *h, size_t n)
 		eol = memchr(p, '\n', (size_t)(end - p));
 		if (!eol)
 			break;
-		if (is_header(p, eol, "Content-Length"))
+		if (is_header(p, eol, "Content-Length")) {
 			cl++;
+			if (!bad_cl)
+				bad_cl = bad_length(p, eol);
+		}
 		else if (is_header(p, eol, "Transfer-Encoding"))
 			te++;
 		else if (is_header(p, eol, "Cookie"))
@@ -186,6 +211,18 @@ judge(const struct listener *l, int fd, const char *h, size_t n)
 		listener_refuse(fd, 400, "Bad Request", "bad_request",
 				"one Content-Length or one Transfer-Encoding "
 				"at most, not both");
+		return V_REFUSED;
+	}
+	if (bad_cl == 413) {
+		listener_refuse(fd, 413, "Content Too Large", "too_large",
+				"the Content-Length is larger than any body "
+				"this server takes");
+		return V_REFUSED;
+	}
+	if (bad_cl) {
+		listener_refuse(fd, 400, "Bad Request", "bad_request",
+				"Content-Length must be a number of bytes "
+				"(digits only)");
 		return V_REFUSED;
 	}
 	if (cookie || n > (size_t)l->cfg.small_head)

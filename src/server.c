@@ -76,6 +76,7 @@ ticker(void *arg)
 		pthread_mutex_unlock(&s->tick_lock);
 		now = im_mono_ms();
 		http_kick(s->http);
+		http_tick(s->http, now);
 		tp_wait_tick(s, now);
 		if (now - last_sweep >= 1000) {
 			rooms_sweep(s->rs, now);

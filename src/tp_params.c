@@ -106,26 +106,31 @@ int
 tp_params_parse(struct MHD_Connection *c, struct server *srv, int leid,
 		struct tp_params *p, struct im_error *e)
 {
-	const char *rooms = qs_str(c, "rooms");
-	size_t max = (size_t)srv->cfg.rooms_per_sub, n = 0, len;
+	size_t max = (size_t)srv->cfg.rooms_per_sub, n = 0, len, rlen;
+	const char *rooms = qs_strn(c, "rooms", &rlen);
 	const char *it, *s;
 
 	memset(p, 0, sizeof(*p));
 	if (qs_u64(c, "since", &p->since, e))
 		return -1;
-	p->cid = qs_str(c, "cid");
-	if (p->cid && !*p->cid)
+	/* the lengths, not strlen(): a NUL (%00) is refused, never cut */
+	p->cid = qs_strn(c, "cid", &len);
+	if (p->cid && !len)
 		p->cid = NULL;
-	if (p->cid && names_check(NAME_CID, p->cid, strlen(p->cid), e))
+	if (p->cid && names_check(NAME_CID, p->cid, len, e))
 		return -1;
-	p->from = qs_str(c, "from");
-	if (!p->from || !*p->from)
+	p->from = qs_strn(c, "from", &len);
+	if (!p->from || !len)
 		p->from = "anonymous";
-	else if (names_check(NAME_FROM, p->from, strlen(p->from), e))
+	else if (names_check(NAME_FROM, p->from, len, e))
 		return -1;
 	if (!rooms || !*rooms) {
 		im_error_set(e, IM_EINVAL, "bad_room",
 			     "rooms is required: rooms=lobby or rooms=a,b");
+		return -1;
+	}
+	if (strlen(rooms) != rlen) {
+		names_check(NAME_ROOM, rooms, rlen, e);	/* bad_room */
 		return -1;
 	}
 	/* judge every name and the count before touching any room */
