@@ -100,8 +100,8 @@ hub_publish(struct hub *h, const struct hub_pub *p, struct hub_ack *ack,
 	err = rooms_post_once(h->rs, r, &parts, p->mid, &res);
 	free(own);
 	rooms_release(h->rs, &r);
-	if (err != IM_OK)
-		return im_error_set(e, err, "no_memory", "out of memory");
+	if (err != IM_OK)	/* out of memory, or the history db refused */
+		return store_explain(rooms_store(h->rs), err, e);
 	ack->id = res.id;
 	ack->ts = res.ts;
 	ack->dup = res.dup;

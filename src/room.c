@@ -530,6 +530,12 @@ rooms_sweep(struct rooms *rs, int64_t now_ms)
 }
 
 
+struct store *
+rooms_store(const struct rooms *rs)
+{
+	return rs->st;
+}
+
 uint64_t
 rooms_floor(struct rooms *rs)
 {

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * histdb: durable history in SQLite (--history-db). Every message the
+ * store appends is also queued, in id order, for one writer thread that
+ * commits them in batches (WAL, one transaction per batch) and applies
+ * the retention (--history-db-keep, --history-db-max-age). At start each
+ * room's last --history messages are given back to the store byte for
+ * byte and the id sequence continues after everything an earlier run
+ * handed out, so a cursor from before a restart resumes without a gap.
+ * When the queue is full or the disk fails, the store's append is
+ * refused (publishing answers 503) rather than a message dropped.
+ * Built only with SQLite (configure --with-sqlite); histdb_none.c stands
+ * in otherwise and refuses to start.
+ */
+#ifndef IMLAB_HISTDB_H
+#define IMLAB_HISTDB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "err.h"
+#include "room.h"
+#include "store.h"
+
+struct histdb;
+
+struct histdb_config {
+	const char *path;	/* the SQLite file, created if missing */
+	size_t history;		/* messages given back per room (--history) */
+	size_t keep;		/* messages the database keeps per room */
+	int64_t max_age_ms;	/* older ones are deleted; 0: never */
+	size_t queue_max;	/* messages waiting for the writer at most */
+	int sync;		/* 1: synchronous=FULL, 0: NORMAL */
+};
+
+/* What the writer has done; read by histdb_get_stats() and /metrics. */
+struct histdb_stats {
+	uint64_t written;	/* messages committed */
+	uint64_t commits;	/* transactions committed */
+	uint64_t errors;	/* failed commits (each retried) */
+	uint64_t refused_busy;	/* appends refused: the queue was full */
+	uint64_t refused_failed;	/* ... while writes were failing */
+	uint64_t deleted;	/* messages removed by retention */
+	uint64_t loaded;	/* messages given back at start */
+	size_t pending;		/* queued, not yet committed */
+	int failing;		/* 1 since a commit failed, until one works */
+	uint64_t lat_us_sum;	/* queued -> committed, summed */
+	uint64_t lat_us_max;	/* ... the longest */
+	uint64_t lat_hist[12];	/* ... counts per HISTDB_LAT_BOUNDS bucket */
+	uint64_t cpu_us;	/* the writer thread's CPU time */
+};
+
+/* Upper bounds (ms) of the latency buckets of histdb_stats.lat_hist; the
+ * last bucket is everything above the last bound. */
+#define HISTDB_LAT_BOUNDS { 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000 }
+
+/* Opens cfg->path (creating it and its tables when missing), checks that
+ * it is an imlab history database, intact and writable, and takes it for
+ * this process alone; gives each room's last cfg->history messages back
+ * to st through rs, continues st's id sequence after every id an earlier
+ * run handed out (store_resume()); then starts the writer thread and
+ * becomes st's sink. st and rs are borrowed and must outlive the
+ * histdb. Runs on the starting thread, before any other uses st.
+ * Returns the histdb, or NULL with e filled: IM_EINVAL (code
+ * "bad_history_db") for a file that cannot be opened, created, written
+ * or read as ours, IM_ENOMEM or IM_ESYS otherwise. */
+struct histdb *histdb_start(const struct histdb_config *cfg,
+			    struct store *st, struct rooms *rs,
+			    struct im_error *e);
+
+/* Stops being st's sink, commits everything queued (retrying a failing
+ * disk a few times, then logging how many acknowledged messages were
+ * lost), stops the writer and closes the file; sets *dbp to NULL. NULL
+ * or *dbp NULL: a no-op. Call once nothing publishes any more. */
+void histdb_stop(struct histdb **dbp);
+
+/* Waits until everything queued before the call is committed or
+ * timeout_ms passed; returns 0, or -1 on timeout or while writes fail.
+ * Thread-safe (tests, shutdown paths). */
+int histdb_flush(struct histdb *db, int timeout_ms);
+
+/* Copies the counters into out. Thread-safe. */
+void histdb_get_stats(struct histdb *db, struct histdb_stats *out);
+
+/* Writes the imlab_history_db_* series (Prometheus text) to f; db NULL
+ * (no --history-db): nothing. Thread-safe. */
+void histdb_metrics(struct histdb *db, FILE *f);
+
+/* For tests: caps the database file at pages pages (PRAGMA
+ * max_page_count), which the writer then meets as a full disk (0: no
+ * cap). Takes effect before the next commit. */
+void histdb_test_max_pages(struct histdb *db, unsigned pages);
+
+#endif
