@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "histdb.h"
 #include "histdb_private.h"
 #include "log.h"
 

@@ -13,9 +13,12 @@
 
 #include <sqlite3.h>
 
-#include "histdb.h"
+#include "err.h"
+#include "histdb_types.h"
 #include "hmap.h"
 #include "msg.h"
+#include "room.h"
+#include "store.h"
 
 /* A room written to since the last retention pass (writer only). */
 struct histdb_room {

@@ -9,7 +9,9 @@
  * before the run's first, makes every cursor from an earlier run a gap.
  * Reads merge the rings of a subscription by id under the one store
  * mutex, taking a reference to each message so delivery happens outside
- * the lock.
+ * the lock. The sink sees each message under the same lock, before it is
+ * stored, and may refuse it; `spans` are the earlier runs' ids whose
+ * messages a database gave back, so their cursors are no gap.
  */
 #include "autoconf.h"
 

@@ -6,6 +6,8 @@
  * also reports a gap when history the reader needed was evicted or lived
  * in an earlier run. Ids are seeded from a millisecond clock so that they
  * never repeat across restarts (doc/protocol.md, "Ids and restarts").
+ * A sink (histdb) may be told of every append, and earlier runs'
+ * messages given back (store_resume(), store_restore()).
  * All functions are thread-safe (one mutex).
  */
 #ifndef IMLAB_STORE_H
