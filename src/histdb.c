@@ -199,6 +199,10 @@ writer(void *arg)
 		size_t head, n;
 		int rc;
 
+		if (db->hold && !db->stopping) {
+			wait_ms(&db->wake, &db->lock, RETRY_MS);
+			continue;
+		}
 		if (!db->len) {
 			uint64_t del = 0;
 
@@ -389,6 +393,15 @@ void
 histdb_test_max_pages(struct histdb *db, unsigned pages)
 {
 	atomic_store(&db->max_pages, pages);
+}
+
+void
+histdb_test_hold(struct histdb *db, int hold)
+{
+	pthread_mutex_lock(&db->lock);
+	db->hold = hold;
+	pthread_cond_signal(&db->wake);
+	pthread_mutex_unlock(&db->lock);
 }
 
 /* One unlabelled series with its HELP and TYPE lines. */

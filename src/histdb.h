@@ -63,4 +63,8 @@ void histdb_metrics(struct histdb *db, FILE *f);
  * cap). Takes effect before the next commit. */
 void histdb_test_max_pages(struct histdb *db, unsigned pages);
 
+/* For tests: hold 1 keeps the writer from starting another batch (what
+ * is queued stays queued), 0 lets it go on. */
+void histdb_test_hold(struct histdb *db, int hold);
+
 #endif

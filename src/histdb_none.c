@@ -55,3 +55,10 @@ histdb_test_max_pages(struct histdb *db, unsigned pages)
 	(void)db;
 	(void)pages;
 }
+
+void
+histdb_test_hold(struct histdb *db, int hold)
+{
+	(void)db;
+	(void)hold;
+}

@@ -38,6 +38,7 @@ struct histdb {
 	unsigned cur_pages;		/* writer only: max_page_count set */
 	char errbuf[160];		/* writer only: the last SQL error */
 	atomic_uint max_pages;		/* histdb_test_max_pages() */
+	int hold;			/* histdb_test_hold(); under lock */
 
 	pthread_mutex_t lock;		/* guards what follows */
 	pthread_cond_t wake;		/* the writer: news or stop */

@@ -8,7 +8,8 @@
  * earlier run's cursor resumes without a gap while the messages are in
  * the file, and is a gap when they are not (--history, retention by
  * count and by age); a full disk refuses publishes with
- * history_write_failed and loses nothing acknowledged; a damaged file,
+ * history_write_failed and loses nothing acknowledged, a full queue
+ * with history_busy and stores nothing; a damaged file,
  * a foreign SQLite file, a missing directory and a file held by another
  * histdb are refused with bad_history_db. Skipped (77) without SQLite.
  */
@@ -33,6 +34,7 @@ static char dir[64], path[96];
 static struct store *st;
 static struct rooms *rs;
 static struct histdb *db;
+static size_t queue_max = 1024;	/* of the next boot() */
 
 /* Builds a store (first_id 0: the clock), its rooms and a histdb on
  * path; returns what histdb_start() returned (NULL with e). */
@@ -43,7 +45,7 @@ boot(size_t history, uint64_t first_id, size_t keep, int64_t age_ms,
 	struct rooms_config rc = { 100, 30000, 0 };
 	struct histdb_config hc = {
 		.path = path, .history = history, .keep = keep,
-		.max_age_ms = age_ms, .queue_max = 1024, .sync = 0,
+		.max_age_ms = age_ms, .queue_max = queue_max, .sync = 0,
 	};
 
 	st = store_create(history, first_id);
@@ -372,6 +374,38 @@ START_TEST(a_full_disk_refuses_publishes_and_loses_nothing)
 }
 END_TEST
 
+START_TEST(a_full_queue_refuses_publishes_with_history_busy)
+{
+	struct im_error e = { 0 };
+	enum im_err err = IM_OK;
+	struct histdb_stats s;
+	uint64_t ids[16];
+
+	queue_max = 16;
+	up(100, 0, 100, 0);
+	histdb_test_hold(db, 1);
+	for (int i = 0; i < 16; i++)
+		ids[i] = post("lobby", "1");
+	ck_assert_uint_eq(post_to("lobby", NULL, MSG_TO_ROOM, "2", &err), 0);
+	ck_assert_int_eq(err, IM_EFULL);
+	ck_assert_int_eq(store_explain(st, err, &e), IM_EFULL);
+	ck_assert_str_eq(e.code, "history_busy");
+	/* refused means not stored: no id used, nothing to read */
+	ck_assert_uint_eq(store_last_id(st), ids[15]);
+	ck_assert_uint_eq(read_room("lobby", 0, NULL, NULL, 100).n, 16);
+	histdb_get_stats(db, &s);
+	ck_assert_uint_eq(s.refused_busy, 1);
+	ck_assert_uint_eq(s.pending, 16);
+	histdb_test_hold(db, 0);
+	ck_assert_int_eq(histdb_flush(db, WAIT_MS), 0);
+	ck_assert_uint_gt(post("lobby", "3"), ids[15]);
+	ck_assert_int_eq(histdb_flush(db, WAIT_MS), 0);
+	down();
+	up(100, 0, 100, 0);
+	ck_assert_uint_eq(read_room("lobby", 0, NULL, NULL, 100).n, 17);
+}
+END_TEST
+
 /* histdb_start() on path fails with bad_history_db naming path. */
 static void
 refused(const char *why)
@@ -457,6 +491,7 @@ suite(void)
 	tcase_add_test(tc, retention_by_count_keeps_the_newest);
 	tcase_add_test(tc, retention_by_age_drops_old_messages_with_a_gap);
 	tcase_add_test(tc, a_full_disk_refuses_publishes_and_loses_nothing);
+	tcase_add_test(tc, a_full_queue_refuses_publishes_with_history_busy);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(bad, setup, teardown);
 	tcase_add_test(bad, a_damaged_file_is_refused);
