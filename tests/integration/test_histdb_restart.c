@@ -7,6 +7,8 @@
  * same ids and bytes and no gap, and new ids continue after the old. A
  * disk that fills up makes publishing answer 503 history_write_failed
  * (and /metrics say so) until it can write again. The imlab binary,
+ * killed with SIGKILL once /metrics says all is committed, loses nothing
+ * and its next run's ids go on; the binary,
  * given a damaged file or a path it cannot create, says why and exits
  * with status 2. Skipped (77) without SQLite.
  */
@@ -17,6 +19,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -257,6 +263,123 @@ START_TEST(a_path_that_cannot_be_created_is_a_startup_error)
 }
 END_TEST
 
+/* A port free now on 127.0.0.1. */
+static uint16_t
+free_port(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(getsockname(s, (struct sockaddr *)&sa, &len), 0);
+	close(s);
+	return ntohs(sa.sin_port);
+}
+
+/* Starts the imlab binary on the database and port; waits until it
+ * answers. Returns its pid. */
+static pid_t
+spawn(uint16_t port)
+{
+	const char *bin = getenv("IMLAB_BIN");
+	struct t_resp r = { 0 };
+	char p[16];
+	pid_t pid;
+
+	ck_assert_ptr_nonnull(bin);
+	snprintf(p, sizeof(p), "%u", port);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (!pid) {
+		execl(bin, bin, "--port", p, "--log-level", "error",
+		      "--history-db", path, "--history-db-sync", "0",
+		      (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < WAIT_MS / 50; i++) {
+		if (!t_http(port, "GET", "/healthz", NULL, NULL, &r) &&
+		    r.status == 200) {
+			t_resp_free(&r);
+			return pid;
+		}
+		t_resp_free(&r);
+		usleep(50 * 1000);
+	}
+	kill(pid, SIGKILL);
+	ck_abort_msg("imlab did not start");
+	return -1;
+}
+
+/* The number after "key": in s (0 if absent). */
+static uint64_t
+num_after(const char *s, const char *key)
+{
+	const char *p = strstr(s, key);
+
+	return p ? strtoull(p + strlen(key), NULL, 10) : 0;
+}
+
+START_TEST(kill_9_keeps_what_was_committed_and_ids_go_on)
+{
+	uint16_t port = free_port();
+	struct t_resp r = { 0 };
+	uint64_t ids[20], next;
+	char want[64], q[96];
+	pid_t pid = spawn(port);
+	int status, done = 0;
+
+	for (int i = 0; i < 20; i++) {
+		ck_assert_int_eq(t_http(port, "POST",
+					"/api/rooms/lobby/messages",
+					"{\"event\":\"chat\",\"from\":\"bob\","
+					"\"data\":[1,2,3]}", NULL, &r), 0);
+		ck_assert_int_eq(r.status, 201);
+		ids[i] = num_after(r.body, "\"id\":");
+		t_resp_free(&r);
+	}
+	/* committed: nothing pending, everything written */
+	for (int i = 0; i < WAIT_MS / 50 && !done; i++) {
+		ck_assert_int_eq(t_http(port, "GET", "/metrics", NULL, NULL,
+					&r), 0);
+		done = strstr(r.body, "\nimlab_history_db_pending 0\n") &&
+		       num_after(r.body, "\nimlab_history_db_written_total ")
+		       >= 20;
+		t_resp_free(&r);
+		if (!done)
+			usleep(50 * 1000);
+	}
+	ck_assert(done);
+	kill(pid, SIGKILL);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+
+	port = free_port();
+	pid = spawn(port);
+	snprintf(q, sizeof(q), "/poll?rooms=lobby&since=%llu",
+		 (unsigned long long)ids[9]);
+	ck_assert_int_eq(t_http(port, "GET", q, NULL, NULL, &r), 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_msg(strstr(r.body, "\"gap\":false"), "%s", r.body);
+	for (int i = 0; i < 20; i++) {
+		snprintf(want, sizeof(want), "{\"id\":%llu,",
+			 (unsigned long long)ids[i]);
+		ck_assert_msg(!strstr(r.body, want) == (i < 10),
+			      "id %d: %s", i, r.body);
+	}
+	t_resp_free(&r);
+	ck_assert_int_eq(t_http(port, "POST", "/api/rooms/lobby/messages",
+				"{\"event\":\"chat\",\"from\":\"bob\","
+				"\"data\":0}", NULL, &r), 0);
+	next = num_after(r.body, "\"id\":");
+	t_resp_free(&r);
+	ck_assert_uint_gt(next, ids[19]);
+	kill(pid, SIGTERM);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -270,6 +393,7 @@ suite(void)
 	tcase_add_loop_test(tc, resume_across_a_restart_is_exact, 0,
 			    NDRIVERS);
 	tcase_add_test(tc, a_full_disk_answers_503_history_write_failed);
+	tcase_add_test(tc, kill_9_keeps_what_was_committed_and_ids_go_on);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(bad, setup, teardown);
 	tcase_add_test(bad, a_damaged_file_is_a_startup_error);
