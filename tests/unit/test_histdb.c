@@ -506,6 +506,7 @@ int
 main(void)
 {
 #ifndef HAVE_SQLITE
+	(void)suite;
 	return 77;	/* built without SQLite: nothing to test */
 #else
 	return trun(suite());
