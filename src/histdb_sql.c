@@ -4,8 +4,10 @@
  * exclusive lock held while imlab runs (a second server on the same file
  * is refused), application_id "imlb" and user_version 1 to tell ours
  * from any other SQLite file, PRAGMA quick_check at start. The tables:
- *   msgs(id, room, ts, event, cid, target, via, env)  every message, env
- *                                   the envelope bytes as sent
+ *   msgs(id, room, ts, event, cid, target, via, env, to_cid)
+ *                                   every message: env the envelope bytes
+ *                                   as sent, to_cid a direct message's
+ *                                   recipient (who may read it)
  *   rooms(name, floor)              floor: the newest id retention
  *                                   deleted from the room (a gap below)
  *   runs(base, high)                per run: the id before its first and
@@ -37,7 +39,7 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS msgs(id INTEGER PRIMARY KEY,"
 	" room TEXT NOT NULL, ts INTEGER NOT NULL, event TEXT NOT NULL,"
 	" cid TEXT NOT NULL, target INTEGER NOT NULL, via INTEGER NOT NULL,"
-	" env BLOB NOT NULL);"
+	" env BLOB NOT NULL, to_cid TEXT NOT NULL DEFAULT '');"
 	"CREATE INDEX IF NOT EXISTS msgs_room ON msgs(room, id);"
 	"CREATE INDEX IF NOT EXISTS msgs_ts ON msgs(ts);"
 	"CREATE TABLE IF NOT EXISTS rooms(name TEXT PRIMARY KEY,"
@@ -186,8 +188,8 @@ histdb_sql_open(struct histdb *db, struct im_error *e)
 		return IM_EINVAL;
 	}
 	if ((rc = sqlite3_prepare_v2(db->db, "INSERT INTO msgs(id, room, ts,"
-				     " event, cid, target, via, env) VALUES"
-				     "(?,?,?,?,?,?,?,?)", -1, &db->ins_msg,
+				     " event, cid, target, via, env, to_cid)"
+				     " VALUES(?,?,?,?,?,?,?,?,?)", -1, &db->ins_msg,
 				     NULL)) ||
 	    (rc = sqlite3_prepare_v2(db->db, "INSERT OR IGNORE INTO rooms"
 				     "(name) VALUES(?)", -1, &db->ins_room,
@@ -270,6 +272,7 @@ load_room(struct histdb *db, sqlite3_stmt *rows, sqlite3_stmt *older,
 		p.cid = (const char *)sqlite3_column_text(rows, 3);
 		p.to = (enum msg_target)target;
 		p.via = (enum via)via;
+		p.to_cid = (const char *)sqlite3_column_text(rows, 7);
 		any = 1;
 		if (!r) {
 			/* the newest id before what is given back */
@@ -289,7 +292,7 @@ load_room(struct histdb *db, sqlite3_stmt *rows, sqlite3_stmt *older,
 			store_ring_lost(db->st, room_ring(r), lost);
 		}
 		m = NULL;
-		if (p.event && target >= MSG_TO_ROOM && target <= MSG_TO_SELF &&
+		if (p.event && target >= MSG_TO_ROOM && target <= MSG_TO_PID &&
 		    via >= 0 && via < VIA__COUNT)
 			m = msg_restore(&p, sqlite3_column_blob(rows, 6),
 					(size_t)sqlite3_column_bytes(rows, 6));
@@ -344,7 +347,8 @@ histdb_sql_load(struct histdb *db, struct im_error *e)
 					" ORDER BY name", -1, &rooms, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(db->db, "SELECT id, ts, event, cid, "
-					"target, via, env FROM (SELECT * FROM"
+					"target, via, env, to_cid FROM (SELECT"
+					" * FROM"
 					" msgs WHERE room=?1 ORDER BY id DESC"
 					" LIMIT ?2) ORDER BY id", -1, &rows,
 					NULL);
@@ -449,6 +453,7 @@ histdb_sql_put(struct histdb *db, const struct msg *m)
 	sqlite3_bind_int(s, 6, (int)m->to);
 	sqlite3_bind_int(s, 7, (int)m->via);
 	sqlite3_bind_blob(s, 8, m->json, (int)m->json_len, SQLITE_STATIC);
+	sqlite3_bind_text(s, 9, m->to_cid, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)

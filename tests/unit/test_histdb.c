@@ -3,7 +3,8 @@
  * test_histdb: durable history without the network. A store, its rooms
  * and a histdb on a file in a temporary directory are "restarted" (all
  * three destroyed and built again on the same file): what was published
- * comes back byte for byte, with its ids, targets and order; the ids go
+ * comes back byte for byte, with its ids, targets (a direct message
+ * only to its two parties) and order; the ids go
  * on after the highest one, even when the clock seed is behind it; an
  * earlier run's cursor resumes without a gap while the messages are in
  * the file, and is a gap when they are not (--history, retention by
@@ -215,6 +216,50 @@ START_TEST(messages_come_back_byte_for_byte_after_a_restart)
 	ck_assert_ptr_nonnull(memmem(after[0]->json, after[0]->json_len,
 				     "\"data\":null,", 12));
 	unref_all(after, r2.n);
+}
+END_TEST
+
+START_TEST(a_direct_message_stays_private_after_a_restart)
+{
+	struct msg_parts p = { 0 };
+	struct im_error e = { 0 };
+	struct msg *m = NULL, *got[2];
+	struct room *r;
+	char json[512];
+	size_t len;
+
+	up(100, 0, 100, 0);
+	r = rooms_get(rs, "dm", 1, &e);
+	ck_assert_ptr_nonnull(r);
+	p.room = "dm";
+	p.event = "chat";
+	p.from = "alice";
+	p.pid = "0000000000000000000000000000000a";
+	p.cid = "cid-alice-0001";
+	p.via = VIA_WS;
+	p.to = MSG_TO_PID;
+	p.to_pid = "0123456789abcdef0123456789abcdef";
+	p.to_cid = "cid-bob-000002";
+	p.data_json = "\"psst\"";
+	p.data_len = strlen(p.data_json);
+	ck_assert_int_eq(store_append(st, room_ring(r), &p, &m), IM_OK);
+	rooms_release(rs, &r);
+	len = m->json_len;
+	ck_assert_uint_lt(len, sizeof(json));
+	memcpy(json, m->json, len);
+	msg_unref(&m);
+	ck_assert_int_eq(histdb_flush(db, WAIT_MS), 0);
+	down();
+
+	up(100, 0, 100, 0);
+	ck_assert_uint_eq(read_room("dm", 0, "cid-bob-000002", got, 2).n, 1);
+	ck_assert_str_eq(got[0]->to_cid, "cid-bob-000002");
+	ck_assert_uint_eq(got[0]->json_len, len);
+	ck_assert_mem_eq(got[0]->json, json, len);
+	msg_unref(&got[0]);
+	ck_assert_uint_eq(read_room("dm", 0, "cid-alice-0001", NULL, 2).n, 1);
+	ck_assert_uint_eq(read_room("dm", 0, "cid-carol-0003", NULL, 2).n, 0);
+	ck_assert_uint_eq(read_room("dm", 0, NULL, NULL, 2).n, 0);
 }
 END_TEST
 
@@ -484,6 +529,7 @@ suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, messages_come_back_byte_for_byte_after_a_restart);
+	tcase_add_test(tc, a_direct_message_stays_private_after_a_restart);
 	tcase_add_test(tc, ids_continue_after_the_highest_stored);
 	tcase_add_test(tc, an_earlier_runs_cursor_resumes_without_a_gap);
 	tcase_add_test(tc,
