@@ -189,8 +189,8 @@ histdb_sql_open(struct histdb *db, struct im_error *e)
 	}
 	if ((rc = sqlite3_prepare_v2(db->db, "INSERT INTO msgs(id, room, ts,"
 				     " event, cid, target, via, env, to_cid)"
-				     " VALUES(?,?,?,?,?,?,?,?,?)", -1, &db->ins_msg,
-				     NULL)) ||
+				     " VALUES(?,?,?,?,?,?,?,?,?)", -1,
+				     &db->ins_msg, NULL)) ||
 	    (rc = sqlite3_prepare_v2(db->db, "INSERT OR IGNORE INTO rooms"
 				     "(name) VALUES(?)", -1, &db->ins_room,
 				     NULL)) ||
