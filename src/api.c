@@ -16,6 +16,7 @@
 
 #include "api.h"
 #include "cursor.h"
+#include "histdb.h"
 #include "http_reply.h"
 #include "hub.h"
 #include "names.h"
@@ -216,6 +217,7 @@ api_metrics(struct MHD_Connection *c, struct http_req *req)
 	       (long long)rooms_count(srv->rs));
 	series(f, "imlab_uptime_ms", "gauge", "Milliseconds since the start",
 	       im_now_ms() - srv->started_ms);
+	histdb_metrics(srv->hdb, f);
 	fprintf(f, "# HELP imlab_build_info The version running (always 1)\n"
 		"# TYPE imlab_build_info gauge\n"
 		"imlab_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);

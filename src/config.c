@@ -103,6 +103,21 @@ const struct config_opt config_opts[] = {
 	  "WebSocket peers silent this long are dropped" },
 	{ "log-level", CONFIG_STR, O(log_level), 0, "info", 0, 0, "LEVEL",
 	  "error, warn, info or debug" },
+	{ "history-db", CONFIG_STR, O(history_db), 0, "", 0, 0, "PATH",
+	  "SQLite file that keeps every message across restarts (created "
+	  "if missing; \"\": history in memory only)" },
+	{ "history-db-keep", CONFIG_INT, O(history_db_keep), 0, NULL, 0,
+	  100000000, "N", "messages the database keeps per room (0: as "
+	  "--history)" },
+	{ "history-db-max-age", CONFIG_INT, O(history_db_max_age), 0, NULL, 0,
+	  315360000, "SEC", "the database deletes messages older than this "
+	  "(0: never)" },
+	{ "history-db-queue", CONFIG_INT, O(history_db_queue), 65536, NULL,
+	  16, 1000000, "N", "messages waiting for the database writer at "
+	  "most; when full, publishing fails with 503 history_busy" },
+	{ "history-db-sync", CONFIG_INT, O(history_db_sync), 1, NULL, 0, 1,
+	  "0|1", "1: every commit is flushed to the disk (survives a power "
+	  "loss); 0: survives a crash of imlab, not of the machine" },
 	{ NULL, CONFIG_INT, 0, 0, NULL, 0, 0, NULL, NULL },
 };
 
@@ -278,6 +293,14 @@ config_check(const struct config *c, char *err, size_t errlen)
 {
 	struct stat st;
 
+#ifndef HAVE_SQLITE
+	if (c->history_db && *c->history_db) {
+		snprintf(err, errlen, "--history-db: this imlab was built "
+			 "without SQLite (install libsqlite3-dev, then "
+			 "./configure --with-sqlite)");
+		return -1;
+	}
+#endif
 	if (!c->www || !*c->www)
 		return 0;
 	if (stat(c->www, &st)) {
@@ -438,7 +461,8 @@ config_man(FILE *out)
 		".TP\n.B 1\nThe server could not start (for example the port "
 		"is in use).\n"
 		".TP\n.B 2\nBad usage: an unknown option, a missing or bad "
-		"value, an out-of-range number.\n"
+		"value, an out-of-range number, a\n.B \\-\\-history\\-db\nthat "
+		"cannot be opened, written or read as imlab's database.\n"
 		".SH FILES\n"
 		".TP\n.I %s\n"
 		"The installed browser client, served unless\n"

@@ -46,6 +46,11 @@ struct config {
 	int ws_ping;			/* s */
 	int ws_hangup;			/* s */
 	const char *log_level;
+	const char *history_db;		/* SQLite file; "" none (histdb) */
+	int history_db_keep;		/* messages per room; 0: --history */
+	int history_db_max_age;		/* s; 0: no age limit */
+	int history_db_queue;		/* messages waiting for the writer */
+	int history_db_sync;		/* 1: fsync every commit */
 };
 
 enum config_type { CONFIG_INT, CONFIG_STR };

@@ -137,8 +137,8 @@ hub_publish(struct hub *h, const struct hub_pub *p, struct hub_ack *ack,
 	if (err == IM_ENOTFOUND)
 		return im_error_set(e, err, "unknown_recipient",
 			"%s is not a member of room %s", p->to, p->room);
-	if (err != IM_OK)
-		return im_error_set(e, err, "no_memory", "out of memory");
+	if (err != IM_OK)	/* out of memory, or the history db refused */
+		return store_explain(rooms_store(h->rs), err, e);
 	ack->id = res.id;
 	ack->ts = res.ts;
 	ack->dup = res.dup;

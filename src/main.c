@@ -73,7 +73,8 @@ main(int argc, char **argv)
 
 	if (server_start(&cfg, &srv, &e) != IM_OK) {
 		fprintf(stderr, "imlab: %s\n", e.message);
-		return 1;
+		/* a bad value (--www, --history-db): usage, as in config */
+		return e.err == IM_EINVAL ? 2 : 1;
 	}
 	printf("imlab %s: open http://%s:%u/ (Ctrl-C stops)\n",
 	       PACKAGE_VERSION,

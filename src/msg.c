@@ -116,6 +116,43 @@ msg_create(const struct msg_parts *p)
 }
 
 struct msg *
+msg_restore(const struct msg_parts *p, const char *env, size_t env_len)
+{
+	size_t room_len = strlen(p->room), event_len = strlen(p->event);
+	size_t ws_len = sizeof(WS_HEAD) - 1 + env_len + 1;
+	struct msg *m;
+
+	if (room_len > MSG_ROOM_MAX || event_len > MSG_EVENT_MAX ||
+	    (p->cid && strlen(p->cid) > MSG_CID_MAX) || !env_len ||
+	    (p->to == MSG_TO_PID && (!p->to_cid || !*p->to_cid ||
+				     strlen(p->to_cid) > MSG_CID_MAX)))
+		return NULL;
+	m = malloc(sizeof(*m) + MSG_WS_PRE + ws_len + 1);
+	if (!m)
+		return NULL;
+	m->size = sizeof(*m) + MSG_WS_PRE + ws_len + 1;
+	atomic_init(&m->refs, 1);
+	m->id = p->id;
+	m->ts = p->ts;
+	m->to = p->to;
+	m->via = p->via;
+	memcpy(m->room, p->room, room_len + 1);
+	memcpy(m->event, p->event, event_len + 1);
+	snprintf(m->cid, sizeof(m->cid), "%s", p->cid ? p->cid : "");
+	snprintf(m->to_cid, sizeof(m->to_cid), "%s",
+		 p->to == MSG_TO_PID ? p->to_cid : "");
+	m->ws = (char *)(m + 1);
+	memset(m->ws, 0, MSG_WS_PRE);
+	memcpy(m->ws + MSG_WS_PRE, WS_HEAD, sizeof(WS_HEAD) - 1);
+	m->json = m->ws + MSG_WS_PRE + sizeof(WS_HEAD) - 1;
+	memcpy(m->ws + MSG_WS_PRE + sizeof(WS_HEAD) - 1, env, env_len);
+	memcpy(m->ws + MSG_WS_PRE + ws_len - 1, "}", 2);	/* and NUL */
+	m->json_len = env_len;
+	m->ws_len = ws_len;
+	return m;
+}
+
+struct msg *
 msg_ref(struct msg *m)
 {
 	atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);

@@ -88,6 +88,16 @@ struct msg_parts {
  * to_cid. */
 struct msg *msg_create(const struct msg_parts *p);
 
+/* Rebuilds a message kept elsewhere (histdb): id, ts, room, event, cid,
+ * via, to and (MSG_TO_PID) to_cid from p (from, pid, to_pid and data are
+ * ignored), and env[0..env_len)
+ * the envelope msg_create() wrote, copied byte for byte (borrowed), so
+ * every wire form is the original's. Returns a message with one
+ * reference, or NULL (nothing allocated) when out of memory or a name is
+ * over its limit. */
+struct msg *msg_restore(const struct msg_parts *p, const char *env,
+			size_t env_len);
+
 /* Takes another reference; returns m. Thread-safe. */
 struct msg *msg_ref(struct msg *m);
 

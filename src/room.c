@@ -326,6 +326,7 @@ presence_publish(struct rooms *rs, struct room *r, const struct member *mb,
 {
 	char data[48];
 	struct msg_parts p = { 0 };
+	enum im_err err;
 
 	p.event = event;
 	p.from = mb->from;
@@ -336,9 +337,11 @@ presence_publish(struct rooms *rs, struct room *r, const struct member *mb,
 	p.data_len = (size_t)snprintf(data, sizeof(data),
 				      "{\"transport\":\"%s\"}",
 				      via_name(mb->via));
-	if (room_post_locked(rs, r, &p, NULL) != IM_OK) {
-		LOG_ERROR("room", "room %s: %s of %s lost: out of memory",
-			  r->name, event, mb->pid);
+	err = room_post_locked(rs, r, &p, NULL);
+	if (err != IM_OK) {
+		LOG_ERROR("room", "room %s: %s of %s lost: %s", r->name, event,
+			  mb->pid, err == IM_ENOMEM ? "out of memory" :
+			  "the history database refused it");
 		return;
 	}
 	LOG_DEBUG("room", "room %s: %s %s (%s) via %s", r->name, event,
@@ -550,6 +553,12 @@ rooms_sweep(struct rooms *rs, int64_t now_ms)
 	return left;
 }
 
+
+struct store *
+rooms_store(const struct rooms *rs)
+{
+	return rs->st;
+}
 
 uint64_t
 rooms_floor(struct rooms *rs)

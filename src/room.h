@@ -169,6 +169,9 @@ size_t rooms_list_page(struct rooms *rs, const char *after,
  * older than it may have missed history of a room that is gone. */
 uint64_t rooms_floor(struct rooms *rs);
 
+/* Returns the store rs was created over (borrowed). */
+struct store *rooms_store(const struct rooms *rs);
+
 /* Returns how many rooms the registry holds. */
 size_t rooms_count(struct rooms *rs);
 

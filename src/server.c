@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "histdb.h"
 #include "http.h"
 #include "http_guard.h"
 #include "http_upgrade.h"
@@ -116,11 +117,31 @@ teardown(struct server *s, int ticking)
 	http_stop(&s->http);
 	tp_wait_destroy(&s->tp);
 	rooms_destroy(&s->rs);
+	histdb_stop(&s->hdb);
 	store_destroy(&s->st);
 	pthread_cond_destroy(&s->tick_cond);
 	pthread_mutex_destroy(&s->tick_lock);
 	free(s->www);
 	free(s);
+}
+
+/* --history-db: gives the rooms their history back and keeps every
+ * message from now on (histdb.h); NULL with e on failure. */
+static struct histdb *
+start_histdb(struct server *s, struct im_error *e)
+{
+	const struct config *c = &s->cfg;
+	struct histdb_config hc = {
+		.path = c->history_db, .history = (size_t)c->history,
+		.keep = (size_t)(c->history_db_keep ? c->history_db_keep :
+				 c->history),
+		.max_age_ms = (int64_t)c->history_db_max_age * 1000,
+		.queue_max = (size_t)c->history_db_queue,
+		.sync = c->history_db_sync,
+	};
+
+	s->hdb = histdb_start(&hc, s->st, s->rs, e);
+	return s->hdb;
 }
 
 enum im_err
@@ -169,6 +190,8 @@ server_start(const struct config *cfg, struct server **out,
 		im_error_set(e, IM_ENOMEM, "no_memory", "out of memory");
 		goto fail;
 	}
+	if (cfg->history_db && *cfg->history_db && !start_histdb(s, e))
+		goto fail;
 	hub_init(&s->hub, s->rs, (size_t)cfg->max_body);
 	s->tp = tp_wait_create(cfg->coalesce);
 	if (!s->tp) {

@@ -22,6 +22,7 @@
 #include "stats.h"
 #include "store.h"
 
+struct histdb;
 struct http;
 struct tp;
 struct ws;
@@ -34,6 +35,7 @@ struct server {
 	struct store *st;
 	struct rooms *rs;
 	struct hub hub;
+	struct histdb *hdb;		/* --history-db, or NULL */
 	struct stats stats;
 	atomic_long open_conns;		/* all front ends */
 	struct http *http;

@@ -9,7 +9,9 @@
  * before the run's first, makes every cursor from an earlier run a gap.
  * Reads merge the rings of a subscription by id under the one store
  * mutex, taking a reference to each message so delivery happens outside
- * the lock.
+ * the lock. The sink sees each message under the same lock, before it is
+ * stored, and may refuse it; `spans` are the earlier runs' ids whose
+ * messages a database gave back, so their cursors are no gap.
  */
 #include "autoconf.h"
 
@@ -40,6 +42,9 @@ struct store {
 	size_t max_bytes;	/* 0: no bound */
 	size_t ring_max_bytes;	/* 0: no bound */
 	struct store_ring *rings;
+	struct store_sink sink;	/* put NULL: none */
+	struct store_span *spans;	/* earlier runs' answered ids, owned */
+	size_t nspans;
 };
 
 struct store *
@@ -81,6 +86,7 @@ store_destroy(struct store **stp)
 		free(r);
 	}
 	pthread_mutex_destroy(&st->lock);
+	free(st->spans);
 	free(st);
 }
 
@@ -224,6 +230,34 @@ enforce_budget(struct store *st, struct store_ring *ring,
 		evict_head(st, r);
 }
 
+/* Stores m (the ring's reference) at the end of ring, whose room
+ * ring_reserve() made; returns the message a full ring gave up (for the
+ * caller to unref outside the lock) or NULL. Lock held. */
+static struct msg *
+push(struct store *st, struct store_ring *ring, struct msg *m)
+{
+	struct msg *old = NULL;
+
+	/* a ring is full when len reached history (cap may exceed it, as
+	 * capacities are powers of two) */
+	if (ring->len >= st->history) {
+		old = ring_at(ring, 0);
+		ring->evicted = old->id;
+		ring->head = (ring->head + 1) & (ring->cap - 1);
+		ring->len--;
+		ring->bytes -= old->size;
+		st->total--;
+		st->bytes -= old->size;
+	}
+	ring->slot[(ring->head + ring->len) & (ring->cap - 1)] = m;
+	ring->len++;
+	ring->bytes += m->size;
+	st->total++;
+	st->bytes += m->size;
+	enforce_budget(st, ring, m);
+	return old;
+}
+
 enum im_err
 store_append(struct store *st, struct store_ring *ring,
 	     const struct msg_parts *p, struct msg **out)
@@ -243,24 +277,17 @@ store_append(struct store *st, struct store_ring *ring,
 		pthread_mutex_unlock(&st->lock);
 		return IM_ENOMEM;
 	}
-	st->next_id++;
-	/* a ring is full when len reached history (cap may exceed it, as
-	 * capacities are powers of two) */
-	if (ring->len >= st->history) {
-		old = ring_at(ring, 0);
-		ring->evicted = old->id;
-		ring->head = (ring->head + 1) & (ring->cap - 1);
-		ring->len--;
-		ring->bytes -= old->size;
-		st->total--;
-		st->bytes -= old->size;
+	if (st->sink.put) {
+		enum im_err err = st->sink.put(st->sink.ctx, m);
+
+		if (err != IM_OK) {
+			pthread_mutex_unlock(&st->lock);
+			msg_unref(&m);
+			return err;
+		}
 	}
-	ring->slot[(ring->head + ring->len) & (ring->cap - 1)] = m;
-	ring->len++;
-	ring->bytes += m->size;
-	st->total++;
-	st->bytes += m->size;
-	enforce_budget(st, ring, m);
+	st->next_id++;
+	old = push(st, ring, m);
 	if (out)
 		*out = msg_ref(m);
 	pthread_mutex_unlock(&st->lock);
@@ -283,6 +310,17 @@ ring_after(const struct store_ring *r, uint64_t since)
 			hi = mid;
 	}
 	return lo;
+}
+
+/* 1 if an earlier run's cursor since is answered (store_resume()); lock
+ * held. The spans are few (one per earlier run kept by the database). */
+static int
+known(const struct store *st, uint64_t since)
+{
+	for (size_t i = 0; i < st->nspans; i++)
+		if (since >= st->spans[i].lo && since <= st->spans[i].hi)
+			return 1;
+	return 0;
 }
 
 #define READ_MAX_RINGS 64
@@ -316,7 +354,8 @@ store_read_from(struct store *st, struct store_ring *const *rings,
 		if (j < nr || !rings[i])
 			continue;
 		rs[nr] = rings[i];
-		if (since && (rings[i]->evicted > since || since < st->base))
+		if (since && (rings[i]->evicted > since ||
+			      (since < st->base && !known(st, since))))
 			res.gap = 1;
 		if (from && from[i] > after)
 			after = from[i];
@@ -416,4 +455,82 @@ store_total(struct store *st)
 	v = st->total;
 	pthread_mutex_unlock(&st->lock);
 	return v;
+}
+
+void
+store_set_sink(struct store *st, const struct store_sink *sink)
+{
+	pthread_mutex_lock(&st->lock);
+	if (sink)
+		st->sink = *sink;
+	else
+		memset(&st->sink, 0, sizeof(st->sink));
+	pthread_mutex_unlock(&st->lock);
+}
+
+enum im_err
+store_explain(struct store *st, enum im_err err, struct im_error *e)
+{
+	struct store_sink sink;
+
+	pthread_mutex_lock(&st->lock);
+	sink = st->sink;
+	pthread_mutex_unlock(&st->lock);
+	if (err != IM_ENOMEM && sink.explain) {
+		sink.explain(sink.ctx, err, e);
+		return err;
+	}
+	return im_error_set(e, err, "no_memory", "out of memory");
+}
+
+enum im_err
+store_resume(struct store *st, const struct store_span *spans, size_t n)
+{
+	struct store_span *copy = NULL;
+	uint64_t next = st->next_id;
+
+	if (n) {
+		copy = malloc(n * sizeof(*copy));
+		if (!copy)
+			return IM_ENOMEM;
+		memcpy(copy, spans, n * sizeof(*copy));
+	}
+	for (size_t i = 0; i < n; i++)
+		if (spans[i].hi >= next)
+			next = spans[i].hi + 1;
+	pthread_mutex_lock(&st->lock);
+	free(st->spans);
+	st->spans = copy;
+	st->nspans = n;
+	st->next_id = next;
+	st->base = next - 1;
+	pthread_mutex_unlock(&st->lock);
+	return IM_OK;
+}
+
+void
+store_restore(struct store *st, struct store_ring *ring, struct msg *m)
+{
+	struct msg *old = NULL;
+
+	pthread_mutex_lock(&st->lock);
+	if (ring_reserve(st, ring)) {
+		pthread_mutex_unlock(&st->lock);
+		msg_unref(&m);
+		return;
+	}
+	if (m->id >= st->next_id)
+		st->next_id = m->id + 1;
+	old = push(st, ring, m);
+	pthread_mutex_unlock(&st->lock);
+	msg_unref(&old);
+}
+
+void
+store_ring_lost(struct store *st, struct store_ring *ring, uint64_t upto)
+{
+	pthread_mutex_lock(&st->lock);
+	if (upto > ring->evicted)
+		ring->evicted = upto;
+	pthread_mutex_unlock(&st->lock);
 }

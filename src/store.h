@@ -6,6 +6,8 @@
  * also reports a gap when history the reader needed was evicted or lived
  * in an earlier run. Ids are seeded from a millisecond clock so that they
  * never repeat across restarts (doc/protocol.md, "Ids and restarts").
+ * A sink (histdb) may be told of every append, and earlier runs'
+ * messages given back (store_resume(), store_restore()).
  * All functions are thread-safe (one mutex).
  */
 #ifndef IMLAB_STORE_H
@@ -39,6 +41,54 @@ struct store_ring;
  * an earlier run, whose messages are gone).
  * Returns NULL on allocation failure. */
 struct store *store_create(size_t history, uint64_t first_id);
+
+/* Where every appended message is also sent (histdb: the database).
+ * put runs with the store lock held, in id order, once the message is
+ * built and before it is stored: it must not block, takes references
+ * itself (m is borrowed), and a non-IM_OK return refuses the append (no
+ * id is used, nothing is stored). explain fills e for such a refusal. */
+struct store_sink {
+	enum im_err (*put)(void *ctx, struct msg *m);
+	void (*explain)(void *ctx, enum im_err err, struct im_error *e);
+	void *ctx;
+};
+
+/* Sets (sink not NULL) or removes (NULL) the sink; sink is copied.
+ * Thread-safe. */
+void store_set_sink(struct store *st, const struct store_sink *sink);
+
+/* Fills e for err, an error store_append() returned: the sink's reason
+ * when it refused, else "no_memory". Returns err. */
+enum im_err store_explain(struct store *st, enum im_err err,
+			  struct im_error *e);
+
+/* An id range an earlier run handed out and whose messages this store
+ * was given back (store_restore()): cursors from lo to hi are answered,
+ * not reported as a gap. */
+struct store_span {
+	uint64_t lo, hi;
+};
+
+/* Continues the history of earlier runs: cursors in the n spans (copied;
+ * sorted by lo) are not gaps for being older than the run, and the next
+ * id is after both the clock's base and every span's hi (never reused,
+ * never backwards). The run's base moves to just before that next id.
+ * Call before any other thread uses the store. Returns IM_OK or
+ * IM_ENOMEM (then nothing changed). */
+enum im_err store_resume(struct store *st, const struct store_span *spans,
+			 size_t n);
+
+/* Appends m (takes ownership; its id must be above everything ring holds
+ * and not above store_last_id() afterwards, which it raises if needed) to
+ * ring as it was, without the sink: a message given back from a database.
+ * History and byte limits apply as in store_append(). */
+void store_restore(struct store *st, struct store_ring *ring,
+		   struct msg *m);
+
+/* Marks ring's history up to id upto as lost (a reader whose cursor is
+ * older is told of a gap); never lowers the mark. */
+void store_ring_lost(struct store *st, struct store_ring *ring,
+		     uint64_t upto);
 
 /* Sets the byte budgets (0: none): after each append, while a ring holds
  * more than ring_max_bytes its oldest message is evicted, then while the
