@@ -42,6 +42,13 @@ const struct config_opt config_opts[] = {
 	  "N", "rooms one subscription or connection may join" },
 	{ "presence-ttl", CONFIG_INT, O(presence_ttl), 30, NULL, 1, 3600,
 	  "SEC", "a poller stays present this long after its last poll" },
+	{ "presence-batch", CONFIG_INT, O(presence_batch), 100, NULL, 0,
+	  1000000, "N", "a room of more than N members announces arrivals and "
+	  "departures as one presence message per --presence-interval "
+	  "instead of one join/leave each (0: never)" },
+	{ "presence-interval", CONFIG_INT, O(presence_interval), 500, NULL,
+	  100, 60000, "MS", "how often a big room's presence message is "
+	  "published (see --presence-batch)" },
 	{ "room-idle", CONFIG_INT, O(room_idle), 600, NULL, 0, 86400,
 	  "SEC", "a room nobody subscribes to, is a member of or writes to "
 	  "is freed with its history after this (0: never; one that never "

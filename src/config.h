@@ -21,6 +21,8 @@ struct config {
 	int max_rooms;
 	int rooms_per_sub;
 	int presence_ttl;		/* s */
+	int presence_batch;		/* members; 0: never batch */
+	int presence_interval;		/* ms between batches */
 	int room_idle;			/* s an unused room is kept */
 	int max_body;			/* bytes */
 	int max_connections;

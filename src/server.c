@@ -77,6 +77,7 @@ ticker(void *arg)
 		now = im_mono_ms();
 		http_kick(s->http);
 		tp_wait_tick(s, now);
+		rooms_presence_flush(s->rs, now, 0);
 		if (now - last_sweep >= 1000) {
 			rooms_sweep(s->rs, now);
 			last_sweep = now;
@@ -163,6 +164,8 @@ server_start(const struct config *cfg, struct server **out,
 	rc.max_rooms = (size_t)cfg->max_rooms;
 	rc.presence_ttl_ms = (int64_t)cfg->presence_ttl * 1000;
 	rc.room_idle_ms = (int64_t)cfg->room_idle * 1000;
+	rc.presence_batch = (size_t)cfg->presence_batch;
+	rc.presence_interval_ms = cfg->presence_interval;
 	s->rs = s->st ? rooms_create(s->st, &rc) : NULL;
 	if (!s->rs) {
 		im_error_set(e, IM_ENOMEM, "no_memory", "out of memory");
