@@ -42,7 +42,7 @@ const struct config_opt config_opts[] = {
 	  "N", "rooms one subscription or connection may join" },
 	{ "presence-ttl", CONFIG_INT, O(presence_ttl), 30, NULL, 1, 3600,
 	  "SEC", "a poller stays present this long after its last poll" },
-	{ "presence-batch", CONFIG_INT, O(presence_batch), 100, NULL, 0,
+	{ "presence-batch", CONFIG_INT, O(presence_batch), 32, NULL, 0,
 	  1000000, "N", "a room of more than N members announces arrivals and "
 	  "departures as one presence message per --presence-interval "
 	  "instead of one join/leave each (0: never)" },
@@ -66,8 +66,10 @@ const struct config_opt config_opts[] = {
 	{ "sse-ping", CONFIG_INT, O(sse_ping), 15, NULL, 1, 3600, "SEC",
 	  "SSE heartbeat comment interval" },
 	{ "coalesce", CONFIG_INT, O(coalesce), 20, NULL, 0, 1000, "MS",
-	  "when busy, an SSE stream or long-poll connection writes at most "
-	  "once per MS, so waiting messages leave together (0: never wait)" },
+	  "the longest coalescing window: while the HTTP threads are behind, "
+	  "an SSE stream or long-poll connection writes at most once per an "
+	  "adaptive window of up to MS, so waiting messages leave together "
+	  "(0: never wait)" },
 	{ "sse-retry", CONFIG_INT, O(sse_retry), 2000, NULL, 0, 600000, "MS",
 	  "reconnect delay announced to SSE clients (retry: line)" },
 	{ "head-timeout", CONFIG_INT, O(head_timeout), 10, NULL, 1, 300,
