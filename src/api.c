@@ -95,6 +95,7 @@ info(struct MHD_Connection *c, struct http_req *req)
 	LIM("max_connections", srv->cfg.max_connections);
 	LIM("max_longpolls", srv->cfg.max_longpolls);
 	LIM("max_sse", srv->cfg.max_sse);
+	LIM("max_ws", srv->cfg.max_ws);
 	LIM("longpoll_timeout", srv->cfg.longpoll_timeout);
 	LIM("longpoll_timeout_max", 60);
 	LIM("presence_ttl", srv->cfg.presence_ttl);

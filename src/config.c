@@ -61,6 +61,8 @@ const struct config_opt config_opts[] = {
 	  1000000, "N", "long polls held at once at most" },
 	{ "max-sse", CONFIG_INT, O(max_sse), 15000, NULL, 1, 1000000, "N",
 	  "SSE streams open at once at most" },
+	{ "max-ws", CONFIG_INT, O(max_ws), 15000, NULL, 1, 1000000, "N",
+	  "WebSocket connections open at once at most" },
 	{ "longpoll-timeout", CONFIG_INT, O(longpoll_timeout), 25, NULL, 1,
 	  60, "SEC", "long-poll hold time when the request gives none" },
 	{ "sse-ping", CONFIG_INT, O(sse_ping), 15, NULL, 1, 3600, "SEC",

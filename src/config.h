@@ -28,6 +28,7 @@ struct config {
 	int max_connections;
 	int max_longpolls;
 	int max_sse;
+	int max_ws;
 	int longpoll_timeout;		/* s, default for requests */
 	int sse_ping;			/* s */
 	int sse_retry;			/* ms, the SSE retry: line */
