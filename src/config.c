@@ -74,6 +74,10 @@ const struct config_opt config_opts[] = {
 	  "(0: never wait)" },
 	{ "sse-retry", CONFIG_INT, O(sse_retry), 2000, NULL, 0, 600000, "MS",
 	  "reconnect delay announced to SSE clients (retry: line)" },
+	{ "http-threads", CONFIG_INT, O(http_threads), 0, NULL, 0, 16, "N",
+	  "HTTP (poll, long poll, SSE, the API) runs on N libmicrohttpd "
+	  "threads per connection pool, the listener dealing connections "
+	  "to them in turn (0: one per core)" },
 	{ "head-timeout", CONFIG_INT, O(head_timeout), 10, NULL, 1, 300,
 	  "SEC", "time a new connection has to send its whole first "
 	  "request head (not per byte)" },

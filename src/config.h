@@ -32,6 +32,7 @@ struct config {
 	int longpoll_timeout;		/* s, default for requests */
 	int sse_ping;			/* s */
 	int sse_retry;			/* ms, the SSE retry: line */
+	int http_threads;		/* MHD daemons per pool; 0: cores */
 	int coalesce;			/* ms between writes when busy */
 	int head_timeout;		/* s */
 	int idle_timeout;		/* s */

@@ -34,7 +34,7 @@
 #define TP_IDLE_PCT 50		/* a duty under which the window narrows */
 #define TP_DUTY_US 50000	/* the wall time one duty sample spans */
 #define TP_MIN_NOTES 64		/* notifies an adjustment needs */
-#define TP_STALE_US 100000	/* no notify for this long: keeps up */
+#define TP_STALE_US 1000000	/* no notify for this long: keeps up */
 #define TP_ADJUST_US 5000	/* the window moves at most this often */
 #define TP_MIN_WIN_US 1000	/* the smallest open window */
 
