@@ -30,6 +30,10 @@ const struct config_opt config_opts[] = {
 	  "when run from the build tree, else the installed copy)" },
 	{ "history", CONFIG_INT, O(history), 1000, NULL, 1, 1000000, "N",
 	  "messages kept per room for catch-up" },
+	{ "history-seconds", CONFIG_INT, O(history_seconds), 10, NULL, 0,
+	  3600, "SEC", "a room keeps at least its messages of the last SEC "
+	  "seconds, past --history, within --room-memory and --max-memory "
+	  "(0: --history alone)" },
 	{ "max-memory", CONFIG_INT, O(max_memory), 256, NULL, 1, 1048576,
 	  "MIB", "messages held at most, all rooms; over it the oldest "
 	  "anywhere are dropped (readers behind them get a gap)" },

@@ -16,6 +16,7 @@ struct config {
 	const char *bind;
 	const char *www;		/* NULL: the built-in default */
 	int history;
+	int history_seconds;		/* kept at least, past history */
 	int max_memory;			/* MiB of messages, all rooms */
 	int room_memory;		/* KiB of messages per room */
 	int max_rooms;

@@ -161,6 +161,9 @@ server_start(const struct config *cfg, struct server **out,
 	if (s->st)
 		store_set_budget(s->st, (size_t)cfg->max_memory << 20,
 				 (size_t)cfg->room_memory << 10);
+	if (s->st)
+		store_set_history_ms(s->st,
+				     (int64_t)cfg->history_seconds * 1000);
 	rc.max_rooms = (size_t)cfg->max_rooms;
 	rc.presence_ttl_ms = (int64_t)cfg->presence_ttl * 1000;
 	rc.room_idle_ms = (int64_t)cfg->room_idle * 1000;
