@@ -117,6 +117,10 @@ const struct config_opt config_opts[] = {
 	  "idle WebSocket connections are pinged after this" },
 	{ "ws-hangup", CONFIG_INT, O(ws_hangup), 45, NULL, 2, 7200, "SEC",
 	  "WebSocket peers silent this long are dropped" },
+	{ "ws-libuv", CONFIG_INT, O(ws_libuv), 0, NULL, 0, 1, "0|1",
+	  "1: WebSocket connections run on a libuv (epoll) loop when imlab "
+	  "was built with libuv (experimental: with libwebsockets 4.1.6 "
+	  "writes lag under load); 0: on libwebsockets' poll() loop" },
 	{ "log-level", CONFIG_STR, O(log_level), 0, "info", 0, 0, "LEVEL",
 	  "error, warn, info or debug" },
 	{ NULL, CONFIG_INT, 0, 0, NULL, 0, 0, NULL, NULL },

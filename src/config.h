@@ -50,6 +50,7 @@ struct config {
 	int ws_max_msg;			/* bytes */
 	int ws_ping;			/* s */
 	int ws_hangup;			/* s */
+	int ws_libuv;			/* 1: lws on a libuv loop */
 	const char *log_level;
 };
 
