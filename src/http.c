@@ -3,12 +3,13 @@
  * http: the libmicrohttpd daemons and their access handler. The daemons
  * have no listening socket (MHD_USE_NO_LISTEN_SOCKET): the listener thread
  * passes them connections with MHD_add_connection(). There are two pools
- * of them, alike but for their memory pool (libmicrohttpd 0.9.75 gives every connection
- * of a daemon the same pool, and a keep-alive request makes all of it
- * resident): the small one (--conn-memory) for connections whose first
- * head was small and had no Cookie (curl, the bench, most API clients),
- * the big one (--conn-memory-big) for the rest (browsers). Each pool has
- * --http-threads daemons (default one per core), each with its own epoll
+ * of them, alike but for their memory pool (libmicrohttpd 0.9.75 gives
+ * every connection of a daemon the same pool, and a keep-alive request
+ * makes all of it resident): the small one (--conn-memory) for
+ * connections whose first head was small and had no Cookie (curl, the
+ * bench, most API clients), the big one (--conn-memory-big) for the rest
+ * (browsers). Each pool has --http-threads daemons (default one per
+ * core), each with its own epoll
  * thread, and the listener deals a pool's connections to them in turn, so
  * HTTP uses every core (several daemons rather than one daemon's
  * MHD_OPTION_THREAD_POOL_SIZE: a pool's workers' epoll sets are not

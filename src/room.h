@@ -9,12 +9,13 @@
  * that name starts a ring whose older history counts as lost (a gap).
  * Presence: a cid is a member of a room while it holds a subscription
  * there (SSE, WebSocket, a held long poll) or polled it within
- * presence_ttl; arrival and departure are
- * published into the room as ordinary `join` / `leave` messages, in order
- * with the chat - in a room of more than presence_batch members, as one
- * `presence` message per presence_interval_ms that counts them and lists
- * the first few (room_presence.c), so presence costs O(N), not O(N^2). One mutex guards the registry, the subscriber arrays and
- * the members; notify callbacks run under it.
+ * presence_ttl; arrival and departure are published into the room as
+ * ordinary `join` / `leave` messages, in order with the chat - in a room
+ * of more than presence_batch members, as one `presence` message per
+ * presence_interval_ms that counts them and lists the first few
+ * (room_presence.c), so presence costs O(N), not O(N^2). One mutex guards
+ * the registry, the subscriber arrays and the members; notify callbacks
+ * run under it.
  */
 #ifndef IMLAB_ROOM_H
 #define IMLAB_ROOM_H

@@ -153,8 +153,12 @@ ring_at(const struct store_ring *r, size_t i)
 static int
 ring_keeps(const struct store *st, const struct store_ring *r, int64_t now)
 {
-	return st->history_ms && r->len >= st->history &&
-	       now - ring_at(r, 0)->ts < st->history_ms;
+	const struct msg *oldest;
+
+	if (!st->history_ms || !r->len || r->len < st->history || !r->slot)
+		return 0;
+	oldest = r->slot[r->head & (r->cap - 1)];
+	return oldest && now - oldest->ts < st->history_ms;
 }
 
 /* Makes room for one more entry (past history when keep); returns 0 or

@@ -5,11 +5,12 @@
  * The measure says whether the HTTP threads keep up with what the
  * publishers send, two ways: their duty (the CPU time a thread that runs
  * waiters used over about TP_DUTY_US of wall time, sampled on that
- * thread; the latest sample counts) and overlap (a publish that finds a waiter it resumed for an
- * earlier one not yet run: one fan-out did not finish before the next
- * began). Every TP_ADJUST_US with at least TP_MIN_NOTES notifies, a duty
- * of TP_BUSY_PCT or an overlap of TP_BEHIND_PCT widens the window by a
- * quarter (from TP_MIN_WIN_US, at most --coalesce); a duty under
+ * thread; the latest sample counts) and overlap (a publish that finds a
+ * waiter it resumed for an earlier one not yet run: one fan-out did not
+ * finish before the next began). Every TP_ADJUST_US with at least
+ * TP_MIN_NOTES notifies, a duty of TP_BUSY_PCT or an overlap of
+ * TP_BEHIND_PCT widens the window by a quarter (from TP_MIN_WIN_US, at
+ * most --coalesce); a duty under
  * TP_IDLE_PCT with under a fifth of that overlap narrows it by an eighth,
  * and below TP_MIN_WIN_US it closes; no notify for TP_STALE_US closes it
  * too. A server that keeps up therefore never defers: each message leaves
