@@ -435,7 +435,7 @@ add_kick(struct http *h, struct MHD_Daemon *d)
 static void
 stop_daemons(struct http *h)
 {
-	for (int i = 0; i < 2 * h->n; i++)
+	for (int i = 0; i < 2 * h->n + 1; i++)
 		if (h->dm[i].d)
 			MHD_stop_daemon(h->dm[i].d);
 }
@@ -452,9 +452,9 @@ http_start(struct server *srv, struct im_error *e)
 	h->srv = srv;
 	pthread_mutex_init(&h->lock, NULL);
 	h->n = http_threads(srv->cfg.http_threads);
-	for (int i = 0; i < 2 * h->n; i++) {
+	for (int i = 0; i < 2 * h->n + 1; i++) {
 		h->dm[i].h = h;
-		h->dm[i].big = i >= h->n;
+		h->dm[i].big = i >= h->n && i < 2 * h->n;
 		h->dm[i].pool = (size_t)(h->dm[i].big ?
 					 srv->cfg.conn_memory_big :
 					 srv->cfg.conn_memory);
@@ -469,14 +469,14 @@ http_start(struct server *srv, struct im_error *e)
 		}
 	}
 	h->kickfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	for (int i = 0; h->kickfd >= 0 && i < 2 * h->n; i++)
+	for (int i = 0; h->kickfd >= 0 && i < 2 * h->n + 1; i++)
 		if (add_kick(h, h->dm[i].d)) {
 			LOG_WARN(TAG, "no kick eventfd: new connections may "
 				 "wait for the next event after a busy loop");
 			break;
 		}
-	LOG_INFO(TAG, "HTTP on %d thread%s per pool (--http-threads)",
-		 h->n, h->n == 1 ? "" : "s");
+	LOG_INFO(TAG, "HTTP on %d thread%s per pool (--http-threads) and "
+		 "one for publishers", h->n, h->n == 1 ? "" : "s");
 	return h;
 }
 
@@ -511,7 +511,8 @@ http_adopt(struct http *h, int fd, const struct sockaddr *sa,
 	}
 	/* MHD closes fd itself when it cannot take it; the daemons of a
 	 * pool take turns */
-	if (MHD_add_connection(h->dm[(big ? h->n : 0) +
+	if (MHD_add_connection(h->dm[big == LISTENER_PUBLISH ? 2 * h->n :
+				     (big ? h->n : 0) +
 				     (int)(h->next++ % (unsigned)h->n)].d,
 			       fd, sa, salen) != MHD_YES) {
 		if (a)

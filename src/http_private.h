@@ -38,9 +38,11 @@ struct http_daemon {
 
 struct http {
 	struct server *srv;
-	/* [0, n) small pool, [n, 2n) big; each its own epoll thread, so
-	 * HTTP runs on n threads per pool (--http-threads) */
-	struct http_daemon dm[2 * HTTP_THREADS_MAX];
+	/* [0, n) small pool, [n, 2n) big, [2n] the publishers' (small
+	 * pool: connections whose first request is a small POST); each its
+	 * own epoll thread, so HTTP runs on n threads per pool
+	 * (--http-threads) and publishing is not queued behind streams */
+	struct http_daemon dm[2 * HTTP_THREADS_MAX + 1];
 	int n;
 	unsigned next;			/* round robin (listener thread) */
 	int kickfd;	/* eventfd in every daemon's epoll set: http_kick */
