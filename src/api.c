@@ -89,6 +89,7 @@ info(struct MHD_Connection *c, struct http_req *req)
 	put(o, "last_id", u64(store_last_id(srv->st)));
 #define LIM(k, v) put(lim, k, json_object_new_int(v))
 	LIM("history", srv->cfg.history);
+	LIM("history_seconds", srv->cfg.history_seconds);
 	LIM("max_rooms", srv->cfg.max_rooms);
 	LIM("rooms_per_sub", srv->cfg.rooms_per_sub);
 	LIM("max_body", srv->cfg.max_body);
@@ -96,6 +97,7 @@ info(struct MHD_Connection *c, struct http_req *req)
 	LIM("max_connections", srv->cfg.max_connections);
 	LIM("max_longpolls", srv->cfg.max_longpolls);
 	LIM("max_sse", srv->cfg.max_sse);
+	LIM("max_ws", srv->cfg.max_ws);
 	LIM("longpoll_timeout", srv->cfg.longpoll_timeout);
 	LIM("longpoll_timeout_max", 60);
 	LIM("presence_ttl", srv->cfg.presence_ttl);

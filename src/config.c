@@ -30,6 +30,10 @@ const struct config_opt config_opts[] = {
 	  "when run from the build tree, else the installed copy)" },
 	{ "history", CONFIG_INT, O(history), 1000, NULL, 1, 1000000, "N",
 	  "messages kept per room for catch-up" },
+	{ "history-seconds", CONFIG_INT, O(history_seconds), 10, NULL, 0,
+	  3600, "SEC", "a room keeps at least its messages of the last SEC "
+	  "seconds, past --history, within --room-memory and --max-memory "
+	  "(0: --history alone)" },
 	{ "max-memory", CONFIG_INT, O(max_memory), 256, NULL, 1, 1048576,
 	  "MIB", "messages held at most, all rooms; over it the oldest "
 	  "anywhere are dropped (readers behind them get a gap)" },
@@ -42,6 +46,13 @@ const struct config_opt config_opts[] = {
 	  "N", "rooms one subscription or connection may join" },
 	{ "presence-ttl", CONFIG_INT, O(presence_ttl), 30, NULL, 1, 3600,
 	  "SEC", "a poller stays present this long after its last poll" },
+	{ "presence-batch", CONFIG_INT, O(presence_batch), 32, NULL, 0,
+	  1000000, "N", "a room of more than N members announces arrivals and "
+	  "departures as one presence message per --presence-interval "
+	  "instead of one join/leave each (0: never)" },
+	{ "presence-interval", CONFIG_INT, O(presence_interval), 500, NULL,
+	  100, 60000, "MS", "how often a big room's presence message is "
+	  "published (see --presence-batch)" },
 	{ "room-idle", CONFIG_INT, O(room_idle), 600, NULL, 0, 86400,
 	  "SEC", "a room nobody subscribes to, is a member of or writes to "
 	  "is freed with its history after this (0: never; one that never "
@@ -54,15 +65,23 @@ const struct config_opt config_opts[] = {
 	  1000000, "N", "long polls held at once at most" },
 	{ "max-sse", CONFIG_INT, O(max_sse), 15000, NULL, 1, 1000000, "N",
 	  "SSE streams open at once at most" },
+	{ "max-ws", CONFIG_INT, O(max_ws), 15000, NULL, 1, 1000000, "N",
+	  "WebSocket connections open at once at most" },
 	{ "longpoll-timeout", CONFIG_INT, O(longpoll_timeout), 25, NULL, 1,
 	  60, "SEC", "long-poll hold time when the request gives none" },
 	{ "sse-ping", CONFIG_INT, O(sse_ping), 15, NULL, 1, 3600, "SEC",
 	  "SSE heartbeat comment interval" },
 	{ "coalesce", CONFIG_INT, O(coalesce), 20, NULL, 0, 1000, "MS",
-	  "when busy, an SSE stream or long-poll connection writes at most "
-	  "once per MS, so waiting messages leave together (0: never wait)" },
+	  "the longest coalescing window: while the HTTP threads are behind, "
+	  "an SSE stream or long-poll connection writes at most once per an "
+	  "adaptive window of up to MS, so waiting messages leave together "
+	  "(0: never wait)" },
 	{ "sse-retry", CONFIG_INT, O(sse_retry), 2000, NULL, 0, 600000, "MS",
 	  "reconnect delay announced to SSE clients (retry: line)" },
+	{ "http-threads", CONFIG_INT, O(http_threads), 0, NULL, 0, 16, "N",
+	  "HTTP (poll, long poll, SSE, the API) runs on N libmicrohttpd "
+	  "threads per connection pool, the listener dealing connections "
+	  "to them in turn (0: one per core)" },
 	{ "head-timeout", CONFIG_INT, O(head_timeout), 10, NULL, 1, 300,
 	  "SEC", "time a new connection has to send its whole first "
 	  "request head, and a later request the rest of its head after "
@@ -101,6 +120,10 @@ const struct config_opt config_opts[] = {
 	  "idle WebSocket connections are pinged after this" },
 	{ "ws-hangup", CONFIG_INT, O(ws_hangup), 45, NULL, 2, 7200, "SEC",
 	  "WebSocket peers silent this long are dropped" },
+	{ "ws-libuv", CONFIG_INT, O(ws_libuv), 0, NULL, 0, 1, "0|1",
+	  "1: WebSocket connections run on a libuv (epoll) loop when imlab "
+	  "was built with libuv (experimental: with libwebsockets 4.1.6 "
+	  "writes lag under load); 0: on libwebsockets' poll() loop" },
 	{ "log-level", CONFIG_STR, O(log_level), 0, "info", 0, 0, "LEVEL",
 	  "error, warn, info or debug" },
 	{ "history-db", CONFIG_STR, O(history_db), 0, "", 0, 0, "PATH",

@@ -16,19 +16,24 @@ struct config {
 	const char *bind;
 	const char *www;		/* NULL: the built-in default */
 	int history;
+	int history_seconds;		/* kept at least, past history */
 	int max_memory;			/* MiB of messages, all rooms */
 	int room_memory;		/* KiB of messages per room */
 	int max_rooms;
 	int rooms_per_sub;
 	int presence_ttl;		/* s */
+	int presence_batch;		/* members; 0: never batch */
+	int presence_interval;		/* ms between batches */
 	int room_idle;			/* s an unused room is kept */
 	int max_body;			/* bytes */
 	int max_connections;
 	int max_longpolls;
 	int max_sse;
+	int max_ws;
 	int longpoll_timeout;		/* s, default for requests */
 	int sse_ping;			/* s */
 	int sse_retry;			/* ms, the SSE retry: line */
+	int http_threads;		/* MHD daemons per pool; 0: cores */
 	int coalesce;			/* ms between writes when busy */
 	int head_timeout;		/* s */
 	int idle_timeout;		/* s */
@@ -45,6 +50,7 @@ struct config {
 	int ws_max_msg;			/* bytes */
 	int ws_ping;			/* s */
 	int ws_hangup;			/* s */
+	int ws_libuv;			/* 1: lws on a libuv loop */
 	const char *log_level;
 	const char *history_db;		/* SQLite file; "" none (histdb) */
 	int history_db_keep;		/* messages per room; 0: --history */

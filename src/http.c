@@ -2,13 +2,20 @@
 /*
  * http: the libmicrohttpd daemons and their access handler. The daemons
  * have no listening socket (MHD_USE_NO_LISTEN_SOCKET): the listener thread
- * passes them connections with MHD_add_connection(). There are two, alike
- * but for their memory pool (libmicrohttpd 0.9.75 gives every connection
- * of a daemon the same pool, and a keep-alive request makes all of it
- * resident): the small one (--conn-memory) for connections whose first
- * head was small and had no Cookie (curl, the bench, most API clients),
- * the big one (--conn-memory-big) for the rest (browsers). Each has one
- * epoll thread; long polls and SSE streams wait suspended.
+ * passes them connections with MHD_add_connection(). There are two pools
+ * of them, alike but for their memory pool (libmicrohttpd 0.9.75 gives
+ * every connection of a daemon the same pool, and a keep-alive request
+ * makes all of it resident): the small one (--conn-memory) for
+ * connections whose first head was small and had no Cookie (curl, the
+ * bench, most API clients), the big one (--conn-memory-big) for the rest
+ * (browsers). Each pool has --http-threads daemons (default one per
+ * core), each with its own epoll
+ * thread, and the listener deals a pool's connections to them in turn, so
+ * HTTP uses every core (several daemons rather than one daemon's
+ * MHD_OPTION_THREAD_POOL_SIZE: a pool's workers' epoll sets are not
+ * reachable for the kick below). A connection stays on its daemon's
+ * thread for life; long polls and SSE streams wait suspended, and any
+ * thread resumes them (MHD_resume_connection() is thread-safe).
  *
  * Every connection comes here, and a request is a WebSocket upgrade when
  * it is a GET with Upgrade: websocket and Connection: upgrade, on any
@@ -231,7 +238,7 @@ first_checks(struct http_daemon *hd, struct MHD_Connection *c,
 					"new one", ci->header_size);
 		return 1;
 	}
-	if (hd == &hd->h->dm[0] && ((ci && ci->header_size > HTTP_SMALL_HEAD)
+	if (!hd->big && ((ci && ci->header_size > HTTP_SMALL_HEAD)
 				    || header(c, MHD_HTTP_HEADER_COOKIE)))
 		req->close = 1;	/* its next head may not fit: route it anew */
 	MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, &f);
@@ -457,6 +464,18 @@ uri_log_cb(void *cls, const char *uri, struct MHD_Connection *c)
 	return NULL;
 }
 
+/* The daemons per pool for --http-threads n: n, or with 0 the cores
+ * online; at most HTTP_THREADS_MAX. */
+static int
+http_threads(int n)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n <= 0)
+		n = cores > 0 ? (int)cores : 1;
+	return n < HTTP_THREADS_MAX ? n : HTTP_THREADS_MAX;
+}
+
 static struct MHD_Daemon *
 start_daemon(struct http_daemon *hd, struct server *srv)
 {
@@ -494,7 +513,7 @@ add_kick(struct http *h, struct MHD_Daemon *d)
 static void
 stop_daemons(struct http *h)
 {
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 2 * h->n + 1; i++)
 		if (h->dm[i].d)
 			MHD_stop_daemon(h->dm[i].d);
 }
@@ -516,10 +535,13 @@ http_start(struct server *srv, struct im_error *e)
 		return NULL;
 	}
 	pthread_mutex_init(&h->lock, NULL);
-	h->dm[0].pool = (size_t)srv->cfg.conn_memory;
-	h->dm[1].pool = (size_t)srv->cfg.conn_memory_big;
-	for (int i = 0; i < 2; i++) {
+	h->n = http_threads(srv->cfg.http_threads);
+	for (int i = 0; i < 2 * h->n + 1; i++) {
 		h->dm[i].h = h;
+		h->dm[i].big = i >= h->n && i < 2 * h->n;
+		h->dm[i].pool = (size_t)(h->dm[i].big ?
+					 srv->cfg.conn_memory_big :
+					 srv->cfg.conn_memory);
 		h->dm[i].d = start_daemon(&h->dm[i], srv);
 		if (!h->dm[i].d) {
 			stop_daemons(h);
@@ -532,10 +554,14 @@ http_start(struct server *srv, struct im_error *e)
 		}
 	}
 	h->kickfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (h->kickfd >= 0 &&
-	    (add_kick(h, h->dm[0].d) || add_kick(h, h->dm[1].d)))
-		LOG_WARN(TAG, "no kick eventfd: new connections may wait for "
-			 "the next event after a busy loop");
+	for (int i = 0; h->kickfd >= 0 && i < 2 * h->n + 1; i++)
+		if (add_kick(h, h->dm[i].d)) {
+			LOG_WARN(TAG, "no kick eventfd: new connections may "
+				 "wait for the next event after a busy loop");
+			break;
+		}
+	LOG_INFO(TAG, "HTTP on %d thread%s per pool (--http-threads) and "
+		 "one for publishers", h->n, h->n == 1 ? "" : "s");
 	return h;
 }
 
@@ -575,9 +601,12 @@ http_adopt(struct http *h, int fd, const struct sockaddr *sa,
 				"retry later");
 		return;
 	}
-	/* MHD closes fd itself when it cannot take it */
-	if (MHD_add_connection(h->dm[big ? 1 : 0].d, fd, sa, salen) !=
-	    MHD_YES) {
+	/* MHD closes fd itself when it cannot take it; the daemons of a
+	 * pool take turns */
+	if (MHD_add_connection(h->dm[big == LISTENER_PUBLISH ? 2 * h->n :
+				     (big ? h->n : 0) +
+				     (int)(h->next++ % (unsigned)h->n)].d,
+			       fd, sa, salen) != MHD_YES) {
 		if (a)
 			addr_add(h, a, -1);
 		atomic_fetch_sub(&h->srv->open_conns, 1);

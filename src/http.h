@@ -29,8 +29,10 @@ struct http;
 struct http *http_start(struct server *srv, struct im_error *e);
 
 /* Takes ownership of a connected socket and of one count in
- * srv->open_conns (listener hand-off); big: to the big-pool daemon. Over
- * --max-per-address it is answered 503 and closed. Thread-safe. */
+ * srv->open_conns (listener hand-off); big, an enum listener_pool: to a
+ * small-pool daemon, a big-pool one (in turn) or the publishers' daemon.
+ * Over --max-per-address it is answered 503 and closed. Called from the
+ * listener thread only (the turn is not atomic). */
 void http_adopt(struct http *h, int fd, const struct sockaddr *sa,
 		socklen_t salen, int big);
 

@@ -26,17 +26,27 @@ struct addr_count {
 	int n;
 };
 
-/* One libmicrohttpd daemon: the small-pool or the big-pool one. */
+/* Daemons (each one epoll thread) per pool size at most: --http-threads. */
+#define HTTP_THREADS_MAX 16
+
+/* One libmicrohttpd daemon: a small-pool or a big-pool one. */
 struct http_daemon {
 	struct http *h;
 	struct MHD_Daemon *d;
 	size_t pool;
+	int big;			/* a big-pool daemon */
 };
 
 struct http {
 	struct server *srv;
-	struct http_daemon dm[2];	/* [0] small pool, [1] big */
-	int kickfd;	/* eventfd in both daemons' epoll sets: http_kick */
+	/* [0, n) small pool, [n, 2n) big, [2n] the publishers' (small
+	 * pool: connections whose first request is a small POST); each its
+	 * own epoll thread, so HTTP runs on n threads per pool
+	 * (--http-threads) and publishing is not queued behind streams */
+	struct http_daemon dm[2 * HTTP_THREADS_MAX + 1];
+	int n;
+	unsigned next;			/* round robin (listener thread) */
+	int kickfd;	/* eventfd in every daemon's epoll set: http_kick */
 	pthread_mutex_t lock;		/* guards addrs, no_upgrades */
 	struct addr_count *addrs[ADDR_BUCKETS];
 	int no_upgrades;		/* set by http_close_upgrades */

@@ -50,7 +50,7 @@ struct http_req {
 
 /* Per-connection state (lives across keep-alive requests). */
 struct http_conn {
-	int64_t last_answer;	/* monotonic ms, the last long-poll answer */
+	int64_t last_answer;	/* monotonic us, the last long-poll answer */
 };
 
 /* Returns c's per-connection state, or NULL (out of memory at connect). */

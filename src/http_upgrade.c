@@ -116,6 +116,11 @@ http_upgrade(struct http *h, struct MHD_Connection *c, struct http_req *req)
 					"the upgrade's headers are too long");
 	memcpy(head + len, "\r\n", 3);
 	len += 2;
+	/* --max-ws: the established ones (those being adopted slip by) */
+	if (atomic_load(&srv->stats.tp[VIA_WS].open) >=
+	    (long long)srv->cfg.max_ws)
+		return http_reply_busy(c, req, srv->cfg.max_ws,
+				       "WebSocket connections are open");
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 	fd = ci ? fcntl(ci->connect_fd, F_DUPFD_CLOEXEC, 0) : -1;
 	if (fd < 0) {

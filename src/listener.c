@@ -174,7 +174,7 @@ bad_length(const char *p, const char *end)
 	return !digits ? 400 : digits > 19 ? 413 : 0;
 }
 
-enum verdict { V_SMALL, V_BIG, V_REFUSED };
+enum verdict { V_SMALL, V_BIG, V_PUBLISH, V_REFUSED };
 
 /* Checks the complete head h[0..n) on fd: refuses it (and closes fd) or
  * says which daemon it goes to. */
@@ -227,7 +227,9 @@ judge(const struct listener *l, int fd, const char *h, size_t n)
 	}
 	if (cookie || n > (size_t)l->cfg.small_head)
 		return V_BIG;
-	return V_SMALL;
+	/* a small POST first (API clients publishing): the daemon that
+	 * holds no stream, so streams cannot starve it */
+	return n > 5 && !memcmp(h, "POST ", 5) ? V_PUBLISH : V_SMALL;
 }
 
 /* Peeks at p's head and hands it off once it is complete. */
@@ -269,7 +271,8 @@ try_route(struct listener *l, struct pending *p)
 		return;
 	atomic_fetch_add(l->cfg.open_conns, 1);
 	l->cfg.to_http(l->cfg.cls, fd, (struct sockaddr *)&p->sa, p->salen,
-		       v == V_BIG);
+		       v == V_BIG ? LISTENER_BIG :
+		       v == V_PUBLISH ? LISTENER_PUBLISH : LISTENER_SMALL);
 }
 
 /* Out of descriptors: gives up the reserve for a moment to accept one

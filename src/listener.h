@@ -18,8 +18,15 @@
 
 #include "err.h"
 
-/* Takes ownership of fd (a connected, non-blocking TCP socket); big: its
- * first head is over small_head or has a Cookie. */
+/* Where a connection goes, by its first head. */
+enum listener_pool {
+	LISTENER_SMALL = 0,	/* small, no Cookie */
+	LISTENER_BIG = 1,	/* over small_head, or with a Cookie */
+	LISTENER_PUBLISH = 2,	/* small, no Cookie, a POST */
+};
+
+/* Takes ownership of fd (a connected, non-blocking TCP socket); big: an
+ * enum listener_pool. */
 typedef void (*listener_handoff_fn)(void *cls, int fd,
 				    const struct sockaddr *sa,
 				    socklen_t salen, int big);

@@ -7,34 +7,13 @@
 #include "autoconf.h"
 
 #include <signal.h>
-#include <sys/resource.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "capacity.h"
 #include "config.h"
 #include "log.h"
 #include "server.h"
-
-/* Raises the soft file limit towards what --max-connections needs. */
-static void
-raise_nofile(const struct config *cfg)
-{
-	rlim_t want = (rlim_t)cfg->max_connections + 256;
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl))
-		return;
-	if (rl.rlim_cur < want) {
-		rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-	if (rl.rlim_cur < (rlim_t)cfg->max_connections)
-		LOG_WARN("main", "only %llu file descriptors allowed (ulimit "
-			 "-n): fewer than --max-connections %d; raise the "
-			 "limit or lower the option",
-			 (unsigned long long)rl.rlim_cur,
-			 cfg->max_connections);
-}
 
 int
 main(int argc, char **argv)
@@ -43,6 +22,7 @@ main(int argc, char **argv)
 	struct server *srv;
 	struct im_error e = { 0 };
 	char err[256];
+	unsigned long long nofile;
 	sigset_t set;
 	int sig = 0;
 
@@ -69,7 +49,7 @@ main(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	raise_nofile(&cfg);
+	nofile = capacity_raise_nofile(&cfg);
 
 	if (server_start(&cfg, &srv, &e) != IM_OK) {
 		fprintf(stderr, "imlab: %s\n", e.message);
@@ -81,6 +61,7 @@ main(int argc, char **argv)
 	       strcmp(cfg.bind, "0.0.0.0") ? cfg.bind : "localhost",
 	       server_port(srv));
 	fflush(stdout);
+	capacity_log(&cfg, nofile);
 	sigwait(&set, &sig);
 	LOG_INFO("main", "%s: shutting down", strsignal(sig));
 	server_stop(&srv);

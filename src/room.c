@@ -40,6 +40,7 @@ rooms_create(struct store *st, const struct rooms_config *cfg)
 	pthread_mutex_init(&rs->lock, NULL);
 	rs->st = st;
 	rs->cfg = *cfg;
+	list_init(&rs->presence_open);
 	if (getrandom(rs->key, sizeof(rs->key), 0) != sizeof(rs->key)) {
 		/* no kernel entropy: pids differ per run, but weakly */
 		LOG_WARN("room", "getrandom failed: public ids are weak");
@@ -60,6 +61,7 @@ room_free(struct room *r)
 	while ((mb = hmap_next(&r->members, &pos)))
 		free(mb);
 	hmap_clear(&r->members);
+	room_presence_free(r);
 	free(r->subs);
 	free(r->mids);
 	free(r);
@@ -86,7 +88,7 @@ rooms_destroy(struct rooms **rp)
 static int
 unused(const struct room *r)
 {
-	return !r->pins && !r->nsubs && !r->members.len;
+	return !r->pins && !r->nsubs && !r->members.len && !r->presence;
 }
 
 /* Removes r from the registry and frees it with its ring, raising the
@@ -328,6 +330,9 @@ presence_publish(struct rooms *rs, struct room *r, const struct member *mb,
 	struct msg_parts p = { 0 };
 	enum im_err err;
 
+	if (room_presence_defer(rs, r, mb->pid, mb->from, mb->via,
+				event[0] == 'j'))
+		return;
 	p.event = event;
 	p.from = mb->from;
 	p.cid = mb->cid;

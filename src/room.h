@@ -9,10 +9,13 @@
  * that name starts a ring whose older history counts as lost (a gap).
  * Presence: a cid is a member of a room while it holds a subscription
  * there (SSE, WebSocket, a held long poll) or polled it within
- * presence_ttl; arrival and departure are
- * published into the room as ordinary `join` / `leave` messages, in order
- * with the chat. One mutex guards the registry, the subscriber arrays and
- * the members; notify callbacks run under it.
+ * presence_ttl; arrival and departure are published into the room as
+ * ordinary `join` / `leave` messages, in order with the chat - in a room
+ * of more than presence_batch members, as one `presence` message per
+ * presence_interval_ms that counts them and lists the first few
+ * (room_presence.c), so presence costs O(N), not O(N^2). One mutex guards
+ * the registry, the subscriber arrays and the members; notify callbacks
+ * run under it.
  */
 #ifndef IMLAB_ROOM_H
 #define IMLAB_ROOM_H
@@ -33,6 +36,9 @@ struct rooms_config {
 	int64_t presence_ttl_ms;	/* how long a poller stays present */
 	int64_t room_idle_ms;		/* an unused room lives this long;
 					 * 0: one with history lives on */
+	size_t presence_batch;		/* above this many members, presence
+					 * is batched; 0: never */
+	int64_t presence_interval_ms;	/* one batch per room per this */
 };
 
 /* Creates an empty registry over st (borrowed; must outlive it).
@@ -122,6 +128,11 @@ enum im_err rooms_post_once(struct rooms *rs, struct room *r,
  * publishing their `leave`, and reclaims every room unused and idle for
  * room_idle_ms. Returns how many members left. */
 size_t rooms_sweep(struct rooms *rs, int64_t now_ms);
+
+/* Publishes every open presence batch that is presence_interval_ms old
+ * at now_ms (monotonic), or every one when all is set, as one `presence`
+ * message each. Called by the server's ticker. */
+void rooms_presence_flush(struct rooms *rs, int64_t now_ms, int all);
 
 /* Derives the public id of cid into pid (MSG_PID_LEN hex digits + NUL):
  * a keyed hash, so the private cid cannot be read back. "" for no cid. */

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "hmap.h"
+#include "list.h"
 #include "msg.h"
 
 struct member {
@@ -36,6 +37,7 @@ struct room {
 	struct hmap members;	/* cid -> struct member */
 	struct mid_seen *mids;	/* ROOM_MID_WINDOW entries, or NULL */
 	size_t nmids, mid_next;
+	struct room_presence *presence;	/* an open batch, or NULL */
 	unsigned pins;		/* rooms_get() not yet rooms_release()d */
 	int64_t used;		/* monotonic ms of the last use */
 };
@@ -54,6 +56,7 @@ struct rooms {
 	struct hmap byname;	/* name -> struct room */
 	uint64_t key[4];	/* pid keys: two SipHash-2-4 keys */
 	uint64_t floor;		/* newest id a reclaimed room dropped */
+	struct list presence_open;	/* rooms with an open batch */
 };
 
 /* SipHash-2-4 of s[0..n) under the key (k0, k1): a keyed PRF, so a
@@ -71,5 +74,20 @@ uint64_t room_siphash(uint64_t k0, uint64_t k1, const unsigned char *s,
  * store's error. */
 enum im_err room_post_locked(struct rooms *rs, struct room *r,
 			     const struct msg_parts *in, struct msg **out);
+
+/* Arrivals and departures a presence batch lists (it counts them all). */
+#define ROOM_PRESENCE_LIST 16
+
+/* room_presence.c, lock held: when r has more than presence_batch
+ * members (counting the one arriving or leaving) or a batch is already
+ * open, adds the join (join 1) or leave of (pid, from, via) to r's batch,
+ * opening it, and returns 1: the caller publishes nothing. Returns 0 when
+ * the caller should publish the single join/leave itself (a small room,
+ * batching off, or no memory for a batch). Strings are copied. */
+int room_presence_defer(struct rooms *rs, struct room *r, const char *pid,
+			const char *from, enum via via, int join);
+
+/* Drops r's open batch unpublished (r is being freed); lock held. */
+void room_presence_free(struct room *r);
 
 #endif

@@ -79,6 +79,7 @@ ticker(void *arg)
 		http_kick(s->http);
 		http_tick(s->http, now);
 		tp_wait_tick(s, now);
+		rooms_presence_flush(s->rs, now, 0);
 		if (now - last_sweep >= 1000) {
 			rooms_sweep(s->rs, now);
 			last_sweep = now;
@@ -182,9 +183,14 @@ server_start(const struct config *cfg, struct server **out,
 	if (s->st)
 		store_set_budget(s->st, (size_t)cfg->max_memory << 20,
 				 (size_t)cfg->room_memory << 10);
+	if (s->st)
+		store_set_history_ms(s->st,
+				     (int64_t)cfg->history_seconds * 1000);
 	rc.max_rooms = (size_t)cfg->max_rooms;
 	rc.presence_ttl_ms = (int64_t)cfg->presence_ttl * 1000;
 	rc.room_idle_ms = (int64_t)cfg->room_idle * 1000;
+	rc.presence_batch = (size_t)cfg->presence_batch;
+	rc.presence_interval_ms = cfg->presence_interval;
 	s->rs = s->st ? rooms_create(s->st, &rc) : NULL;
 	if (!s->rs) {
 		im_error_set(e, IM_ENOMEM, "no_memory", "out of memory");

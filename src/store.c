@@ -5,7 +5,10 @@
  * overwrites its oldest slot; `evicted` remembers the newest id dropped so a
  * reader whose cursor is older learns of the gap. Rings and the store
  * also keep byte budgets: over one, the oldest messages go (the ring's,
- * then the store's oldest anywhere), with the same gap. `base`, the id
+ * then the store's oldest anywhere), with the same gap. A time floor
+ * (store_set_history_ms) keeps a ring's messages younger than it past
+ * `history`, so a burst does not push readers that keep up within that
+ * time off the end; the byte budgets still bound it. `base`, the id
  * before the run's first, makes every cursor from an earlier run a gap.
  * Reads merge the rings of a subscription by id under the one store
  * mutex, taking a reference to each message so delivery happens outside
@@ -41,6 +44,7 @@ struct store {
 	size_t bytes;		/* msg->size of every message held */
 	size_t max_bytes;	/* 0: no bound */
 	size_t ring_max_bytes;	/* 0: no bound */
+	int64_t history_ms;	/* keep at least this much; 0: count only */
 	struct store_ring *rings;
 	struct store_sink sink;	/* put NULL: none */
 	struct store_span *spans;	/* earlier runs' answered ids, owned */
@@ -149,14 +153,29 @@ ring_at(const struct store_ring *r, size_t i)
 	return r->slot[(r->head + i) & (r->cap - 1)];
 }
 
-/* Makes room for one more entry; returns 0 or -1 (out of memory). */
+/* 1 if r holds history messages or more and its oldest is within the
+ * time floor at now (wall ms): it grows past history instead of evicting
+ * it. Lock held. */
 static int
-ring_reserve(struct store *st, struct store_ring *r)
+ring_keeps(const struct store *st, const struct store_ring *r, int64_t now)
+{
+	const struct msg *oldest;
+
+	if (!st->history_ms || !r->len || r->len < st->history || !r->slot)
+		return 0;
+	oldest = r->slot[r->head & (r->cap - 1)];
+	return oldest && now - oldest->ts < st->history_ms;
+}
+
+/* Makes room for one more entry (past history when keep); returns 0 or
+ * -1 (out of memory). */
+static int
+ring_reserve(struct store *st, struct store_ring *r, int keep)
 {
 	size_t ncap;
 	struct msg **ns;
 
-	if (r->len < r->cap || r->cap >= st->history)
+	if (r->len < r->cap || (r->cap >= st->history && !keep))
 		return 0;
 	ncap = r->cap ? r->cap * 2 : 8;
 	ns = malloc(ncap * sizeof(*ns));
@@ -177,6 +196,14 @@ store_set_budget(struct store *st, size_t max_bytes, size_t ring_max_bytes)
 	pthread_mutex_lock(&st->lock);
 	st->max_bytes = max_bytes;
 	st->ring_max_bytes = ring_max_bytes;
+	pthread_mutex_unlock(&st->lock);
+}
+
+void
+store_set_history_ms(struct store *st, int64_t ms)
+{
+	pthread_mutex_lock(&st->lock);
+	st->history_ms = ms > 0 ? ms : 0;
 	pthread_mutex_unlock(&st->lock);
 }
 
@@ -231,16 +258,22 @@ enforce_budget(struct store *st, struct store_ring *ring,
 }
 
 /* Stores m (the ring's reference) at the end of ring, whose room
- * ring_reserve() made; returns the message a full ring gave up (for the
- * caller to unref outside the lock) or NULL. Lock held. */
+ * ring_reserve() made (keep: ring_keeps() said the time floor holds the
+ * oldest); returns the message a full ring gave up (for the caller to
+ * unref outside the lock) or NULL. Lock held. */
 static struct msg *
-push(struct store *st, struct store_ring *ring, struct msg *m)
+push(struct store *st, struct store_ring *ring, struct msg *m, int64_t now,
+     int keep)
 {
 	struct msg *old = NULL;
 
+	/* past history under the time floor, what left it goes now */
+	while (st->history_ms && ring->len > st->history &&
+	       !ring_keeps(st, ring, now))
+		evict_head(st, ring);
 	/* a ring is full when len reached history (cap may exceed it, as
 	 * capacities are powers of two) */
-	if (ring->len >= st->history) {
+	if (ring->len >= st->history && !keep) {
 		old = ring_at(ring, 0);
 		ring->evicted = old->id;
 		ring->head = (ring->head + 1) & (ring->cap - 1);
@@ -264,14 +297,17 @@ store_append(struct store *st, struct store_ring *ring,
 {
 	struct msg_parts parts = *p;
 	struct msg *m, *old = NULL;
+	int64_t now = im_now_ms();
+	int keep;
 
 	pthread_mutex_lock(&st->lock);
-	if (ring_reserve(st, ring)) {
+	keep = ring_keeps(st, ring, now);
+	if (ring_reserve(st, ring, keep)) {
 		pthread_mutex_unlock(&st->lock);
 		return IM_ENOMEM;
 	}
 	parts.id = st->next_id;
-	parts.ts = im_now_ms();
+	parts.ts = now;
 	m = msg_create(&parts);
 	if (!m) {
 		pthread_mutex_unlock(&st->lock);
@@ -287,7 +323,7 @@ store_append(struct store *st, struct store_ring *ring,
 		}
 	}
 	st->next_id++;
-	old = push(st, ring, m);
+	old = push(st, ring, m, now, keep);
 	if (out)
 		*out = msg_ref(m);
 	pthread_mutex_unlock(&st->lock);
@@ -514,14 +550,15 @@ store_restore(struct store *st, struct store_ring *ring, struct msg *m)
 	struct msg *old = NULL;
 
 	pthread_mutex_lock(&st->lock);
-	if (ring_reserve(st, ring)) {
+	/* history read back is bounded by count: no time floor here */
+	if (ring_reserve(st, ring, 0)) {
 		pthread_mutex_unlock(&st->lock);
 		msg_unref(&m);
 		return;
 	}
 	if (m->id >= st->next_id)
 		st->next_id = m->id + 1;
-	old = push(st, ring, m);
+	old = push(st, ring, m, im_now_ms(), 0);
 	pthread_mutex_unlock(&st->lock);
 	msg_unref(&old);
 }

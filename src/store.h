@@ -98,6 +98,13 @@ void store_ring_lost(struct store *st, struct store_ring *ring,
 void store_set_budget(struct store *st, size_t max_bytes,
 		      size_t ring_max_bytes);
 
+/* Sets the time floor of the history (0: none, the default): a ring that
+ * holds `history` messages or more keeps growing instead of evicting its
+ * oldest while that one is younger than ms (by its ts), and evicts down
+ * to `history` once they are older; the byte budgets
+ * (store_set_budget()) still apply first. Thread-safe. */
+void store_set_history_ms(struct store *st, int64_t ms);
+
 /* Frees every ring and drops every message reference; sets *stp to NULL.
  * No other call may run concurrently or afterwards. */
 void store_destroy(struct store **stp);

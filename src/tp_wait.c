@@ -27,24 +27,58 @@ struct tp {
 	int stopping;
 	long held[VIA__COUNT];		/* waiting now, per transport */
 	int64_t last_peek;		/* last check for peers gone */
-	struct tp_coalesce co;		/* the busy measure */
+	struct tp_coalesce co;		/* the "behind" measure */
 	struct list pending;		/* suspended, left to the flusher */
 	pthread_cond_t cond;		/* the flusher waits for pending */
 	pthread_t flusher;
 	int has_flusher;
 };
 
-/* Resumes w if it is suspended, taking it off the pending list; lock
- * held. */
+/* Resumes w if it is suspended, taking it off the pending list, and
+ * notes when (now, us) for the lag measure; lock held. */
 static void
-wake_locked(struct tp_wait *w)
+wake_locked(struct tp_wait *w, int64_t now)
 {
 	list_unlink(&w->pend);
 	if (w->state == TP_SUSPENDED) {
 		w->state = TP_RUNNING;
+		w->woke = now;
 		STATS_ADD(&w->srv->stats, w->sub.via, wakeups, 1);
 		MHD_resume_connection(w->c);
 	}
+}
+
+/* The duty of the calling thread (one that runs waiters): CPU time over
+ * wall time since its last sample, per thread. */
+static __thread int64_t duty_wall, duty_cpu;
+
+/* Samples the calling thread's duty into the measure once per
+ * TP_DUTY_US; lock held. */
+static void
+duty_locked(struct tp *t, int64_t now)
+{
+	struct timespec ts;
+	int64_t cpu;
+
+	if (now - duty_wall < TP_DUTY_US)
+		return;
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
+		return;
+	cpu = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	if (duty_wall)
+		tp_coalesce_duty(&t->co, (int)((cpu - duty_cpu) * 100 /
+					       (now - duty_wall)));
+	duty_wall = now;
+	duty_cpu = cpu;
+}
+
+/* w runs (its handler or reader, on an HTTP thread, at now): its resume
+ * is served, and the thread's duty sampled; lock held. */
+static void
+ran_locked(struct tp *t, struct tp_wait *w, int64_t now)
+{
+	w->woke = 0;
+	duty_locked(t, now);
 }
 
 /* Puts suspended w on the pending list; lock held. */
@@ -59,19 +93,20 @@ pend_locked(struct tp *t, struct tp_wait *w)
 		pthread_cond_signal(&t->cond);
 }
 
-/* The flusher: resumes each pending waiter once a coalescing window has
- * passed since its last write, checking a few times per window. */
+/* The flusher: resumes each pending waiter once the current window
+ * has passed since its last write (at once when the server no longer
+ * lags), checking about twice per window. */
 static void *
 flusher(void *arg)
 {
 	struct tp *t = arg;
-	int64_t step = t->co.ms >= 4 ? t->co.ms / 4 : 1;
-	struct timespec ts = { step / 1000, (step % 1000) * 1000000L };
+	int64_t cap = t->co.ms * 1000 / 4;
 
 	pthread_mutex_lock(&t->lock);
 	while (t->co.on) {
 		struct list *pos, *n;
-		int64_t now;
+		int64_t now, win, step;
+		struct timespec ts;
 
 		if (list_empty(&t->pending)) {
 			pthread_cond_wait(&t->cond, &t->lock);
@@ -79,18 +114,23 @@ flusher(void *arg)
 		}
 		/* let more messages gather, then wake those whose window
 		 * is over */
+		step = tp_coalesce_window(&t->co, tp_coalesce_now_us()) / 2;
+		step = step < 500 ? 500 : step > cap ? cap : step;
+		ts.tv_sec = (time_t)(step / 1000000);
+		ts.tv_nsec = (long)(step % 1000000) * 1000L;
 		pthread_mutex_unlock(&t->lock);
 		nanosleep(&ts, NULL);
 		pthread_mutex_lock(&t->lock);
-		now = im_mono_ms();
+		now = tp_coalesce_now_us();
+		win = tp_coalesce_window(&t->co, now);
 		list_for_each_safe(pos, n, &t->pending) {
 			struct tp_wait *w = list_entry(pos, struct tp_wait,
 						       pend);
 
-			if (now - w->last_write < t->co.ms && t->co.on)
+			if (now - w->last_write < win && t->co.on)
 				continue;
 			w->flushed = 1;
-			wake_locked(w);
+			wake_locked(w, now);
 		}
 	}
 	pthread_mutex_unlock(&t->lock);
@@ -171,23 +211,24 @@ tp_wait_destroy(struct tp **tpp)
 }
 
 /* The sub's notify: runs under the rooms lock on the publishing thread.
- * Resumes w, unless the server is busy and w wrote less than a window
+ * Resumes w, unless the server is behind and w wrote less than a window
  * ago: then the flusher resumes it, so its messages leave together. */
 static void
 wait_notify(struct sub *s, const struct msg *m)
 {
 	struct tp_wait *w = s->ctx;
 	struct tp *t = w->srv->tp;
-	int64_t now = im_mono_ms();
+	int64_t now = tp_coalesce_now_us();
 
 	(void)m;
 	pthread_mutex_lock(&t->lock);
-	tp_coalesce_roll(&t->co, now);
+	/* overlap: resumed for an earlier message and not yet run */
+	tp_coalesce_note(&t->co, now, w->state == TP_RUNNING && w->woke);
 	if (w->state == TP_SUSPENDED && !list_linked(&w->pend)) {
 		if (tp_coalesce_defer(&t->co, now, w->last_write, w->due))
 			pend_locked(t, w);
 		else
-			wake_locked(w);
+			wake_locked(w, now);
 	}
 	pthread_mutex_unlock(&t->lock);
 }
@@ -196,11 +237,11 @@ int
 tp_wait_gate(struct server *srv, struct tp_wait *w, int suspend)
 {
 	struct tp *t = srv->tp;
-	int64_t now = im_mono_ms();
+	int64_t now = tp_coalesce_now_us();
 	int defer;
 
 	pthread_mutex_lock(&t->lock);
-	tp_coalesce_roll(&t->co, now);
+	ran_locked(t, w, now);
 	defer = !w->flushed &&
 		tp_coalesce_defer(&t->co, now, w->last_write, w->due);
 	if (suspend) {
@@ -219,10 +260,10 @@ void
 tp_wait_wrote(struct server *srv, struct tp_wait *w)
 {
 	struct tp *t = srv->tp;
-	int64_t now = im_mono_ms();
+	int64_t now = tp_coalesce_now_us();
 
 	pthread_mutex_lock(&t->lock);
-	tp_coalesce_count(&t->co, now);
+	ran_locked(t, w, now);
 	w->last_write = now;
 	w->flushed = 0;
 	pthread_mutex_unlock(&t->lock);
@@ -288,6 +329,7 @@ tp_wait_suspend(struct server *srv, struct tp_wait *w)
 	int suspended = 0;
 
 	pthread_mutex_lock(&t->lock);
+	ran_locked(t, w, tp_coalesce_now_us());
 	if (!t->stopping && !w->due && !cursor_pending(&w->cur, 1)) {
 		MHD_suspend_connection(w->c);
 		w->state = TP_SUSPENDED;
@@ -344,6 +386,7 @@ tp_wait_tick(struct server *srv, int64_t now_ms)
 {
 	struct tp *t = srv->tp;
 	struct list *pos, *n;
+	int64_t now_us = tp_coalesce_now_us();
 	int peek;
 
 	pthread_mutex_lock(&t->lock);
@@ -357,7 +400,7 @@ tp_wait_tick(struct server *srv, int64_t now_ms)
 		    !(peek && w->state == TP_SUSPENDED && peer_gone(w->fd)))
 			continue;
 		w->due = 1;
-		wake_locked(w);
+		wake_locked(w, now_us);
 	}
 	pthread_mutex_unlock(&t->lock);
 }
@@ -374,6 +417,7 @@ tp_wait_shutdown(struct server *srv)
 	pthread_mutex_lock(&t->lock);
 	t->stopping = 1;
 	list_for_each_safe(pos, n, &t->head)
-		wake_locked(list_entry(pos, struct tp_wait, node));
+		wake_locked(list_entry(pos, struct tp_wait, node),
+			    tp_coalesce_now_us());
 	pthread_mutex_unlock(&t->lock);
 }

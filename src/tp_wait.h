@@ -46,8 +46,10 @@ struct tp_wait {
 	int due;		/* deadline passed (under tp.lock) */
 	int subscribed;
 	int64_t deadline;	/* monotonic ms: timeout or ping */
-	int64_t last_write;	/* monotonic ms of the last write (long
+	int64_t last_write;	/* monotonic us of the last write (long
 				 * poll: the connection's last answer) */
+	int64_t woke;		/* monotonic us of a resume not yet
+				 * run, 0 if none (under tp.lock) */
 	int flushed;		/* woken by the flusher */
 	int fd;			/* the connection's socket (peeked) */
 	struct list node;	/* registry list */
@@ -90,7 +92,7 @@ int tp_wait_suspend(struct server *srv, struct tp_wait *w);
 
 /* The coalescing gate (tp_coalesce.h), before a waiter writes (an SSE
  * reader) or answers (a long poll with news): returns 1 if w should not
- * write now - the server is busy, w wrote less than a window ago and the
+ * write now - the server is behind, w wrote less than a window ago and the
  * flusher has not just woken it. With suspend, w (registered) is then
  * suspended and left to the flusher (the caller returns at once: 0 from
  * a reader, MHD_YES from the access handler), and a flusher wake-up is
@@ -98,8 +100,8 @@ int tp_wait_suspend(struct server *srv, struct tp_wait *w);
  * registered). Called from w's access handler or content reader only. */
 int tp_wait_gate(struct server *srv, struct tp_wait *w, int suspend);
 
-/* After a waiter wrote or answered: counts it for the busy measure and
- * remembers the time in w->last_write. */
+/* After a waiter wrote or answered: remembers the time in
+ * w->last_write. */
 void tp_wait_wrote(struct server *srv, struct tp_wait *w);
 
 /* Returns 1, and clears it, if w's deadline passed; then sets the next

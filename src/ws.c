@@ -28,6 +28,9 @@
 #include <unistd.h>
 
 #include <libwebsockets.h>
+#if defined(HAVE_LIBUV)
+#include <uv.h>
+#endif
 
 #include "log.h"
 #include "server_ctx.h"
@@ -65,6 +68,10 @@ struct ws {
 	struct list dirty;		/* of pss->dnode */
 	int dead;			/* context going away: no wake-ups */
 	char *batch;			/* service thread's scratch frame */
+#if defined(HAVE_LIBUV)
+	uv_loop_t *loop;		/* ours (epoll), lws's foreign loop */
+	uv_async_t stop_a;		/* stops it from ws_stop() */
+#endif
 };
 
 static void
@@ -329,11 +336,57 @@ static const struct lws_protocols protocols[] = {
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
+#if defined(HAVE_LIBUV)
+static void
+stop_cb(uv_async_t *a)
+{
+	uv_stop(a->loop);
+}
+
+/* Makes w's libuv loop (epoll) and points info at it as lws's foreign
+ * loop. Returns 0, or -1 (then lws runs its own poll() loop). */
+static int
+evlib_init(struct ws *w, struct lws_context_creation_info *info)
+{
+	w->loop = calloc(1, sizeof(*w->loop));
+	if (!w->loop || uv_loop_init(w->loop)) {
+		free(w->loop);
+		w->loop = NULL;
+		return -1;
+	}
+	uv_async_init(w->loop, &w->stop_a, stop_cb);
+	info->options |= LWS_SERVER_OPTION_LIBUV;
+	info->foreign_loops = (void **)&w->loop;
+	return 0;
+}
+
+/* Closes the loop once lws let go of it (after lws_context_destroy()):
+ * the close callbacks run in a last pass of the loop. */
+static void
+evlib_free(struct ws *w)
+{
+	if (!w->loop)
+		return;
+	uv_close((uv_handle_t *)&w->stop_a, NULL);
+	while (uv_run(w->loop, UV_RUN_NOWAIT))
+		;
+	uv_loop_close(w->loop);
+	free(w->loop);
+	w->loop = NULL;
+}
+#endif
+
 static void *
 run(void *arg)
 {
 	struct ws *w = arg;
 
+#if defined(HAVE_LIBUV)
+	if (w->loop) {
+		uv_run(w->loop, UV_RUN_DEFAULT);  /* until ws_stop() */
+		return NULL;
+	}
+#endif
 	while (!atomic_load(&w->stop))
 		if (lws_service(w->ctx, 0) < 0)
 			break;
@@ -343,6 +396,9 @@ run(void *arg)
 static void
 ws_free(struct ws *w)
 {
+#if defined(HAVE_LIBUV)
+	evlib_free(w);	/* after lws_context_destroy() */
+#endif
 	pthread_mutex_destroy(&w->qlock);
 	pthread_mutex_destroy(&w->dlock);
 	free(w->batch);
@@ -376,7 +432,25 @@ ws_start(struct server *srv, struct im_error *e)
 	info.retry_and_idle_policy = &w->retry;
 	/* no info.extensions: permessage-deflate stays off (~100 KB each) */
 	info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
-	w->ctx = lws_create_context(&info);
+#if defined(HAVE_LIBUV)
+	/* --ws-libuv 1: epoll through libuv rather than lws's poll(), which
+	 * scans every connection on every pass; without the evlib plugin,
+	 * poll(). Experimental: with lws 4.1.6 writes lag under load (see
+	 * doc/architecture-ws.md); libev's plugin never fires the keepalive
+	 * timers, so it is not offered */
+	if (srv->cfg.ws_libuv && !evlib_init(w, &info)) {
+		w->ctx = lws_create_context(&info);
+		if (!w->ctx) {
+			LOG_WARN(TAG, "libwebsockets has no libuv support: "
+				 "poll()");
+			evlib_free(w);
+			info.options &= ~(uint64_t)LWS_SERVER_OPTION_LIBUV;
+			info.foreign_loops = NULL;
+		}
+	}
+#endif
+	if (!w->ctx)
+		w->ctx = lws_create_context(&info);
 	if (!w->ctx) {
 		ws_free(w);
 		im_error_set(e, IM_ESYS, "lws", "libwebsockets did not start");
@@ -437,6 +511,10 @@ ws_stop(struct ws **wp)
 		return;
 	*wp = NULL;
 	atomic_store(&w->stop, 1);
+#if defined(HAVE_LIBUV)
+	if (w->loop)
+		uv_async_send(&w->stop_a);
+#endif
 	lws_cancel_service(w->ctx);
 	pthread_join(w->thread, NULL);
 	/* publishes from HTTP threads may still notify: stop their wake-ups

@@ -69,6 +69,7 @@ export class BaseClient {
 		this.base = opts.base || '';		// '' = this origin
 		this.wire = opts.wire !== false;
 		this.events = new Set(['message', 'chat', 'join', 'leave',
+			'presence',
 			...(opts.events || [])]);
 		this.handlers = { message: [], status: [], gap: [] };
 		this.stats = { requests: 0, bytes: 0, polls: 0, empty: 0,

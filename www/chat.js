@@ -190,7 +190,7 @@ export class Chat {
 	connect(since) {
 		const c = this.client = createClient(this.transport, {
 			cid: this.cid, from: this.name, rooms: this.rooms, since,
-			events: ['chat', 'join', 'leave'],
+			events: ['chat', 'join', 'leave', 'presence'],
 		});
 		this.lastState = 'idle';
 		c.on('message', (env) => this.onMessage(env));
@@ -303,7 +303,8 @@ export class Chat {
 			if (!r.ok)
 				return;
 			msgs = ((await r.json()).messages || [])
-				.filter((m) => m.event !== 'join' && m.event !== 'leave')
+				.filter((m) => m.event !== 'join' && m.event !== 'leave' &&
+					m.event !== 'presence')
 				.slice(-HISTORY_SHOWN);
 		} catch {
 			return;
@@ -472,8 +473,8 @@ export class Chat {
 			return;			// a room we left
 		this.seen.add(env.id);
 		this.render(env);
-		if ((env.event === 'join' || env.event === 'leave') &&
-		    env.room === this.current)
+		if ((env.event === 'join' || env.event === 'leave' ||
+		     env.event === 'presence') && env.room === this.current)
 			this.refreshMembers();
 	}
 
@@ -531,6 +532,19 @@ export class Chat {
 				(env.event === 'join' ? 'joined' : 'left') +
 				(tp ? ` (${tp})` : '')),
 			tp ? el('span', { class: 'via', 'data-tp': tp }, tp) : null);
+		}
+		if (env.event === 'presence' && data &&
+		    typeof data === 'object') {
+			// a big room's batch: counts, and the first few names
+			const names = (data.join || []).map((j) => j.from);
+			const more = (data.joined || 0) - names.length;
+			return el('div', { class: 'msg system', 'data-id': env.id,
+				'data-event': env.event, 'data-room': env.room },
+			el('span', { class: 'time' }, fmtTime(env.ts)),
+			el('span', { class: 'text' }, `${data.joined || 0} ` +
+				`joined${names.length ? ` (${names.join(', ')}` +
+				`${more > 0 ? ` and ${more} more` : ''})` : ''}, ` +
+				`${data.left || 0} left; ${data.members} here`));
 		}
 		const own = data && typeof data === 'object' &&
 			this.sentKeys.has(data.k);

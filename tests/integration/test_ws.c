@@ -681,6 +681,30 @@ START_TEST(connection_limit_refuses_cleanly)
 }
 END_TEST
 
+START_TEST(ws_limit_refuses_cleanly)
+{
+	struct config cfg;
+	struct t_ws c[3];
+
+	t_config(&cfg);
+	cfg.max_ws = 2;
+	t_restart(&cfg);
+	ws_open(&c[0]);
+	ws_open(&c[1]);
+	for (int i = 0; i < 200 &&
+	     atomic_load(&t_srv->stats.tp[VIA_WS].open) < 2; i++)
+		usleep(10000);
+	ck_assert_int_eq(t_ws_connect(&c[2], t_port, NULL, T), 503);
+	t_ws_close(&c[1]);
+	for (int i = 0; i < 200 &&
+	     atomic_load(&t_srv->stats.tp[VIA_WS].open) > 1; i++)
+		usleep(10000);
+	ws_open(&c[1]);
+	t_ws_close(&c[0]);
+	t_ws_close(&c[1]);
+}
+END_TEST
+
 START_TEST(driver_round_trip)
 {
 	struct tsub *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
@@ -741,6 +765,7 @@ ws_suite(void)
 	tcase_add_test(tc, slow_reader_falls_behind_and_learns_of_the_gap);
 	tcase_add_test(tc, silent_peer_dropped_by_keepalive);
 	tcase_add_test(tc, connection_limit_refuses_cleanly);
+	tcase_add_test(tc, ws_limit_refuses_cleanly);
 	tcase_add_test(tc, driver_round_trip);
 	suite_add_tcase(s, tc);
 	return s;

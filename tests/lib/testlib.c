@@ -30,6 +30,8 @@ t_config(struct config *cfg)
 	cfg->bind = "127.0.0.1";
 	cfg->www = www ? www : "www";
 	cfg->log_level = getenv("IMLAB_LOG") ? getenv("IMLAB_LOG") : "warn";
+	/* the tests pin --history's count; test_store covers the floor */
+	cfg->history_seconds = 0;
 }
 
 struct server *

@@ -40,7 +40,7 @@ static struct hub h;
 static void
 setup(void)
 {
-	struct rooms_config cfg = { MAX_ROOMS, 60000, 0 };
+	struct rooms_config cfg = { MAX_ROOMS, 60000, 0, 0, 0 };
 
 	st = store_create(HISTORY, 1);
 	ck_assert_ptr_nonnull(st);

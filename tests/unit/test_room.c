@@ -65,7 +65,7 @@ tsub_init(struct tsub *t, const char *cid, const char *from, enum via via)
 static void
 setup(void)
 {
-	struct rooms_config cfg = { MAX_ROOMS, TTL_MS, 0 };
+	struct rooms_config cfg = { MAX_ROOMS, TTL_MS, 0, 0, 0 };
 
 	st = store_create(1000, 1);
 	ck_assert_ptr_nonnull(st);
@@ -332,7 +332,7 @@ END_TEST
 
 START_TEST(tiny_ttl_poller_is_swept_at_a_later_clock)
 {
-	struct rooms_config cfg = { MAX_ROOMS, 1, 0 };
+	struct rooms_config cfg = { MAX_ROOMS, 1, 0, 0, 0 };
 	struct rooms *tiny = rooms_create(st, &cfg);
 	struct im_error e;
 	struct room *r;
@@ -422,6 +422,61 @@ START_TEST(sweep_removes_every_expired_poller_once)
 	for (int i = 0; i < 10; i++)
 		rooms_unsubscribe_all(rs, &subs[i].s);
 	ck_assert_uint_eq(rooms_members(rs, r[0], NULL, 0), 0);
+}
+END_TEST
+
+/* Above presence_batch members, arrivals and departures are gathered into
+ * one `presence` message per interval; the member list stays exact; a
+ * room back at the threshold announces each one again. */
+START_TEST(big_room_batches_presence_and_keeps_members_exact)
+{
+	struct rooms_config cfg = { MAX_ROOMS, TTL_MS, 0, 2, 1000 };
+	struct room_member_info info[4];
+	struct tsub a, b, c;
+	struct room *r;
+	uint64_t since = 0;
+	char want[512], pid[MSG_PID_LEN + 1];
+	const char *h;
+
+	rooms_destroy(&rs);
+	rs = rooms_create(st, &cfg);
+	ck_assert_ptr_nonnull(rs);
+	r = get("big");
+	tsub_init(&a, CID_A, "alice", VIA_SSE);
+	tsub_init(&b, CID_B, "bob", VIA_WS);
+	tsub_init(&c, CID_C, "carol", VIA_LONGPOLL);
+	sub1(&a, r);
+	sub1(&b, r);
+	snprintf(want, sizeof(want), "%s|%s", presence("join", CID_A, "sse"),
+		 presence("join", CID_B, "ws"));
+	ck_assert_str_eq(history(r, &since), want);
+	sub1(&c, r);
+	/* the third is a member at once, but nothing is published yet */
+	ck_assert_uint_eq(rooms_members(rs, r, info, 4), 3);
+	ck_assert_str_eq(history(r, &since), "");
+	rooms_presence_flush(rs, im_mono_ms(), 0);	/* not a second old */
+	ck_assert_str_eq(history(r, &since), "");
+	rooms_presence_flush(rs, im_mono_ms() + 1000, 0);
+	h = history(r, &since);
+	rooms_pid(rs, CID_C, pid);
+	snprintf(want, sizeof(want), "{\"members\":3,\"joined\":1,"
+		 "\"left\":0,\"join\":[{\"pid\":\"%s\",\"from\":\"carol\","
+		 "\"transport\":\"longpoll\"}", pid);
+	ck_assert_int_eq(strncmp(h, "presence ", 9), 0);
+	ck_assert_ptr_nonnull(strstr(h, want));
+	ck_assert_ptr_null(strchr(h, '|'));	/* one message */
+	ck_assert_str_eq(c.events[c.n - 1], "presence");
+	/* a leave from 3 members is batched too; then, at 2, one each */
+	rooms_unsubscribe_all(rs, &a.s);
+	ck_assert_str_eq(history(r, &since), "");
+	rooms_presence_flush(rs, 0, 1);
+	h = history(r, &since);
+	ck_assert_ptr_nonnull(strstr(h, "{\"members\":2,\"joined\":0,"
+				     "\"left\":1,"));
+	rooms_unsubscribe_all(rs, &b.s);
+	ck_assert_str_eq(history(r, &since), presence("leave", CID_B, "ws"));
+	rooms_unsubscribe_all(rs, &c.s);
+	rooms_release(rs, &r);
 }
 END_TEST
 
@@ -729,7 +784,7 @@ START_TEST(pid_is_8_hex_stable_and_hides_cid)
 	};
 	char pid[MSG_PID_LEN + 1], again[MSG_PID_LEN + 1];
 	char seen[6][MSG_PID_LEN + 1];
-	struct rooms_config cfg = { MAX_ROOMS, TTL_MS, 0 };
+	struct rooms_config cfg = { MAX_ROOMS, TTL_MS, 0, 0, 0 };
 	struct rooms *rs2;
 
 	for (size_t i = 0; i < sizeof(cids) / sizeof(cids[0]); i++) {
@@ -759,7 +814,7 @@ END_TEST
 
 START_TEST(unused_rooms_are_reclaimed_only_when_nothing_holds_them)
 {
-	struct rooms_config cfg = { MAX_ROOMS, TTL_MS, 1000 };
+	struct rooms_config cfg = { MAX_ROOMS, TTL_MS, 1000, 0, 0 };
 	struct store *st2 = store_create(10, 1);
 	struct rooms *rs2 = rooms_create(st2, &cfg);
 	struct im_error e = { 0 };
@@ -870,6 +925,7 @@ suite(void)
 	tcase_add_test(tc,
 		       subscribed_member_who_also_polled_outlives_subscription);
 	tcase_add_test(tc, sweep_removes_every_expired_poller_once);
+	tcase_add_test(tc, big_room_batches_presence_and_keeps_members_exact);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("subscribers");

@@ -17,6 +17,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <unistd.h>
+
 #include "trun.h"
 #include "store.h"
 
@@ -176,6 +178,44 @@ START_TEST(ring_budget_evicts_its_oldest_with_a_gap)
 	ck_assert_int_eq(r.gap, 0);
 	ck_assert_uint_eq(r.n, 1);
 	unref_all(out, r.n);
+}
+END_TEST
+
+/* The time floor keeps a burst past --history while it is young, then
+ * the ring goes back to history messages with a gap for those behind. */
+START_TEST(time_floor_keeps_young_messages_past_history)
+{
+	struct store_read_result r;
+	struct store_ring *a;
+	struct msg *out[16];
+	uint64_t first;
+
+	st = store_create(2, FIRST);
+	a = store_ring_create(st);
+	store_set_history_ms(st, 3600 * 1000);
+	first = put(a, "a");
+	for (int i = 0; i < 9; i++)
+		put(a, "a");
+	ck_assert_uint_eq(store_ring_len(st, a), 10);
+	r = store_read(st, &a, 1, first - 1, NULL, out, 16);
+	ck_assert_int_eq(r.gap, 0);
+	ck_assert_uint_eq(r.n, 10);
+	unref_all(out, r.n);
+	/* a floor of 1 ms: once it passed, the next append trims to 2 */
+	store_set_history_ms(st, 1);
+	usleep(5000);
+	put(a, "a");
+	ck_assert_uint_eq(store_ring_len(st, a), 2);
+	r = store_read(st, &a, 1, first, NULL, out, 16);
+	ck_assert_int_eq(r.gap, 1);
+	ck_assert_uint_eq(r.n, 2);
+	unref_all(out, r.n);
+	/* and the byte budget still bounds it */
+	store_set_history_ms(st, 3600 * 1000);
+	store_set_budget(st, 0, 4 * store_bytes(st) / 2);
+	for (int i = 0; i < 9; i++)
+		put(a, "a");
+	ck_assert_uint_eq(store_ring_len(st, a), 4);
 }
 END_TEST
 
@@ -730,6 +770,7 @@ suite(void)
 	tcase_add_test(tc, clock_seeds_ids_when_first_id_is_zero);
 	tcase_add_test(tc, cursor_from_an_earlier_run_is_a_gap);
 	tcase_add_test(tc, ring_budget_evicts_its_oldest_with_a_gap);
+	tcase_add_test(tc, time_floor_keeps_young_messages_past_history);
 	tcase_add_test(tc,
 		store_budget_evicts_the_oldest_anywhere_but_never_the_new);
 	tcase_add_test(tc, append_fills_message_and_counts);
