@@ -43,7 +43,8 @@ static struct histdb *
 boot(size_t history, uint64_t first_id, size_t keep, int64_t age_ms,
      struct im_error *e)
 {
-	struct rooms_config rc = { 100, 30000, 0 };
+	struct rooms_config rc = { .max_rooms = 100,
+				   .presence_ttl_ms = 30000 };
 	struct histdb_config hc = {
 		.path = path, .history = history, .keep = keep,
 		.max_age_ms = age_ms, .queue_max = queue_max, .sync = 0,
