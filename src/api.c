@@ -20,6 +20,9 @@
 #include "hub.h"
 #include "names.h"
 #include "qs.h"
+#ifdef HAVE_HIREDIS
+#include "redis_node.h"
+#endif
 #include "server_ctx.h"
 
 #define HISTORY_DEFAULT 100	/* messages a history request returns */
@@ -129,6 +132,20 @@ stats(struct MHD_Connection *c, struct http_req *req)
 		put(tps, via_name((enum via)i), to);
 	}
 	put(o, "transports", tps);
+#ifdef HAVE_HIREDIS
+	if (srv->redis) {
+		struct json_object *ro = json_object_new_object();
+		struct redis_node_stats rst;
+
+		redis_node_stats(srv->redis, &rst);
+		put(ro, "writer_up", json_object_new_boolean(rst.writer_up));
+		put(ro, "reader_up", json_object_new_boolean(rst.reader_up));
+		put(ro, "applied", u64(rst.applied));
+		put(ro, "reconnects", u64(rst.reconnects));
+		put(ro, "losses", u64(rst.losses));
+		put(o, "redis", ro);
+	}
+#endif
 	return http_reply_json(c, req, MHD_HTTP_OK, o);
 }
 
@@ -295,6 +312,19 @@ room_show(struct MHD_Connection *c, struct http_req *req, struct room *r,
 	mi = malloc(limit * sizeof(*mi));
 	if (!mi)
 		return MHD_NO;
+#ifdef HAVE_HIREDIS
+	if (srv->redis) {
+		/* every node's members, from the shared Redis */
+		long t = redis_node_members(srv->redis, name, after, mi,
+					    limit, &n, &e);
+
+		if (t < 0) {
+			free(mi);
+			return http_reply_im_error(c, req, &e);
+		}
+		total = (size_t)t;
+	} else
+#endif
 	if (r)
 		total = rooms_members_page(srv->rs, r, after, mi, limit,
 					   &n);

@@ -46,6 +46,10 @@ struct config {
 	int ws_ping;			/* s */
 	int ws_hangup;			/* s */
 	const char *log_level;
+	const char *redis;		/* URL of the shared Redis; "" none */
+	const char *redis_prefix;	/* of every key in it */
+	int redis_node_ttl;		/* ms a silent node stays alive */
+	int redis_log;			/* entries the shared stream keeps */
 };
 
 enum config_type { CONFIG_INT, CONFIG_STR };

@@ -97,11 +97,25 @@ hub_publish(struct hub *h, const struct hub_pub *p, struct hub_ack *ack,
 	parts.to = to;
 	parts.data_json = data;
 	parts.data_len = data_len;
+	if (h->post) {
+		char pid[MSG_PID_LEN + 1];
+
+		rooms_pid(h->rs, p->cid, pid);
+		parts.room = room_name(r);
+		parts.pid = pid;
+		err = h->post(h->post_ctx, &parts, p->mid, &res, e);
+		free(own);
+		rooms_release(h->rs, &r);
+		if (err != IM_OK)
+			return err;
+		goto acked;
+	}
 	err = rooms_post_once(h->rs, r, &parts, p->mid, &res);
 	free(own);
 	rooms_release(h->rs, &r);
 	if (err != IM_OK)
 		return im_error_set(e, err, "no_memory", "out of memory");
+acked:
 	ack->id = res.id;
 	ack->ts = res.ts;
 	ack->dup = res.dup;

@@ -73,7 +73,9 @@ main(int argc, char **argv)
 
 	if (server_start(&cfg, &srv, &e) != IM_OK) {
 		fprintf(stderr, "imlab: %s\n", e.message);
-		return 1;
+		/* a bad option or an unreachable --redis: exit 2 */
+		return e.code && (!strcmp(e.code, "backend_unavailable") ||
+				  !strcmp(e.code, "bad_option")) ? 2 : 1;
 	}
 	printf("imlab %s: open http://%s:%u/ (Ctrl-C stops)\n",
 	       PACKAGE_VERSION,

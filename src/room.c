@@ -298,6 +298,49 @@ rooms_post(struct rooms *rs, struct room *r, const struct msg_parts *p,
 	return err;
 }
 
+enum im_err
+rooms_post_at(struct rooms *rs, const struct msg_parts *p)
+{
+	struct im_error e = { 0 };
+	struct room *r = rooms_get(rs, p->room, 1, &e);
+	struct msg_parts q = *p;
+	struct msg *m = NULL;
+	enum im_err err;
+
+	if (!r)
+		return e.err ? e.err : IM_ENOMEM;
+	pthread_mutex_lock(&rs->lock);
+	q.room = r->name;
+	err = store_append_at(rs->st, r->ring, &q, &m);
+	if (err == IM_OK) {
+		r->used = im_mono_ms();
+		notify_locked(r, m);
+	}
+	pthread_mutex_unlock(&rs->lock);
+	msg_unref(&m);
+	rooms_release(rs, &r);
+	return err;
+}
+
+void
+rooms_set_presence_hook(struct rooms *rs, rooms_presence_fn *fn, void *ctx)
+{
+	rs->presence = fn;
+	rs->presence_ctx = ctx;
+}
+
+void
+rooms_set_key(struct rooms *rs, const unsigned char key[32])
+{
+	for (int i = 0; i < 4; i++) {
+		uint64_t k = 0;
+
+		for (int j = 0; j < 8; j++)
+			k = (k << 8) | key[i * 8 + j];
+		rs->key[i] = k;
+	}
+}
+
 /* Posts a join/leave for mb in r; lock held. */
 static void
 presence_publish(struct rooms *rs, struct room *r, const struct member *mb,
@@ -305,6 +348,12 @@ presence_publish(struct rooms *rs, struct room *r, const struct member *mb,
 {
 	char data[48];
 	struct msg_parts p = { 0 };
+
+	if (rs->presence) {
+		rs->presence(rs->presence_ctx, r->name, mb->cid, mb->pid,
+			     mb->from, mb->via, event);
+		return;
+	}
 
 	p.event = event;
 	p.from = mb->from;

@@ -19,6 +19,9 @@
 #include "listener.h"
 #include "log.h"
 #include "server.h"
+#ifdef HAVE_HIREDIS
+#include "redis_node.h"
+#endif
 #include "tp_wait.h"
 #include "ws.h"
 
@@ -114,12 +117,56 @@ teardown(struct server *s, int ticking)
 	tp_wait_shutdown(s);
 	http_stop(&s->http);
 	tp_wait_destroy(&s->tp);
+#ifdef HAVE_HIREDIS
+	redis_node_stop(&s->redis);	/* its last leaves go out first */
+	s->hub.post = NULL;
+#endif
 	rooms_destroy(&s->rs);
 	store_destroy(&s->st);
 	pthread_cond_destroy(&s->tick_cond);
 	pthread_mutex_destroy(&s->tick_lock);
 	free(s->www);
 	free(s);
+}
+
+/* --redis: joins the shared Redis before the store exists (its ids
+ * continue the shared sequence). 0, or -1 with e filled. */
+static int
+open_redis(struct server *s, struct im_error *e)
+{
+	const struct config *cfg = &s->cfg;
+
+	if (!cfg->redis || !*cfg->redis)
+		return 0;
+#ifdef HAVE_HIREDIS
+	struct redis_node_config rc = {
+		.url = cfg->redis, .prefix = cfg->redis_prefix,
+		.node_ttl_ms = cfg->redis_node_ttl, .log_max = cfg->redis_log,
+		.max_data = (size_t)cfg->max_body,
+	};
+
+	s->redis = redis_node_open(&rc, e);
+	return s->redis ? 0 : -1;
+#else
+	im_error_set(e, IM_EINVAL, "bad_option", "--redis: this imlab was "
+		     "built without hiredis (install libhiredis-dev, then "
+		     "./configure --with-hiredis)");
+	return -1;
+#endif
+}
+
+/* The store's first id: the shared sequence's with --redis (0: the
+ * clock rule of a node alone). */
+static uint64_t
+first_id(const struct server *s)
+{
+#ifdef HAVE_HIREDIS
+	if (s->redis)
+		return redis_node_base(s->redis) + 1;
+#else
+	(void)s;
+#endif
+	return 0;
 }
 
 enum im_err
@@ -156,7 +203,9 @@ server_start(const struct config *cfg, struct server **out,
 	atomic_init(&s->open_conns, 0);
 	pthread_mutex_init(&s->tick_lock, NULL);
 	pthread_cond_init(&s->tick_cond, NULL);
-	s->st = store_create((size_t)cfg->history, 0);
+	if (open_redis(s, e))
+		goto fail;
+	s->st = store_create((size_t)cfg->history, first_id(s));
 	if (s->st)
 		store_set_budget(s->st, (size_t)cfg->max_memory << 20,
 				 (size_t)cfg->room_memory << 10);
@@ -169,6 +218,10 @@ server_start(const struct config *cfg, struct server **out,
 		goto fail;
 	}
 	hub_init(&s->hub, s->rs, (size_t)cfg->max_body);
+#ifdef HAVE_HIREDIS
+	if (s->redis && redis_node_attach(s->redis, s->st, s->rs, &s->hub, e))
+		goto fail;
+#endif
 	s->tp = tp_wait_create(cfg->coalesce);
 	if (!s->tp) {
 		im_error_set(e, IM_ENOMEM, "no_memory", "out of memory");

@@ -34,7 +34,8 @@ struct store {
 	pthread_mutex_t lock;
 	size_t history;
 	uint64_t next_id;
-	uint64_t base;		/* next_id - 1 at creation: the run's */
+	uint64_t base;		/* next_id - 1 at creation: the run's;
+				 * raised by store_raise_base() */
 	size_t total;
 	size_t bytes;		/* msg->size of every message held */
 	size_t max_bytes;	/* 0: no bound */
@@ -224,36 +225,31 @@ enforce_budget(struct store *st, struct store_ring *ring,
 		evict_head(st, r);
 }
 
-enum im_err
-store_append(struct store *st, struct store_ring *ring,
-	     const struct msg_parts *p, struct msg **out)
+/* Appends parts (id and ts set) to ring; lock held. */
+static enum im_err
+append_locked(struct store *st, struct store_ring *ring,
+	      const struct msg_parts *parts, struct msg **out,
+	      struct msg **old)
 {
-	struct msg_parts parts = *p;
-	struct msg *m, *old = NULL;
+	struct msg *m;
 
-	pthread_mutex_lock(&st->lock);
-	if (ring_reserve(st, ring)) {
-		pthread_mutex_unlock(&st->lock);
+	if (ring_reserve(st, ring))
 		return IM_ENOMEM;
-	}
-	parts.id = st->next_id;
-	parts.ts = im_now_ms();
-	m = msg_create(&parts);
-	if (!m) {
-		pthread_mutex_unlock(&st->lock);
+	m = msg_create(parts);
+	if (!m)
 		return IM_ENOMEM;
-	}
-	st->next_id++;
+	if (parts->id >= st->next_id)
+		st->next_id = parts->id + 1;
 	/* a ring is full when len reached history (cap may exceed it, as
 	 * capacities are powers of two) */
 	if (ring->len >= st->history) {
-		old = ring_at(ring, 0);
-		ring->evicted = old->id;
+		*old = ring_at(ring, 0);
+		ring->evicted = (*old)->id;
 		ring->head = (ring->head + 1) & (ring->cap - 1);
 		ring->len--;
-		ring->bytes -= old->size;
+		ring->bytes -= (*old)->size;
 		st->total--;
-		st->bytes -= old->size;
+		st->bytes -= (*old)->size;
 	}
 	ring->slot[(ring->head + ring->len) & (ring->cap - 1)] = m;
 	ring->len++;
@@ -263,9 +259,51 @@ store_append(struct store *st, struct store_ring *ring,
 	enforce_budget(st, ring, m);
 	if (out)
 		*out = msg_ref(m);
+	return IM_OK;
+}
+
+enum im_err
+store_append(struct store *st, struct store_ring *ring,
+	     const struct msg_parts *p, struct msg **out)
+{
+	struct msg_parts parts = *p;
+	struct msg *old = NULL;
+	enum im_err err;
+
+	pthread_mutex_lock(&st->lock);
+	parts.id = st->next_id;
+	parts.ts = im_now_ms();
+	err = append_locked(st, ring, &parts, out, &old);
 	pthread_mutex_unlock(&st->lock);
 	msg_unref(&old);
-	return IM_OK;
+	return err;
+}
+
+enum im_err
+store_append_at(struct store *st, struct store_ring *ring,
+		const struct msg_parts *p, struct msg **out)
+{
+	struct msg *old = NULL;
+	enum im_err err = IM_EINVAL;
+
+	pthread_mutex_lock(&st->lock);
+	if (p->id > st->base &&
+	    (!ring->len || p->id > ring_at(ring, ring->len - 1)->id))
+		err = append_locked(st, ring, p, out, &old);
+	pthread_mutex_unlock(&st->lock);
+	msg_unref(&old);
+	return err;
+}
+
+void
+store_raise_base(struct store *st, uint64_t base)
+{
+	pthread_mutex_lock(&st->lock);
+	if (base > st->base)
+		st->base = base;
+	if (base >= st->next_id)
+		st->next_id = base + 1;
+	pthread_mutex_unlock(&st->lock);
 }
 
 /* Index of the first message in r with id > since (binary search). */
@@ -356,9 +394,14 @@ store_read_from(struct store *st, struct store_ring *const *rings,
 }
 
 uint64_t
-store_base_id(const struct store *st)
+store_base_id(struct store *st)
 {
-	return st->base;	/* set once, before any other thread */
+	uint64_t v;
+
+	pthread_mutex_lock(&st->lock);
+	v = st->base;
+	pthread_mutex_unlock(&st->lock);
+	return v;
 }
 
 uint64_t
