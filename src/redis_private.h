@@ -27,6 +27,7 @@
 #define RDS_ARGS 20		/* arguments of one script call at most */
 #define RDS_QUEUE_MAX 65536	/* joins/leaves queued at most */
 #define RDS_BATCH 256		/* calls pipelined at once */
+#define RDS_LEAD ((uint64_t)1 << 20)	/* ids another node may be ahead */
 
 /* Where Redis is. */
 struct rds_url {

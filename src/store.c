@@ -40,6 +40,7 @@ struct store {
 	size_t bytes;		/* msg->size of every message held */
 	size_t max_bytes;	/* 0: no bound */
 	size_t ring_max_bytes;	/* 0: no bound */
+	uint64_t lead;		/* a since up to last + lead is kept */
 	struct store_ring *rings;
 };
 
@@ -296,6 +297,27 @@ store_append_at(struct store *st, struct store_ring *ring,
 }
 
 void
+store_set_lead(struct store *st, uint64_t lead)
+{
+	pthread_mutex_lock(&st->lock);
+	st->lead = lead;
+	pthread_mutex_unlock(&st->lock);
+}
+
+uint64_t
+store_clamp(struct store *st, uint64_t since)
+{
+	uint64_t last;
+
+	pthread_mutex_lock(&st->lock);
+	last = st->next_id - 1;
+	if (since > last + st->lead)
+		since = last;
+	pthread_mutex_unlock(&st->lock);
+	return since;
+}
+
+void
 store_raise_base(struct store *st, uint64_t base)
 {
 	pthread_mutex_lock(&st->lock);
@@ -341,7 +363,7 @@ store_read_from(struct store *st, struct store_ring *const *rings,
 
 	pthread_mutex_lock(&st->lock);
 	last = st->next_id - 1;
-	if (since > last)
+	if (since > last + st->lead)
 		since = last;
 	res.last_id = since;
 	for (size_t i = 0; i < nrooms && nr < READ_MAX_RINGS; i++) {
@@ -374,8 +396,9 @@ store_read_from(struct store *st, struct store_ring *const *rings,
 			}
 		}
 		if (best == nr) {
-			/* everything up to the newest id has been seen */
-			res.last_id = last;
+			/* everything up to the newest id has been seen (or a
+			 * since within the lead, ahead of it) */
+			res.last_id = last > since ? last : since;
 			break;
 		}
 		m = ring_at(rs[best], pos[best]);

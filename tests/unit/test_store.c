@@ -777,6 +777,35 @@ START_TEST(append_at_keeps_the_given_id_and_refuses_a_replay)
 }
 END_TEST
 
+START_TEST(a_cursor_within_the_lead_is_kept_not_clamped)
+{
+	struct store_read_result r;
+	struct store_ring *a;
+	struct msg *out[4];
+
+	st = store_create(10, FIRST);
+	a = store_ring_create(st);
+	ck_assert_int_eq(put_at(a, FIRST + 1, 1), IM_OK);
+	/* alone: a cursor from the future is the newest id */
+	ck_assert_uint_eq(store_clamp(st, FIRST + 5), FIRST + 1);
+	store_set_lead(st, 100);
+	ck_assert_uint_eq(store_clamp(st, FIRST + 5), FIRST + 5);
+	ck_assert_uint_eq(store_clamp(st, FIRST + 500), FIRST + 1);
+	r = store_read(st, &a, 1, FIRST + 5, NULL, out, 4);
+	ck_assert_uint_eq(r.n, 0);
+	ck_assert_uint_eq(r.last_id, FIRST + 5);
+	ck_assert_int_eq(r.gap, 0);
+	/* what this node applies later: only what lies after the cursor */
+	ck_assert_int_eq(put_at(a, FIRST + 4, 1), IM_OK);
+	ck_assert_int_eq(put_at(a, FIRST + 6, 1), IM_OK);
+	r = store_read(st, &a, 1, FIRST + 5, NULL, out, 4);
+	ck_assert_uint_eq(r.n, 1);
+	ck_assert_uint_eq(out[0]->id, FIRST + 6);
+	ck_assert_uint_eq(r.last_id, FIRST + 6);
+	msg_unref(&out[0]);
+}
+END_TEST
+
 START_TEST(a_raised_base_makes_older_cursors_a_gap)
 {
 	struct store_read_result r;
@@ -826,6 +855,7 @@ suite(void)
 	tcase_add_test(tc, since_last_points_before_the_newest_n);
 	tcase_add_test(tc, append_at_keeps_the_given_id_and_refuses_a_replay);
 	tcase_add_test(tc, a_raised_base_makes_older_cursors_a_gap);
+	tcase_add_test(tc, a_cursor_within_the_lead_is_kept_not_clamped);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("cursor");
