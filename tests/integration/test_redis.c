@@ -100,13 +100,16 @@ spawn(const char *const argv[], int *out)
 			close(p[0]);
 			close(p[1]);
 		} else {
-			freopen("/dev/null", "w", stdout);
+			if (!freopen("/dev/null", "w", stdout))
+				_exit(127);
 		}
 		{
 			char *av[32];
 			int n;
 
-			for (n = 0; argv[n] && n < 31; n++)
+			if (!argv[0])
+				_exit(127);
+			for (n = 0; n < 31 && argv[n]; n++)
 				av[n] = strdup(argv[n]);
 			av[n] = NULL;
 			execv(av[0], av);
@@ -157,10 +160,10 @@ static void
 node_start(int i)
 {
 	char url[64], line[256] = "";
-	const char *argv[] = { getenv("IMLAB_BIN"), "--port", "0", "--redis", url,
-			 "--redis-node-ttl", NODE_TTL, "--presence-ttl", "2",
-			 "--log-level", "error", "--www", getenv("IMLAB_WWW"),
-			 NULL };
+	const char *argv[] = { getenv("IMLAB_BIN"), "--port", "0",
+			       "--redis", url, "--redis-node-ttl", NODE_TTL,
+			       "--presence-ttl", "2", "--log-level", "error",
+			       "--www", getenv("IMLAB_WWW"), NULL };
 	struct pollfd pfd;
 	size_t len = 0;
 	const char *p;
@@ -293,7 +296,7 @@ wait_members(int i, const char *room, long want)
 static void
 check_chats(const struct tsub *s, const uint64_t *want, size_t n)
 {
-	const struct tenv *c[64];
+	const struct tenv *c[64] = { 0 };
 	size_t got = events(s, "chat", c, 64);
 
 	ck_assert_uint_eq(got, n);
@@ -308,8 +311,8 @@ START_TEST(publish_on_a_reaches_b_and_c_with_the_same_id_and_bytes)
 {
 	const struct tdriver *d = drivers[_i];
 	struct tsub *s = calloc(3, sizeof(*s));
-	const struct tenv *e[3][8];
-	uint64_t ids[5];
+	const struct tenv *e[3][8] = { { 0 } };
+	uint64_t ids[5] = { 0 };
 
 	ck_assert_ptr_nonnull(s);
 	for (int i = 0; i < 3; i++) {
@@ -335,8 +338,8 @@ START_TEST(publish_on_a_reaches_b_and_c_with_the_same_id_and_bytes)
 		for (int i = 1; i < 3; i++)
 			ck_assert_str_eq(e[i][k]->json, e[0][k]->json);
 	/* the data as the sender wrote it, on every node */
-	ck_assert_ptr_nonnull(strstr(e[2][0]->json,
-				     "\"data\":{\"t\":\"h\\u00e9\",\"n\":1.50e0}"));
+	ck_assert_ptr_nonnull(strstr(e[2][0]->json, "\"data\":{\"t\":"
+				     "\"h\\u00e9\",\"n\":1.50e0}"));
 	for (int i = 0; i < 3; i++) {
 		d->close(&s[i]);
 		tsub_free(&s[i]);
@@ -349,7 +352,7 @@ START_TEST(a_client_moves_from_a_to_b_with_its_cursor)
 {
 	const struct tdriver *d = drivers[_i];
 	struct tsub *s = calloc(2, sizeof(*s));
-	uint64_t ids[6];
+	uint64_t ids[6] = { 0 };
 
 	ck_assert_ptr_nonnull(s);
 	tsub_init(&s[0], d, node_port[0], "mover-0001", "mover", "move", 0);
@@ -379,7 +382,7 @@ START_TEST(the_clients_of_a_killed_node_resume_on_another)
 {
 	const struct tdriver *d = drivers[_i];
 	struct tsub *s = calloc(2, sizeof(*s));
-	uint64_t ids[6];
+	uint64_t ids[6] = { 0 };
 
 	ck_assert_ptr_nonnull(s);
 	tsub_init(&s[0], d, node_port[2], "victim-001", "victim", "k9", 0);
@@ -456,7 +459,7 @@ START_TEST(a_redis_restart_without_data_is_a_gap_never_a_repeat)
 {
 	const struct tdriver *d = drivers[_i];
 	struct tsub *s = calloc(2, sizeof(*s));
-	uint64_t ids[3], fresh[3];
+	uint64_t ids[3] = { 0 }, fresh[3] = { 0 };
 	int64_t end;
 	long st = 0;
 
@@ -496,8 +499,8 @@ END_TEST
 START_TEST(an_unreachable_redis_at_start_is_exit_2)
 {
 	char url[64];
-	const char *argv[] = { getenv("IMLAB_BIN"), "--port", "0", "--redis", url,
-			 "--log-level", "error", NULL };
+	const char *argv[] = { getenv("IMLAB_BIN"), "--port", "0",
+			       "--redis", url, "--log-level", "error", NULL };
 	int status = 0;
 	pid_t pid;
 
