@@ -199,12 +199,28 @@ cluster_up(void)
 		node_start(i);
 }
 
+/* Stops the nodes with SIGTERM: each must exit 0 (a sanitizer's report,
+ * a leak, a hang in the shutdown would not). */
 static void
 cluster_down(void)
 {
-	for (int i = 0; i < NODES; i++)
-		reap(&node_pid[i], SIGTERM);
+	int bad = -1, st = 0;
+
+	for (int i = 0; i < NODES; i++) {
+		int status = 0;
+
+		if (node_pid[i] <= 0)
+			continue;
+		kill(node_pid[i], SIGTERM);
+		waitpid(node_pid[i], &status, 0);
+		node_pid[i] = 0;
+		if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+			bad = i;
+			st = status;
+		}
+	}
 	reap(&redis_pid, SIGTERM);
+	ck_assert_msg(bad < 0, "node %d ended with status 0x%x", bad, st);
 }
 
 /* The envelopes of event ev in s, in order, into out (at most max). */
