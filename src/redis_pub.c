@@ -8,7 +8,8 @@
  * the reaping of dead nodes. Calls are pipelined, RDS_BATCH at a time.
  * While Redis is unreachable publishes fail at once (503
  * backend_unavailable); joins and leaves wait in the queue (they are
- * idempotent, so a batch cut by a lost connection is sent again).
+ * idempotent, so a batch cut by a lost connection is sent again), and
+ * on every reconnect the node's members are joined again.
  */
 #include "autoconf.h"
 
@@ -401,6 +402,10 @@ reconnect(struct redis_node *n, int *backoff)
 	pthread_mutex_lock(&n->qlock);
 	n->wup = 1;
 	pthread_mutex_unlock(&n->qlock);
+	/* Redis may have lost this node's members (a restart without data,
+	 * or a reap while it was away): say them again; a join Redis still
+	 * holds is a no-op (HSETNX) */
+	rooms_presence_replay(n->rs);
 	return 0;
 }
 

@@ -330,6 +330,24 @@ rooms_set_presence_hook(struct rooms *rs, rooms_presence_fn *fn, void *ctx)
 }
 
 void
+rooms_presence_replay(struct rooms *rs)
+{
+	size_t pos = 0;
+	struct room *r;
+
+	pthread_mutex_lock(&rs->lock);
+	while (rs->presence && (r = hmap_next(&rs->byname, &pos))) {
+		size_t mpos = 0;
+		struct member *mb;
+
+		while ((mb = hmap_next(&r->members, &mpos)))
+			rs->presence(rs->presence_ctx, r->name, mb->cid,
+				     mb->pid, mb->from, mb->via, "join");
+	}
+	pthread_mutex_unlock(&rs->lock);
+}
+
+void
 rooms_set_key(struct rooms *rs, const unsigned char key[32])
 {
 	for (int i = 0; i < 4; i++) {

@@ -114,6 +114,11 @@ typedef void rooms_presence_fn(void *ctx, const char *room, const char *cid,
 void rooms_set_presence_hook(struct rooms *rs, rooms_presence_fn *fn,
 			     void *ctx);
 
+/* Calls the presence hook with "join" for every member of every room
+ * (a no-op without a hook): a node tells a Redis that lost or dropped
+ * its members who they are again. Thread-safe (takes rs->lock). */
+void rooms_presence_replay(struct rooms *rs);
+
 /* Replaces the pid keys (the 32 bytes of key, borrowed), so that every
  * node sharing them derives the same pid from a cid. Call before other
  * threads use rs. */

@@ -426,7 +426,7 @@ END_TEST
 
 START_TEST(presence_lists_every_node_and_drops_a_dead_one)
 {
-	struct tsub *s = calloc(3, sizeof(*s));
+	struct tsub *s = calloc(4, sizeof(*s));
 	const struct tdriver *d[3] = { &tdrv_sse, &tdrv_ws, &tdrv_sse };
 
 	ck_assert_ptr_nonnull(s);
@@ -441,15 +441,15 @@ START_TEST(presence_lists_every_node_and_drops_a_dead_one)
 		ck_assert_int_eq(wait_members(i, "pres", 3), 3);
 	/* one member on two nodes is one member */
 	{
-		struct tsub twin;
+		struct tsub *twin = &s[3];
 
-		tsub_init(&twin, &tdrv_sse, node_port[1], "member-0-0001",
+		tsub_init(twin, &tdrv_sse, node_port[1], "member-0-0001",
 			  "m", "pres", 0);
-		ck_assert_int_eq(tdrv_sse.open(&twin), 0);
+		ck_assert_int_eq(tdrv_sse.open(twin), 0);
 		nap(300);
 		ck_assert_int_eq(member_count(2, "pres"), 3);
-		tdrv_sse.close(&twin);
-		tsub_free(&twin);
+		tdrv_sse.close(twin);
+		tsub_free(twin);
 	}
 	reap(&node_pid[2], SIGKILL);
 	ck_assert_int_eq(wait_members(0, "pres", 2), 2);
@@ -474,12 +474,18 @@ END_TEST
 START_TEST(a_redis_restart_without_data_is_a_gap_never_a_repeat)
 {
 	const struct tdriver *d = drivers[_i];
-	struct tsub *s = calloc(2, sizeof(*s));
+	struct tsub *s = calloc(3, sizeof(*s));
 	uint64_t ids[3] = { 0 }, fresh[3] = { 0 };
+	struct tsub *stay;
 	int64_t end;
 	long st = 0;
 
 	ck_assert_ptr_nonnull(s);
+	stay = &s[2];
+	/* a member that stays on node C through it all */
+	tsub_init(stay, &tdrv_sse, node_port[2], "stayer-0001", "st", "rr",
+		  0);
+	ck_assert_int_eq(tdrv_sse.open(stay), 0);
 	tsub_init(&s[0], d, node_port[0], "survivor-1", "sv", "rr", 0);
 	ck_assert_int_eq(d->open(&s[0]), 0);
 	for (int k = 0; k < 3; k++)
@@ -506,6 +512,10 @@ START_TEST(a_redis_restart_without_data_is_a_gap_never_a_repeat)
 	check_chats(&s[1], fresh, 3);
 	ck_assert_int_ge(s[1].gaps, 1);
 	d->close(&s[1]);
+	/* node C told the new Redis of its member again */
+	ck_assert_int_eq(wait_members(0, "rr", 1), 1);
+	tdrv_sse.close(stay);
+	tsub_free(stay);
 	tsub_free(&s[0]);
 	tsub_free(&s[1]);
 	free(s);
