@@ -364,6 +364,49 @@ START_TEST(publish_on_a_reaches_b_and_c_with_the_same_id_and_bytes)
 }
 END_TEST
 
+START_TEST(every_transport_on_every_node_gets_the_same_bytes)
+{
+	struct tsub *s = calloc(4, sizeof(*s));
+	const struct tenv *e[4][2] = { { 0 } };
+	uint64_t id = 0;
+
+	ck_assert_ptr_nonnull(s);
+	for (int i = 0; i < 4; i++) {
+		char cid[32];
+
+		snprintf(cid, sizeof(cid), "mixed-%d-0001", i);
+		tsub_init(&s[i], drivers[i], node_port[(i + 1) % NODES], cid,
+			  "mixed", "mixed", 0);
+		ck_assert_int_eq(drivers[i]->open(&s[i]), 0);
+	}
+	ck_assert_int_eq(api_publish(0, "mixed", 7, &id), 201);
+	/* the ack came after this node applied it: a poll here has it */
+	{
+		struct tsub *me = calloc(1, sizeof(*me));
+
+		ck_assert_ptr_nonnull(me);
+		tsub_init(me, &tdrv_poll, node_port[0], NULL, NULL, "mixed",
+			  id - 1);
+		ck_assert_int_eq(tdrv_poll.open(me), 0);
+		ck_assert_uint_eq(tsub_count(me, "chat", NULL), 1);
+		ck_assert_uint_eq(me->env[0].id, id);
+		tsub_free(me);
+		free(me);
+	}
+	for (int i = 0; i < 4; i++) {
+		ck_assert_uint_eq(wait_chats(&s[i], 1), 1);
+		ck_assert_uint_eq(events(&s[i], "chat", e[i], 2), 1);
+		ck_assert_uint_eq(e[i][0]->id, id);
+		ck_assert_str_eq(e[i][0]->json, e[0][0]->json);
+	}
+	for (int i = 0; i < 4; i++) {
+		drivers[i]->close(&s[i]);
+		tsub_free(&s[i]);
+	}
+	free(s);
+}
+END_TEST
+
 START_TEST(a_client_moves_from_a_to_b_with_its_cursor)
 {
 	const struct tdriver *d = drivers[_i];
@@ -549,6 +592,7 @@ suite(void)
 	tcase_add_checked_fixture(tc, cluster_up, cluster_down);
 	tcase_add_loop_test(tc,
 		publish_on_a_reaches_b_and_c_with_the_same_id_and_bytes, 0, 4);
+	tcase_add_test(tc, every_transport_on_every_node_gets_the_same_bytes);
 	tcase_add_loop_test(tc, a_client_moves_from_a_to_b_with_its_cursor,
 			    0, 4);
 	tcase_add_loop_test(tc, the_clients_of_a_killed_node_resume_on_another,
