@@ -506,10 +506,10 @@ START_TEST(presence_lists_every_node_and_drops_a_dead_one)
 			tdrv_sse.wait(&s[0], s[0].n + 1, 300);
 		ck_assert_uint_ge(tsub_count(&s[0], "leave", "pres"), 1);
 	}
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 3; i++) {
 		d[i]->close(&s[i]);
-	for (int i = 0; i < 3; i++)
 		tsub_free(&s[i]);
+	}
 	free(s);
 }
 END_TEST
