@@ -256,7 +256,7 @@ send_batch(struct redis_node *n, struct rds_item **batch, size_t nb,
 	   int64_t *hb_at, int64_t *reap_at)
 {
 	uint64_t floor = store_last_id(n->st);
-	int extra;
+	int extra, noscript = 0;
 
 	for (size_t i = 0; i < nb; i++) {
 		struct rds_item *it = batch[i];
@@ -276,19 +276,26 @@ send_batch(struct redis_node *n, struct rds_item **batch, size_t nb,
 	for (size_t i = 0; i < nb + (size_t)extra; i++) {
 		void *rv = NULL;
 		redisReply *r;
+		int err;
 
 		if (redisGetReply(n->wc, &rv) != REDIS_OK)
 			return -1;
 		r = rv;
+		err = r->type == REDIS_REPLY_ERROR;
+		/* the scripts were flushed: reconnect (which loads them) and
+		 * send the joins and leaves again */
+		if (err && !strncmp(r->str, "NOSCRIPT", 8))
+			noscript = 1;
 		if (i < nb && batch[i]->wait)
 			publish_reply(batch[i], r);
 		else if (i < nb)
-			batch[i]->err = IM_OK;
-		else if (r->type == REDIS_REPLY_ERROR)
-			LOG_WARN(TAG, "heartbeat/reap: %s", r->str);
+			batch[i]->err = err && noscript ? IM_ESYS : IM_OK;
+		if (err && !(i < nb && batch[i]->wait))
+			LOG_WARN(TAG, "%s: %s", i < nb ? "join/leave" :
+				 "heartbeat/reap", r->str);
 		freeReplyObject(r);
 	}
-	return 0;
+	return noscript ? -1 : 0;
 }
 
 /* Hands the answered items back: publishes to their threads, joins and
@@ -447,7 +454,8 @@ rds_writer(void *arg)
 		pthread_mutex_unlock(&n->qlock);
 		if (send_batch(n, batch, nb, &hb_at, &reap_at)) {
 			LOG_WARN(TAG, "writer: connection lost: %s",
-				 n->wc->errstr);
+				 n->wc->errstr[0] ? n->wc->errstr :
+				 "scripts flushed");
 			redisFree(n->wc);
 			n->wc = NULL;
 			atomic_fetch_add(&n->reconnects, 1);
