@@ -265,6 +265,31 @@ page(struct MHD_Connection *c, size_t *limit, const char **after,
 	return 0;
 }
 
+#ifdef HAVE_HIREDIS
+/* --redis: the member counts of ri[0..n) across every node; 0 or -1. */
+static int
+redis_members(struct redis_node *rn, struct room_info *ri, size_t n,
+	      struct im_error *e)
+{
+	const char **names = malloc(n * sizeof(*names));
+	size_t *counts = malloc(n * sizeof(*counts));
+	int rc = -1;
+
+	if (!names || !counts) {
+		im_error_set(e, IM_ENOMEM, "no_memory", "out of memory");
+	} else {
+		for (size_t i = 0; i < n; i++)
+			names[i] = ri[i].name;
+		rc = redis_node_member_counts(rn, names, counts, n, e);
+		for (size_t i = 0; !rc && i < n; i++)
+			ri[i].members = counts[i];
+	}
+	free(names);
+	free(counts);
+	return rc;
+}
+#endif
+
 static enum MHD_Result
 rooms_index(struct MHD_Connection *c, struct http_req *req)
 {
@@ -281,6 +306,12 @@ rooms_index(struct MHD_Connection *c, struct http_req *req)
 	if (!ri)
 		return MHD_NO;
 	n = rooms_list_page(srv->rs, after, ri, limit);
+#ifdef HAVE_HIREDIS
+	if (srv->redis && n && redis_members(srv->redis, ri, n, &e)) {
+		free(ri);
+		return http_reply_im_error(c, req, &e);
+	}
+#endif
 	a = json_object_new_array_ext((int)n);
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *o = json_object_new_object();

@@ -317,6 +317,42 @@ redis_node_members(struct redis_node *n, const char *room,
 	return (long)na;
 }
 
+int
+redis_node_member_counts(struct redis_node *n, const char *const *names,
+			 size_t *counts, size_t k, struct im_error *e)
+{
+	char err[256] = "";
+	int rc = 0;
+
+	pthread_mutex_lock(&n->clock);
+	if (!n->qc)
+		n->qc = rds_connect(&n->url, 1000, err, sizeof(err));
+	for (size_t i = 0; n->qc && i < k; i++)
+		redisAppendCommand(n->qc, "HLEN %spi:%s", n->prefix, names[i]);
+	for (size_t i = 0; n->qc && i < k; i++) {
+		void *rv = NULL;
+		redisReply *r;
+
+		if (redisGetReply(n->qc, &rv) != REDIS_OK) {
+			redisFree(n->qc);
+			n->qc = NULL;
+			break;
+		}
+		r = rv;
+		counts[i] = r->type == REDIS_REPLY_INTEGER && r->integer > 0 ?
+			    (size_t)r->integer : 0;
+		freeReplyObject(r);
+	}
+	if (!n->qc) {
+		rc = -1;
+		im_error_set(e, IM_EFULL, "backend_unavailable",
+			     "the shared back end (Redis) is unreachable; "
+			     "try again");
+	}
+	pthread_mutex_unlock(&n->clock);
+	return rc;
+}
+
 void
 redis_node_stats(struct redis_node *n, struct redis_node_stats *st)
 {

@@ -67,6 +67,12 @@ long redis_node_members(struct redis_node *n, const char *room,
 			const char *after, struct room_member_info *out,
 			size_t max, size_t *nout, struct im_error *e);
 
+/* Sets counts[i] to the member count across every node of room
+ * names[i], i < k (one pipelined round trip). Returns 0, or -1 with e
+ * filled (IM_EFULL "backend_unavailable"). Thread-safe. */
+int redis_node_member_counts(struct redis_node *n, const char *const *names,
+			     size_t *counts, size_t k, struct im_error *e);
+
 /* Counters for /api/info and the tests: whether the writer and reader
  * are connected, the newest id applied, reconnects and losses seen. */
 struct redis_node_stats {

@@ -297,6 +297,31 @@ member_count(int i, const char *room)
 	return n;
 }
 
+/* GET /api/rooms on node i: the "members" of room (-1 if not listed). */
+static long
+listed_members(int i, const char *room)
+{
+	struct t_resp r;
+	struct json_object *o, *v, *name;
+	long n = -1;
+
+	if (!t_http(node_port[i], "GET", "/api/rooms", NULL, NULL, &r) &&
+	    r.status == 200 && (o = json_tokener_parse(r.body))) {
+		for (size_t k = 0; json_object_is_type(o, json_type_array) &&
+		     k < json_object_array_length(o); k++) {
+			struct json_object *e = json_object_array_get_idx(o, k);
+
+			if (json_object_object_get_ex(e, "room", &name) &&
+			    !strcmp(json_object_get_string(name), room) &&
+			    json_object_object_get_ex(e, "members", &v))
+				n = json_object_get_int(v);
+		}
+		json_object_put(o);
+	}
+	t_resp_free(&r);
+	return n;
+}
+
 static long
 wait_members(int i, const char *room, long want)
 {
@@ -480,8 +505,11 @@ START_TEST(presence_lists_every_node_and_drops_a_dead_one)
 		tsub_init(&s[i], d[i], node_port[i], cid, "m", "pres", 0);
 		ck_assert_int_eq(d[i]->open(&s[i]), 0);
 	}
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 3; i++) {
 		ck_assert_int_eq(wait_members(i, "pres", 3), 3);
+		/* the listing counts every node's too */
+		ck_assert_int_eq(listed_members(i, "pres"), 3);
+	}
 	/* one member on two nodes is one member */
 	{
 		struct tsub *twin = &s[3];
