@@ -10,7 +10,8 @@
  * the members of every node and drops a dead node's. A Redis restarted
  * without its data: publishes fail with 503 backend_unavailable while it
  * is away, the nodes reconnect, and a cursor from before hears of a gap
- * and then gets every new message once; restarted with its data (an
+ * and then gets every new message once; a node started later serves the
+ * shared history under the same ids; restarted with its data (an
  * append-only file), the ids continue and an old cursor reads on with
  * no gap. Skipped (77) without
  * redis-server or without a build with hiredis.
@@ -548,6 +549,32 @@ START_TEST(presence_lists_every_node_and_drops_a_dead_one)
 }
 END_TEST
 
+START_TEST(a_node_started_later_serves_the_shared_history)
+{
+	struct tsub *s = calloc(2, sizeof(*s));
+	uint64_t ids[3] = { 0 };
+
+	ck_assert_ptr_nonnull(s);
+	for (int k = 0; k < 3; k++)
+		ck_assert_int_eq(api_publish(k % 2, "late", k, &ids[k]), 201);
+	/* node C again, as a new process: it loads the stream */
+	reap(&node_pid[2], SIGTERM);
+	node_start(2);
+	tsub_init(&s[0], &tdrv_poll, node_port[2], NULL, NULL, "late", 0);
+	ck_assert_int_eq(tdrv_poll.open(&s[0]), 0);
+	check_chats(&s[0], ids, 3);
+	ck_assert_int_eq(s[0].gaps, 0);
+	/* a cursor from before the shared history is a gap */
+	tsub_init(&s[1], &tdrv_poll, node_port[2], NULL, NULL, "late", 1);
+	ck_assert_int_eq(tdrv_poll.open(&s[1]), 0);
+	ck_assert_int_eq(s[1].gaps, 1);
+	check_chats(&s[1], ids, 3);
+	tsub_free(&s[0]);
+	tsub_free(&s[1]);
+	free(s);
+}
+END_TEST
+
 START_TEST(a_redis_restart_without_data_is_a_gap_never_a_repeat)
 {
 	const struct tdriver *d = drivers[_i];
@@ -685,6 +712,7 @@ suite(void)
 	tcase_add_loop_test(tc, the_clients_of_a_killed_node_resume_on_another,
 			    0, 4);
 	tcase_add_test(tc, presence_lists_every_node_and_drops_a_dead_one);
+	tcase_add_test(tc, a_node_started_later_serves_the_shared_history);
 	tcase_add_loop_test(tc,
 		a_redis_restart_without_data_is_a_gap_never_a_repeat, 0, 4);
 	tcase_add_test(tc, a_redis_restart_with_its_data_is_no_gap);
