@@ -10,11 +10,11 @@
  * the members of every node and drops a dead node's. A Redis restarted
  * without its data: publishes fail with 503 backend_unavailable while it
  * is away, the nodes reconnect, and a cursor from before hears of a gap
- * and then gets every new message once; a node started later serves the
- * shared history under the same ids; restarted with its data (an
+ * and then gets every new message once; restarted with its data (an
  * append-only file), the ids continue and an old cursor reads on with
- * no gap. Skipped (77) without
- * redis-server or without a build with hiredis.
+ * no gap. A node started later serves the shared history under the same
+ * ids. Skipped (77) without redis-server or without a build with
+ * hiredis.
  */
 #include "autoconf.h"
 
