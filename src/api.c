@@ -236,6 +236,24 @@ api_metrics(struct MHD_Connection *c, struct http_req *req)
 	fprintf(f, "# HELP imlab_build_info The version running (always 1)\n"
 		"# TYPE imlab_build_info gauge\n"
 		"imlab_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
+#ifdef HAVE_HIREDIS
+	if (srv->redis) {
+		struct redis_node_stats rst;
+
+		redis_node_stats(srv->redis, &rst);
+		fprintf(f, "# HELP imlab_redis_up 1 while the node's Redis "
+			"connection (writer: publishes, reader: the shared "
+			"stream) is up\n# TYPE imlab_redis_up gauge\n"
+			"imlab_redis_up{side=\"writer\"} %d\n"
+			"imlab_redis_up{side=\"reader\"} %d\n",
+			rst.writer_up, rst.reader_up);
+		series(f, "imlab_redis_reconnects_total", "counter",
+		       "Redis connections lost", (long long)rst.reconnects);
+		series(f, "imlab_redis_losses_total", "counter",
+		       "Times Redis had lost data or trimmed past this node "
+		       "(a gap)", (long long)rst.losses);
+	}
+#endif
 	if (!proc_self(&cpu, &rss)) {
 		fprintf(f, "# HELP process_cpu_seconds_total User and system "
 			"CPU time of the process\n"

@@ -609,6 +609,25 @@ START_TEST(a_redis_restart_without_data_is_a_gap_never_a_repeat)
 		ck_assert_int_eq(st, 201);
 	}
 	ck_assert_uint_gt(fresh[0], ids[2]);
+	{
+		/* the node counted the loss and is connected again */
+		int64_t until = now_ms() + WAIT_MS;
+		int seen = 0;
+
+		while (!seen && now_ms() < until) {
+			struct t_resp r;
+
+			ck_assert_int_eq(t_http(node_port[0], "GET",
+						"/metrics", NULL, NULL, &r), 0);
+			seen = !strstr(r.body, "imlab_redis_losses_total 0") &&
+			       strstr(r.body, "imlab_redis_up{side=\"reader\"} "
+				      "1");
+			t_resp_free(&r);
+			if (!seen)
+				nap(100);
+		}
+		ck_assert_msg(seen, "node A did not report the loss");
+	}
 	tsub_init(&s[1], d, node_port[0], "survivor-1", "sv", "rr",
 		  s[0].cursor);
 	ck_assert_int_eq(d->open(&s[1]), 0);
