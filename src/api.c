@@ -21,6 +21,9 @@
 #include "hub.h"
 #include "names.h"
 #include "qs.h"
+#ifdef HAVE_HIREDIS
+#include "redis_node.h"
+#endif
 #include "server_ctx.h"
 
 #define HISTORY_DEFAULT 100	/* messages a history request returns */
@@ -132,6 +135,20 @@ stats(struct MHD_Connection *c, struct http_req *req)
 		put(tps, via_name((enum via)i), to);
 	}
 	put(o, "transports", tps);
+#ifdef HAVE_HIREDIS
+	if (srv->redis) {
+		struct json_object *ro = json_object_new_object();
+		struct redis_node_stats rst;
+
+		redis_node_stats(srv->redis, &rst);
+		put(ro, "writer_up", json_object_new_boolean(rst.writer_up));
+		put(ro, "reader_up", json_object_new_boolean(rst.reader_up));
+		put(ro, "applied", u64(rst.applied));
+		put(ro, "reconnects", u64(rst.reconnects));
+		put(ro, "losses", u64(rst.losses));
+		put(o, "redis", ro);
+	}
+#endif
 	return http_reply_json(c, req, MHD_HTTP_OK, o);
 }
 
@@ -223,6 +240,24 @@ api_metrics(struct MHD_Connection *c, struct http_req *req)
 	fprintf(f, "# HELP imlab_build_info The version running (always 1)\n"
 		"# TYPE imlab_build_info gauge\n"
 		"imlab_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
+#ifdef HAVE_HIREDIS
+	if (srv->redis) {
+		struct redis_node_stats rst;
+
+		redis_node_stats(srv->redis, &rst);
+		fprintf(f, "# HELP imlab_redis_up 1 while the node's Redis "
+			"connection (writer: publishes, reader: the shared "
+			"stream) is up\n# TYPE imlab_redis_up gauge\n"
+			"imlab_redis_up{side=\"writer\"} %d\n"
+			"imlab_redis_up{side=\"reader\"} %d\n",
+			rst.writer_up, rst.reader_up);
+		series(f, "imlab_redis_reconnects_total", "counter",
+		       "Redis connections lost", (long long)rst.reconnects);
+		series(f, "imlab_redis_losses_total", "counter",
+		       "Times Redis had lost data or trimmed past this node "
+		       "(a gap)", (long long)rst.losses);
+	}
+#endif
 	if (!proc_self(&cpu, &rss)) {
 		fprintf(f, "# HELP process_cpu_seconds_total User and system "
 			"CPU time of the process\n"
@@ -251,6 +286,31 @@ page(struct MHD_Connection *c, size_t *limit, const char **after,
 	return qs_text(c, "after", after, e);
 }
 
+#ifdef HAVE_HIREDIS
+/* --redis: the member counts of ri[0..n) across every node; 0 or -1. */
+static int
+redis_members(struct redis_node *rn, struct room_info *ri, size_t n,
+	      struct im_error *e)
+{
+	const char **names = malloc(n * sizeof(*names));
+	size_t *counts = malloc(n * sizeof(*counts));
+	int rc = -1;
+
+	if (!names || !counts) {
+		im_error_set(e, IM_ENOMEM, "no_memory", "out of memory");
+	} else {
+		for (size_t i = 0; i < n; i++)
+			names[i] = ri[i].name;
+		rc = redis_node_member_counts(rn, names, counts, n, e);
+		for (size_t i = 0; !rc && i < n; i++)
+			ri[i].members = counts[i];
+	}
+	free(names);
+	free(counts);
+	return rc;
+}
+#endif
+
 static enum MHD_Result
 rooms_index(struct MHD_Connection *c, struct http_req *req)
 {
@@ -267,6 +327,12 @@ rooms_index(struct MHD_Connection *c, struct http_req *req)
 	if (!ri)
 		return MHD_NO;
 	n = rooms_list_page(srv->rs, after, ri, limit);
+#ifdef HAVE_HIREDIS
+	if (srv->redis && n && redis_members(srv->redis, ri, n, &e)) {
+		free(ri);
+		return http_reply_im_error(c, req, &e);
+	}
+#endif
 	a = json_object_new_array_ext((int)n);
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *o = json_object_new_object();
@@ -298,6 +364,19 @@ room_show(struct MHD_Connection *c, struct http_req *req, struct room *r,
 	mi = malloc(limit * sizeof(*mi));
 	if (!mi)
 		return MHD_NO;
+#ifdef HAVE_HIREDIS
+	if (srv->redis) {
+		/* every node's members, from the shared Redis */
+		long t = redis_node_members(srv->redis, name, after, mi,
+					    limit, &n, &e);
+
+		if (t < 0) {
+			free(mi);
+			return http_reply_im_error(c, req, &e);
+		}
+		total = (size_t)t;
+	} else
+#endif
 	if (r)
 		total = rooms_members_page(srv->rs, r, after, mi, limit,
 					   &n);

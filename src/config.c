@@ -141,6 +141,19 @@ const struct config_opt config_opts[] = {
 	{ "history-db-sync", CONFIG_INT, O(history_db_sync), 1, NULL, 0, 1,
 	  "0|1", "1: every commit is flushed to the disk (survives a power "
 	  "loss); 0: survives a crash of imlab, not of the machine" },
+	{ "redis", CONFIG_STR, O(redis), 0, "", 0, 0, "URL",
+	  "share one chat with every node on this Redis "
+	  "(redis://[[USER]:PASS@]HOST[:PORT][/DB]; needs a build with "
+	  "hiredis): one id sequence, history and presence (doc/scaling.md)" },
+	{ "redis-prefix", CONFIG_STR, O(redis_prefix), 0, "imlab:", 0, 0,
+	  "STR", "prefix of every Redis key (nodes with the same prefix "
+	  "share a chat)" },
+	{ "redis-node-ttl", CONFIG_INT, O(redis_node_ttl), 10000, NULL, 300,
+	  600000, "MS", "a node whose heartbeat is silent this long is dead: "
+	  "its members leave" },
+	{ "redis-log", CONFIG_INT, O(redis_log), 100000, NULL, 100,
+	  100000000, "N", "messages the shared Redis stream keeps (about; a "
+	  "new node loads them)" },
 	{ NULL, CONFIG_INT, 0, 0, NULL, 0, 0, NULL, NULL },
 };
 

@@ -57,6 +57,10 @@ struct config {
 	int history_db_max_age;		/* s; 0: no age limit */
 	int history_db_queue;		/* messages waiting for the writer */
 	int history_db_sync;		/* 1: fsync every commit */
+	const char *redis;		/* URL of the shared Redis; "" none */
+	const char *redis_prefix;	/* of every key in it */
+	int redis_node_ttl;		/* ms a silent node stays alive */
+	int redis_log;			/* entries the shared stream keeps */
 };
 
 enum config_type { CONFIG_INT, CONFIG_STR };

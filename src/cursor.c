@@ -12,13 +12,12 @@
 
 #include "cursor.h"
 
-/* A since ahead of the sequence means "from now on". */
+/* A since ahead of the sequence means "from now on" (store_clamp(): but
+ * for a node's lead behind the shared sequence). */
 static uint64_t
 clamp(struct store *st, uint64_t since)
 {
-	uint64_t last = store_last_id(st);
-
-	return since > last ? last : since;
+	return store_clamp(st, since);
 }
 
 void

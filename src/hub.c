@@ -131,6 +131,27 @@ hub_publish(struct hub *h, const struct hub_pub *p, struct hub_ack *ack,
 	parts.to_pid = names_to_pid(p->to, p->to ? strlen(p->to) : 0);
 	parts.data_json = data;
 	parts.data_len = data_len;
+	if (h->post && to == MSG_TO_PID) {
+		/* the recipient's cid is known only where it is a member */
+		free(own);
+		rooms_release(h->rs, &r);
+		return im_error_set(e, IM_EINVAL, "bad_target",
+			"direct messages (\"to\":\"pid:...\") are not "
+			"available across nodes (--redis) yet");
+	}
+	if (h->post) {
+		char pid[MSG_PID_LEN + 1];
+
+		rooms_pid(h->rs, p->cid, pid);
+		parts.room = room_name(r);
+		parts.pid = pid;
+		err = h->post(h->post_ctx, &parts, p->mid, &res, e);
+		free(own);
+		rooms_release(h->rs, &r);
+		if (err != IM_OK)
+			return err;
+		goto acked;
+	}
 	err = rooms_post_once(h->rs, r, &parts, p->mid, &res);
 	free(own);
 	rooms_release(h->rs, &r);
@@ -139,6 +160,7 @@ hub_publish(struct hub *h, const struct hub_pub *p, struct hub_ack *ack,
 			"%s is not a member of room %s", p->to, p->room);
 	if (err != IM_OK)	/* out of memory, or the history db refused */
 		return store_explain(rooms_store(h->rs), err, e);
+acked:
 	ack->id = res.id;
 	ack->ts = res.ts;
 	ack->dup = res.dup;

@@ -18,10 +18,19 @@
 #include "names.h"
 #include "room.h"
 
+/* A publish path other than the local store (src/redis_node.c): stores
+ * the validated message p (room name in p->room, pid set) in room once per
+ * (cid, mid) and fills *res, or returns an error with e filled. */
+typedef enum im_err hub_post_fn(void *ctx, const struct msg_parts *p,
+				const char *mid, struct rooms_posted *res,
+				struct im_error *e);
+
 struct hub {
 	struct rooms *rs;	/* borrowed */
 	size_t max_data;	/* bytes of serialised "data" */
 	atomic_ullong published[VIA__COUNT];
+	hub_post_fn *post;	/* NULL: rooms_post_once() */
+	void *post_ctx;
 };
 
 /* One publish, as a transport parsed it. Strings are borrowed and may be

@@ -53,8 +53,11 @@ main(int argc, char **argv)
 
 	if (server_start(&cfg, &srv, &e) != IM_OK) {
 		fprintf(stderr, "imlab: %s\n", e.message);
-		/* a bad value (--www, --history-db): usage, as in config */
-		return e.err == IM_EINVAL ? 2 : 1;
+		/* a bad value (--www, --history-db), a bad option or an
+		 * unreachable --redis: usage, exit 2 */
+		return e.err == IM_EINVAL || (e.code &&
+			(!strcmp(e.code, "backend_unavailable") ||
+			 !strcmp(e.code, "bad_option"))) ? 2 : 1;
 	}
 	printf("imlab %s: open http://%s:%u/ (Ctrl-C stops)\n",
 	       PACKAGE_VERSION,

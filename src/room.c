@@ -321,6 +321,67 @@ rooms_post(struct rooms *rs, struct room *r, const struct msg_parts *p,
 	return err;
 }
 
+enum im_err
+rooms_post_at(struct rooms *rs, const struct msg_parts *p)
+{
+	struct im_error e = { 0 };
+	struct room *r = rooms_get(rs, p->room, 1, &e);
+	struct msg_parts q = *p;
+	struct msg *m = NULL;
+	enum im_err err;
+
+	if (!r)
+		return e.err ? e.err : IM_ENOMEM;
+	pthread_mutex_lock(&rs->lock);
+	q.room = r->name;
+	err = store_append_at(rs->st, r->ring, &q, &m);
+	if (err == IM_OK) {
+		r->used = im_mono_ms();
+		notify_locked(r, m);
+	}
+	pthread_mutex_unlock(&rs->lock);
+	msg_unref(&m);
+	rooms_release(rs, &r);
+	return err;
+}
+
+void
+rooms_set_presence_hook(struct rooms *rs, rooms_presence_fn *fn, void *ctx)
+{
+	rs->presence = fn;
+	rs->presence_ctx = ctx;
+}
+
+void
+rooms_presence_replay(struct rooms *rs)
+{
+	size_t pos = 0;
+	struct room *r;
+
+	pthread_mutex_lock(&rs->lock);
+	while (rs->presence && (r = hmap_next(&rs->byname, &pos))) {
+		size_t mpos = 0;
+		struct member *mb;
+
+		while ((mb = hmap_next(&r->members, &mpos)))
+			rs->presence(rs->presence_ctx, r->name, mb->cid,
+				     mb->pid, mb->from, mb->via, "join");
+	}
+	pthread_mutex_unlock(&rs->lock);
+}
+
+void
+rooms_set_key(struct rooms *rs, const unsigned char key[32])
+{
+	for (int i = 0; i < 4; i++) {
+		uint64_t k = 0;
+
+		for (int j = 0; j < 8; j++)
+			k = (k << 8) | key[i * 8 + j];
+		rs->key[i] = k;
+	}
+}
+
 /* Posts a join/leave for mb in r; lock held. */
 static void
 presence_publish(struct rooms *rs, struct room *r, const struct member *mb,
@@ -330,9 +391,16 @@ presence_publish(struct rooms *rs, struct room *r, const struct member *mb,
 	struct msg_parts p = { 0 };
 	enum im_err err;
 
+	if (rs->presence) {
+		rs->presence(rs->presence_ctx, r->name, mb->cid, mb->pid,
+			     mb->from, mb->via, event);
+		return;
+	}
+
 	if (room_presence_defer(rs, r, mb->pid, mb->from, mb->via,
 				event[0] == 'j'))
 		return;
+
 	p.event = event;
 	p.from = mb->from;
 	p.cid = mb->cid;

@@ -102,6 +102,37 @@ void rooms_touch(struct rooms *rs, struct room *r, const char *cid,
 enum im_err rooms_post(struct rooms *rs, struct room *r,
 		       const struct msg_parts *p, struct msg **out);
 
+/* rooms_post() of a message that already has its id, time and pid (one
+ * read from a shared sequence, src/redis_node.c): p->room names the room
+ * (created if need be; an invalid name or a full registry is an error),
+ * and p->id, p->ts and p->pid are kept (store_append_at()). Returns IM_OK,
+ * IM_EINVAL when the id is not above the room's newest (a replay: nothing
+ * stored), or another error with nothing stored. Must not be called from
+ * a notify. */
+enum im_err rooms_post_at(struct rooms *rs, const struct msg_parts *p);
+
+/* A presence hook: called (rs->lock held, so it must not block or call
+ * back into rooms) instead of storing a join or leave locally when set;
+ * event is "join" or "leave", the strings are borrowed for the call. */
+typedef void rooms_presence_fn(void *ctx, const char *room, const char *cid,
+			       const char *pid, const char *from,
+			       enum via via, const char *event);
+
+/* Sends every later join and leave to fn(ctx, ...) instead of the local
+ * store (NULL: back to the store). Call before other threads use rs. */
+void rooms_set_presence_hook(struct rooms *rs, rooms_presence_fn *fn,
+			     void *ctx);
+
+/* Calls the presence hook with "join" for every member of every room
+ * (a no-op without a hook): a node tells a Redis that lost or dropped
+ * its members who they are again. Thread-safe (takes rs->lock). */
+void rooms_presence_replay(struct rooms *rs);
+
+/* Replaces the pid keys (the 32 bytes of key, borrowed), so that every
+ * node sharing them derives the same pid from a cid. Call before other
+ * threads use rs. */
+void rooms_set_key(struct rooms *rs, const unsigned char key[32]);
+
 /* How many recent (cid, mid) pairs a room remembers for rooms_post_once. */
 #define ROOM_MID_WINDOW 256
 

@@ -57,6 +57,8 @@ struct rooms {
 	uint64_t key[4];	/* pid keys: two SipHash-2-4 keys */
 	uint64_t floor;		/* newest id a reclaimed room dropped */
 	struct list presence_open;	/* rooms with an open batch */
+	rooms_presence_fn *presence;	/* NULL: joins/leaves stored here */
+	void *presence_ctx;
 };
 
 /* SipHash-2-4 of s[0..n) under the key (k0, k1): a keyed PRF, so a

@@ -20,6 +20,9 @@
 #include "listener.h"
 #include "log.h"
 #include "server.h"
+#ifdef HAVE_HIREDIS
+#include "redis_node.h"
+#endif
 #include "tp_wait.h"
 #include "ws.h"
 
@@ -117,6 +120,10 @@ teardown(struct server *s, int ticking)
 	tp_wait_shutdown(s);
 	http_stop(&s->http);
 	tp_wait_destroy(&s->tp);
+#ifdef HAVE_HIREDIS
+	redis_node_stop(&s->redis);	/* its last leaves go out first */
+	s->hub.post = NULL;
+#endif
 	rooms_destroy(&s->rs);
 	histdb_stop(&s->hdb);
 	store_destroy(&s->st);
@@ -145,6 +152,46 @@ start_histdb(struct server *s, struct im_error *e)
 	return s->hdb;
 }
 
+/* --redis: joins the shared Redis before the store exists (its ids
+ * continue the shared sequence). 0, or -1 with e filled. */
+static int
+open_redis(struct server *s, struct im_error *e)
+{
+	const struct config *cfg = &s->cfg;
+
+	if (!cfg->redis || !*cfg->redis)
+		return 0;
+#ifdef HAVE_HIREDIS
+	struct redis_node_config rc = {
+		.url = cfg->redis, .prefix = cfg->redis_prefix,
+		.node_ttl_ms = cfg->redis_node_ttl, .log_max = cfg->redis_log,
+		.max_data = (size_t)cfg->max_body,
+	};
+
+	s->redis = redis_node_open(&rc, e);
+	return s->redis ? 0 : -1;
+#else
+	im_error_set(e, IM_EINVAL, "bad_option", "--redis: this imlab was "
+		     "built without hiredis (install libhiredis-dev, then "
+		     "./configure --with-hiredis)");
+	return -1;
+#endif
+}
+
+/* The store's first id: the shared sequence's with --redis (0: the
+ * clock rule of a node alone). */
+static uint64_t
+first_id(const struct server *s)
+{
+#ifdef HAVE_HIREDIS
+	if (s->redis)
+		return redis_node_base(s->redis) + 1;
+#else
+	(void)s;
+#endif
+	return 0;
+}
+
 enum im_err
 server_start(const struct config *cfg, struct server **out,
 	     struct im_error *e)
@@ -166,6 +213,13 @@ server_start(const struct config *cfg, struct server **out,
 				    "or debug");
 	}
 	log_set_level(lvl);
+	if (cfg->redis && *cfg->redis && cfg->history_db && *cfg->history_db) {
+		free(s);
+		return im_error_set(e, IM_EINVAL, "bad_option",
+				    "--history-db and --redis cannot be used "
+				    "together (with --redis the history is "
+				    "Redis's; see doc/scaling.md)");
+	}
 	www = cfg->www && *cfg->www ? cfg->www : server_default_www();
 	s->www = realpath(www, NULL);
 	if (!s->www) {
@@ -179,7 +233,9 @@ server_start(const struct config *cfg, struct server **out,
 	atomic_init(&s->open_conns, 0);
 	pthread_mutex_init(&s->tick_lock, NULL);
 	pthread_cond_init(&s->tick_cond, NULL);
-	s->st = store_create((size_t)cfg->history, 0);
+	if (open_redis(s, e))
+		goto fail;
+	s->st = store_create((size_t)cfg->history, first_id(s));
 	if (s->st)
 		store_set_budget(s->st, (size_t)cfg->max_memory << 20,
 				 (size_t)cfg->room_memory << 10);
@@ -199,6 +255,10 @@ server_start(const struct config *cfg, struct server **out,
 	if (cfg->history_db && *cfg->history_db && !start_histdb(s, e))
 		goto fail;
 	hub_init(&s->hub, s->rs, (size_t)cfg->max_body);
+#ifdef HAVE_HIREDIS
+	if (s->redis && redis_node_attach(s->redis, s->st, s->rs, &s->hub, e))
+		goto fail;
+#endif
 	s->tp = tp_wait_create(cfg->coalesce);
 	if (!s->tp) {
 		im_error_set(e, IM_ENOMEM, "no_memory", "out of memory");

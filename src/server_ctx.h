@@ -27,6 +27,7 @@ struct http;
 struct tp;
 struct ws;
 struct listener;
+struct redis_node;
 
 struct server {
 	struct config cfg;		/* a copy; strings borrowed */
@@ -42,6 +43,7 @@ struct server {
 	struct tp *tp;			/* waiting HTTP connections */
 	struct ws *ws;
 	struct listener *lst;
+	struct redis_node *redis;	/* --redis; NULL: this node alone */
 	pthread_t ticker;
 	pthread_mutex_t tick_lock;
 	pthread_cond_t tick_cond;

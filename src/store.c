@@ -39,12 +39,14 @@ struct store {
 	pthread_mutex_t lock;
 	size_t history;
 	uint64_t next_id;
-	uint64_t base;		/* next_id - 1 at creation: the run's */
+	uint64_t base;		/* next_id - 1 at creation: the run's;
+				 * raised by store_raise_base() */
 	size_t total;
 	size_t bytes;		/* msg->size of every message held */
 	size_t max_bytes;	/* 0: no bound */
 	size_t ring_max_bytes;	/* 0: no bound */
 	int64_t history_ms;	/* keep at least this much; 0: count only */
+	uint64_t lead;		/* a since up to last + lead is kept */
 	struct store_ring *rings;
 	struct store_sink sink;	/* put NULL: none */
 	struct store_span *spans;	/* earlier runs' answered ids, owned */
@@ -291,44 +293,103 @@ push(struct store *st, struct store_ring *ring, struct msg *m, int64_t now,
 	return old;
 }
 
+/* Builds the message of parts (id and ts set), hands it to the sink when
+ * there is one (its refusal is returned, nothing stored) and appends it
+ * to ring; lock held. *old: what a full ring gave up, for the caller to
+ * unref outside the lock. */
+static enum im_err
+append_locked(struct store *st, struct store_ring *ring,
+	      const struct msg_parts *parts, struct msg **out,
+	      struct msg **old)
+{
+	int64_t now = im_now_ms();
+	int keep = ring_keeps(st, ring, now);
+	struct msg *m;
+
+	if (ring_reserve(st, ring, keep))
+		return IM_ENOMEM;
+	m = msg_create(parts);
+	if (!m)
+		return IM_ENOMEM;
+	if (st->sink.put) {
+		enum im_err err = st->sink.put(st->sink.ctx, m);
+
+		if (err != IM_OK) {
+			msg_unref(&m);
+			return err;
+		}
+	}
+	if (parts->id >= st->next_id)
+		st->next_id = parts->id + 1;
+	*old = push(st, ring, m, now, keep);
+	if (out)
+		*out = msg_ref(m);
+	return IM_OK;
+}
+
 enum im_err
 store_append(struct store *st, struct store_ring *ring,
 	     const struct msg_parts *p, struct msg **out)
 {
 	struct msg_parts parts = *p;
-	struct msg *m, *old = NULL;
-	int64_t now = im_now_ms();
-	int keep;
+	struct msg *old = NULL;
+	enum im_err err;
 
 	pthread_mutex_lock(&st->lock);
-	keep = ring_keeps(st, ring, now);
-	if (ring_reserve(st, ring, keep)) {
-		pthread_mutex_unlock(&st->lock);
-		return IM_ENOMEM;
-	}
 	parts.id = st->next_id;
-	parts.ts = now;
-	m = msg_create(&parts);
-	if (!m) {
-		pthread_mutex_unlock(&st->lock);
-		return IM_ENOMEM;
-	}
-	if (st->sink.put) {
-		enum im_err err = st->sink.put(st->sink.ctx, m);
-
-		if (err != IM_OK) {
-			pthread_mutex_unlock(&st->lock);
-			msg_unref(&m);
-			return err;
-		}
-	}
-	st->next_id++;
-	old = push(st, ring, m, now, keep);
-	if (out)
-		*out = msg_ref(m);
+	parts.ts = im_now_ms();
+	err = append_locked(st, ring, &parts, out, &old);
 	pthread_mutex_unlock(&st->lock);
 	msg_unref(&old);
-	return IM_OK;
+	return err;
+}
+
+enum im_err
+store_append_at(struct store *st, struct store_ring *ring,
+		const struct msg_parts *p, struct msg **out)
+{
+	struct msg *old = NULL;
+	enum im_err err = IM_EINVAL;
+
+	pthread_mutex_lock(&st->lock);
+	if (p->id > st->base &&
+	    (!ring->len || p->id > ring_at(ring, ring->len - 1)->id))
+		err = append_locked(st, ring, p, out, &old);
+	pthread_mutex_unlock(&st->lock);
+	msg_unref(&old);
+	return err;
+}
+
+void
+store_set_lead(struct store *st, uint64_t lead)
+{
+	pthread_mutex_lock(&st->lock);
+	st->lead = lead;
+	pthread_mutex_unlock(&st->lock);
+}
+
+uint64_t
+store_clamp(struct store *st, uint64_t since)
+{
+	uint64_t last;
+
+	pthread_mutex_lock(&st->lock);
+	last = st->next_id - 1;
+	if (since > last + st->lead)
+		since = last;
+	pthread_mutex_unlock(&st->lock);
+	return since;
+}
+
+void
+store_raise_base(struct store *st, uint64_t base)
+{
+	pthread_mutex_lock(&st->lock);
+	if (base > st->base)
+		st->base = base;
+	if (base >= st->next_id)
+		st->next_id = base + 1;
+	pthread_mutex_unlock(&st->lock);
 }
 
 /* Index of the first message in r with id > since (binary search). */
@@ -377,7 +438,7 @@ store_read_from(struct store *st, struct store_ring *const *rings,
 
 	pthread_mutex_lock(&st->lock);
 	last = st->next_id - 1;
-	if (since > last)
+	if (since > last + st->lead)
 		since = last;
 	res.last_id = since;
 	for (size_t i = 0; i < nrooms && nr < READ_MAX_RINGS; i++) {
@@ -411,8 +472,9 @@ store_read_from(struct store *st, struct store_ring *const *rings,
 			}
 		}
 		if (best == nr) {
-			/* everything up to the newest id has been seen */
-			res.last_id = last;
+			/* everything up to the newest id has been seen (or a
+			 * since within the lead, ahead of it) */
+			res.last_id = last > since ? last : since;
 			break;
 		}
 		m = ring_at(rs[best], pos[best]);
@@ -431,9 +493,14 @@ store_read_from(struct store *st, struct store_ring *const *rings,
 }
 
 uint64_t
-store_base_id(const struct store *st)
+store_base_id(struct store *st)
 {
-	return st->base;	/* set once, before any other thread */
+	uint64_t v;
+
+	pthread_mutex_lock(&st->lock);
+	v = st->base;
+	pthread_mutex_unlock(&st->lock);
+	return v;
 }
 
 uint64_t

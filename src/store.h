@@ -130,6 +130,30 @@ uint64_t store_ring_drop(struct store *st, struct store_ring **rp);
 enum im_err store_append(struct store *st, struct store_ring *ring,
 			 const struct msg_parts *p, struct msg **out);
 
+/* store_append() of a message whose id and time were given elsewhere (a
+ * shared sequence: src/redis_node.c): p->id and p->ts are kept. The id
+ * must be above the run's base and above the newest id in ring, else
+ * nothing is stored and IM_EINVAL is returned (a replay is not stored
+ * twice). The sequence moves up to p->id if it was behind. Otherwise the
+ * same as store_append(). */
+enum im_err store_append_at(struct store *st, struct store_ring *ring,
+			    const struct msg_parts *p, struct msg **out);
+
+/* Raises the run's base to base (never lowers it), and the sequence with
+ * it: from now on a read from a cursor in (0, base) reports a gap (the
+ * shared history those cursors point into was lost). Thread-safe. */
+void store_raise_base(struct store *st, uint64_t base);
+
+/* A store fed by a shared sequence lags the other nodes: a cursor up to
+ * lead ids ahead of its newest is a position another node reached, kept
+ * as it is (messages after it come as they are applied) instead of being
+ * treated as the newest id. 0 (the default) for a store alone. */
+void store_set_lead(struct store *st, uint64_t lead);
+
+/* The since a read will use: since itself, or the newest id when since
+ * is more than the lead ahead of it (a cursor from the future). */
+uint64_t store_clamp(struct store *st, uint64_t since);
+
 /* The result of a read: n messages in out[0..n), each a new reference the
  * caller must msg_unref(); last_id is the cursor for the next read; gap is
  * 1 when a message after `since` in one of the rings was evicted. */
@@ -145,8 +169,9 @@ struct store_read_result {
  * Duplicate rings are read once (null entries are skipped). since == 0
  * means "from the oldest kept" and never reports a gap (gaps are judged
  * against since alone: a ring evicted an id after it, or it is below the
- * run's base, store_base_id()); a since ahead of the sequence is treated as the
- * newest id. out NULL only counts, taking no reference. */
+ * run's base, store_base_id()); a since ahead of the sequence (beyond the
+ * lead, store_set_lead()) is treated as the newest id. out NULL only
+ * counts, taking no reference. */
 struct store_read_result store_read_from(struct store *st,
 					 struct store_ring *const *rings,
 					 const uint64_t *from, size_t nrooms,
@@ -177,8 +202,8 @@ store_count_after(struct store *st, struct store_ring *const *rings,
 
 /* Returns the run's base: the id just before its first (what
  * store_last_id() returns before the first publish). Cursors in
- * (0, base) are from an earlier run. */
-uint64_t store_base_id(const struct store *st);
+ * (0, base) are from an earlier run. Thread-safe. */
+uint64_t store_base_id(struct store *st);
 
 /* Returns the newest id handed out so far (0 if none yet, in which case
  * it is one less than the next id). */

@@ -42,6 +42,7 @@ enum bench_peer { BENCH_PEER_IMLAB = 0, BENCH_PEER_NCHAN };
 /* The command line (bench_opts.h). */
 struct bench_opts {
 	char url[256];		/* http://host:port, no trailing slash */
+	char pub_url[256];	/* where to publish ("": url) */
 	char host[128];
 	int port;
 	unsigned tps;		/* bit per enum bench_tp */

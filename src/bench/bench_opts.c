@@ -36,6 +36,7 @@ struct opt {
 };
 
 static int set_url(struct bench_opts *o, const char *s);
+static int set_pub_url(struct bench_opts *o, const char *s);
 static int set_transport(struct bench_opts *o, const char *s);
 static int set_peer(struct bench_opts *o, const char *s);
 static void usage(FILE *f);
@@ -46,6 +47,9 @@ static void man(FILE *f);
 static const struct opt opts[] = {
 	{ "url", T_STR, 0, 0, 0, 0, "http://127.0.0.1:8080", set_url, "URL",
 	  "server base URL, http:// only" },
+	{ "pub-url", T_STR, 0, 0, 0, 0, "the --url", set_pub_url, "URL",
+	  "publish to this server instead (another node sharing the same "
+	  "Redis: cross-node delivery), http:// only" },
 	{ "transport", T_STR, 0, 0, 0, 0, "all", set_transport, "T",
 	  "poll, longpoll, sse, ws or all; all runs the four one after "
 	  "another, each with new subscribers" },
@@ -158,6 +162,25 @@ parse_int(const char *name, const char *s, long long min, long long max,
 		return -1;
 	}
 	*out = (int)v;
+	return 0;
+}
+
+static int
+set_pub_url(struct bench_opts *o, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!strcmp(s, "the --url")) {	/* the default */
+		o->pub_url[0] = '\0';
+		return 0;
+	}
+	if (strncmp(s, "http://", 7) || n <= 7 || n >= sizeof(o->pub_url) ||
+	    s[n - 1] == '/') {
+		fprintf(stderr, "imlab-bench: --pub-url: \"%s\" is not "
+			"http://HOST:PORT\n", s);
+		return -1;
+	}
+	memcpy(o->pub_url, s, n + 1);
 	return 0;
 }
 

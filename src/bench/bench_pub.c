@@ -167,7 +167,7 @@ bench_pub_thread(void *arg)
 				 o->url, room);
 		else
 			snprintf(url, sizeof(url), "%s/api/rooms/%s/messages",
-				 o->url, room);
+				 o->pub_url[0] ? o->pub_url : o->url, room);
 		t = bench_now_ns();
 		n = snprintf(data, cap, "{\"t\":%" PRId64 ",\"seq\":%d,"
 			     "\"pad\":\"\"}", t, k);

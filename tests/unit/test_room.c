@@ -7,7 +7,9 @@
  * room, one join per cid however many subscriptions it holds, pollers
  * kept by rooms_touch() until presence_ttl passes and then swept with a
  * leave (the sweep is given a future clock instead of sleeping), member
- * and room listings, and public ids that hide the private cid.
+ * and room listings, and public ids that hide the private cid. The
+ * hooks of nodes sharing Redis: rooms_post_at() (a given id and pid),
+ * the presence hook and a shared pid key.
  */
 #include "autoconf.h"
 
@@ -909,6 +911,85 @@ START_TEST(pid_is_the_same_in_every_room)
 }
 END_TEST
 
+/* What a presence hook was called with. */
+static char hooked[8][96];
+static size_t nhooked;
+
+static void
+presence_hook(void *ctx, const char *room, const char *cid, const char *pid,
+	      const char *from, enum via via, const char *event)
+{
+	ck_assert_ptr_eq(ctx, &nhooked);
+	ck_assert_uint_eq(strlen(pid), MSG_PID_LEN);
+	if (nhooked < 8)
+		snprintf(hooked[nhooked++], sizeof(hooked[0]), "%s %s %s %s %s",
+			 event, room, cid, from, via_name(via));
+}
+
+START_TEST(post_at_keeps_id_and_pid_and_notifies)
+{
+	struct msg_parts p = { 0 };
+	struct tsub t;
+	struct room *r = get("shared");
+	uint64_t since = 0;
+
+	tsub_init(&t, "", "", VIA_SSE);
+	sub1(&t, r);
+	p.id = 5000;
+	p.ts = 1234;
+	p.room = "shared";
+	p.event = "chat";
+	p.from = "far";
+	p.pid = "0123456789abcdef0123456789abcdef";
+	p.via = VIA_WS;
+	p.data_json = "1";
+	p.data_len = 1;
+	ck_assert_int_eq(rooms_post_at(rs, &p), IM_OK);
+	ck_assert_uint_eq(t.n, 1);
+	ck_assert_uint_eq(t.ids[0], 5000);
+	/* a replay is refused and wakes nobody */
+	ck_assert_int_eq(rooms_post_at(rs, &p), IM_EINVAL);
+	ck_assert_uint_eq(t.n, 1);
+	/* a room it names is created */
+	p.id = 5001;
+	p.room = "elsewhere";
+	ck_assert_int_eq(rooms_post_at(rs, &p), IM_OK);
+	ck_assert_str_eq(history(r, &since), "chat");
+	p.room = "bad room";
+	p.id = 5002;
+	ck_assert_int_eq(rooms_post_at(rs, &p), IM_EINVAL);
+	rooms_unsubscribe_all(rs, &t.s);
+	rooms_release(rs, &r);
+}
+END_TEST
+
+START_TEST(a_presence_hook_takes_joins_and_leaves_instead_of_the_store)
+{
+	static const unsigned char key[32] = { 1, 2, 3 };
+	char pid1[MSG_PID_LEN + 1], pid2[MSG_PID_LEN + 1];
+	struct tsub t;
+	struct room *r = get("hooked");
+	uint64_t since = 0;
+
+	rooms_pid(rs, CID_A, pid1);
+	rooms_set_key(rs, key);
+	rooms_pid(rs, CID_A, pid2);
+	ck_assert_str_ne(pid1, pid2);
+	rooms_set_presence_hook(rs, presence_hook, &nhooked);
+	nhooked = 0;
+	tsub_init(&t, CID_A, "alice", VIA_WS);
+	sub1(&t, r);
+	rooms_unsubscribe_all(rs, &t.s);
+	ck_assert_uint_eq(nhooked, 2);
+	ck_assert_str_eq(hooked[0], "join hooked " CID_A " alice ws");
+	ck_assert_str_eq(hooked[1], "leave hooked " CID_A " alice ws");
+	/* nothing was stored here */
+	ck_assert_str_eq(history(r, &since), "");
+	rooms_set_presence_hook(rs, NULL, NULL);
+	rooms_release(rs, &r);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -948,6 +1029,9 @@ suite(void)
 	tcase_add_test(tc,
 		       unused_rooms_are_reclaimed_only_when_nothing_holds_them);
 	tcase_add_test(tc, list_pages_come_in_name_order);
+	tcase_add_test(tc, post_at_keeps_id_and_pid_and_notifies);
+	tcase_add_test(tc,
+		a_presence_hook_takes_joins_and_leaves_instead_of_the_store);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -7,6 +7,8 @@
  * is read, last returned when max truncates, a cursor ahead of the
  * sequence clamped), gaps reported only when a message after the cursor
  * was evicted, and targets (room, others, self, anonymous readers).
+ * store_append_at() (ids given by a shared sequence: kept, a replay
+ * refused) and store_raise_base() (older cursors become a gap).
  */
 #include "autoconf.h"
 
@@ -759,6 +761,123 @@ START_TEST(read_messages_outlive_the_store)
 }
 END_TEST
 
+/* Appends a message with a given id (a shared sequence's); returns the
+ * store's answer. */
+static enum im_err
+put_at(struct store_ring *ring, uint64_t id, int64_t ts)
+{
+	struct msg_parts p = { 0 };
+	struct msg *m = NULL;
+	enum im_err err;
+
+	p.id = id;
+	p.ts = ts;
+	p.room = "a";
+	p.event = "chat";
+	p.from = "alice";
+	p.pid = "3f9a1c2e";
+	p.via = VIA_API;
+	p.data_json = "{\"n\":1}";
+	p.data_len = strlen(p.data_json);
+	err = store_append_at(st, ring, &p, &m);
+	if (err == IM_OK) {
+		ck_assert_uint_eq(m->id, id);
+		ck_assert_int_eq(m->ts, ts);
+	}
+	msg_unref(&m);
+	return err;
+}
+
+START_TEST(append_at_keeps_the_given_id_and_refuses_a_replay)
+{
+	struct store_read_result r;
+	struct store_ring *a, *b;
+	struct msg *out[4];
+
+	st = store_create(10, FIRST);
+	a = store_ring_create(st);
+	b = store_ring_create(st);
+	ck_assert_int_eq(put_at(a, FIRST + 10, 77), IM_OK);
+	/* the sequence follows the given ids */
+	ck_assert_uint_eq(store_last_id(st), FIRST + 10);
+	ck_assert_int_eq(put_at(a, FIRST + 10, 77), IM_EINVAL);
+	ck_assert_int_eq(put_at(a, FIRST + 5, 77), IM_EINVAL);
+	/* another ring may hold a lower id than the store's newest */
+	ck_assert_int_eq(put_at(b, FIRST + 7, 78), IM_OK);
+	ck_assert_uint_eq(store_last_id(st), FIRST + 10);
+	/* at or below the base: not this history's */
+	ck_assert_int_eq(put_at(b, FIRST - 1, 78), IM_EINVAL);
+	r = store_read(st, (struct store_ring *[]){ a, b }, 2, 0, NULL, out,
+		       4);
+	ck_assert_uint_eq(r.n, 2);
+	ck_assert_uint_eq(out[0]->id, FIRST + 7);
+	ck_assert_uint_eq(out[1]->id, FIRST + 10);
+	msg_unref(&out[0]);
+	msg_unref(&out[1]);
+}
+END_TEST
+
+START_TEST(a_cursor_within_the_lead_is_kept_not_clamped)
+{
+	struct store_read_result r;
+	struct store_ring *a;
+	struct msg *out[4];
+
+	st = store_create(10, FIRST);
+	a = store_ring_create(st);
+	ck_assert_int_eq(put_at(a, FIRST + 1, 1), IM_OK);
+	/* alone: a cursor from the future is the newest id */
+	ck_assert_uint_eq(store_clamp(st, FIRST + 5), FIRST + 1);
+	store_set_lead(st, 100);
+	ck_assert_uint_eq(store_clamp(st, FIRST + 5), FIRST + 5);
+	ck_assert_uint_eq(store_clamp(st, FIRST + 500), FIRST + 1);
+	r = store_read(st, &a, 1, FIRST + 5, NULL, out, 4);
+	ck_assert_uint_eq(r.n, 0);
+	ck_assert_uint_eq(r.last_id, FIRST + 5);
+	ck_assert_int_eq(r.gap, 0);
+	/* what this node applies later: only what lies after the cursor */
+	ck_assert_int_eq(put_at(a, FIRST + 4, 1), IM_OK);
+	ck_assert_int_eq(put_at(a, FIRST + 6, 1), IM_OK);
+	r = store_read(st, &a, 1, FIRST + 5, NULL, out, 4);
+	ck_assert_uint_eq(r.n, 1);
+	ck_assert_uint_eq(out[0]->id, FIRST + 6);
+	ck_assert_uint_eq(r.last_id, FIRST + 6);
+	msg_unref(&out[0]);
+}
+END_TEST
+
+START_TEST(a_raised_base_makes_older_cursors_a_gap)
+{
+	struct store_read_result r;
+	struct store_ring *a;
+	struct msg *out[4];
+
+	st = store_create(10, FIRST);
+	a = store_ring_create(st);
+	ck_assert_int_eq(put_at(a, FIRST + 1, 1), IM_OK);
+	r = store_read(st, &a, 1, FIRST, NULL, out, 4);
+	ck_assert_int_eq(r.gap, 0);
+	msg_unref(&out[0]);
+	store_raise_base(st, FIRST + 100);
+	ck_assert_uint_eq(store_base_id(st), FIRST + 100);
+	ck_assert_uint_eq(store_last_id(st), FIRST + 100);
+	/* never lowered */
+	store_raise_base(st, FIRST + 50);
+	ck_assert_uint_eq(store_base_id(st), FIRST + 100);
+	/* what is held still comes, after the gap */
+	r = store_read(st, &a, 1, FIRST, NULL, out, 4);
+	ck_assert_int_eq(r.gap, 1);
+	ck_assert_uint_eq(r.n, 1);
+	msg_unref(&out[0]);
+	ck_assert_int_eq(put_at(a, FIRST + 100, 1), IM_EINVAL);
+	ck_assert_int_eq(put_at(a, FIRST + 101, 1), IM_OK);
+	r = store_read(st, &a, 1, FIRST + 100, NULL, out, 4);
+	ck_assert_int_eq(r.gap, 0);
+	ck_assert_uint_eq(r.n, 1);
+	msg_unref(&out[0]);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -775,6 +894,9 @@ suite(void)
 		store_budget_evicts_the_oldest_anywhere_but_never_the_new);
 	tcase_add_test(tc, append_fills_message_and_counts);
 	tcase_add_test(tc, since_last_points_before_the_newest_n);
+	tcase_add_test(tc, append_at_keeps_the_given_id_and_refuses_a_replay);
+	tcase_add_test(tc, a_raised_base_makes_older_cursors_a_gap);
+	tcase_add_test(tc, a_cursor_within_the_lead_is_kept_not_clamped);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("cursor");
