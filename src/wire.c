@@ -31,7 +31,7 @@
 /* Linux TCP states (include/net/tcp_states.h) */
 enum {
 	ST_FIN_WAIT1 = 4, ST_FIN_WAIT2 = 5, ST_TIME_WAIT = 6,
-	ST_CLOSE_WAIT = 8, ST_LAST_ACK = 9, ST_CLOSING = 11
+	ST_CLOSE = 7, ST_CLOSE_WAIT = 8, ST_LAST_ACK = 9, ST_CLOSING = 11
 };
 
 struct wire_rec {
@@ -95,6 +95,15 @@ meter(int fd, uint64_t *up, uint64_t *down, int final)
 	fin_in = ti.tcpi_state == ST_CLOSE_WAIT ||
 		 ti.tcpi_state == ST_LAST_ACK ||
 		 ti.tcpi_state == ST_CLOSING || ti.tcpi_state == ST_TIME_WAIT;
+	if (ti.tcpi_state == ST_CLOSE) {
+		/* closed by the FINs (from FIN_WAIT2 or LAST_ACK), or by a
+		 * reset, which leaves an error unless it was reported */
+		int err = 0;
+		socklen_t el = sizeof(err);
+
+		getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el);
+		fin_in = !err;
+	}
 	fin_out = ti.tcpi_state == ST_FIN_WAIT1 ||
 		  ti.tcpi_state == ST_FIN_WAIT2 ||
 		  ti.tcpi_state == ST_CLOSING ||
@@ -314,7 +323,8 @@ wire_conn_handoff(struct wire_conn *wc, int newfd)
 	w = wc->w;
 	p = &w->pend[newfd % PENDING];
 	pthread_mutex_lock(&w->lock);
-	charge(wc, 0);
+	if (wc->cid[0])
+		charge(wc, 0);	/* else the cid of a hello gets the head */
 	list_unlink(&wc->node);
 	wc->fd = newfd;
 	free(p->raw);
@@ -385,7 +395,7 @@ wire_req_begin(struct wire_conn *wc, enum via via, const char *cid)
 	pthread_mutex_lock(&wc->w->lock);
 	set_cid(wc, cid);
 	wc->via = via;
-	count_req(wc, 0);
+	count_req(wc, via == VIA_WS);	/* ws: frames are its requests */
 	pthread_mutex_unlock(&wc->w->lock);
 }
 
