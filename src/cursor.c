@@ -121,8 +121,8 @@ cursor_read(struct cursor *c, struct msg **out, size_t max_msgs,
 	struct store_read_result r;
 	size_t bytes = 0;
 
-	if (!c->nrings || !max_msgs)
-		return b;
+	if (!c->nrings || !max_msgs || netem_stalled(im_now_ms()))
+		return b;	/* stalled: the admin's, netem.h */
 	r = store_read_from(c->st, c->rings, c->from, c->nrings, c->pos,
 			    c->cid, out, max_msgs);
 	if (untold(c, r.gap)) {
@@ -175,7 +175,7 @@ cursor_pending(struct cursor *c, size_t max)
 	size_t n;
 	int gap = 0;
 
-	if (!c->nrings || !max)
+	if (!c->nrings || !max || netem_stalled(im_now_ms()))
 		return 0;
 	n = store_count_after(c->st, c->rings, c->from, c->nrings, c->pos,
 			      c->cid, max, &gap);

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -32,6 +33,22 @@ struct netem_clock {
 	void *firing;			/* key being fired, or NULL */
 	int stop;
 };
+
+static _Atomic int64_t stall_until;
+
+void
+netem_stall(int64_t until_ms)
+{
+	atomic_store(&stall_until, until_ms);
+}
+
+int64_t
+netem_stalled(int64_t now)
+{
+	int64_t u = atomic_load(&stall_until);
+
+	return now < u ? u : 0;
+}
 
 int64_t
 netem_due(const struct netem *n, const struct msg *m)

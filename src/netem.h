@@ -62,6 +62,13 @@ void netem_at(struct netem_clock *nc, int64_t due, netem_fire_fn fire,
  * Call before key is freed, holding no lock fire takes. */
 void netem_forget(struct netem_clock *nc, void *key);
 
+/* Stalls delivery until until_ms (wall): process-wide, every cursor
+ * reads nothing before then (the admin stall, api_admin.c). */
+void netem_stall(int64_t until_ms);
+
+/* Returns the end of a stall in force at now, else 0. */
+int64_t netem_stalled(int64_t now);
+
 /* Schedules n's wake-up (n->fire(n->key)) for when m becomes visible. */
 void netem_wake_for(const struct netem *n, const struct msg *m);
 

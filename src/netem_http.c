@@ -46,20 +46,23 @@ netem_http_hold(struct MHD_Connection *c, struct http_req *req,
 {
 	struct netem n;
 	struct im_error e;
-	int64_t d;
+	int64_t d, now = im_now_ms(), stall = netem_stalled(now);
 
 	if (req->net_held || !req->srv->clock ||
-	    netem_http_parse(c, req->srv, &n, &e) || !netem_on(&n))
+	    netem_http_parse(c, req->srv, &n, &e) ||
+	    (!netem_on(&n) && !stall))
 		return 0;
 	d = 2 * (int64_t)n.delay_ms;
 	if (n.jitter_ms)
 		d += im_mono_ms() % (n.jitter_ms + 1);
+	if (stall && now + d < stall)
+		d = stall - now;	/* an admin stall holds it too */
 	req->net_held = 1;
 	req->net_then = then;
 	req->net_c = c;
 	req->resume = resumed;
 	MHD_suspend_connection(c);
-	netem_at(req->srv->clock, im_now_ms() + d, fire_resume, req);
+	netem_at(req->srv->clock, now + d, fire_resume, req);
 	return 1;
 }
 
