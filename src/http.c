@@ -70,9 +70,11 @@
 #include "http_upgrade.h"
 #include "listener.h"
 #include "log.h"
+#include "netem_http.h"
 #include "server_ctx.h"
 #include "static.h"
 #include "tp.h"
+#include "wire_http.h"
 
 #define TAG "http"
 #define POOL_SPARE 1024	/* pool bytes an answer needs after the head */
@@ -185,6 +187,8 @@ dispatch(struct MHD_Connection *c, struct http_req *req)
 		return preflight(c, req);
 	if (req->route->allow && !http_is_get(req->method))
 		return http_not_allowed(c, req, req->route->allow);
+	if (req->via <= VIA_SSE && netem_http_hold(c, req, dispatch))
+		return MHD_YES;		/* ?delay=: netem_http.h */
 	return req->route->handle(c, req);
 }
 
@@ -288,7 +292,6 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url,
 	struct http *h = hd->h;
 	struct http_req *req = *con_cls;
 
-	(void)version;
 	if (!req) {
 		enum MHD_Result ret;
 
@@ -303,6 +306,7 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url,
 		req->t0 = im_mono_ms();
 		*con_cls = req;
 		arm(c, 0);	/* the head is whole */
+		wire_http_begin(c, req, version);
 		if (first_checks(hd, c, req, &ret) && ret == MHD_NO) {
 			struct conn_ctx *cx = ctx_of(c);
 
@@ -366,6 +370,8 @@ completed_cb(void *cls, struct MHD_Connection *c, void **con_cls,
 		arm(c, hd->h->srv->cfg.idle_timeout);
 	if (!req)
 		return;
+	wire_http_end(c, req);
+	netem_http_end(req);
 	if (req->done)
 		req->done(req);
 	free(req->body);
@@ -435,12 +441,15 @@ connection_cb(void *cls, struct MHD_Connection *c, void **socket_context,
 		if (cx && ci)
 			http_keep_add(h->keep, &cx->kc, ci->connect_fd);
 		*socket_context = cx;
+		wire_http_open(h->srv, c, cx ? &cx->hc : NULL);
 	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
 		struct conn_ctx *cx = *socket_context;
 		uint32_t a;
 
-		if (cx)
+		if (cx) {
 			http_keep_del(h->keep, &cx->kc); /* before close */
+			wire_http_close(&cx->hc);
+		}
 		free(cx);
 		*socket_context = NULL;
 		ci = MHD_get_connection_info(c,

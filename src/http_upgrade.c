@@ -29,7 +29,9 @@
 #include "http_reply.h"
 #include "http_upgrade.h"
 #include "log.h"
+#include "netem_http.h"
 #include "server_ctx.h"
+#include "wire_http.h"
 #include "ws.h"
 #include "ws_origin.h"
 
@@ -58,6 +60,12 @@ put_header(char *b, size_t cap, size_t *len, const char *name,
 	return 0;
 }
 
+static enum MHD_Result
+upgrade_again(struct MHD_Connection *c, struct http_req *req)
+{
+	return http_upgrade(req->srv->http, c, req);
+}
+
 enum MHD_Result
 http_upgrade(struct http *h, struct MHD_Connection *c, struct http_req *req)
 {
@@ -68,6 +76,8 @@ http_upgrade(struct http *h, struct MHD_Connection *c, struct http_req *req)
 	const char *proto = header(c, "Sec-WebSocket-Protocol");
 	const union MHD_ConnectionInfo *ci;
 	char head[1024];
+	struct netem net;
+	struct im_error e;
 	size_t len = 0;
 	int fd, err;
 
@@ -97,12 +107,21 @@ http_upgrade(struct http *h, struct MHD_Connection *c, struct http_req *req)
 					"allows others with --allow-origin",
 					origin, host ? host : "(none)");
 	}
+	if (netem_http_parse(c, srv, &net, &e))
+		return http_reply_im_error(c, req, &e);
+	if (netem_http_hold(c, req, upgrade_again))
+		return MHD_YES;	/* ?delay=: the handshake after 2 x delay */
 	if (proto && !http_has_token(proto, "imlab"))
 		LOG_INFO(TAG, "upgrade offers subprotocols \"%.100s\", not "
 			 "imlab: answering without one", proto);
-	len = (size_t)snprintf(head, sizeof(head), "GET /ws HTTP/1.1\r\n"
-			       "Upgrade: websocket\r\n"
-			       "Connection: Upgrade\r\n");
+	/* an emulated delay goes on in the URL, for ws.c (netem.h) */
+	len = (size_t)snprintf(head, sizeof(head), "GET /ws%s%d%s%d "
+			       "HTTP/1.1\r\nUpgrade: websocket\r\n"
+			       "Connection: Upgrade\r\n",
+			       netem_on(&net) ? "?delay=" : "",
+			       netem_on(&net) ? net.delay_ms : 0,
+			       netem_on(&net) ? "&jitter=" : "",
+			       netem_on(&net) ? net.jitter_ms : 0);
 	if (put_header(head, sizeof(head), &len, "Host", host) ||
 	    put_header(head, sizeof(head), &len, "Origin", origin) ||
 	    put_header(head, sizeof(head), &len, "Sec-WebSocket-Key", key) ||
@@ -139,6 +158,8 @@ http_upgrade(struct http *h, struct MHD_Connection *c, struct http_req *req)
 	/* one count for lws (its WSI_DESTROY gives it back); libmicrohttpd
 	 * gives back its own when it closes its descriptor */
 	atomic_fetch_add(&srv->open_conns, 1);
+	wire_http_upgrade(c, req, MHD_HTTP_VERSION_1_1, key,
+			  proto && http_has_token(proto, "imlab"), fd);
 	ws_adopt(srv->ws, fd, head, len);
 	pthread_mutex_unlock(&h->lock);
 	return MHD_NO;

@@ -272,7 +272,8 @@ try_route(struct listener *l, struct pending *p)
 	atomic_fetch_add(l->cfg.open_conns, 1);
 	l->cfg.to_http(l->cfg.cls, fd, (struct sockaddr *)&p->sa, p->salen,
 		       v == V_BIG ? LISTENER_BIG :
-		       v == V_PUBLISH ? LISTENER_PUBLISH : LISTENER_SMALL);
+		       v == V_PUBLISH ? LISTENER_PUBLISH : LISTENER_SMALL,
+		       l->peek, hl);
 }
 
 /* Out of descriptors: gives up the reserve for a moment to accept one

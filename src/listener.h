@@ -26,10 +26,12 @@ enum listener_pool {
 };
 
 /* Takes ownership of fd (a connected, non-blocking TCP socket); big: an
- * enum listener_pool. */
+ * enum listener_pool; head[0..hlen) is its first head as peeked
+ * (borrowed, this call only; not consumed). */
 typedef void (*listener_handoff_fn)(void *cls, int fd,
 				    const struct sockaddr *sa,
-				    socklen_t salen, int big);
+				    socklen_t salen, int big,
+				    const char *head, size_t hlen);
 
 struct listener_config {
 	const char *bind;		/* IPv4 address */

@@ -217,4 +217,8 @@ struct store *rooms_store(const struct rooms *rs);
 /* Returns how many rooms the registry holds. */
 size_t rooms_count(struct rooms *rs);
 
+/* Calls every subscriber's notify with no message (room_wake.c): each
+ * reader looks at its cursor again. Not from a notify. */
+void rooms_wake_all(struct rooms *rs);
+
 #endif

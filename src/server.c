@@ -19,11 +19,13 @@
 #include "http_upgrade.h"
 #include "listener.h"
 #include "log.h"
+#include "netem.h"
 #include "server.h"
 #ifdef HAVE_HIREDIS
 #include "redis_node.h"
 #endif
 #include "tp_wait.h"
+#include "wire.h"
 #include "ws.h"
 
 #define TAG "server"
@@ -49,10 +51,11 @@ server_default_www(void)
 
 static void
 to_http(void *cls, int fd, const struct sockaddr *sa, socklen_t salen,
-	int big)
+	int big, const char *head, size_t hlen)
 {
 	struct server *s = cls;
 
+	wire_head(s->wire, fd, head, hlen);
 	http_adopt(s->http, fd, sa, salen, big);
 	http_kick(s->http);
 }
@@ -118,12 +121,15 @@ teardown(struct server *s, int ticking)
 	http_close_upgrades(s->http);
 	ws_stop(&s->ws);
 	tp_wait_shutdown(s);
+	netem_clock_stop(s->clock);	/* resumes the held requests */
 	http_stop(&s->http);
+	netem_clock_free(&s->clock);
 	tp_wait_destroy(&s->tp);
 #ifdef HAVE_HIREDIS
 	redis_node_stop(&s->redis);	/* its last leaves go out first */
 	s->hub.post = NULL;
 #endif
+	wire_free(&s->wire);
 	rooms_destroy(&s->rs);
 	histdb_stop(&s->hdb);
 	store_destroy(&s->st);
@@ -259,6 +265,12 @@ server_start(const struct config *cfg, struct server **out,
 	if (s->redis && redis_node_attach(s->redis, s->st, s->rs, &s->hub, e))
 		goto fail;
 #endif
+	s->wire = wire_create(WIRE_CLIENTS);
+	s->clock = netem_clock_start();
+	if (!s->wire || !s->clock) {
+		im_error_set(e, IM_ENOMEM, "no_memory", "out of memory");
+		goto fail;
+	}
 	s->tp = tp_wait_create(cfg->coalesce);
 	if (!s->tp) {
 		im_error_set(e, IM_ENOMEM, "no_memory", "out of memory");

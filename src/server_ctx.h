@@ -28,6 +28,8 @@ struct tp;
 struct ws;
 struct listener;
 struct redis_node;
+struct wire;
+struct netem_clock;
 
 struct server {
 	struct config cfg;		/* a copy; strings borrowed */
@@ -44,6 +46,8 @@ struct server {
 	struct ws *ws;
 	struct listener *lst;
 	struct redis_node *redis;	/* --redis; NULL: this node alone */
+	struct wire *wire;		/* byte meters (wire.h) */
+	struct netem_clock *clock;	/* emulated delays (netem.h) */
 	pthread_t ticker;
 	pthread_mutex_t tick_lock;
 	pthread_cond_t tick_cond;

@@ -34,6 +34,7 @@
 
 #include "log.h"
 #include "server_ctx.h"
+#include "wire.h"
 #include "ws.h"
 #include "ws_binary.h"
 #include "ws_origin.h"
@@ -124,6 +125,13 @@ notify(struct sub *s, const struct msg *m)
 	if (wake && !w->dead)
 		lws_cancel_service(w->ctx);
 	pthread_mutex_unlock(&w->dlock);
+}
+
+/* The netem clock's wake-up: as if a publish had come. */
+static void
+fire_ws(void *key)
+{
+	notify(key, NULL);
 }
 
 /* Service thread: asks a writeable callback for every dirty connection. */
@@ -236,6 +244,26 @@ deliver(struct ws *w, struct per_session_data__chat *pss)
 	return rc;
 }
 
+/* Sets pss's emulated link from the URL http_upgrade.c passed on. */
+static void
+netem_ws(struct per_session_data__chat *pss, struct lws *wsi)
+{
+	char v[32];
+	const char *a;
+	int d = 0, j = 0;
+
+	if ((a = lws_get_urlarg_by_name(wsi, "delay=", v, sizeof(v))))
+		d = atoi(a);
+	if ((a = lws_get_urlarg_by_name(wsi, "jitter=", v, sizeof(v))))
+		j = atoi(a);
+	if (d < 0 || d > NETEM_MAX_MS || j < 0 || j > NETEM_MAX_MS)
+		return;
+	pss->net = (struct netem){ d, j, pss->srv->clock, fire_ws,
+				   &pss->sub };
+	if (netem_on(&pss->net))
+		pss->cur.net = &pss->net;
+}
+
 static void
 established(struct ws *w, struct per_session_data__chat *pss,
 	    struct lws *wsi)
@@ -249,6 +277,8 @@ established(struct ws *w, struct per_session_data__chat *pss,
 	pss->sub.via = VIA_WS;
 	cursor_init(&pss->cur, w->srv->st, pss->sub.cid, 0);
 	pss->established = 1;
+	pss->wc = wire_conn_open(w->srv->wire, lws_get_socket_fd(wsi));
+	netem_ws(pss, wsi);
 	STATS_ADD(&w->srv->stats, VIA_WS, open, 1);
 	STATS_ADD(&w->srv->stats, VIA_WS, requests, 1);
 }
@@ -260,6 +290,9 @@ closed(struct ws *w, struct per_session_data__chat *pss)
 {
 	if (!pss->established)
 		return;
+	wire_conn_close(&pss->wc);
+	if (netem_on(&pss->net))
+		netem_forget(w->srv->clock, &pss->sub);
 	pss->established = 0;
 	rooms_unsubscribe_all(w->srv->rs, &pss->sub);
 	undirty(w, pss);
@@ -292,10 +325,18 @@ callback_chat(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_ESTABLISHED:
 		established(w, pss, wsi);
 		break;
-	case LWS_CALLBACK_RECEIVE:
+	case LWS_CALLBACK_RECEIVE: {
+		int rc, whole;
+
 		if (!pss || !pss->established)
 			return -1;
-		return ws_proto_receive(pss, in, len);
+		whole = lws_is_final_fragment(wsi) &&
+			!lws_remaining_packet_payload(wsi);
+		rc = ws_proto_receive(pss, in, len);
+		if (whole)	/* after: a hello names the cid */
+			wire_frame_in(pss->wc);
+		return rc;
+	}
 	case LWS_CALLBACK_SERVER_WRITEABLE: {
 		int n;
 

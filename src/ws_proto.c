@@ -23,6 +23,7 @@
 #include "names.h"
 #include "server_ctx.h"
 #include "utf8.h"
+#include "wire.h"
 #include "ws_binary.h"
 #include "ws_proto.h"
 
@@ -221,6 +222,7 @@ op_hello(struct per_session_data__chat *pss, struct json_object *o,
 		return reply_e(pss, ref, &e);
 	snprintf(pss->sub.cid, sizeof(pss->sub.cid), "%s", cid ? cid : "");
 	snprintf(pss->sub.from, sizeof(pss->sub.from), "%s", from);
+	wire_set_cid(pss->wc, pss->sub.cid);
 	pss->hello = 1;
 	pss->binary_out = (uint8_t)(bin && json_object_get_boolean(bin));
 	rooms_pid(srv->rs, pss->sub.cid, pid);

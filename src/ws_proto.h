@@ -17,6 +17,7 @@
 #include <libwebsockets.h>
 
 #include "cursor.h"
+#include "netem.h"
 #include "list.h"
 #include "sub.h"
 
@@ -26,6 +27,7 @@ struct ws;
 struct ws_ctl;
 struct ws_binary;
 struct ws_btx;
+struct wire_conn;
 
 struct per_session_data__chat {
 	struct sub sub;			/* rooms and presence; ctx = this */
@@ -53,6 +55,8 @@ struct per_session_data__chat {
 					 * binary_out client, owned, or NULL */
 	char *rx;			/* reassembly of a fragmented message */
 	size_t rx_len, rx_cap;
+	struct wire_conn *wc;		/* its byte meter (wire.h) */
+	struct netem net;		/* ?delay=&jitter= on the upgrade */
 };
 
 /* Feeds one RECEIVE callback's bytes (borrowed) into pss: reassembles
