@@ -108,6 +108,10 @@ meter(int fd, uint64_t *up, uint64_t *down, int final)
 		  ti.tcpi_state == ST_FIN_WAIT2 ||
 		  ti.tcpi_state == ST_CLOSING ||
 		  ti.tcpi_state == ST_TIME_WAIT || ti.tcpi_state == ST_LAST_ACK;
+	/* CLOSE with no error is LAST_ACK done: our FIN was acked too (it
+	 * counts one in tcpi_bytes_acked) */
+	if (ti.tcpi_state == ST_CLOSE)
+		fin_out = fin_in;
 	*up = ti.tcpi_bytes_received - (uint64_t)fin_in -
 	      (final ? 0 : (uint64_t)inq);
 	*down = ti.tcpi_bytes_acked + (uint64_t)outq - (uint64_t)fin_out;
