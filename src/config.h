@@ -45,6 +45,11 @@ struct config {
 	int ws_max_msg;			/* bytes */
 	int ws_ping;			/* s */
 	int ws_hangup;			/* s */
+	int sio_ping_interval;		/* ms, Engine.IO pingInterval */
+	int sio_ping_timeout;		/* ms, Engine.IO pingTimeout */
+	int sio_max_payload;		/* bytes, Engine.IO maxPayload */
+	int sio_connect_timeout;	/* ms to join a namespace */
+	int sio_conformance;		/* 1: the protocol suites' server */
 	const char *log_level;
 };
 

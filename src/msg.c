@@ -16,7 +16,7 @@
 #include "msg.h"
 
 static const char *const via_names[VIA__COUNT] = {
-	"poll", "longpoll", "sse", "ws", "api"
+	"poll", "longpoll", "sse", "ws", "sio", "api"
 };
 
 const char *

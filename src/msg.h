@@ -31,6 +31,7 @@ enum via {
 	VIA_LONGPOLL,
 	VIA_SSE,
 	VIA_WS,
+	VIA_SIO,	/* Engine.IO / Socket.IO (eio.c, sio.c) */
 	VIA_API,
 	VIA__COUNT
 };

@@ -40,7 +40,7 @@ static const struct name_rule {
 		"\"to\" is one of \"room\", \"others\", \"self\"",
 		"\"to\" is required", 0, 0, NULL, targets },
 	[NAME_VIA] = { "via", "bad_via",
-		"\"via\" is one of poll, longpoll, sse, ws, api",
+		"\"via\" is one of poll, longpoll, sse, ws, sio, api",
 		"\"via\" is required", 0, 0, NULL, NULL },
 	[NAME_MID] = { "mid", "bad_mid",
 		"\"mid\" is 1-64 characters of A-Z a-z 0-9 _ -",

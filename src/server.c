@@ -13,12 +13,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "eio.h"
+#include "eio_ws.h"
 #include "http.h"
 #include "http_guard.h"
 #include "http_upgrade.h"
 #include "listener.h"
 #include "log.h"
 #include "server.h"
+#include "sio.h"
+#include "sio_echo.h"
 #include "tp_wait.h"
 #include "ws.h"
 
@@ -77,6 +81,7 @@ ticker(void *arg)
 		now = im_mono_ms();
 		http_kick(s->http);
 		tp_wait_tick(s, now);
+		eio_tick(s->eio, now);
 		if (now - last_sweep >= 1000) {
 			rooms_sweep(s->rs, now);
 			last_sweep = now;
@@ -110,9 +115,12 @@ teardown(struct server *s, int ticking)
 	if (ticking)
 		stop_ticker(s);
 	http_close_upgrades(s->http);
+	eio_ws_stop(&s->eio_ws);
 	ws_stop(&s->ws);
 	tp_wait_shutdown(s);
 	http_stop(&s->http);
+	eio_destroy(&s->eio);
+	sio_app_free(&s->sio_app);
 	tp_wait_destroy(&s->tp);
 	rooms_destroy(&s->rs);
 	store_destroy(&s->st);
@@ -120,6 +128,31 @@ teardown(struct server *s, int ticking)
 	pthread_mutex_destroy(&s->tick_lock);
 	free(s->www);
 	free(s);
+}
+
+/* The Engine.IO layer and what it serves: the protocol suites' echo
+ * (--sio-conformance 1) or imlab's rooms over Socket.IO. Returns 0 or -1
+ * with e filled. */
+static int
+start_eio(struct server *s, struct im_error *e)
+{
+	const struct sio_handler *h = NULL;
+
+	s->eio = eio_create(s);
+	if (s->cfg.sio_conformance) {
+		h = &sio_echo_handler;
+		if (s->eio)
+			eio_set_app(s->eio, EIO_KIND_ENGINEIO, &sio_echo_eio);
+	}
+	if (s->eio && h)
+		s->sio_app = sio_app_create(h, s->cfg.sio_connect_timeout);
+	if (!s->eio || (h && !s->sio_app)) {
+		im_error_set(e, IM_ENOMEM, "no_memory", "out of memory");
+		return -1;
+	}
+	if (s->sio_app)
+		eio_set_app(s->eio, EIO_KIND_SOCKETIO, s->sio_app);
+	return 0;
 }
 
 enum im_err
@@ -174,11 +207,16 @@ server_start(const struct config *cfg, struct server **out,
 		im_error_set(e, IM_ENOMEM, "no_memory", "out of memory");
 		goto fail;
 	}
+	if (start_eio(s, e))
+		goto fail;
 	s->http = http_start(s, e);
 	if (!s->http)
 		goto fail;
 	s->ws = ws_start(s, e);
 	if (!s->ws)
+		goto fail;
+	s->eio_ws = eio_ws_start(s, e);
+	if (!s->eio_ws)
 		goto fail;
 	if (pthread_create(&s->ticker, NULL, ticker, s)) {
 		im_error_set(e, IM_ESYS, "thread", "cannot start a thread");

@@ -22,6 +22,8 @@
 #include "stats.h"
 #include "store.h"
 
+struct eio;
+struct eio_ws;
 struct http;
 struct tp;
 struct ws;
@@ -39,6 +41,10 @@ struct server {
 	struct http *http;
 	struct tp *tp;			/* waiting HTTP connections */
 	struct ws *ws;
+	struct eio *eio;		/* Engine.IO sessions (eio.c) */
+	struct eio_ws *eio_ws;		/* their WebSocket side */
+	struct eio_app *sio_app;	/* Socket.IO over them, owned */
+	void *sio_state;		/* sio_app.c's, owned */
 	struct listener *lst;
 	pthread_t ticker;
 	pthread_mutex_t tick_lock;
