@@ -321,11 +321,13 @@ room_show(struct MHD_Connection *c, struct http_req *req, struct room *r,
 
 /* GET /api/rooms/{room}/messages: r may be NULL (a room nobody uses:
  * nothing to read; a cursor older than a reclaimed room's history is
- * told of the gap). */
+ * told of the gap). Anonymous, or with ?cid= as that client (its direct
+ * and to-self messages too; no presence). */
 static enum MHD_Result
 history(struct MHD_Connection *c, struct http_req *req, struct room *r)
 {
 	struct store_ring *ring = r ? room_ring(r) : NULL;
+	const char *cid = qs_str(c, "cid");
 	struct im_error e;
 	struct cursor cur;
 	uint64_t since = 0;
@@ -334,9 +336,12 @@ history(struct MHD_Connection *c, struct http_req *req, struct room *r)
 	char *body;
 	size_t len;
 
+	if (cid && !*cid)
+		cid = NULL;
 	if (qs_u64(c, "since", &since, &e) ||
 	    qs_int(c, "limit", 1, HISTORY_MAX, &limit, &e) ||
-	    qs_int(c, "last", 1, HISTORY_MAX, &last, &e))
+	    qs_int(c, "last", 1, HISTORY_MAX, &last, &e) ||
+	    (cid && names_check(NAME_CID, cid, strlen(cid), &e)))
 		return http_reply_im_error(c, req, &e);
 	if (last) {
 		/* the newest `last` messages, not the oldest after since */
@@ -355,7 +360,7 @@ history(struct MHD_Connection *c, struct http_req *req, struct room *r)
 					 "application/json", body, len,
 					 MHD_RESPMEM_MUST_FREE) : MHD_NO;
 	}
-	cursor_init(&cur, req->srv->st, NULL, since);
+	cursor_init(&cur, req->srv->st, cid, since);
 	ret = cursor_add_rings(&cur, &ring, 1) ? MHD_NO :
 	      http_reply_batch(c, req, &cur, (size_t)limit);
 	cursor_free(&cur);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "binary.h"
 #include "hub.h"
 #include "jparse.h"
 #include "log.h"
@@ -20,6 +21,32 @@ hub_init(struct hub *h, struct rooms *rs, size_t max_data)
 	h->max_data = max_data;
 	for (int i = 0; i < VIA__COUNT; i++)
 		atomic_init(&h->published[i], 0);
+}
+
+/* 1 if the JSON text d[0..n) may hold a binary value: it names
+ * "_binary" (or writes a \u escape, which could spell it). */
+static int
+may_hold_binary(const char *d, size_t n)
+{
+	return memmem(d, n, BINARY_KEY "\"", sizeof(BINARY_KEY)) ||
+	       memmem(d, n, "\\u", 2);
+}
+
+/* binary_check() of the JSON text d[0..n), parsed only when it may hold
+ * a binary value. */
+static enum im_err
+check_binary_text(const char *d, size_t n, size_t max, struct im_error *e)
+{
+	struct json_object *v = NULL;
+	enum im_err err;
+
+	if (!may_hold_binary(d, n))
+		return IM_OK;
+	if (jparse(d, n, &v, e))
+		return e ? e->err : IM_EINVAL;
+	err = binary_check(v, max, e);
+	json_object_put(v);
+	return err;
 }
 
 /* names_check() of a C string (NULL: absent). */
@@ -85,6 +112,12 @@ hub_publish(struct hub *h, const struct hub_pub *p, struct hub_ack *ack,
 				    "\"data\" is %zu bytes; the limit is %zu",
 				    data_len, h->max_data);
 	}
+	err = p->data_json ? check_binary_text(data, data_len, h->max_data, e)
+			   : binary_check(p->data, h->max_data, e);
+	if (err) {
+		free(own);
+		return err;
+	}
 	r = rooms_get(h->rs, p->room, 1, e);
 	if (!r) {
 		free(own);
@@ -95,11 +128,15 @@ hub_publish(struct hub *h, const struct hub_pub *p, struct hub_ack *ack,
 	parts.cid = p->cid;
 	parts.via = p->via;
 	parts.to = to;
+	parts.to_pid = names_to_pid(p->to, p->to ? strlen(p->to) : 0);
 	parts.data_json = data;
 	parts.data_len = data_len;
 	err = rooms_post_once(h->rs, r, &parts, p->mid, &res);
 	free(own);
 	rooms_release(h->rs, &r);
+	if (err == IM_ENOTFOUND)
+		return im_error_set(e, err, "unknown_recipient",
+			"%s is not a member of room %s", p->to, p->room);
 	if (err != IM_OK)
 		return im_error_set(e, err, "no_memory", "out of memory");
 	ack->id = res.id;

@@ -59,6 +59,10 @@ msg_create(const struct msg_parts *p)
 	if (room_len > MSG_ROOM_MAX || event_len > MSG_EVENT_MAX ||
 	    (p->cid && strlen(p->cid) > MSG_CID_MAX))
 		return NULL;
+	if (p->to == MSG_TO_PID &&
+	    (!p->to_pid || strlen(p->to_pid) != MSG_PID_LEN || !p->to_cid ||
+	     strlen(p->to_cid) > MSG_CID_MAX))
+		return NULL;
 	idlen = (size_t)snprintf(idbuf, sizeof(idbuf), "%" PRIu64, p->id);
 	snprintf(tsbuf, sizeof(tsbuf), "%" PRId64, p->ts);
 
@@ -68,6 +72,8 @@ msg_create(const struct msg_parts *p)
 	 * The real lengths are taken from the pointers afterwards. */
 	json_len = 96 + idlen + room_len + event_len + from_len + pid_len +
 		   8 + p->data_len + strlen(tsbuf);
+	if (p->to == MSG_TO_PID)	/* ,"to":"pid:P" */
+		json_len += 12 + MSG_PID_LEN;
 	ws_len = sizeof(WS_HEAD) + json_len + 1;
 
 	m = malloc(sizeof(*m) + MSG_WS_PRE + ws_len + 1);
@@ -82,6 +88,8 @@ msg_create(const struct msg_parts *p)
 	memcpy(m->room, p->room, room_len + 1);
 	memcpy(m->event, p->event, event_len + 1);
 	snprintf(m->cid, sizeof(m->cid), "%s", p->cid ? p->cid : "");
+	snprintf(m->to_cid, sizeof(m->to_cid), "%s",
+		 p->to == MSG_TO_PID ? p->to_cid : "");
 
 	m->ws = (char *)(m + 1);
 	memset(m->ws, 0, MSG_WS_PRE);
@@ -91,8 +99,10 @@ msg_create(const struct msg_parts *p)
 	jbuf_printf(&b, "{\"id\":%s,\"room\":\"%s\",\"event\":\"%s\","
 		    "\"from\":", idbuf, p->room, p->event);
 	jbuf_str(&b, p->from);
-	jbuf_printf(&b, ",\"pid\":\"%s\",\"via\":\"%s\",\"data\":", p->pid,
-		    via_name(p->via));
+	jbuf_printf(&b, ",\"pid\":\"%s\"", p->pid);
+	if (p->to == MSG_TO_PID)
+		jbuf_printf(&b, ",\"to\":\"pid:%s\"", p->to_pid);
+	jbuf_printf(&b, ",\"via\":\"%s\",\"data\":", via_name(p->via));
 	jbuf_raw(&b, p->data_json, p->data_len);
 	jbuf_printf(&b, ",\"ts\":%s}", tsbuf);
 	m->json_len = (size_t)(b.p + b.len - m->json);
@@ -134,6 +144,9 @@ msg_visible(const struct msg *m, const char *cid)
 		return !cid || !*cid || strcmp(cid, m->cid) != 0;
 	case MSG_TO_SELF:
 		return cid && *cid && !strcmp(cid, m->cid);
+	case MSG_TO_PID:
+		return cid && *cid && (!strcmp(cid, m->cid) ||
+				       !strcmp(cid, m->to_cid));
 	}
 	return 0;
 }

@@ -41,6 +41,8 @@ enum msg_target {
 	MSG_TO_ROOM = 0,	/* everyone in the room, sender included */
 	MSG_TO_OTHERS,		/* everyone but the sender's cid */
 	MSG_TO_SELF,		/* the sender's cid alone */
+	MSG_TO_PID,		/* a direct message: the sender's cid and
+				 * the recipient's (to_cid), no one else */
 };
 
 struct msg {
@@ -52,6 +54,8 @@ struct msg {
 	char room[MSG_ROOM_MAX + 1];
 	char event[MSG_EVENT_MAX + 1];
 	char cid[MSG_CID_MAX + 1];	/* sender's private id; "" if none */
+	char to_cid[MSG_CID_MAX + 1];	/* MSG_TO_PID: the recipient's
+					 * private id; "" otherwise */
 	const char *json;	/* envelope E, not NUL-terminated, in ws */
 	size_t json_len;
 	char *ws;		/* MSG_WS_PRE headroom + {"op":"msg","msg":E} */
@@ -72,12 +76,17 @@ struct msg_parts {
 	const char *cid;	/* private id of the sender, or NULL */
 	enum via via;
 	enum msg_target to;
+	const char *to_pid;	/* MSG_TO_PID: the recipient's public id */
+	const char *to_cid;	/* MSG_TO_PID: the recipient's private id */
 	const char *data_json;
 	size_t data_len;
 };
 
 /* Builds a message with one reference, serialising every wire form once.
- * Returns NULL (and allocates nothing) on failure. */
+ * A direct message (MSG_TO_PID) carries "to":"pid:<to_pid>" in its
+ * envelope, after "pid"; no other target is written. Returns NULL (and
+ * allocates nothing) on failure, also for MSG_TO_PID without to_pid and
+ * to_cid. */
 struct msg *msg_create(const struct msg_parts *p);
 
 /* Takes another reference; returns m. Thread-safe. */

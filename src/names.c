@@ -11,8 +11,19 @@
 #include "names.h"
 #include "utf8.h"
 
-/* in enum msg_target order */
+/* in enum msg_target order; "pid:<hex>" (MSG_TO_PID) is matched apart */
 static const char *const targets[] = { "room", "others", "self", NULL };
+
+#define PID_PREFIX "pid:"
+#define PID_PREFIX_LEN 4
+
+/* Event names Socket.IO keeps for itself: a message called so would make
+ * every JS client in the room drop its connection, on any transport. */
+static const char *const reserved[] = {
+	"connect", "disconnect", "connect_error", "disconnecting",
+	"newListener", "removeListener", NULL
+};
+#define RESERVED_CODE "reserved_event"
 
 static const struct name_rule {
 	const char *key;
@@ -37,7 +48,8 @@ static const struct name_rule {
 		"\"from\" is 1-32 printable UTF-8 characters",
 		"\"from\" is required", 1, MSG_FROM_MAX, NULL, NULL },
 	[NAME_TO] = { "to", "bad_target",
-		"\"to\" is one of \"room\", \"others\", \"self\"",
+		"\"to\" is one of \"room\", \"others\", \"self\" or "
+		"\"pid:\" and a member's public id (32 hex digits)",
 		"\"to\" is required", 0, 0, NULL, targets },
 	[NAME_VIA] = { "via", "bad_via",
 		"\"via\" is one of poll, longpoll, sse, ws, sio, api",
@@ -78,6 +90,26 @@ same(const char *w, const char *s, size_t len)
 	return strlen(w) == len && !memcmp(w, s, len);
 }
 
+/* 1 if s[0..len) is "pid:" and MSG_PID_LEN lower-case hex digits. */
+static int
+pid_target(const char *s, size_t len)
+{
+	if (len != PID_PREFIX_LEN + MSG_PID_LEN ||
+	    memcmp(s, PID_PREFIX, PID_PREFIX_LEN))
+		return 0;
+	for (size_t i = PID_PREFIX_LEN; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		      (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+const char *
+names_to_pid(const char *s, size_t len)
+{
+	return s && pid_target(s, len) ? s + PID_PREFIX_LEN : NULL;
+}
+
 int
 names_word(enum name_kind k, const char *s, size_t len)
 {
@@ -85,6 +117,8 @@ names_word(enum name_kind k, const char *s, size_t len)
 		for (int i = 0; i < VIA__COUNT; i++)
 			if (same(via_name((enum via)i), s, len))
 				return i;
+	} else if (s && k == NAME_TO && pid_target(s, len)) {
+		return MSG_TO_PID;
 	} else if (s && rules[k].words) {
 		for (int i = 0; rules[k].words[i]; i++)
 			if (same(rules[k].words[i], s, len))
@@ -125,5 +159,11 @@ names_check(enum name_kind k, const char *s, size_t len, struct im_error *e)
 	if (!names_valid(k, s, len))
 		return im_error_set(e, IM_EINVAL, rules[k].code, "%s",
 				    rules[k].rule);
+	if (k == NAME_EVENT)
+		for (int i = 0; reserved[i]; i++)
+			if (same(reserved[i], s, len))
+				return im_error_set(e, IM_EINVAL,
+					RESERVED_CODE, "event name \"%s\" is "
+					"reserved by Socket.IO", reserved[i]);
 	return IM_OK;
 }

@@ -261,6 +261,19 @@ notify_locked(struct room *r, const struct msg *m)
 	}
 }
 
+/* Returns the member of r whose public id is pid, or NULL; lock held. */
+static const struct member *
+member_by_pid(const struct room *r, const char *pid)
+{
+	size_t pos = 0;
+	const struct member *mb;
+
+	while ((mb = hmap_next(&r->members, &pos)))
+		if (!memcmp(mb->pid, pid, MSG_PID_LEN))
+			return mb;
+	return NULL;
+}
+
 enum im_err
 room_post_locked(struct rooms *rs, struct room *r, const struct msg_parts *in,
 		 struct msg **out)
@@ -270,6 +283,14 @@ room_post_locked(struct rooms *rs, struct room *r, const struct msg_parts *in,
 	struct msg *m = NULL;
 	enum im_err err;
 
+	if (p.to == MSG_TO_PID) {
+		const struct member *to = p.to_pid ?
+			member_by_pid(r, p.to_pid) : NULL;
+
+		if (!to)
+			return IM_ENOTFOUND;
+		p.to_cid = to->cid;
+	}
 	rooms_pid(rs, p.cid, pid);
 	p.room = r->name;
 	p.pid = pid;

@@ -87,8 +87,11 @@ void rooms_touch(struct rooms *rs, struct room *r, const char *cid,
 /* The one road into the store: appends the message p describes to r's
  * ring and wakes every subscriber of r that may see it, both under the
  * rooms lock. p is borrowed; its room and pid are ignored (r's name, and
- * the pid derived from p->cid). Returns IM_OK and, if out is not NULL, a
- * new reference in *out (the caller unrefs it), or IM_ENOMEM with nothing
+ * the pid derived from p->cid), and so is its to_cid: a direct message
+ * (p->to MSG_TO_PID) goes to the member of r whose public id is
+ * p->to_pid, looked up under the same lock. Returns IM_OK and, if out is
+ * not NULL, a new reference in *out (the caller unrefs it), or IM_ENOMEM,
+ * or IM_ENOTFOUND when no member of r has p->to_pid, with nothing
  * stored. Must not be called from a notify. */
 enum im_err rooms_post(struct rooms *rs, struct room *r,
 		       const struct msg_parts *p, struct msg **out);
@@ -109,7 +112,8 @@ struct rooms_posted {
  * the original's id and ts with dup 1; otherwise posts p and remembers
  * (cid, mid). The check and the post are one step under the rooms lock,
  * so two retries racing on two threads store once. A mid needs p->cid.
- * Returns IM_OK with *res filled, or IM_ENOMEM with nothing stored. */
+ * Returns IM_OK with *res filled, or IM_ENOMEM (or, for a direct message,
+ * IM_ENOTFOUND: see rooms_post()) with nothing stored. */
 enum im_err rooms_post_once(struct rooms *rs, struct room *r,
 			    const struct msg_parts *p, const char *mid,
 			    struct rooms_posted *res);

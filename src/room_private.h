@@ -65,8 +65,10 @@ uint64_t room_siphash(uint64_t k0, uint64_t k1, const unsigned char *s,
 
 /* rooms_post() with rs->lock held: the one road into the store. Appends
  * in (borrowed) to r's ring with r's name and the cid's pid and delivers
- * it to r's subscribers. Returns IM_OK and, if out is not NULL, sets *out
- * to a reference the caller owns (msg_unref()); else the store's error. */
+ * it to r's subscribers (a direct message to the member with p->to_pid
+ * only: IM_ENOTFOUND when r has none). Returns IM_OK and, if out is not
+ * NULL, sets *out to a reference the caller owns (msg_unref()); else the
+ * store's error. */
 enum im_err room_post_locked(struct rooms *rs, struct room *r,
 			     const struct msg_parts *in, struct msg **out);
 

@@ -32,6 +32,7 @@
 #include "log.h"
 #include "server_ctx.h"
 #include "ws.h"
+#include "ws_binary.h"
 #include "ws_origin.h"
 #include "ws_proto.h"
 
@@ -161,6 +162,29 @@ write_frame(struct per_session_data__chat *pss, char *buf, size_t len,
 	return 0;
 }
 
+/* Writes the next frame of the message being split for a binary-frame
+ * client (ws_binary.h); frees the split after its last frame. Returns 1
+ * when a frame was written, 0 when none was due, -1 on a write error. */
+static int
+write_btx(struct per_session_data__chat *pss)
+{
+	unsigned char *buf;
+	size_t len;
+	int bin;
+
+	if (!pss->btx || ws_binary_next(pss->btx, &buf, &len, &bin)) {
+		ws_btx_free(&pss->btx);
+		return 0;
+	}
+	STATS_ADD(&pss->srv->stats, VIA_WS, bytes_out, len);
+	if (!bin)
+		STATS_ADD(&pss->srv->stats, VIA_WS, delivered, 1);
+	if (lws_write(pss->wsi, buf, len,
+		      bin ? LWS_WRITE_BINARY : LWS_WRITE_TEXT) < 0)
+		return -1;
+	return 1;
+}
+
 /* Sends what the store holds after pss's cursor: one frame at most.
  * Leaves want_read set while more is pending. Returns 0 or -1 (close). */
 static int
@@ -173,7 +197,9 @@ deliver(struct ws *w, struct per_session_data__chat *pss)
 	struct jbuf f;
 	int rc = 0;
 
-	b = cursor_read(&pss->cur, out, BATCH_MSGS, BATCH_BYTES);
+	/* a binary-frame client reads one message at a time: it may split */
+	b = cursor_read(&pss->cur, out, pss->binary_out ? 1 : BATCH_MSGS,
+			BATCH_BYTES);
 	pss->want_read = (uint8_t)b.more;
 	if (b.gap) {
 		int n = snprintf(p, 64, "{\"op\":\"gap\",\"since\":%" PRIu64
@@ -181,7 +207,12 @@ deliver(struct ws *w, struct per_session_data__chat *pss)
 
 		return write_frame(pss, p, (size_t)n, 0);
 	}
-	if (b.n == 1) {
+	if (b.n == 1 && pss->binary_out &&
+	    (rc = ws_binary_split(out[0]->json, out[0]->json_len, LWS_PRE,
+				  &pss->btx)) != 0) {
+		/* its text frame now, its binary frames next */
+		rc = rc < 0 ? -1 : write_btx(pss) < 0 ? -1 : 0;
+	} else if (b.n == 1) {
 		/* the shared frame, written in place: no copy */
 		rc = write_frame(pss, out[0]->ws + MSG_WS_PRE, out[0]->ws_len,
 				 1);
@@ -263,12 +294,15 @@ callback_chat(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 
 		if (!pss || !pss->established)
 			break;
-		n = ws_proto_write_ctl(pss);
+		/* a split message's frames go together, before replies */
+		n = write_btx(pss);
+		if (!n)
+			n = ws_proto_write_ctl(pss);
 		if (!n && pss->want_read)
 			n = deliver(w, pss);
 		if (n < 0)
 			return -1;
-		if (pss->ctl_head || pss->want_read)
+		if (pss->btx || pss->ctl_head || pss->want_read)
 			lws_callback_on_writable(wsi);
 		break;
 	}

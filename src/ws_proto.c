@@ -23,6 +23,7 @@
 #include "names.h"
 #include "server_ctx.h"
 #include "utf8.h"
+#include "ws_binary.h"
 #include "ws_proto.h"
 
 #define TAG "ws"
@@ -199,6 +200,7 @@ op_hello(struct per_session_data__chat *pss, struct json_object *o,
 	struct im_error e = { 0 };
 	const char *cid, *from;
 	size_t cid_len = 0, from_len = 0;
+	struct json_object *bin = NULL;
 	struct jbuf b;
 	int bad = 0;
 
@@ -210,16 +212,22 @@ op_hello(struct per_session_data__chat *pss, struct json_object *o,
 	if (bad)
 		return reply_error(pss, ref, "bad_request",
 				   "\"cid\" and \"from\" must be strings");
+	if (json_object_object_get_ex(o, "binary", &bin) &&
+	    !json_object_is_type(bin, json_type_boolean))
+		return reply_error(pss, ref, "bad_request",
+				   "\"binary\" is true or false");
 	if ((cid && names_check(NAME_CID, cid, cid_len, &e)) ||
 	    names_check(NAME_FROM, from, from_len, &e))
 		return reply_e(pss, ref, &e);
 	snprintf(pss->sub.cid, sizeof(pss->sub.cid), "%s", cid ? cid : "");
 	snprintf(pss->sub.from, sizeof(pss->sub.from), "%s", from);
 	pss->hello = 1;
+	pss->binary_out = (uint8_t)(bin && json_object_get_boolean(bin));
 	rooms_pid(srv->rs, pss->sub.cid, pid);
 	reply_start(&b, mem, "hello", ref);
-	jbuf_printf(&b, ",\"pid\":\"%s\",\"last_id\":%" PRIu64 "}", pid,
-		  store_last_id(srv->st));
+	jbuf_printf(&b, ",\"pid\":\"%s\",\"last_id\":%" PRIu64 "%s}", pid,
+		    store_last_id(srv->st),
+		    pss->binary_out ? ",\"binary\":true" : "");
 	return ctl_push(pss, &b);
 }
 
@@ -334,10 +342,20 @@ op_send(struct per_session_data__chat *pss, struct json_object *o,
 	struct im_error e = { 0 };
 	char mem[REPLY_MAX];
 	struct jbuf b;
+	int nbin;
 
 	if (!pss->hello)
 		return reply_error(pss, ref, "no_hello",
 				   "send \"hello\" before \"send\"");
+	if ((nbin = ws_binary_count(o, &e)) < 0)
+		return reply_e(pss, ref, &e);
+	if (nbin) {
+		/* base64 is 4 bytes for 3: the frames' share of the data */
+		pss->bin = ws_binary_start(text, text_len, ref, nbin,
+					   pss->srv->hub.max_data / 4 * 3);
+		return pss->bin ? 0 : reply_error(pss, ref, "no_memory",
+						  "out of memory");
+	}
 	p.from = pss->sub.from;
 	p.cid = pss->sub.cid[0] ? pss->sub.cid : NULL;
 	p.via = VIA_WS;
@@ -365,6 +383,34 @@ op_ping(struct per_session_data__chat *pss, struct json_object *o,
 	return ctl_push(pss, &b);
 }
 
+static int run(struct per_session_data__chat *pss, const char *buf,
+	       size_t len, int binary);
+
+/* One binary frame for the send awaiting it: when it is the last one,
+ * the send runs, rebuilt with its frames (ws_binary_build()). */
+static int
+binary_frame(struct per_session_data__chat *pss, const char *buf, size_t len)
+{
+	char ref[REF_MAX + 1];
+	struct im_error e = { 0 };
+	const char *r = ws_binary_ref(pss->bin);
+	char *text;
+	size_t n = 0;
+	int rc;
+
+	snprintf(ref, sizeof(ref), "%s", r ? r : "");
+	rc = ws_binary_add(pss->bin, buf, len, &e);
+	if (rc == 0)
+		return 0;
+	text = rc > 0 ? ws_binary_build(pss->bin, &n, &e) : NULL;
+	ws_binary_free(&pss->bin);
+	if (!text)
+		return reply_e(pss, r ? ref : NULL, &e);
+	rc = run(pss, text, n, 0);
+	free(text);
+	return rc;
+}
+
 /* Runs one complete client message. Returns 0, or -1 to close. */
 static int
 run(struct per_session_data__chat *pss, const char *buf, size_t len,
@@ -385,9 +431,22 @@ run(struct per_session_data__chat *pss, const char *buf, size_t len,
 	const char *ref, *op;
 	int bad = 0, rc;
 
+	if (binary && pss->bin)
+		return binary_frame(pss, buf, len);
 	if (binary)
-		return reply_error(pss, NULL, "bad_frame",
-				   "messages are JSON in text frames");
+		return reply_error(pss, NULL, "bad_frame", "messages are JSON "
+				   "in text frames; binary frames follow a "
+				   "send with \"binary\":N");
+	if (pss->bin) {
+		const char *r = ws_binary_ref(pss->bin);
+
+		snprintf(refbuf, sizeof(refbuf), "%s", r ? r : "");
+		ws_binary_free(&pss->bin);
+		if (reply_error(pss, r ? refbuf : NULL, "bad_binary", "a text "
+				"message came before the binary frames "
+				"announced: that send is dropped"))
+			return -1;
+	}
 	if (jparse(buf, len, &o, &e))
 		return reply_e(pss, NULL, &e);
 	pss->text = buf;	/* the ops that keep bytes as written */
@@ -520,5 +579,7 @@ ws_proto_free(struct per_session_data__chat *pss)
 	pss->ctl_tail = NULL;
 	pss->nctl = 0;
 	rx_drop(pss);
+	ws_binary_free(&pss->bin);
+	ws_btx_free(&pss->btx);
 	cursor_free(&pss->cur);
 }

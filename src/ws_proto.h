@@ -24,6 +24,8 @@ struct server;
 struct room;
 struct ws;
 struct ws_ctl;
+struct ws_binary;
+struct ws_btx;
 
 struct per_session_data__chat {
 	struct sub sub;			/* rooms and presence; ctx = this */
@@ -38,12 +40,17 @@ struct per_session_data__chat {
 	uint8_t rx_paused;		/* rx flow stopped: ctl queue full */
 	uint8_t rx_open;		/* a fragmented message has begun */
 	uint8_t rx_binary;		/* the message being reassembled */
+	uint8_t binary_out;		/* hello asked for binary frames */
 	unsigned nctl;			/* entries in the ctl queue */
 	struct cursor cur;		/* the joined rooms' rings: same rooms
 					 * as sub; cid is sub.cid */
 	struct ws_ctl *ctl_head, *ctl_tail;	/* control replies, owned */
 	const char *text;		/* the message being run (borrowed) */
 	size_t text_len;
+	struct ws_binary *bin;		/* a send awaiting its binary frames
+					 * (ws_binary.h), owned, or NULL */
+	struct ws_btx *btx;		/* a message's frames being sent to a
+					 * binary_out client, owned, or NULL */
 	char *rx;			/* reassembly of a fragmented message */
 	size_t rx_len, rx_cap;
 };

@@ -3,8 +3,12 @@
 // every joined room from one cursor; switching transport closes it and
 // starts the next one after the last id seen, and messages are deduped by
 // id, so nothing is lost or shown twice. Message data only ever reaches the
-// page as text (textContent), never as HTML.
+// page as text (textContent), never as HTML. Clicking a member makes the
+// next messages private to them ("to":"pid:<their public id>": only the
+// two of you receive it, doc/protocol.md); an image, picked or pasted,
+// travels as a binary value {"_binary":"<base64>"} (chat_media.js).
 import { createClient } from './client.js';
+import { encodeImage, imageNode } from './chat_media.js';
 import { el, $, TRANSPORTS, LABEL, ROOM_RE, tabCid, randomKey, fmtMs,
 	fmtTime, hueOf, clockNow } from './util.js';
 
@@ -50,6 +54,7 @@ export class Chat {
 		this.logs = new Map();		// room → {node, unread, empty}
 		this.sentKeys = new Set();	// data.k of what this tab sent
 		this.myPid = null;
+		this.names = new Map();		// pid → name, from the member list
 		this.client = null;
 		this.lastState = 'idle';
 		this.build();
@@ -89,6 +94,7 @@ export class Chat {
 			e.preventDefault();
 			this.sendText();
 		});
+		this.buildMedia();
 		E.text.addEventListener('keydown', (e) => {
 			if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
 				e.preventDefault();
@@ -99,6 +105,67 @@ export class Chat {
 			this.logFor(room);
 		this.renderRooms();
 		this.select(this.current);
+	}
+
+	// The image button (a hidden file picker), paste, and the private
+	// target the member list sets: built here so index.html stays as is.
+	buildMedia() {
+		const E = this.els;
+		E.file = el('input', { type: 'file', id: 'image-file',
+			accept: 'image/png,image/jpeg,image/gif,image/webp', hidden: true,
+			onchange: () => {
+				const f = E.file.files && E.file.files[0];
+				E.file.value = '';
+				if (f)
+					this.sendImage(f);
+			} });
+		E.imageBtn = el('button', { type: 'button', id: 'image-btn',
+			class: 'ghost', title: 'send an image (or paste one into the text)',
+			onclick: () => E.file.click() }, 'Image');
+		$('#send', this.root).before(E.imageBtn, E.file);
+		E.text.addEventListener('paste', (e) => {
+			const items = e.clipboardData ? [...e.clipboardData.items] : [];
+			const img = items.find((i) => i.kind === 'file' &&
+				i.type.startsWith('image/'));
+			if (img) {
+				e.preventDefault();
+				this.sendImage(img.getAsFile());
+			}
+		});
+		E.to.addEventListener('change', () => {
+			if (!E.to.value.startsWith('pid:'))
+				this.privateTo(null);
+		});
+	}
+
+	// Makes the next messages private to the member pid (null: the room).
+	privateTo(pid, name) {
+		const E = this.els;
+		let opt = E.to.querySelector('option[data-private]');
+		if (!pid) {
+			if (opt)
+				opt.remove();
+			if (E.to.value.startsWith('pid:') || !E.to.value)
+				E.to.value = 'room';
+			this.markMembers();
+			return;
+		}
+		if (!opt) {
+			opt = el('option', { 'data-private': '' });
+			E.to.append(opt);
+		}
+		opt.value = `pid:${pid}`;
+		opt.textContent = `only ${name}`;
+		E.to.value = opt.value;
+		E.text.focus();
+		this.markMembers();
+	}
+
+	markMembers() {
+		const to = this.els.to.value;
+		for (const li of this.els.members.children)
+			li.classList.toggle('private-to', !!li.dataset.pid &&
+				to === `pid:${li.dataset.pid}`);
 	}
 
 	// --- connection -------------------------------------------------------
@@ -224,12 +291,15 @@ export class Chat {
 	}
 
 	// The room's recent chat from the history API, above whatever the
-	// live subscription has brought in the meantime (deduped by id).
+	// live subscription has brought in the meantime (deduped by id); read
+	// with this tab's cid, so its direct messages come back after a reload.
 	async loadHistory(room) {
 		let msgs = [];
 		try {
+			// as this tab's cid: its private messages are in it too
 			const r = await fetch(`/api/rooms/${encodeURIComponent(room)}` +
-				`/messages?last=${HISTORY_FETCH}`, { cache: 'no-store' });
+				`/messages?last=${HISTORY_FETCH}` +
+				`&cid=${encodeURIComponent(this.cid)}`, { cache: 'no-store' });
 			if (!r.ok)
 				return;
 			msgs = ((await r.json()).messages || [])
@@ -308,6 +378,8 @@ export class Chat {
 	}
 
 	select(room) {
+		if (room !== this.current)
+			this.privateTo(null);	// a member of the other room
 		this.current = room;
 		for (const [name, log] of this.logs)
 			log.node.hidden = name !== room;
@@ -363,14 +435,31 @@ export class Chat {
 		if (room !== this.current)
 			return;
 		members.sort((a, b) => String(a.from).localeCompare(String(b.from)));
+		const me = this.myPid || this.client.pid;
+		for (const m of members)
+			this.names.set(m.pid, m.from);
 		E.members.replaceChildren(...members.map((m) => el('li',
-			{ 'data-pid': m.pid, title: `public id ${m.pid}` },
+			{ 'data-pid': m.pid, class: m.pid === me ? '' : 'can-dm',
+				title: m.pid === me ? `you: public id ${m.pid}` :
+					`click to talk to ${m.from} privately ` +
+					`(public id ${m.pid})`,
+				onclick: m.pid === me ? null :
+					() => this.privateTo(m.pid, m.from) },
 			el('span', { class: 'via', 'data-tp': m.transport }, m.transport),
 			el('span', { class: 'name' }, m.from),
-			m.pid && m.pid === (this.myPid || this.client.pid) ?
+			m.pid && m.pid === me ?
 				el('span', { class: 'you' }, 'you') : null)));
 		if (!members.length)
 			E.members.append(el('li', { class: 'muted small' }, 'nobody yet'));
+		const to = E.to.value;
+		if (to.startsWith('pid:') && !members.some((m) =>
+			`pid:${m.pid}` === to)) {
+			const name = this.names.get(to.slice(4)) || 'that member';
+			this.privateTo(null);
+			this.system(room, `${name} left: messages go to the room again`,
+				'warn');
+		}
+		this.markMembers();
 	}
 
 	// --- messages ---------------------------------------------------------
@@ -448,13 +537,26 @@ export class Chat {
 		if (own && env.pid)
 			this.myPid = env.pid;
 		let text, json = false;
+		const img = imageNode(data);
 		if (typeof data === 'string') {
 			text = data;
 		} else if (data && typeof data.text === 'string') {
 			text = data.text;
+		} else if (img) {
+			text = '';
 		} else {
 			text = JSON.stringify(data);
 			json = true;
+		}
+		// A direct message: to this tab, or from it to one member.
+		const dm = typeof env.to === 'string' && env.to.startsWith('pid:') ?
+			env.to.slice(4) : null;
+		let dmLabel = null;
+		if (dm) {
+			const mine = own || (env.pid && env.pid === this.myPid);
+			// a private message not from this tab can only be to it
+			dmLabel = mine && dm !== env.pid ? `private → ` +
+				(this.names.get(dm) || dm.slice(0, 8)) : 'private, to you';
 		}
 		// Latency: the sender's clock at send → this tab's at receipt.
 		let lat = '', latTitle = '';
@@ -474,9 +576,10 @@ export class Chat {
 			lat = '≈' + fmtMs(Date.now() - env.ts);
 			latTitle = 'now minus the server\'s publish time (ts)';
 		}
-		return el('div', { class: `msg chat${own ? ' own' : ''}`,
-			'data-id': env.id, 'data-room': env.room, 'data-via': env.via,
-			'data-event': env.event },
+		return el('div', { class: `msg chat${own ? ' own' : ''}` +
+			(dm ? ' dm' : ''), 'data-id': env.id, 'data-room': env.room,
+			'data-via': env.via, 'data-event': env.event,
+			'data-to': dm ? `pid:${dm}` : null },
 		el('div', { class: 'meta' },
 			el('span', { class: 'from',
 				style: `color: hsl(${hueOf(env.pid || env.from)} 55% 38%)`,
@@ -486,10 +589,13 @@ export class Chat {
 			env.event !== 'chat' ? el('span', { class: 'event' },
 				`event: ${env.event}`) : null,
 			local ? el('span', { class: 'target' }, `→ ${local}`) : null,
+			dmLabel ? el('span', { class: 'target private',
+				title: 'a direct message: only its sender and its ' +
+					'recipient receive it' }, dmLabel) : null,
 			el('span', { class: 'lat', title: latTitle }, lat),
 			el('span', { class: 'time' }, fmtTime(env.ts)),
 			el('span', { class: 'id', title: `id ${env.id}` }, shortId(env.id))),
-		el('div', { class: `text${json ? ' json' : ''}` }, text));
+		el('div', { class: `text${json ? ' json' : ''}` }, text), img);
 	}
 
 	error(text) {
@@ -525,6 +631,49 @@ export class Chat {
 			this.error(`not sent: ${e.message}`);
 			if (!E.text.value)
 				E.text.value = text;
+		}
+	}
+
+	// Sends an image file as {image: {_binary}, type, name}, with what is
+	// in the text box as its caption, to the chosen target.
+	async sendImage(file) {
+		const E = this.els;
+		const room = this.current;
+		if (!room || !file)
+			return;
+		const lim = this.info.limits || {};
+		// the body (HTTP) and the send op (/ws) both have to fit
+		const max = Math.min(lim.max_body || 65536, lim.ws_max_msg || 65536);
+		let enc;
+		try {
+			enc = await encodeImage(file, max);
+		} catch (e) {
+			this.error(`image not sent: ${e.message}`);
+			return;
+		}
+		const k = randomKey(10);
+		const data = { image: { _binary: enc.b64 }, type: enc.type,
+			name: String(file.name || 'pasted image').slice(0, 100),
+			width: enc.width, height: enc.height, t: clockNow(), k };
+		const caption = E.text.value.trim();
+		if (caption)
+			data.text = caption;
+		this.sentKeys.add(k);
+		const to = E.to.value;
+		const c = this.client;
+		try {
+			const ack = await c.send(room, 'chat', data, to);
+			E.sendErr.textContent = '';
+			if (caption)
+				E.text.value = '';
+			if (to === 'others' && ack && !this.seen.has(ack.id)) {
+				this.seen.add(ack.id);
+				this.render({ id: ack.id, room, event: 'chat', from: this.name,
+					pid: this.myPid, via: c.transport, data,
+					ts: ack.ts }, 'others');
+			}
+		} catch (e) {
+			this.error(`image not sent: ${e.message}`);
 		}
 	}
 }

@@ -237,6 +237,8 @@ t_ws_next(struct t_ws *c, char **out, size_t *len)
 			c->len = 0;
 			return -1;
 		} else if (op == 0 || op == T_WS_TEXT || op == T_WS_BINARY) {
+			if (op)
+				c->msg_op = op;
 			if (c->mlen + plen + 1 > c->mcap) {
 				char *nm = realloc(c->msg, c->mlen + plen + 1);
 
@@ -252,6 +254,7 @@ t_ws_next(struct t_ws *c, char **out, size_t *len)
 		memmove(c->buf, c->buf + h + plen, c->len);
 		if (fin && (op == 0 || op == T_WS_TEXT || op == T_WS_BINARY)) {
 			c->msg[c->mlen] = '\0';
+			c->binary = c->msg_op == T_WS_BINARY;
 			*out = c->msg;
 			*len = c->mlen;
 			c->msg = NULL;

@@ -28,6 +28,9 @@ struct t_ws {
 	size_t mlen, mcap;
 	int closed;		/* a close frame arrived or the peer left */
 	unsigned close_code;	/* from the close frame, 0 if none */
+	int msg_op;		/* opcode of the message being reassembled */
+	int binary;		/* 1: the last message t_ws_next() returned
+				 * came in binary frames */
 };
 
 /* Connects to 127.0.0.1:port and upgrades GET /ws; extra holds more
