@@ -21,7 +21,7 @@
 #include "tp_wait.h"
 
 #define TAG "eio"
-#define QUEUE_PACKETS 256	/* queued packets of one session, at most */
+#define QUEUE_PACKETS 512	/* queued packets of one session, at most */
 
 struct eio {
 	struct server *srv;
@@ -455,7 +455,7 @@ eio_send(struct eio_session *s, const char *data, size_t len, int binary)
 
 int
 eio_send_shared(struct eio_session *s, struct msg *m, const char *text,
-		size_t len)
+		size_t len, int binary)
 {
 	struct eio_out *o = calloc(1, sizeof(*o));
 	int rc;
@@ -465,6 +465,7 @@ eio_send_shared(struct eio_session *s, struct msg *m, const char *text,
 	o->m = msg_ref(m);
 	o->p = text;
 	o->len = len;
+	o->binary = binary;
 	pthread_mutex_lock(&s->e->lock);
 	rc = enqueue_locked(s, o);
 	pthread_mutex_unlock(&s->e->lock);

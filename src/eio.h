@@ -118,13 +118,13 @@ struct server *eio_server(const struct eio_session *s);
 int eio_send(struct eio_session *s, const char *data, size_t len,
 	     int binary);
 
-/* Queues a message packet whose text (without the "4") is the shared
- * frame text[0..len) of m; the queue holds a reference to m until it is
- * written. text must be preceded by at least MSG_WS_PRE writable... no:
- * by MSG_WS_PRE bytes of headroom that belong to m's frame. Returns 0 or
- * -1, as eio_send. */
+/* Queues a packet that m's shared Socket.IO form holds: text[0..len),
+ * the whole packet ("42[...]"), or with binary an attachment's bytes;
+ * MSG_WS_PRE bytes of headroom precede it (lws writes its frame head
+ * there). The queue holds a reference to m until it is written; nothing
+ * is copied. Returns 0 or -1, as eio_send. */
 int eio_send_shared(struct eio_session *s, struct msg *m, const char *text,
-		    size_t len);
+		    size_t len, int binary);
 
 /* Wakes s's transport to write (a held GET, the WebSocket). Safe from a
  * room notify; s must be alive (its app not yet closed). */

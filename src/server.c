@@ -22,6 +22,7 @@
 #include "log.h"
 #include "server.h"
 #include "sio.h"
+#include "sio_app.h"
 #include "sio_echo.h"
 #include "tp_wait.h"
 #include "ws.h"
@@ -121,6 +122,7 @@ teardown(struct server *s, int ticking)
 	http_stop(&s->http);
 	eio_destroy(&s->eio);
 	sio_app_free(&s->sio_app);
+	sio_imlab_destroy(&s->sio_state);
 	tp_wait_destroy(&s->tp);
 	rooms_destroy(&s->rs);
 	store_destroy(&s->st);
@@ -143,6 +145,14 @@ start_eio(struct server *s, struct im_error *e)
 		h = &sio_echo_handler;
 		if (s->eio)
 			eio_set_app(s->eio, EIO_KIND_ENGINEIO, &sio_echo_eio);
+	} else if (s->eio) {
+		s->sio_state = sio_imlab_create(s);
+		h = s->sio_state ? sio_imlab_handler(s->sio_state) : NULL;
+		if (!h) {
+			im_error_set(e, IM_ENOMEM, "no_memory",
+				     "out of memory");
+			return -1;
+		}
 	}
 	if (s->eio && h)
 		s->sio_app = sio_app_create(h, s->cfg.sio_connect_timeout);

@@ -24,6 +24,7 @@
 
 struct eio;
 struct eio_ws;
+struct sio_imlab;
 struct http;
 struct tp;
 struct ws;
@@ -44,7 +45,7 @@ struct server {
 	struct eio *eio;		/* Engine.IO sessions (eio.c) */
 	struct eio_ws *eio_ws;		/* their WebSocket side */
 	struct eio_app *sio_app;	/* Socket.IO over them, owned */
-	void *sio_state;		/* sio_app.c's, owned */
+	struct sio_imlab *sio_state;	/* sio_app.c's, owned */
 	struct listener *lst;
 	pthread_t ticker;
 	pthread_mutex_t tick_lock;

@@ -100,10 +100,11 @@ static int
 connect_error(struct sio_conn *c, const char *nsp, size_t nlen,
 	      const char *msg)
 {
-	char b[SIO_NSP_MAX + 200];
+	char b[SIO_NSP_MAX + 400];
 	size_t n = sio_encode_head(b, sizeof(b), SIO_CONNECT_ERROR, nsp, nlen,
 				   0, -1);
-	int k = snprintf(b + n, sizeof(b) - n, "{\"message\":\"%s\"}", msg);
+	int k = snprintf(b + n, sizeof(b) - n, "{\"message\":\"%.300s\"}",
+			 msg);
 
 	return sio_send(c, b, n + (size_t)k, NULL, 0);
 }
@@ -113,11 +114,12 @@ on_connect(struct sio_conn *c, int idx, const struct sio_pkt *p)
 {
 	const struct sio_handler *h = c->a->h;
 	const char *err = "Invalid namespace";
-	char b[SIO_NSP_MAX + 64], sid[EIO_SID_LEN + 1];
+	char b[SIO_NSP_MAX + 256], sid[EIO_SID_LEN + 1], extra[128] = "";
 	unsigned char r[EIO_SID_LEN];
 	size_t n;
 
-	if (idx < 0 || h->connect(c->h, idx, p->data, p->len, &err))
+	if (idx < 0 || h->connect(c->h, idx, p->data, p->len, extra,
+				  sizeof(extra), &err))
 		return connect_error(c, p->nsp, p->nsp_len, err);
 	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
 		memset(r, 7, sizeof(r));
@@ -127,7 +129,8 @@ on_connect(struct sio_conn *c, int idx, const struct sio_pkt *p)
 	sid[EIO_SID_LEN] = '\0';
 	n = sio_encode_head(b, sizeof(b), SIO_CONNECT, p->nsp, p->nsp_len, 0,
 			    -1);
-	n += (size_t)snprintf(b + n, sizeof(b) - n, "{\"sid\":\"%s\"}", sid);
+	n += (size_t)snprintf(b + n, sizeof(b) - n, "{\"sid\":\"%s\"%s}", sid,
+			      extra);
 	if (sio_send(c, b, n, NULL, 0))
 		return -1;
 	c->connected |= 1u << idx;

@@ -38,11 +38,13 @@ struct sio_handler {
 	 * NULL (out of memory). */
 	void *(*open)(void *cls, struct sio_conn *c);
 	/* CONNECT to namespace n with auth[0..alen) (JSON object text) or
-	 * NULL. Returns 0 to accept (the CONNECT answer is sent, then
-	 * connected is called), or -1 with *err a static message for the
-	 * CONNECT_ERROR. */
+	 * NULL. Returns 0 to accept (the CONNECT answer {"sid":...} is sent
+	 * with the members the handler wrote to extra, cap bytes, e.g.
+	 * ,"pid":"..."; then connected is called), or -1 with *err the
+	 * message of the CONNECT_ERROR (JSON-escaped; it must live until
+	 * the next call into h). */
 	int (*connect)(void *h, int n, const char *auth, size_t alen,
-		       const char **err);
+		       char *extra, size_t cap, const char **err);
 	/* After the CONNECT answer was queued. May be NULL. */
 	void (*connected)(void *h, int n, const char *auth, size_t alen);
 	/* An EVENT or BINARY_EVENT (p->data: the arguments' array), or with

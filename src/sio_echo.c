@@ -53,8 +53,11 @@ open_cb(void *cls, struct sio_conn *c)
 }
 
 static int
-connect_cb(void *h, int n, const char *auth, size_t alen, const char **err)
+connect_cb(void *h, int n, const char *auth, size_t alen, char *extra,
+	   size_t cap, const char **err)
 {
+	(void)extra;
+	(void)cap;
 	(void)h;
 	(void)n;
 	(void)auth;
