@@ -166,7 +166,8 @@ dispatch(struct sio_conn *c, const struct sio_pkt *p, int idx,
 		if (!sio_connected(c, idx))
 			return 0;
 		return h->event(c->h, idx, p, att, natt,
-				p->type == SIO_ACK || p->type == SIO_BINARY_ACK);
+				p->type == SIO_ACK ||
+				p->type == SIO_BINARY_ACK);
 	default:
 		return -1;	/* CONNECT_ERROR comes from servers only */
 	}

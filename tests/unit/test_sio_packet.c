@@ -76,6 +76,7 @@ START_TEST(events_acks_and_binary)
 	p = ok("3456[1,\"2\"]");
 	ck_assert_int_eq(p.type, SIO_ACK);
 	p = ok("3456[]");
+	ck_assert_ptr_nonnull(p.data);
 	p = ok("52-[\"m\",{\"_placeholder\":true,\"num\":0},"
 	       "{\"_placeholder\":true,\"num\":1}]");
 	ck_assert_int_eq(p.type, SIO_BINARY_EVENT);
@@ -86,6 +87,7 @@ START_TEST(events_acks_and_binary)
 	p = ok("1");
 	ck_assert_int_eq(p.type, SIO_DISCONNECT);
 	p = ok("1/custom,");
+	ck_assert_uint_eq(p.nsp_len, 7);
 	p = ok("4{\"message\":\"no\"}");
 	ck_assert_int_eq(p.type, SIO_CONNECT_ERROR);
 }
@@ -98,12 +100,19 @@ START_TEST(malformed_is_refused)
 		"2abc[\"message-with-ack\",1]", "2[\"x\"", "2[\"x\"] junk",
 		"1{}", "3{}", "4[]", "5[\"x\"]", "5-[\"x\"]", "50-[\"x\"]",
 		"517-[\"x\"]", "5x-[\"x\"]", "2[\"x\",NaN]", "3", "2",
-		"0/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-		"aaaaaaaaa,", "21234567890123[\"x\"]", "2[\"\xff\"]",
+		"21234567890123[\"x\"]", "2[\"\xff\"]",
 	};
+
+	char nsp[SIO_NSP_MAX + 8];
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		refused(bad[i]);
+	/* a namespace over SIO_NSP_MAX */
+	nsp[0] = '0';
+	nsp[1] = '/';
+	memset(nsp + 2, 'a', SIO_NSP_MAX);
+	memcpy(nsp + 2 + SIO_NSP_MAX, ",", 2);
+	refused(nsp);
 }
 END_TEST
 
