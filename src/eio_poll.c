@@ -73,6 +73,23 @@ eio_poll_check(struct MHD_Connection *c, int ws, enum eio_error *code)
 	return 0;
 }
 
+int
+eio_poll_probe_check(struct server *srv, const char *sid, int kind,
+		     enum eio_error *code)
+{
+	struct eio_session *s = eio_find(srv->eio, sid);
+	int rc = 0;
+
+	/* an upgraded or probing session's WebSocket is taken and closed,
+	 * as the reference server does (eio_ws.c) */
+	if (!s || (int)eio_session_kind(s) != kind) {
+		*code = EIO_ERR_SID;
+		rc = -1;
+	}
+	eio_unref(&s);
+	return rc;
+}
+
 /* Answers packets o (a list, taken) as one payload. */
 static enum MHD_Result
 answer_packets(struct MHD_Connection *c, struct http_req *req,

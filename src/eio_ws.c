@@ -97,8 +97,10 @@ drain(struct eio_ws *w)
 
 		free(q[i].head);
 		if (!wsi) {
+			/* also a refused one: a second WebSocket of a
+			 * session (logged by established()) */
 			atomic_fetch_sub(&w->srv->open_conns, 1);
-			LOG_WARN(TAG, "lws could not adopt a connection");
+			LOG_INFO(TAG, "a WebSocket was not adopted");
 			continue;
 		}
 		lws_set_opaque_user_data(wsi, w);
@@ -133,14 +135,18 @@ established(struct eio_ws *w, struct pss *pss, struct lws *wsi)
 	sid = lws_get_urlarg_by_name(wsi, "sid=", buf, sizeof(buf));
 	if (sid && *sid) {
 		pss->s = eio_find(w->srv->eio, sid);
-		if (!pss->s || (int)eio_session_kind(pss->s) != kind)
+		if (!pss->s || (int)eio_session_kind(pss->s) != kind) {
+			LOG_INFO(TAG, "WebSocket for unknown session %s", sid);
+			eio_unref(&pss->s);
 			return -1;
+		}
 	} else {
 		pss->s = eio_open(w->srv->eio, (enum eio_kind)kind, 1);
 		if (!pss->s)
 			return -1;
 	}
 	if (eio_attach_ws(pss->s, pss)) {
+		LOG_INFO(TAG, "session %s: a second WebSocket refused", sid);
 		eio_unref(&pss->s);
 		return -1;
 	}

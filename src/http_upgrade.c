@@ -87,6 +87,8 @@ http_upgrade(struct http *h, struct MHD_Connection *c, struct http_req *req)
 				   "klmnopqrstuvwxyz0123456789-_") !=
 			    EIO_SID_LEN))
 			return eio_poll_error(c, req, EIO_ERR_SID);
+		if (sid && eio_poll_probe_check(srv, sid, kind, &code))
+			return eio_poll_error(c, req, code);
 	} else if (strcmp(req->url, "/ws")) {
 		return http_reply_error(c, req, MHD_HTTP_NOT_FOUND,
 					"not_found", "WebSocket upgrades go "
