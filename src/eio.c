@@ -352,7 +352,6 @@ eio_open(struct eio *e, enum eio_kind kind, int ws)
 	s->qbytes += o->len;
 	pthread_mutex_unlock(&e->lock);
 	STATS_ADD(&e->srv->stats, VIA_SIO, open, 1);
-	STATS_ADD(&e->srv->stats, VIA_SIO, requests, 1);
 	return s;
 }
 
@@ -505,7 +504,6 @@ eio_input(struct eio_session *s, const struct eio_pkt *p, int ws)
 	struct eio *e = s->e;
 	int rc = 0;
 
-	STATS_ADD(&e->srv->stats, VIA_SIO, bytes_in, p->len + 1);
 	if (p->binary || p->type == EIO_MESSAGE) {
 		pthread_mutex_lock(&e->lock);
 		/* a probing WebSocket sends no message before its upgrade */

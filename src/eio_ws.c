@@ -151,6 +151,8 @@ established(struct eio_ws *w, struct pss *pss, struct lws *wsi)
 		return -1;
 	}
 	pss->established = 1;
+	/* HTTP counts its own requests and bytes; these are the socket's */
+	STATS_ADD(&w->srv->stats, VIA_SIO, requests, 1);
 	lws_callback_on_writable(wsi);
 	return 0;
 }
@@ -196,6 +198,7 @@ receive(struct pss *pss, const char *in, size_t len)
 	size_t max = (size_t)eio_max_payload(pss->w->srv->eio);
 	int rc;
 
+	STATS_ADD(&pss->w->srv->stats, VIA_SIO, bytes_in, len);
 	if (!pss->rx && lws_is_first_fragment(wsi) &&
 	    lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi))
 		return message(pss, in, len, binary);
