@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: MIT
+// Socket.IO in the browser: www/sio.js, behind the same createClient()
+// interface as the four transports, loads the official client from
+// /vendor/, starts on long-polling and upgrades to a WebSocket, joins a
+// room, sends with an ack and receives its own message and one published
+// over HTTP with the same envelope, with no console error.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, stopClean, launch, uniq } from './harness.mjs';
+
+let browser;
+
+before(async () => {
+	browser = await launch();
+});
+
+after(async () => {
+	if (browser)
+		await browser.close();
+});
+
+test('the Socket.IO client upgrades, sends and receives', async () => {
+	const srv = await startServer();
+	try {
+		const page = await (await browser.newContext()).newPage();
+		const errors = [];
+		page.on('console', (m) => {
+			if (m.type() === 'error')
+				errors.push(m.text());
+		});
+		page.on('pageerror', (e) => errors.push(String(e)));
+		await page.goto(`${srv.url}/`);
+		const room = uniq('sio');
+		const r = await page.evaluate(async (room) => {
+			const { createClient } = await import('/client.js');
+			const c = createClient('sio', { cid: 'cid-sio-browser',
+				from: 'web', rooms: [room] });
+			const got = [], states = [];
+			c.on('message', (e) => got.push(e));
+			c.on('status', (s) => states.push(s.detail));
+			c.start();
+			const until = async (f) => {
+				for (let i = 0; i < 500 && !f(); i++)
+					await new Promise((ok) => setTimeout(ok, 20));
+			};
+			await until(() => states.includes('upgraded to websocket'));
+			await until(() => got.some((e) => e.event === 'join'));
+			const a = await c.send(room, 'chat', { text: 'hi' });
+			const res = await fetch(`/api/rooms/${room}/messages`, {
+				method: 'POST',
+				headers: { 'Content-Type': 'application/json' },
+				body: JSON.stringify({ event: 'chat', from: 'http',
+					data: { text: 'over http' } }) });
+			const h = await res.json();
+			await until(() => got.some((e) => e.id === h.id));
+			const hist = await (await fetch(
+				`/api/rooms/${room}/messages?since=${a.id - 1}`)).json();
+			c.close();
+			return { states, a, h, got: got.map((e) => JSON.stringify(e)),
+				hist: hist.messages.map((e) => JSON.stringify(e)) };
+		}, room);
+		assert.ok(r.states.includes('polling'), r.states.join(','));
+		assert.ok(r.states.includes('upgraded to websocket'),
+			r.states.join(','));
+		assert.equal(typeof r.a.id, 'number');
+		for (const id of [r.a.id, r.h.id]) {
+			const mine = r.got.find((e) => JSON.parse(e).id === id);
+			const stored = r.hist.find((e) => JSON.parse(e).id === id);
+			assert.ok(mine, `message ${id} not received`);
+			assert.equal(mine, stored);
+		}
+		assert.deepEqual(errors, []);
+	} finally {
+		await stopClean(assert, srv);
+	}
+});
