@@ -620,8 +620,8 @@ eio_take(struct eio_session *s, int ws, size_t max_bytes,
 			t = EIO_TAKE_PACKETS;
 		}
 		pthread_mutex_unlock(&e->lock);
-		if (dead && !s->closed)
-			eio_close(s, 0);
+		if (dead)
+			eio_close(s, 0);	/* idempotent */
 		if (t != EIO_TAKE_NONE || pass)
 			break;
 		app_pull(s);
