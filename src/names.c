@@ -23,7 +23,6 @@ static const char *const reserved[] = {
 	"connect", "disconnect", "connect_error", "disconnecting",
 	"newListener", "removeListener", NULL
 };
-#define RESERVED_CODE "reserved_event"
 
 static const struct name_rule {
 	const char *key;
@@ -33,6 +32,8 @@ static const struct name_rule {
 	size_t min, max;	/* bytes, or (from) UTF-8 characters */
 	const char *extra;	/* allowed besides A-Z a-z 0-9; NULL: UTF-8 */
 	const char *const *words;	/* or one of these (via: via_name) */
+	const char *const *taken;	/* never one of these, */
+	const char *taken_code;		/* refused with this code */
 } rules[NAME__COUNT] = {
 	[NAME_ROOM] = { "room", "bad_room",
 		"room names are 1-64 characters of A-Z a-z 0-9 _ . -",
@@ -40,7 +41,8 @@ static const struct name_rule {
 		NULL },
 	[NAME_EVENT] = { "event", "bad_event",
 		"event names are 1-32 characters of A-Z a-z 0-9 _ . : -",
-		"\"event\" is required", 1, MSG_EVENT_MAX, "_.:-", NULL },
+		"\"event\" is required", 1, MSG_EVENT_MAX, "_.:-", NULL,
+		reserved, "reserved_event" },
 	[NAME_CID] = { "cid", "bad_cid",
 		"cid is 8-64 characters of A-Z a-z 0-9 _ -",
 		"\"cid\" is required", 8, MSG_CID_MAX, "_-", NULL },
@@ -159,11 +161,10 @@ names_check(enum name_kind k, const char *s, size_t len, struct im_error *e)
 	if (!names_valid(k, s, len))
 		return im_error_set(e, IM_EINVAL, rules[k].code, "%s",
 				    rules[k].rule);
-	if (k == NAME_EVENT)
-		for (int i = 0; reserved[i]; i++)
-			if (same(reserved[i], s, len))
-				return im_error_set(e, IM_EINVAL,
-					RESERVED_CODE, "event name \"%s\" is "
-					"reserved by Socket.IO", reserved[i]);
+	for (int i = 0; rules[k].taken && rules[k].taken[i]; i++)
+		if (same(rules[k].taken[i], s, len))
+			return im_error_set(e, IM_EINVAL, rules[k].taken_code,
+				"%s name \"%s\" is reserved by Socket.IO",
+				rules[k].key, rules[k].taken[i]);
 	return IM_OK;
 }

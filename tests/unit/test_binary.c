@@ -3,7 +3,8 @@
  * test_binary: the core of direct messages and binary values, with no
  * network. The "pid:<32 hex>" target and the names Socket.IO reserves
  * (names.c); who may see a direct message and its envelope (msg.c); the
- * base64 codec and the {"_binary":"..."} check (binary.c); a direct
+ * base64 codec, the {"_binary":"..."} check and the placeholders
+ * (binary.c); a direct
  * message to a member and to a pid that is none (room.c, hub.c).
  */
 #include "autoconf.h"
@@ -152,6 +153,62 @@ START_TEST(binary_values_are_checked_wherever_they_are)
 }
 END_TEST
 
+START_TEST(values_become_placeholders_and_back)
+{
+	const char *env = "{\"from\":\"x{\",\"data\":[{\"_binary\":"
+			  "\"aGk=\"},{\"a\":{\"_binary\":\"\\/w==\"}}],"
+			  "\"ts\":1}";
+	struct binary_span v[4];
+	char out[256];
+	size_t len, n;
+	unsigned char *b;
+	struct json_object *o;
+	const unsigned char *p[2] = { (const unsigned char *)"hi",
+				      (const unsigned char *)"\xff" };
+	size_t plen[2] = { 2, 1 };
+	struct binary_frames f = { .n = 2, .p = p, .len = plen };
+	struct im_error e = { 0 };
+
+	ck_assert_int_eq(binary_find(env, strlen(env), v, 4), 2);
+	ck_assert_int_eq(binary_find(env, strlen(env), v, 1), 2);
+	ck_assert_int_eq(binary_find(env, strlen(env), v, 4), 2);
+	ck_assert_ptr_nonnull(b = binary_span_decode(env, &v[0], 3, &len));
+	ck_assert_uint_eq(len, 2);
+	ck_assert_int_eq(memcmp(b + 3, "hi", 2), 0);
+	free(b);
+	ck_assert(v[1].escaped);
+	ck_assert_ptr_nonnull(b = binary_span_decode(env, &v[1], 0, &len));
+	ck_assert_uint_eq(len, 1);
+	ck_assert_int_eq(b[0], 0xff);
+	free(b);
+	n = binary_placeholders(env, strlen(env), v, 2, out);
+	out[n] = '\0';
+	ck_assert_str_eq(out, "{\"from\":\"x{\",\"data\":[{\"_placeholder\":"
+		"true,\"num\":0},{\"a\":{\"_placeholder\":true,\"num\":1}}],"
+		"\"ts\":1}");
+
+	/* and back: the placeholders filled with the frames */
+	o = json_tokener_parse(out);
+	ck_assert_int_eq(binary_fill(o, &f, &e), IM_OK);
+	ck_assert_uint_eq(f.used, 3);
+	ck_assert_str_eq(json_object_to_json_string_ext(o,
+		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+		"{\"from\":\"x{\",\"data\":[{\"_binary\":\"aGk=\"},"
+		"{\"a\":{\"_binary\":\"/w==\"}}],\"ts\":1}");
+	json_object_put(o);
+	o = json_tokener_parse("[{\"_placeholder\":true,\"num\":2}]");
+	ck_assert_int_eq(binary_fill(o, &f, &e), IM_EINVAL);
+	ck_assert_str_eq(e.code, "bad_binary");
+	json_object_put(o);
+	o = json_tokener_parse("{\"x\":{\"_placeholder\":true,\"num\":0,"
+			       "\"y\":1}}");
+	ck_assert_int_eq(binary_fill(o, &f, &e), IM_EINVAL);
+	json_object_put(o);
+	ck_assert_int_eq(binary_find("{\"_binary\":\"aGk=\"", 14, v, 4), -1);
+	ck_assert_int_eq(binary_find("{\"a\":1}", 7, v, 4), 0);
+}
+END_TEST
+
 START_TEST(hub_sends_a_dm_to_a_member_and_refuses_a_stranger)
 {
 	struct rooms_config rc = { .max_rooms = 10, .presence_ttl_ms = 60000 };
@@ -200,6 +257,7 @@ suite(void)
 	tcase_add_test(tc, a_direct_message_is_seen_by_its_two_ends_only);
 	tcase_add_test(tc, base64_round_trips_and_refuses_the_malformed);
 	tcase_add_test(tc, binary_values_are_checked_wherever_they_are);
+	tcase_add_test(tc, values_become_placeholders_and_back);
 	tcase_add_test(tc, hub_sends_a_dm_to_a_member_and_refuses_a_stranger);
 	suite_add_tcase(s, tc);
 	return s;
