@@ -424,80 +424,38 @@ op_leave(struct sa *sa, struct json_object *o, long long id)
 	return ack(sa, id, mem, b.len);
 }
 
-/* Replaces every placeholder {"_placeholder":true,"num":k} in v with
- * {"_binary":"<base64 of att[k]>"}. Returns 0 or -1 (a bad num). */
-static int
-fill_binary(struct json_object *v, const struct sio_bin *att, unsigned natt,
-	    int depth)
+/* Fills the placeholders of data (borrowed) with the attachments, in
+ * imlab's binary JSON form; a lone placeholder is replaced too. Returns a
+ * new reference (the caller puts it), or NULL with e filled. */
+static struct json_object *
+fill(struct json_object *data, const struct sio_bin *att, unsigned natt,
+     struct im_error *e)
 {
-	if (depth > JPARSE_DEPTH)
-		return -1;
-	if (json_object_is_type(v, json_type_array)) {
-		size_t n = json_object_array_length(v);
+	const unsigned char *ptr[SIO_MAX_ATTACH];
+	size_t len[SIO_MAX_ATTACH];
+	struct binary_frames f = { .n = (int)natt, .p = ptr, .len = len };
+	struct json_object *wrap = json_object_new_array(), *out = NULL;
 
-		for (size_t i = 0; i < n; i++) {
-			struct json_object *el = json_object_array_get_idx(v,
-									   i);
-			struct json_object *num;
-
-			if (json_object_is_type(el, json_type_object) &&
-			    json_object_object_get_ex(el, "_placeholder",
-						      NULL) &&
-			    json_object_object_get_ex(el, "num", &num)) {
-				int k = json_object_get_int(num);
-				struct json_object *b;
-				char *t;
-
-				if (k < 0 || (unsigned)k >= natt)
-					return -1;
-				t = malloc(binary_b64_len(att[k].len) + 1);
-				if (!t)
-					return -1;
-				t[binary_b64_encode(
-				  (const unsigned char *)att[k].data,
-				  att[k].len, t)] = '\0';
-				b = json_object_new_object();
-				json_object_object_add(b, BINARY_KEY,
-						json_object_new_string(t));
-				free(t);
-				json_object_array_put_idx(v, i, b);
-			} else if (fill_binary(el, att, natt, depth + 1)) {
-				return -1;
-			}
-		}
-		return 0;
+	for (unsigned i = 0; i < natt; i++) {
+		ptr[i] = (const unsigned char *)att[i].data;
+		len[i] = att[i].len;
 	}
-	if (json_object_is_type(v, json_type_object)) {
-		json_object_object_foreach(v, key, el) {
-			struct json_object *num;
-
-			if (json_object_is_type(el, json_type_object) &&
-			    json_object_object_get_ex(el, "_placeholder",
-						      NULL) &&
-			    json_object_object_get_ex(el, "num", &num)) {
-				int k = json_object_get_int(num);
-				struct json_object *b;
-				char *t;
-
-				if (k < 0 || (unsigned)k >= natt)
-					return -1;
-				t = malloc(binary_b64_len(att[k].len) + 1);
-				if (!t)
-					return -1;
-				t[binary_b64_encode(
-				  (const unsigned char *)att[k].data,
-				  att[k].len, t)] = '\0';
-				b = json_object_new_object();
-				json_object_object_add(b, BINARY_KEY,
-						json_object_new_string(t));
-				free(t);
-				json_object_object_add(v, key, b);
-			} else if (fill_binary(el, att, natt, depth + 1)) {
-				return -1;
-			}
-		}
+	if (!wrap) {
+		im_error_set(e, IM_ENOMEM, "no_memory", "out of memory");
+		return NULL;
 	}
-	return 0;
+	/* binary_fill() looks under its argument: wrap a lone value */
+	json_object_array_add(wrap, json_object_get(data));
+	if (binary_fill(wrap, &f, e) == IM_OK) {
+		if (f.used != (natt < 64 ? (1ull << natt) - 1 : ~0ull))
+			im_error_set(e, IM_EINVAL, "bad_binary", "an "
+				     "attachment no placeholder names");
+		else
+			out = json_object_get(json_object_array_get_idx(wrap,
+									0));
+	}
+	json_object_put(wrap);
+	return out;
 }
 
 static int
@@ -523,20 +481,21 @@ op_send(struct sa *sa, struct json_object *o, const char *text,
 		return ack_e(sa, id, &e);
 	if (natt) {
 		/* the attachments become the binary JSON form */
-		if (!json_object_object_get_ex(o, "data", &data) ||
-		    fill_binary(data, att, natt, 0))
+		if (!json_object_object_get_ex(o, "data", &data))
 			return ack_error(sa, id, "bad_binary", "attachments "
 					 "must be placeholders in \"data\"");
-		if (json_object_is_type(data, json_type_object) &&
-		    json_object_object_get_ex(data, "_placeholder", NULL))
-			return ack_error(sa, id, "bad_binary", "\"data\" "
-					 "itself is an attachment: wrap it");
+		data = fill(data, att, natt, &e);
+		if (!data)
+			return ack_e(sa, id, &e);
 		p.data = data;
 		p.data_json = NULL;
 		p.data_len = 0;
 	}
-	if (hub_publish(&sa->srv->hub, &p, &a, &e) != IM_OK)
+	if (hub_publish(&sa->srv->hub, &p, &a, &e) != IM_OK) {
+		json_object_put(data);
 		return ack_e(sa, id, &e);
+	}
+	json_object_put(data);
 	jbuf_init(&b, mem, sizeof(mem));
 	jbuf_printf(&b, "{\"id\":%" PRIu64 ",\"ts\":%" PRId64 "}", a.id,
 		    a.ts);
