@@ -49,6 +49,7 @@ struct eio_session {
 	int ws;				/* the transport is the WebSocket */
 	void *probe;			/* a WebSocket probing an upgrade */
 	int noop;			/* the held GET owes a "6" */
+	int probe_owed;			/* the probe owes a "3probe" */
 	int posting;
 	struct tp_wait *held;		/* the held GET */
 	void *conn;			/* the WebSocket */
@@ -521,11 +522,10 @@ eio_input(struct eio_session *s, const struct eio_pkt *p, int ws)
 		/* only a probe: the server pings in v4 */
 		if (ws && s->probe && p->len == 5 &&
 		    !memcmp(p->data, "probe", 5)) {
-			struct eio_out *o = out_new(EIO_PONG, "probe", 5);
-
+			/* past the queue: it belongs to the polling side */
+			s->probe_owed = 1;
 			s->noop = 1;	/* the held GET ends with "6" */
-			if (!o || enqueue_locked(s, o))
-				rc = -1;
+			wake_locked(s);
 		} else {
 			rc = -1;
 		}
@@ -610,11 +610,13 @@ eio_take(struct eio_session *s, int ws, size_t max_bytes,
 			t = EIO_TAKE_NOOP;
 		} else if (ws && s->probe && !s->ws) {
 			/* probing: only the "3probe" goes on the WebSocket */
-			if (s->qh && s->qh->len == 6 && s->qh->p[0] == '3' &&
-			    !memcmp(s->qh->p, "3probe", 6)) {
-				*out = take_locked(s, 0, 1);
-				t = EIO_TAKE_PACKETS;
+			if (s->probe_owed) {
+				*out = out_new(EIO_PONG, "probe", 5);
+				s->probe_owed = 0;
+				t = *out ? EIO_TAKE_PACKETS : EIO_TAKE_CLOSE;
 			}
+			pthread_mutex_unlock(&e->lock);
+			return t;	/* nothing of the queue, no pull */
 		} else if (s->qh) {
 			*out = take_locked(s, max_bytes, ws);
 			t = EIO_TAKE_PACKETS;
@@ -705,6 +707,7 @@ eio_detach_ws(struct eio_session *s, void *conn)
 	if (s->probe == conn) {
 		s->probe = NULL;
 		s->noop = 0;
+		s->probe_owed = 0;
 	}
 	if (s->conn == conn) {
 		s->conn = NULL;
