@@ -20,6 +20,7 @@
 #include "server_ctx.h"
 #include "trun.h"
 #include "testlib.h"
+#include "wsclient.h"
 
 #define EP "/engine.io/?EIO=4&transport=polling"
 #define SP "/socket.io/?EIO=4&transport=polling"
@@ -172,6 +173,58 @@ START_TEST(socketio_connect_answers_with_auth)
 }
 END_TEST
 
+/* The WebSocket's next text message, which must be want. */
+static void
+ws_expect(struct t_ws *w, const char *want)
+{
+	char *m = NULL;
+	size_t len;
+
+	ck_assert_int_eq(t_ws_recv(w, 5000, &m, &len), 1);
+	ck_assert_msg(!strcmp(m, want), "got %s, want %s", m, want);
+	free(m);
+}
+
+START_TEST(upgrade_with_packets_queued)
+{
+	char sid[21], path[160], *b;
+	struct t_ws w;
+
+	open_session(SP, sid);
+	free(req("POST", with_sid(SP, sid), "40", 200));
+	/* queued for polling: the CONNECT answer, auth, and a message back;
+	 * the probe's answer must not wait behind them */
+	free(req("POST", with_sid(SP, sid), "42[\"message\",1]", 200));
+	snprintf(path, sizeof(path), "/socket.io/?EIO=4&transport=websocket"
+		 "&sid=%s", sid);
+	ck_assert_int_eq(t_ws_connect_path(&w, t_port, path, NULL, 5000),
+			 101);
+	ck_assert_int_eq(t_ws_send(&w, "2probe"), 0);
+	ws_expect(&w, "3probe");
+	b = req("GET", with_sid(SP, sid), NULL, 200);
+	ck_assert_str_eq(b, "6");	/* the noop ends the polling side */
+	free(b);
+	ck_assert_int_eq(t_ws_send(&w, "5"), 0);
+	/* what was queued now goes on the WebSocket, in order */
+	b = NULL;
+	{
+		char *m = NULL;
+		size_t len;
+
+		ck_assert_int_eq(t_ws_recv(&w, 5000, &m, &len), 1);
+		ck_assert_msg(!strncmp(m, "40{\"sid\":", 9), "%s", m);
+		free(m);
+	}
+	ws_expect(&w, "42[\"auth\",{}]");
+	ws_expect(&w, "42[\"message-back\",1]");
+	/* a GET after the upgrade is refused, the WebSocket goes on */
+	free(req("GET", with_sid(SP, sid), NULL, 400));
+	ck_assert_int_eq(t_ws_send(&w, "42[\"message\",2]"), 0);
+	ws_expect(&w, "42[\"message-back\",2]");
+	t_ws_close(&w);
+}
+END_TEST
+
 /* Reads GETs until the body has want; returns it (caller frees). */
 static char *
 get_until(const char *sid, const char *want)
@@ -251,6 +304,7 @@ suite(void)
 	tcase_add_test(tc, a_bad_packet_or_a_close_ends_the_session);
 	tcase_add_test(tc, the_server_pings_and_a_pong_keeps_it);
 	tcase_add_test(tc, socketio_connect_answers_with_auth);
+	tcase_add_test(tc, upgrade_with_packets_queued);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("imlab");
