@@ -124,8 +124,8 @@ static void
 keep_rec(struct sa *sa)
 {
 	struct sio_imlab *im = sa->im;
-	struct rec *r, *old;
-	size_t pos = 0, n = sa->sub.nlinks;
+	struct rec *r, *old, *dead[64];
+	size_t pos = 0, n = sa->sub.nlinks, ndead = 0;
 	int64_t now = im_mono_ms();
 
 	if (!n)
@@ -141,13 +141,15 @@ keep_rec(struct sa *sa)
 		snprintf(r->rooms[i], sizeof(r->rooms[i]), "%s",
 			 room_name(sa->sub.links[i].room));
 	pthread_mutex_lock(&im->lock);
-	/* drop the expired, and refuse to grow past the bound */
-	while ((old = hmap_next(&im->recs, &pos)))
-		if (old->expires < now) {
-			hmap_del(&im->recs, old->pid);
-			free(old);
-			pos = 0;
-		}
+	/* drop some expired ones (one pass), and refuse to grow past the
+	 * bound */
+	while (ndead < 64 && (old = hmap_next(&im->recs, &pos)))
+		if (old->expires < now)
+			dead[ndead++] = old;
+	for (size_t i = 0; i < ndead; i++) {
+		hmap_del(&im->recs, dead[i]->pid);
+		free(dead[i]);
+	}
 	if (im->recs.len >= MAX_RECS || hmap_put(&im->recs, r->pid, r)) {
 		pthread_mutex_unlock(&im->lock);
 		free(r);
