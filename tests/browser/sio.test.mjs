@@ -3,7 +3,8 @@
 // interface as the four transports, loads the official client from
 // /vendor/, starts on long-polling and upgrades to a WebSocket, joins a
 // room, sends with an ack and receives its own message and one published
-// over HTTP with the same envelope, with no console error.
+// over HTTP with the same envelope, with no console error; and the chat
+// picks it as its transport and sends and shows a message over it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, stopClean, launch, uniq } from './harness.mjs';
@@ -69,6 +70,39 @@ test('the Socket.IO client upgrades, sends and receives', async () => {
 			assert.ok(mine, `message ${id} not received`);
 			assert.equal(mine, stored);
 		}
+		assert.deepEqual(errors, []);
+	} finally {
+		await stopClean(assert, srv);
+	}
+});
+
+test('the chat talks over Socket.IO', async () => {
+	const srv = await startServer();
+	try {
+		const page = await (await browser.newContext()).newPage();
+		const errors = [];
+		page.on('console', (m) => {
+			if (m.type() === 'error')
+				errors.push(m.text());
+		});
+		page.on('pageerror', (e) => errors.push(String(e)));
+		const room = uniq('siochat');
+		await page.goto(`${srv.url}/?name=sam&transport=sio&rooms=${room}` +
+			'#chat');
+		await page.waitForSelector('#status[data-state="open"]',
+			{ timeout: 15000 });
+		await page.fill('#text', 'hello over socket.io');
+		await page.press('#text', 'Enter');
+		const via = await (await page.waitForFunction(() => {
+			for (const m of document.querySelectorAll(
+				'.msg[data-event="chat"]')) {
+				const x = m.querySelector('.text');
+				if (x && x.textContent === 'hello over socket.io')
+					return m.dataset.via || '?';
+			}
+			return false;
+		}, null, { timeout: 15000 })).jsonValue();
+		assert.equal(via, 'sio');
 		assert.deepEqual(errors, []);
 	} finally {
 		await stopClean(assert, srv);
