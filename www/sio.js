@@ -15,6 +15,23 @@ const SEND_TIMEOUT = 10000;	// ms to wait for an ack
 const LIB = '/vendor/socket.io-client/dist/socket.io.esm.min.js';
 let lib = null;			// the import, once
 
+// Binary values arrive as ArrayBuffers; the views read every transport's
+// envelope alike, so they get imlab's JSON form back: {"_binary": base64}.
+function toJsonForm(v, depth = 0) {
+	if (v instanceof ArrayBuffer || ArrayBuffer.isView(v)) {
+		const b = v instanceof ArrayBuffer ? new Uint8Array(v) :
+			new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+		let s = '';
+		for (let i = 0; i < b.length; i += 0x8000)
+			s += String.fromCharCode(...b.subarray(i, i + 0x8000));
+		return { _binary: btoa(s) };
+	}
+	if (v && typeof v === 'object' && depth < 32)
+		for (const k of Object.keys(v))
+			v[k] = toJsonForm(v[k], depth + 1);
+	return v;
+}
+
 export class SioClient extends BaseClient {
 	constructor(opts) {
 		super('sio', opts);
@@ -80,8 +97,10 @@ export class SioClient extends BaseClient {
 		s.on('gap', (g) => this.gap(g));
 		s.onAny((ev, env) => {
 			if (ev !== 'gap' && env && typeof env.id === 'number' &&
-			    this.rooms.includes(env.room))
+			    this.rooms.includes(env.room)) {
+				env.data = toJsonForm(env.data);
 				this.deliver(env);
+			}
 		});
 	}
 

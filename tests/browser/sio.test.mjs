@@ -3,7 +3,8 @@
 // interface as the four transports, loads the official client from
 // /vendor/, starts on long-polling and upgrades to a WebSocket, joins a
 // room, sends with an ack and receives its own message and one published
-// over HTTP with the same envelope, with no console error; and the chat
+// over HTTP with the same envelope, binary out as an attachment and back
+// in the JSON form, with no console error; and the chat
 // picks it as its transport and sends and shows a message over it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -54,17 +55,23 @@ test('the Socket.IO client upgrades, sends and receives', async () => {
 					data: { text: 'over http' } }) });
 			const h = await res.json();
 			await until(() => got.some((e) => e.id === h.id));
+			// binary out as an attachment, back in the JSON form
+			const b = await c.send(room, 'pic',
+				{ img: new Uint8Array([1, 2, 3]) });
+			await until(() => got.some((e) => e.id === b.id));
 			const hist = await (await fetch(
 				`/api/rooms/${room}/messages?since=${a.id - 1}`)).json();
 			c.close();
-			return { states, a, h, got: got.map((e) => JSON.stringify(e)),
+			return { states, a, h, b, got: got.map((e) => JSON.stringify(e)),
 				hist: hist.messages.map((e) => JSON.stringify(e)) };
 		}, room);
 		assert.ok(r.states.includes('polling'), r.states.join(','));
 		assert.ok(r.states.includes('upgraded to websocket'),
 			r.states.join(','));
 		assert.equal(typeof r.a.id, 'number');
-		for (const id of [r.a.id, r.h.id]) {
+		assert.ok(r.got.some((e) =>
+			e.includes('"img":{"_binary":"AQID"}')), 'binary');
+		for (const id of [r.a.id, r.h.id, r.b.id]) {
 			const mine = r.got.find((e) => JSON.parse(e).id === id);
 			const stored = r.hist.find((e) => JSON.parse(e).id === id);
 			assert.ok(mine, `message ${id} not received`);
