@@ -132,6 +132,22 @@ const struct config_opt config_opts[] = {
 	  "1: WebSocket connections run on a libuv (epoll) loop when imlab "
 	  "was built with libuv (experimental: with libwebsockets 4.1.6 "
 	  "writes lag under load); 0: on libwebsockets' poll() loop" },
+	{ "sio-ping-interval", CONFIG_INT, O(sio_ping_interval), 25000, NULL,
+	  50, 600000, "MS", "Engine.IO pingInterval: the server pings a "
+	  "Socket.IO session this often" },
+	{ "sio-ping-timeout", CONFIG_INT, O(sio_ping_timeout), 20000, NULL,
+	  50, 600000, "MS", "Engine.IO pingTimeout: a ping unanswered this "
+	  "long closes the session" },
+	{ "sio-max-payload", CONFIG_INT, O(sio_max_payload), 1000000, NULL,
+	  256, 16777216, "BYTES", "Engine.IO maxPayload: the largest POST "
+	  "body or WebSocket frame of a session (at most --max-body)" },
+	{ "sio-connect-timeout", CONFIG_INT, O(sio_connect_timeout), 45000,
+	  NULL, 100, 600000, "MS", "a Socket.IO session that joins no "
+	  "namespace within this is closed" },
+	{ "sio-conformance", CONFIG_INT, O(sio_conformance), 0, NULL, 0, 1,
+	  "N", "1: behave as the reference server of the socketio protocol "
+	  "test suites (/engine.io/ echoes, /socket.io/ answers message and "
+	  "message-with-ack) instead of serving imlab's rooms" },
 	{ "log-level", CONFIG_STR, O(log_level), 0, "info", 0, 0, "LEVEL",
 	  "error, warn, info or debug" },
 	{ "history-db", CONFIG_STR, O(history_db), 0, "", 0, 0, "PATH",

@@ -54,6 +54,11 @@ struct config {
 	int ws_ping;			/* s */
 	int ws_hangup;			/* s */
 	int ws_libuv;			/* 1: lws on a libuv loop */
+	int sio_ping_interval;		/* ms, Engine.IO pingInterval */
+	int sio_ping_timeout;		/* ms, Engine.IO pingTimeout */
+	int sio_max_payload;		/* bytes, Engine.IO maxPayload */
+	int sio_connect_timeout;	/* ms to join a namespace */
+	int sio_conformance;		/* 1: the protocol suites' server */
 	const char *log_level;
 	const char *history_db;		/* SQLite file; "" none (histdb) */
 	int history_db_keep;		/* messages per room; 0: --history */

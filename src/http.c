@@ -62,6 +62,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "eio_poll.h"
 #include "http.h"
 #include "http_guard.h"
 #include "http_keep.h"
@@ -143,6 +144,8 @@ static const struct http_route routes[] = {
 	{ "/poll", 0, VIA_POLL, "GET", tp_poll_handle },
 	{ "/longpoll", 0, VIA_LONGPOLL, "GET", tp_longpoll_handle },
 	{ "/sse", 0, VIA_SSE, "GET", tp_sse_handle },
+	{ "/socket.io", 1, VIA_SIO, NULL, eio_poll_handle },
+	{ "/engine.io", 1, VIA_SIO, NULL, eio_poll_handle },
 	{ NULL, 0, VIA_API, "GET, HEAD", static_serve },	/* the rest */
 };
 

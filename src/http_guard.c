@@ -184,7 +184,8 @@ http_guard_check(struct MHD_Connection *c, struct http_req *req,
 		return 1;
 	}
 	type = header(c, MHD_HTTP_HEADER_CONTENT_TYPE);
-	if (has_body(c) && !is_json(type)) {
+	/* Engine.IO's POSTs carry its own payload format, not JSON */
+	if (has_body(c) && !is_json(type) && req->via != VIA_SIO) {
 		*ret = http_reply_error(c, req, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
 					"bad_content_type", "a request body "
 					"must be sent with Content-Type: "

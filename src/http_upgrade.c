@@ -25,6 +25,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "eio.h"
+#include "eio_poll.h"
+#include "eio_ws.h"
 #include "http_private.h"
 #include "http_reply.h"
 #include "http_upgrade.h"
@@ -75,16 +78,34 @@ http_upgrade(struct http *h, struct MHD_Connection *c, struct http_req *req)
 	const char *key = header(c, "Sec-WebSocket-Key");
 	const char *proto = header(c, "Sec-WebSocket-Protocol");
 	const union MHD_ConnectionInfo *ci;
+	int kind = eio_path_kind(req->url);
+	const char *sid = MHD_lookup_connection_value(c,
+		MHD_GET_ARGUMENT_KIND, "sid");
+	enum eio_error code;
 	char head[1024];
 	struct netem net;
 	struct im_error e;
 	size_t len = 0;
 	int fd, err;
 
-	if (strcmp(req->url, "/ws"))
+	if (kind >= 0 && eio_served(srv->eio, (enum eio_kind)kind)) {
+		/* Engine.IO's WebSocket transport (eio_ws.c) */
+		if (eio_poll_check(c, 1, &code))
+			return eio_poll_error(c, req, code);
+		if (sid && (strlen(sid) != EIO_SID_LEN ||
+			    strspn(sid, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghij"
+				   "klmnopqrstuvwxyz0123456789-_") !=
+			    EIO_SID_LEN))
+			return eio_poll_error(c, req, EIO_ERR_SID);
+		if (sid && eio_poll_probe_check(srv, sid, kind, &code))
+			return eio_poll_error(c, req, code);
+	} else if (strcmp(req->url, "/ws")) {
 		return http_reply_error(c, req, MHD_HTTP_NOT_FOUND,
 					"not_found", "WebSocket upgrades go "
 					"to /ws");
+	} else {
+		kind = -1;
+	}
 	if (!ver || strcmp(ver, "13"))
 		return http_reply_error_with(c, req, 426, "bad_version",
 				  "only WebSocket version 13 is served",
@@ -114,22 +135,29 @@ http_upgrade(struct http *h, struct MHD_Connection *c, struct http_req *req)
 	if (proto && !http_has_token(proto, "imlab"))
 		LOG_INFO(TAG, "upgrade offers subprotocols \"%.100s\", not "
 			 "imlab: answering without one", proto);
-	/* an emulated delay goes on in the URL, for ws.c (netem.h) */
-	len = (size_t)snprintf(head, sizeof(head), "GET /ws%s%d%s%d "
-			       "HTTP/1.1\r\nUpgrade: websocket\r\n"
-			       "Connection: Upgrade\r\n",
-			       netem_on(&net) ? "?delay=" : "",
-			       netem_on(&net) ? net.delay_ms : 0,
-			       netem_on(&net) ? "&jitter=" : "",
-			       netem_on(&net) ? net.jitter_ms : 0);
+	if (kind >= 0)
+		len = (size_t)snprintf(head, sizeof(head), "GET %s?sid=%s "
+				       "HTTP/1.1\r\nUpgrade: websocket\r\n"
+				       "Connection: Upgrade\r\n",
+				       kind ? "/engine.io/" : "/socket.io/",
+				       sid ? sid : "");
+	else if (netem_on(&net))	/* the delay goes on, for ws.c (netem.h) */
+		len = (size_t)snprintf(head, sizeof(head), "GET /ws?delay=%d"
+				       "&jitter=%d HTTP/1.1\r\nUpgrade: "
+				       "websocket\r\nConnection: Upgrade\r\n",
+				       net.delay_ms, net.jitter_ms);
+	else
+		len = (size_t)snprintf(head, sizeof(head), "GET /ws HTTP/1.1"
+				       "\r\nUpgrade: websocket\r\n"
+				       "Connection: Upgrade\r\n");
 	if (put_header(head, sizeof(head), &len, "Host", host) ||
 	    put_header(head, sizeof(head), &len, "Origin", origin) ||
 	    put_header(head, sizeof(head), &len, "Sec-WebSocket-Key", key) ||
 	    put_header(head, sizeof(head), &len, "Sec-WebSocket-Version",
 		       ver) ||
 	    put_header(head, sizeof(head), &len, "Sec-WebSocket-Protocol",
-		       proto && http_has_token(proto, "imlab") ? "imlab" :
-		       NULL) ||
+		       kind < 0 && proto && http_has_token(proto, "imlab") ?
+		       "imlab" : NULL) ||
 	    len + 3 > sizeof(head))
 		return http_reply_error(c, req, 431, "head_too_large",
 					"the upgrade's headers are too long");
@@ -149,7 +177,7 @@ http_upgrade(struct http *h, struct MHD_Connection *c, struct http_req *req)
 					"connection: %s", strerror(err));
 	}
 	pthread_mutex_lock(&h->lock);
-	if (h->no_upgrades || !srv->ws) {
+	if (h->no_upgrades || !srv->ws || (kind >= 0 && !srv->eio_ws)) {
 		pthread_mutex_unlock(&h->lock);
 		close(fd);
 		return http_reply_error(c, req, MHD_HTTP_SERVICE_UNAVAILABLE,
@@ -158,9 +186,13 @@ http_upgrade(struct http *h, struct MHD_Connection *c, struct http_req *req)
 	/* one count for lws (its WSI_DESTROY gives it back); libmicrohttpd
 	 * gives back its own when it closes its descriptor */
 	atomic_fetch_add(&srv->open_conns, 1);
-	wire_http_upgrade(c, req, MHD_HTTP_VERSION_1_1, key,
-			  proto && http_has_token(proto, "imlab"), fd);
-	ws_adopt(srv->ws, fd, head, len);
+	if (kind >= 0) {
+		eio_ws_adopt(srv->eio_ws, fd, head, len);
+	} else {
+		wire_http_upgrade(c, req, MHD_HTTP_VERSION_1_1, key,
+				  proto && http_has_token(proto, "imlab"), fd);
+		ws_adopt(srv->ws, fd, head, len);
+	}
 	pthread_mutex_unlock(&h->lock);
 	return MHD_NO;
 }

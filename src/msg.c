@@ -16,7 +16,7 @@
 #include "msg.h"
 
 static const char *const via_names[VIA__COUNT] = {
-	"poll", "longpoll", "sse", "ws", "api"
+	"poll", "longpoll", "sse", "ws", "sio", "api"
 };
 
 const char *
@@ -81,6 +81,7 @@ msg_create(const struct msg_parts *p)
 		return NULL;
 	m->size = sizeof(*m) + MSG_WS_PRE + ws_len + 1;
 	atomic_init(&m->refs, 1);
+	atomic_init(&m->sio, NULL);
 	m->id = p->id;
 	m->ts = p->ts;
 	m->to = p->to;
@@ -167,8 +168,11 @@ msg_unref(struct msg **mp)
 	if (!m)
 		return;
 	*mp = NULL;
-	if (atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) == 1)
+	if (atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) ==
+	    1) {
+		free(atomic_load(&m->sio));
 		free(m);
+	}
 }
 
 int

@@ -31,6 +31,7 @@ enum via {
 	VIA_LONGPOLL,
 	VIA_SSE,
 	VIA_WS,
+	VIA_SIO,	/* Engine.IO / Socket.IO (eio.c, sio.c) */
 	VIA_API,
 	VIA__COUNT
 };
@@ -61,6 +62,8 @@ struct msg {
 	size_t ws_len;		/* bytes after the headroom */
 	size_t size;		/* bytes allocated: what the store's budget
 				 * counts */
+	void *_Atomic sio;	/* the Socket.IO form, built once on first
+				 * use (sio_frame.c), freed with m */
 };
 
 /* The parts of a new message. All strings are borrowed and must already be

@@ -56,7 +56,7 @@ static const struct name_rule {
 		"\"pid:\" and a member's public id (32 hex digits)",
 		"\"to\" is required", 0, 0, NULL, targets, NULL, NULL },
 	[NAME_VIA] = { "via", "bad_via",
-		"\"via\" is one of poll, longpoll, sse, ws, api",
+		"\"via\" is one of poll, longpoll, sse, ws, sio, api",
 		"\"via\" is required", 0, 0, NULL, NULL, NULL, NULL },
 	[NAME_MID] = { "mid", "bad_mid",
 		"\"mid\" is 1-64 characters of A-Z a-z 0-9 _ -",

@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "histdb.h"
+#include "eio.h"
+#include "eio_ws.h"
 #include "http.h"
 #include "http_guard.h"
 #include "http_upgrade.h"
@@ -24,6 +26,9 @@
 #ifdef HAVE_HIREDIS
 #include "redis_node.h"
 #endif
+#include "sio.h"
+#include "sio_app.h"
+#include "sio_echo.h"
 #include "tp_wait.h"
 #include "wire.h"
 #include "ws.h"
@@ -86,6 +91,7 @@ ticker(void *arg)
 		http_tick(s->http, now);
 		tp_wait_tick(s, now);
 		rooms_presence_flush(s->rs, now, 0);
+		eio_tick(s->eio, now);
 		if (now - last_sweep >= 1000) {
 			rooms_sweep(s->rs, now);
 			last_sweep = now;
@@ -119,11 +125,15 @@ teardown(struct server *s, int ticking)
 	if (ticking)
 		stop_ticker(s);
 	http_close_upgrades(s->http);
+	eio_ws_stop(&s->eio_ws);
 	ws_stop(&s->ws);
 	tp_wait_shutdown(s);
 	netem_clock_stop(s->clock);	/* resumes the held requests */
 	http_stop(&s->http);
 	netem_clock_free(&s->clock);
+	eio_destroy(&s->eio);
+	sio_app_free(&s->sio_app);
+	sio_imlab_destroy(&s->sio_state);
 	tp_wait_destroy(&s->tp);
 #ifdef HAVE_HIREDIS
 	redis_node_stop(&s->redis);	/* its last leaves go out first */
@@ -195,6 +205,39 @@ first_id(const struct server *s)
 #else
 	(void)s;
 #endif
+	return 0;
+}
+
+/* The Engine.IO layer and what it serves: the protocol suites' echo
+ * (--sio-conformance 1) or imlab's rooms over Socket.IO. Returns 0 or -1
+ * with e filled. */
+static int
+start_eio(struct server *s, struct im_error *e)
+{
+	const struct sio_handler *h = NULL;
+
+	s->eio = eio_create(s);
+	if (s->cfg.sio_conformance) {
+		h = &sio_echo_handler;
+		if (s->eio)
+			eio_set_app(s->eio, EIO_KIND_ENGINEIO, &sio_echo_eio);
+	} else if (s->eio) {
+		s->sio_state = sio_imlab_create(s);
+		h = s->sio_state ? sio_imlab_handler(s->sio_state) : NULL;
+		if (!h) {
+			im_error_set(e, IM_ENOMEM, "no_memory",
+				     "out of memory");
+			return -1;
+		}
+	}
+	if (s->eio && h)
+		s->sio_app = sio_app_create(h, s->cfg.sio_connect_timeout);
+	if (!s->eio || (h && !s->sio_app)) {
+		im_error_set(e, IM_ENOMEM, "no_memory", "out of memory");
+		return -1;
+	}
+	if (s->sio_app)
+		eio_set_app(s->eio, EIO_KIND_SOCKETIO, s->sio_app);
 	return 0;
 }
 
@@ -276,11 +319,16 @@ server_start(const struct config *cfg, struct server **out,
 		im_error_set(e, IM_ENOMEM, "no_memory", "out of memory");
 		goto fail;
 	}
+	if (start_eio(s, e))
+		goto fail;
 	s->http = http_start(s, e);
 	if (!s->http)
 		goto fail;
 	s->ws = ws_start(s, e);
 	if (!s->ws)
+		goto fail;
+	s->eio_ws = eio_ws_start(s, e);
+	if (!s->eio_ws)
 		goto fail;
 	if (pthread_create(&s->ticker, NULL, ticker, s)) {
 		im_error_set(e, IM_ESYS, "thread", "cannot start a thread");

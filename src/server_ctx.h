@@ -23,6 +23,9 @@
 #include "store.h"
 
 struct histdb;
+struct eio;
+struct eio_ws;
+struct sio_imlab;
 struct http;
 struct tp;
 struct ws;
@@ -44,6 +47,10 @@ struct server {
 	struct http *http;
 	struct tp *tp;			/* waiting HTTP connections */
 	struct ws *ws;
+	struct eio *eio;		/* Engine.IO sessions (eio.c) */
+	struct eio_ws *eio_ws;		/* their WebSocket side */
+	struct eio_app *sio_app;	/* Socket.IO over them, owned */
+	struct sio_imlab *sio_state;	/* sio_app.c's, owned */
 	struct listener *lst;
 	struct redis_node *redis;	/* --redis; NULL: this node alone */
 	struct wire *wire;		/* byte meters (wire.h) */

@@ -354,6 +354,17 @@ tp_wait_take_due(struct server *srv, struct tp_wait *w, int64_t next_ms)
 	return due;
 }
 
+void
+tp_wait_wake(struct server *srv, struct tp_wait *w)
+{
+	struct tp *t = srv->tp;
+
+	pthread_mutex_lock(&t->lock);
+	w->due = 1;
+	wake_locked(w, tp_coalesce_now_us());
+	pthread_mutex_unlock(&t->lock);
+}
+
 int
 tp_wait_stopping(struct server *srv)
 {

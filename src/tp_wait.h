@@ -108,6 +108,13 @@ void tp_wait_wrote(struct server *srv, struct tp_wait *w);
  * deadline next_ms from now (an SSE heartbeat). */
 int tp_wait_take_due(struct server *srv, struct tp_wait *w, int64_t next_ms);
 
+/* Marks w due and resumes it if it is suspended, under tp.lock: for a
+ * waiter that waits for something besides its cursor (an Engine.IO
+ * session's queue, eio.c). A wake-up before w suspends is kept by the due
+ * mark (tp_wait_suspend then does not suspend). Any thread; w must be
+ * initialised and not freed. */
+void tp_wait_wake(struct server *srv, struct tp_wait *w);
+
 /* Returns 1 if the registry is stopping (the server shuts down). */
 int tp_wait_stopping(struct server *srv);
 

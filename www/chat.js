@@ -12,6 +12,9 @@ import { encodeImage, imageNode } from './chat_media.js';
 import { el, $, TRANSPORTS, LABEL, ROOM_RE, tabCid, randomKey, fmtMs,
 	fmtTime, hueOf, clockNow } from './util.js';
 
+// The chat also speaks Socket.IO (www/sio.js), a fifth transport.
+const CHAT_TRANSPORTS = [...TRANSPORTS, 'sio'];
+
 const MAX_PER_ROOM = 1000;	// message elements kept per room
 const MEMBERS_EVERY = 5000;	// ms between member-list refreshes
 const HISTORY_FETCH = 300;	// newest messages asked for on joining a room
@@ -43,7 +46,7 @@ export class Chat {
 			guest).slice(0, 32);
 		let tp = params.get('transport') ||
 			load(sessionStorage, 'imlab.transport') || 'sse';
-		this.transport = TRANSPORTS.includes(tp) ? tp : 'sse';
+		this.transport = CHAT_TRANSPORTS.includes(tp) ? tp : 'sse';
 		const rooms = (params.get('rooms') ||
 			load(sessionStorage, 'imlab.rooms') || 'lobby').split(',')
 			.filter((r) => ROOM_RE.test(r));
@@ -77,7 +80,7 @@ export class Chat {
 		const E = this.els;
 		E.name.value = this.name;
 		E.name.addEventListener('change', () => this.rename(E.name.value));
-		for (const t of TRANSPORTS)
+		for (const t of CHAT_TRANSPORTS)
 			E.seg.append(el('button', { type: 'button', role: 'radio',
 				'data-tp': t, 'data-transport': t,
 				'aria-checked': String(t === this.transport),

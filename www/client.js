@@ -3,12 +3,13 @@
 import { PollClient } from './poll.js';
 import { LongPollClient } from './longpoll.js';
 import { SseClient } from './sse.js';
+import { SioClient } from './sio.js';
 import { WsClient } from './ws.js';
 
 export { wireBus } from './base.js';
 
 const KINDS = { poll: PollClient, longpoll: LongPollClient, sse: SseClient,
-	ws: WsClient };
+	ws: WsClient, sio: SioClient };
 
 // A client of `transport` for opts {cid, from, rooms, since, events,
 // pollInterval, longpollTimeout, wire}; call start() to connect.

@@ -63,7 +63,7 @@ export function tabCid() {
 export const TRANSPORTS = ['poll', 'longpoll', 'sse', 'ws'];
 export const LABEL = {
 	poll: 'Short poll', longpoll: 'Long poll', sse: 'SSE', ws: 'WebSocket',
-	api: 'HTTP API',
+	sio: 'Socket.IO', api: 'HTTP API',
 };
 
 export const ROOM_RE = /^[A-Za-z0-9_.-]{1,64}$/;

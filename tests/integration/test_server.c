@@ -96,7 +96,7 @@ START_TEST(api_info_describes_server)
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_ptr_nonnull(strstr(r.body, "\"name\":\"imlab\""));
 	ck_assert_ptr_nonnull(strstr(r.body, "\"transports\":[\"poll\","
-				     "\"longpoll\",\"sse\",\"ws\"]"));
+				     "\"longpoll\",\"sse\",\"ws\",\"sio\"]"));
 	ck_assert_ptr_nonnull(strstr(r.body, "\"history\":1000"));
 	t_resp_free(&r);
 }

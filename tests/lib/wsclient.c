@@ -55,8 +55,8 @@ send_all(int fd, const void *p, size_t len)
 }
 
 int
-t_ws_connect(struct t_ws *c, uint16_t port, const char *extra,
-	     int timeout_ms)
+t_ws_connect_path(struct t_ws *c, uint16_t port, const char *path,
+		  const char *extra, int timeout_ms)
 {
 	static const char guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 	unsigned char raw[16], sha[20];
@@ -72,10 +72,10 @@ t_ws_connect(struct t_ws *c, uint16_t port, const char *extra,
 		memset(raw, 7, sizeof(raw));
 	lws_b64_encode_string((const char *)raw, sizeof(raw), key, sizeof(key));
 	snprintf(req, sizeof(req),
-		 "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
+		 "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
 		 "Upgrade: websocket\r\nConnection: Upgrade\r\n"
 		 "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
-		 "%s\r\n", port, key, extra ? extra : "");
+		 "%s\r\n", path, port, key, extra ? extra : "");
 	if (send_all(c->fd, req, strlen(req)))
 		goto fail;
 	/* read the answer's head; what follows it stays in the buffer */
@@ -116,6 +116,13 @@ t_ws_connect(struct t_ws *c, uint16_t port, const char *extra,
 fail:
 	t_ws_drop(c);
 	return -1;
+}
+
+int
+t_ws_connect(struct t_ws *c, uint16_t port, const char *extra,
+	     int timeout_ms)
+{
+	return t_ws_connect_path(c, port, "/ws", extra, timeout_ms);
 }
 
 int

@@ -40,6 +40,10 @@ struct t_ws {
 int t_ws_connect(struct t_ws *c, uint16_t port, const char *extra,
 		 int timeout_ms);
 
+/* The same for the request target path (e.g. "/socket.io/?EIO=4&..."). */
+int t_ws_connect_path(struct t_ws *c, uint16_t port, const char *path,
+		      const char *extra, int timeout_ms);
+
 /* Sends one masked frame. Returns 0 or -1. */
 int t_ws_send_frame(struct t_ws *c, int opcode, int fin, const void *p,
 		    size_t len);

@@ -373,7 +373,7 @@ END_TEST
 START_TEST(via_names_round_trip)
 {
 	static const char *const names[VIA__COUNT] = {
-		"poll", "longpoll", "sse", "ws", "api"
+		"poll", "longpoll", "sse", "ws", "sio", "api"
 	};
 	for (int i = 0; i < VIA__COUNT; i++) {
 		ck_assert_str_eq(via_name((enum via)i), names[i]);

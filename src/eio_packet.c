@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * eio_packet: the Engine.IO v4 packet and payload codec and base64.
+ */
+#include "autoconf.h"
+
+#include <string.h>
+
+#include "eio_packet.h"
+
+static const char b64[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+int
+eio_decode(const char *s, size_t len, struct eio_pkt *out)
+{
+	if (!len || s[0] < '0' || s[0] >= '0' + EIO__COUNT)
+		return -1;
+	out->type = (enum eio_type)(s[0] - '0');
+	out->binary = 0;
+	out->data = s + 1;
+	out->len = len - 1;
+	return 0;
+}
+
+int
+eio_payload_next(const char **p, const char *end, struct eio_pkt *out,
+		 unsigned char *bin, size_t cap)
+{
+	const char *s = *p, *e;
+	long n;
+
+	if (s >= end)
+		return 0;
+	e = memchr(s, EIO_SEP, (size_t)(end - s));
+	if (!e)
+		e = end;
+	*p = e < end ? e + 1 : end;
+	if (e > s && s[0] == 'b') {
+		if ((size_t)(e - s - 1) / 4 * 3 + 3 > cap)
+			return -1;
+		n = eio_b64_decode(s + 1, (size_t)(e - s - 1), bin);
+		if (n < 0)
+			return -1;
+		out->type = EIO_MESSAGE;
+		out->binary = 1;
+		out->data = (const char *)bin;
+		out->len = (size_t)n;
+		return 1;
+	}
+	return eio_decode(s, (size_t)(e - s), out) ? -1 : 1;
+}
+
+size_t
+eio_b64_len(size_t n)
+{
+	return (n + 2) / 3 * 4;
+}
+
+size_t
+eio_b64_encode(const unsigned char *in, size_t n, char *out)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 |
+			     in[i + 2];
+
+		out[o++] = b64[v >> 18];
+		out[o++] = b64[(v >> 12) & 63];
+		out[o++] = b64[(v >> 6) & 63];
+		out[o++] = b64[v & 63];
+	}
+	if (i < n) {
+		uint32_t v = (uint32_t)in[i] << 16;
+
+		if (i + 1 < n)
+			v |= (uint32_t)in[i + 1] << 8;
+		out[o++] = b64[v >> 18];
+		out[o++] = b64[(v >> 12) & 63];
+		out[o++] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
+		out[o++] = '=';
+	}
+	return o;
+}
+
+/* Returns the 6-bit value of base64 character c, or -1. */
+static int
+val(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+long
+eio_b64_decode(const char *in, size_t n, unsigned char *out)
+{
+	uint32_t acc = 0;
+	size_t o = 0, bits = 0;
+
+	while (n && in[n - 1] == '=')
+		n--;
+	if (n % 4 == 1)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int v = val(in[i]);
+
+		if (v < 0)
+			return -1;
+		acc = acc << 6 | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (unsigned char)(acc >> bits);
+		}
+	}
+	return (long)o;
+}

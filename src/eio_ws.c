@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * eio_ws: Engine.IO over WebSocket. A text frame is one packet, a binary
+ * frame one binary message. The service thread owns every connection;
+ * other threads wake one by putting it on the dirty list and calling
+ * lws_cancel_service() (eio_ws_wake, under eio.lock), as ws.c does. A
+ * writeable callback writes one packet taken from the session
+ * (eio_take); frames in pieces are reassembled up to maxPayload.
+ */
+#include "autoconf.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libwebsockets.h>
+
+#include "eio.h"
+#include "eio_ws.h"
+#include "list.h"
+#include "log.h"
+#include "msg.h"
+#include "server_ctx.h"
+#include "ws_origin.h"
+
+#define TAG "eio"
+
+_Static_assert(LWS_PRE <= MSG_WS_PRE, "msg.h headroom too small for lws");
+
+struct adoption {
+	int fd;
+	char *head;		/* owned */
+	size_t len;
+};
+
+struct eio_ws {
+	struct server *srv;
+	struct lws_context *ctx;
+	struct lws_vhost *vh;
+	pthread_t thread;
+	atomic_int stop;
+	pthread_mutex_t qlock;		/* the adoption queue */
+	struct adoption *q;
+	size_t qlen, qcap;
+	pthread_mutex_t dlock;		/* the dirty list, dead */
+	struct list dirty;
+	int dead;
+};
+
+/* One connection (lws's per-session data). */
+struct pss {
+	struct eio_ws *w;
+	struct lws *wsi;
+	struct eio_session *s;		/* a reference */
+	struct list dnode;		/* on w->dirty */
+	char *rx;			/* a message in pieces, owned */
+	size_t rxlen;
+	int established, closing;
+};
+
+void
+eio_ws_wake(void *conn)
+{
+	struct pss *pss = conn;
+	struct eio_ws *w = pss->w;
+	int wake = 0;
+
+	pthread_mutex_lock(&w->dlock);
+	if (!list_linked(&pss->dnode)) {
+		wake = list_empty(&w->dirty);
+		list_add(&w->dirty, &pss->dnode);
+	}
+	if (wake && !w->dead)
+		lws_cancel_service(w->ctx);
+	pthread_mutex_unlock(&w->dlock);
+}
+
+static void
+drain(struct eio_ws *w)
+{
+	struct adoption *q;
+	struct list *pos, *n;
+	size_t qn;
+
+	pthread_mutex_lock(&w->qlock);
+	q = w->q;
+	qn = w->qlen;
+	w->q = NULL;
+	w->qlen = w->qcap = 0;
+	pthread_mutex_unlock(&w->qlock);
+	for (size_t i = 0; i < qn; i++) {
+		struct lws *wsi = lws_adopt_socket_vhost_readbuf(w->vh,
+			q[i].fd, q[i].head, q[i].len);
+
+		free(q[i].head);
+		if (!wsi) {
+			/* also a refused one: a second WebSocket of a
+			 * session (logged by established()) */
+			atomic_fetch_sub(&w->srv->open_conns, 1);
+			LOG_INFO(TAG, "a WebSocket was not adopted");
+			continue;
+		}
+		lws_set_opaque_user_data(wsi, w);
+	}
+	free(q);
+	pthread_mutex_lock(&w->dlock);
+	list_for_each_safe(pos, n, &w->dirty) {
+		struct pss *pss = list_entry(pos, struct pss, dnode);
+
+		list_unlink(pos);
+		lws_callback_on_writable(pss->wsi);
+	}
+	pthread_mutex_unlock(&w->dlock);
+}
+
+/* ESTABLISHED: a new session, or the probe of a polling one. */
+static int
+established(struct eio_ws *w, struct pss *pss, struct lws *wsi)
+{
+	char uri[32], buf[64];
+	const char *sid;
+	int kind;
+
+	memset(pss, 0, sizeof(*pss));
+	pss->w = w;
+	pss->wsi = wsi;
+	if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) < 0)
+		return -1;
+	kind = eio_path_kind(uri);
+	if (kind < 0)
+		return -1;
+	sid = lws_get_urlarg_by_name(wsi, "sid=", buf, sizeof(buf));
+	if (sid && *sid) {
+		pss->s = eio_find(w->srv->eio, sid);
+		if (!pss->s || (int)eio_session_kind(pss->s) != kind) {
+			LOG_INFO(TAG, "WebSocket for unknown session %s", sid);
+			eio_unref(&pss->s);
+			return -1;
+		}
+	} else {
+		pss->s = eio_open(w->srv->eio, (enum eio_kind)kind, 1);
+		if (!pss->s)
+			return -1;
+	}
+	if (eio_attach_ws(pss->s, pss)) {
+		LOG_INFO(TAG, "session %s: a second WebSocket refused", sid);
+		eio_unref(&pss->s);
+		return -1;
+	}
+	pss->established = 1;
+	/* HTTP counts its own requests and bytes; these are the socket's */
+	STATS_ADD(&w->srv->stats, VIA_SIO, requests, 1);
+	lws_callback_on_writable(wsi);
+	return 0;
+}
+
+static void
+closed(struct eio_ws *w, struct pss *pss)
+{
+	if (!pss->established)
+		return;
+	pss->established = 0;
+	eio_detach_ws(pss->s, pss);
+	pthread_mutex_lock(&w->dlock);
+	list_unlink(&pss->dnode);
+	pthread_mutex_unlock(&w->dlock);
+	eio_unref(&pss->s);
+	free(pss->rx);
+	pss->rx = NULL;
+}
+
+/* A whole message: one packet. Returns 0 or -1 (close). */
+static int
+message(struct pss *pss, const char *data, size_t len, int binary)
+{
+	struct eio_pkt p;
+
+	if (binary) {
+		p.type = EIO_MESSAGE;
+		p.binary = 1;
+		p.data = data;
+		p.len = len;
+	} else if (eio_decode(data, len, &p)) {
+		eio_close(pss->s, 0);
+		return -1;
+	}
+	return eio_input(pss->s, &p, 1);
+}
+
+static int
+receive(struct pss *pss, const char *in, size_t len)
+{
+	struct lws *wsi = pss->wsi;
+	int binary = lws_frame_is_binary(wsi);
+	size_t max = (size_t)eio_max_payload(pss->w->srv->eio);
+	int rc;
+
+	STATS_ADD(&pss->w->srv->stats, VIA_SIO, bytes_in, len);
+	if (!pss->rx && lws_is_first_fragment(wsi) &&
+	    lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi))
+		return message(pss, in, len, binary);
+	if (pss->rxlen + len > max) {
+		eio_close(pss->s, 0);
+		return -1;
+	}
+	char *n = realloc(pss->rx, pss->rxlen + len + 1);
+
+	if (!n)
+		return -1;
+	memcpy(n + pss->rxlen, in, len);
+	pss->rx = n;
+	pss->rxlen += len;
+	if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
+		return 0;
+	rc = message(pss, pss->rx, pss->rxlen, binary);
+	free(pss->rx);
+	pss->rx = NULL;
+	pss->rxlen = 0;
+	return rc;
+}
+
+/* Writes one packet. Returns 0, or -1 to close. */
+static int
+writeable(struct pss *pss)
+{
+	struct stats *st = &pss->w->srv->stats;
+	struct eio_out *o;
+	enum eio_take t = eio_take(pss->s, 1, 0, &o);
+	int rc = 0;
+
+	if (t == EIO_TAKE_CLOSE || t == EIO_TAKE_NOOP)
+		return -1;
+	if (t != EIO_TAKE_PACKETS)
+		return 0;
+	STATS_ADD(st, VIA_SIO, bytes_out, o->len);
+	/* lws writes its frame head into the headroom before o->p */
+	if (lws_write(pss->wsi, (unsigned char *)(uintptr_t)o->p, o->len,
+		      o->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT) < 0)
+		rc = -1;
+	eio_out_free(o);
+	if (!rc)
+		lws_callback_on_writable(pss->wsi);	/* maybe more */
+	return rc;
+}
+
+static int
+callback_eio(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+	     void *in, size_t len)
+{
+	struct eio_ws *w = lws_context_user(lws_get_context(wsi));
+	struct pss *pss = user;
+
+	switch (reason) {
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		if (w)
+			drain(w);
+		break;
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		if (!ws_origin_ok(wsi, w->srv->cfg.allow_origin)) {
+			lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN,
+					       "foreign Origin");
+			return -1;
+		}
+		break;
+	case LWS_CALLBACK_ESTABLISHED:
+		if (established(w, pss, wsi))
+			return -1;
+		break;
+	case LWS_CALLBACK_RECEIVE:
+		if (!pss || !pss->established)
+			return -1;
+		return receive(pss, in, len);
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		if (!pss || !pss->established)
+			break;
+		return writeable(pss);
+	case LWS_CALLBACK_CLOSED:
+		if (pss)
+			closed(w, pss);
+		break;
+	case LWS_CALLBACK_WSI_DESTROY:
+		if (w && lws_get_opaque_user_data(wsi) == w)
+			atomic_fetch_sub(&w->srv->open_conns, 1);
+		break;
+	default:
+		break;
+	}
+	return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+static const struct lws_protocols protocols[] = {
+	{ "eio", callback_eio, sizeof(struct pss), 4096, 0, NULL, 0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+static void *
+run(void *arg)
+{
+	struct eio_ws *w = arg;
+
+	while (!atomic_load(&w->stop))
+		if (lws_service(w->ctx, 0) < 0)
+			break;
+	return NULL;
+}
+
+static void
+eio_ws_free(struct eio_ws *w)
+{
+	pthread_mutex_destroy(&w->qlock);
+	pthread_mutex_destroy(&w->dlock);
+	free(w);
+}
+
+struct eio_ws *
+eio_ws_start(struct server *srv, struct im_error *e)
+{
+	struct lws_context_creation_info info;
+	struct eio_ws *w = calloc(1, sizeof(*w));
+
+	if (!w) {
+		im_error_set(e, IM_ENOMEM, "no_memory", "out of memory");
+		return NULL;
+	}
+	w->srv = srv;
+	pthread_mutex_init(&w->qlock, NULL);
+	pthread_mutex_init(&w->dlock, NULL);
+	list_init(&w->dirty);
+	memset(&info, 0, sizeof(info));
+	info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
+	info.protocols = protocols;
+	info.user = w;
+	info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+	w->ctx = lws_create_context(&info);
+	if (!w->ctx) {
+		eio_ws_free(w);
+		im_error_set(e, IM_ESYS, "lws", "libwebsockets did not start");
+		return NULL;
+	}
+	w->vh = lws_get_vhost_by_name(w->ctx, "default");
+	if (!w->vh || pthread_create(&w->thread, NULL, run, w)) {
+		lws_context_destroy(w->ctx);
+		eio_ws_free(w);
+		im_error_set(e, IM_ESYS, "lws", "libwebsockets did not start");
+		return NULL;
+	}
+	return w;
+}
+
+void
+eio_ws_adopt(struct eio_ws *w, int fd, const char *head, size_t len)
+{
+	int one = 1;
+	char *copy = malloc(len);
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	pthread_mutex_lock(&w->qlock);
+	if (copy && w->qlen == w->qcap) {
+		size_t ncap = w->qcap ? w->qcap * 2 : 16;
+		struct adoption *nq = realloc(w->q, ncap * sizeof(*nq));
+
+		if (nq) {
+			w->q = nq;
+			w->qcap = ncap;
+		}
+	}
+	if (!copy || w->qlen == w->qcap) {
+		pthread_mutex_unlock(&w->qlock);
+		free(copy);
+		close(fd);
+		atomic_fetch_sub(&w->srv->open_conns, 1);
+		return;
+	}
+	memcpy(copy, head, len);
+	w->q[w->qlen].fd = fd;
+	w->q[w->qlen].head = copy;
+	w->q[w->qlen].len = len;
+	w->qlen++;
+	pthread_mutex_unlock(&w->qlock);
+	lws_cancel_service(w->ctx);
+}
+
+void
+eio_ws_stop(struct eio_ws **wp)
+{
+	struct eio_ws *w = *wp;
+
+	if (!w)
+		return;
+	*wp = NULL;
+	atomic_store(&w->stop, 1);
+	lws_cancel_service(w->ctx);
+	pthread_join(w->thread, NULL);
+	pthread_mutex_lock(&w->dlock);
+	w->dead = 1;
+	pthread_mutex_unlock(&w->dlock);
+	lws_context_destroy(w->ctx);
+	for (size_t i = 0; i < w->qlen; i++) {
+		close(w->q[i].fd);
+		free(w->q[i].head);
+	}
+	free(w->q);
+	eio_ws_free(w);
+}

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: MIT
+// Socket.IO in the browser: www/sio.js, behind the same createClient()
+// interface as the four transports, loads the official client from
+// /vendor/, starts on long-polling and upgrades to a WebSocket, joins a
+// room, sends with an ack and receives its own message and one published
+// over HTTP with the same envelope, binary out as an attachment and back
+// in the JSON form, with no console error; and the chat
+// picks it as its transport and sends and shows a message over it.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, stopClean, launch, uniq } from './harness.mjs';
+
+let browser;
+
+before(async () => {
+	browser = await launch();
+});
+
+after(async () => {
+	if (browser)
+		await browser.close();
+});
+
+test('the Socket.IO client upgrades, sends and receives', async () => {
+	const srv = await startServer();
+	try {
+		const page = await (await browser.newContext()).newPage();
+		const errors = [];
+		page.on('console', (m) => {
+			if (m.type() === 'error')
+				errors.push(m.text());
+		});
+		page.on('pageerror', (e) => errors.push(String(e)));
+		await page.goto(`${srv.url}/`);
+		const room = uniq('sio');
+		const r = await page.evaluate(async (room) => {
+			const { createClient } = await import('/client.js');
+			const c = createClient('sio', { cid: 'cid-sio-browser',
+				from: 'web', rooms: [room] });
+			const got = [], states = [];
+			c.on('message', (e) => got.push(e));
+			c.on('status', (s) => states.push(s.detail));
+			c.start();
+			const until = async (f) => {
+				for (let i = 0; i < 500 && !f(); i++)
+					await new Promise((ok) => setTimeout(ok, 20));
+			};
+			await until(() => states.includes('upgraded to websocket'));
+			await until(() => got.some((e) => e.event === 'join'));
+			const a = await c.send(room, 'chat', { text: 'hi' });
+			const res = await fetch(`/api/rooms/${room}/messages`, {
+				method: 'POST',
+				headers: { 'Content-Type': 'application/json' },
+				body: JSON.stringify({ event: 'chat', from: 'http',
+					data: { text: 'over http' } }) });
+			const h = await res.json();
+			await until(() => got.some((e) => e.id === h.id));
+			// binary out as an attachment, back in the JSON form
+			const b = await c.send(room, 'pic',
+				{ img: new Uint8Array([1, 2, 3]) });
+			await until(() => got.some((e) => e.id === b.id));
+			const hist = await (await fetch(
+				`/api/rooms/${room}/messages?since=${a.id - 1}`)).json();
+			c.close();
+			return { states, a, h, b, got: got.map((e) => JSON.stringify(e)),
+				hist: hist.messages.map((e) => JSON.stringify(e)) };
+		}, room);
+		assert.ok(r.states.includes('polling'), r.states.join(','));
+		assert.ok(r.states.includes('upgraded to websocket'),
+			r.states.join(','));
+		assert.equal(typeof r.a.id, 'number');
+		assert.ok(r.got.some((e) =>
+			e.includes('"img":{"_binary":"AQID"}')), 'binary');
+		for (const id of [r.a.id, r.h.id, r.b.id]) {
+			const mine = r.got.find((e) => JSON.parse(e).id === id);
+			const stored = r.hist.find((e) => JSON.parse(e).id === id);
+			assert.ok(mine, `message ${id} not received`);
+			assert.equal(mine, stored);
+		}
+		assert.deepEqual(errors, []);
+	} finally {
+		await stopClean(assert, srv);
+	}
+});
+
+test('the chat talks over Socket.IO', async () => {
+	const srv = await startServer();
+	try {
+		const page = await (await browser.newContext()).newPage();
+		const errors = [];
+		page.on('console', (m) => {
+			if (m.type() === 'error')
+				errors.push(m.text());
+		});
+		page.on('pageerror', (e) => errors.push(String(e)));
+		const room = uniq('siochat');
+		await page.goto(`${srv.url}/?name=sam&transport=sio&rooms=${room}` +
+			'#chat');
+		await page.waitForSelector('#status[data-state="open"]',
+			{ timeout: 15000 });
+		await page.fill('#text', 'hello over socket.io');
+		await page.press('#text', 'Enter');
+		const via = await (await page.waitForFunction(() => {
+			for (const m of document.querySelectorAll(
+				'.msg[data-event="chat"]')) {
+				const x = m.querySelector('.text');
+				if (x && x.textContent === 'hello over socket.io')
+					return m.dataset.via || '?';
+			}
+			return false;
+		}, null, { timeout: 15000 })).jsonValue();
+		assert.equal(via, 'sio');
+		assert.deepEqual(errors, []);
+	} finally {
+		await stopClean(assert, srv);
+	}
+});
