@@ -133,6 +133,7 @@ msg_restore(const struct msg_parts *p, const char *env, size_t env_len)
 		return NULL;
 	m->size = sizeof(*m) + MSG_WS_PRE + ws_len + 1;
 	atomic_init(&m->refs, 1);
+	atomic_init(&m->sio, NULL);
 	m->id = p->id;
 	m->ts = p->ts;
 	m->to = p->to;
