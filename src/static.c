@@ -17,6 +17,11 @@
  * doc directory beside the client directory (the source tree's doc/) or
  * else from the installed documentation directory; the page renders it.
  * /doc/ itself redirects to the page's tutorial view.
+ *
+ * For the Learn view's keep-alive lesson, any file asked for with the
+ * query close=1 is answered with "Connection: close": the server closes
+ * the TCP connection after it, so the browser's next request needs a new
+ * one (a page cannot send Connection: close itself).
  */
 #include "autoconf.h"
 
@@ -125,6 +130,16 @@ doc_path(const struct server *srv, const char *url, char *root,
 	if (!realpath(IMLAB_DOCDIR, root) || strlen(root) >= rootlen)
 		return NULL;
 	return url + 4;		/* "/NAME.md" */
+}
+
+/* 1 if the query asks for close=1 (Connection: close on the answer). */
+static int
+close_asked(struct MHD_Connection *c)
+{
+	const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
+						    "close");
+
+	return v && !strcmp(v, "1");
 }
 
 /* 1 if every segment of url is a plain name (no "", ".", "..", hidden). */
@@ -251,5 +266,7 @@ static_serve(struct MHD_Connection *c, struct http_req *req)
 	MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	if (close_asked(c))
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 	return http_queue(c, req, MHD_HTTP_OK, r, (size_t)sb.st_size);
 }
