@@ -15,8 +15,8 @@ import { BaseClient } from './base.js';
 import { el, $, $$, TRANSPORTS, LABEL, randomKey, tabCid, percentile,
 	fmtMs } from './util.js';
 import { RaceCharts } from './race_charts.js';
-import { readClient, delta, figures, fmtCost, COST_COLUMNS, IDLE_COLUMNS,
-	ZERO } from './race_cost.js';
+import { readClient, hasClientCounters, delta, figures, fmtCost,
+	COST_COLUMNS, IDLE_COLUMNS, ZERO } from './race_cost.js';
 import { SweepView, sweepPlan, stepSeconds } from './race_sweep.js';
 
 const WINDOW = 10000;		// ms of samples the percentiles cover
@@ -70,6 +70,7 @@ class Lane {
 		this.xs = [];		// s since start, at receipt
 		this.ys = [];		// latency, ms
 		this.lastAt = 0;
+		this.opened = false;	// has been open: the server knows the cid
 		this.cost = null;	// the server's counters, last read
 		this.costDelivered = 0;	// delivered when they were read
 		this.base = null;	// counters when sending started
@@ -232,6 +233,14 @@ export class Race {
 		return p.join('&');
 	}
 
+	// The lane's whole extra query: its network, and for WebSocket the
+	// cid in the upgrade URL too, so the server can count the handshake
+	// for it before the hello frame names it.
+	clientParams(lane) {
+		return [lane.params, lane.t === 'ws' ? `cid=${lane.cid}` : '']
+			.filter(Boolean).join('&');
+	}
+
 	// A lane whose network changed starts over on the new one, from
 	// its cursor: nothing is lost.
 	applyNet() {
@@ -241,7 +250,7 @@ export class Race {
 			if (!lane.client || lane.client.closed || p === lane.params)
 				continue;
 			lane.params = p;
-			lane.client.setParams(p);
+			lane.client.setParams(this.clientParams(lane));
 			lane.client.restart();
 		}
 		this.refresh();
@@ -265,6 +274,8 @@ export class Race {
 		this.busy(true);
 		this.setState('starting');
 		this.room = 'race-' + randomKey(8);
+		this.costOk = await hasClientCounters();
+		this.costFrozen = false;
 		let since = 0;
 		try {
 			since = (await (await fetch('/api/info', { cache: 'no-store' }))
@@ -291,13 +302,15 @@ export class Race {
 				rooms: [this.room], since, events: ['race'],
 				pollInterval: Number(this.$('#race-poll').value),
 				longpollTimeout: Number(this.$('#race-lpt').value),
-				params: lane.params,
+				params: this.clientParams(lane),
 			});
 			c.on('message', (env) => this.receive(lane, env));
 			c.on('gap', () => lane.gaps++);
 			c.on('status', (s) => {
 				lane.state = s.state;
 				lane.detail = s.detail;
+				if (s.state === 'open')
+					lane.opened = true;
 			});
 			c.start();
 		}
@@ -321,8 +334,14 @@ export class Race {
 	// Starts publishing (the lanes are connected).
 	async go() {
 		// Give the subscribers a moment to connect (nothing is lost if
-		// they are late: they all start from the same cursor).
-		await sleep(400);
+		// they are late: they all start from the same cursor), so that
+		// the server knows every lane's cid when the counters are read.
+		const until = performance.now() + 5000;
+		do
+			await sleep(100);
+		while (this.running && performance.now() < until &&
+		       !Object.values(this.lanes).every((l) => l.opened));
+		await sleep(300);
 		if (!this.running)
 			return false;
 		await this.readCosts();
@@ -559,22 +578,19 @@ export class Race {
 	// Reads the server's counters for every lane; `last` marks the read
 	// at Stop, after which the figures stay as they were then.
 	async readCosts(last = false) {
-		if (this.costFrozen && !last)
+		if ((this.costFrozen && !last) || !this.costOk)
 			return;
+		// a lane the server has not seen yet has no counters to read
 		const got = await Promise.all(TRANSPORTS.map((t) =>
-			this.lanes[t].cid ? readClient(this.lanes[t].cid) : null));
+			this.lanes[t].opened ? readClient(this.lanes[t].cid) : null));
 		TRANSPORTS.forEach((t, i) => {
 			const lane = this.lanes[t];
 			if (got[i]) {
 				lane.cost = got[i];
 				lane.costDelivered = lane.delivered;
 				lane.costAt = performance.now();
-				this.costOk = true;
 			}
 		});
-		if (!got.some(Boolean) && this.costOk === null &&
-		    performance.now() - this.t0 > 3000)
-			this.costOk = false;
 		this.costFrozen = last;
 	}
 

@@ -36,6 +36,20 @@ export async function readClient(cid) {
 	return sum;
 }
 
+// Whether the server counts per client: its /api/stats lists TCP
+// connections per transport (the same release added /api/clients/{cid}).
+// Asked first so a server without them sees no 404s.
+export async function hasClientCounters() {
+	try {
+		const j = await (await fetch('/api/stats', { cache: 'no-store' }))
+			.json();
+		const p = j && j.transports && j.transports.poll;
+		return !!p && typeof p.connections === 'number';
+	} catch {
+		return false;
+	}
+}
+
 export const ZERO = Object.freeze({ requests: 0, up: 0, down: 0,
 	connections: 0 });
 
