@@ -37,6 +37,26 @@ const table = (page, sel) => page.$eval(sel, (t) => [...t.rows].map((r, i) =>
 try {
 	const q = o.sweep ? `&sweep=${o.sweep}` : '';
 	const page = await openPage(browser, `${srv.url}/?name=numbers${q}#race`);
+	// Chromium's own count of each request's and response's head and
+	// body bytes (playwright's request.sizes()), per endpoint.
+	const heads = {};
+	page.on('requestfinished', async (r) => {
+		const path = new URL(r.url()).pathname;
+		const kind = /^\/(poll|longpoll|sse|ws)$/.test(path) ? path.slice(1) :
+			path.startsWith('/api/rooms/') ? 'publish' : null;
+		if (!kind)
+			return;
+		try {
+			const z = await r.sizes();
+			const h = heads[kind] = heads[kind] || { n: 0, reqHead: 0,
+				reqBody: 0, resHead: 0, resBody: 0 };
+			h.n++;
+			h.reqHead += z.requestHeadersSize;
+			h.reqBody += z.requestBodySize;
+			h.resHead += z.responseHeadersSize;
+			h.resBody += z.responseBodySize;
+		} catch { /* a request cut short */ }
+	});
 	await page.fill('#race-rate', o.rate);
 	await page.fill('#race-delay', o.delay);
 	await page.dispatchEvent('#race-delay', 'change');
@@ -69,6 +89,13 @@ try {
 		`delay ${o.delay} ms, ${secs} s:\n\n` +
 		await table(page, '#race-table') + '\n\n' +
 		await table(page, '#race-cost') + '\n');
+	console.log('Chromium\'s own byte counts per request (mean; ' +
+		'playwright request.sizes()):\n\n| endpoint | requests | ' +
+		'request head | request body | response head | response body |\n' +
+		'|---|---:|---:|---:|---:|---:|\n' + Object.entries(heads).map(
+		([k, h]) => `| ${k} | ${h.n} | ${Math.round(h.reqHead / h.n)} | ` +
+			`${Math.round(h.reqBody / h.n)} | ${Math.round(h.resHead / h.n)} | ` +
+			`${Math.round(h.resBody / h.n)} |`).join('\n') + '\n');
 	if (o.sweep) {
 		await page.click('#race-sweep');
 		await page.waitForSelector('#view-race[data-sweep="done"]',
