@@ -13,6 +13,7 @@ import { fmtCost } from './race_cost.js';
 export const SWEEP_RATES = [0.1, 0.3, 1, 3, 10, 30];
 export const STEP_MIN = 5;	// s a step lasts at least
 export const STEP_MAX = 30;	// s a step lasts at most
+export const FLOOR = 0.001;	// where 0 requests/msg is drawn
 
 // The sweep as the page's query asks for it (?sweep=0.5,5&sweepMin=2&
 // sweepMax=4, for short tests), else the defaults.
@@ -96,12 +97,16 @@ export class SweepView {
 			this.charts.bytes = this.chart('#race-sweep-bytes', 'bytes / msg');
 			this.charts.reqs = this.chart('#race-sweep-reqs', 'requests / msg');
 		}
-		const pos = (v) => Number.isFinite(v) && v > 0 ? v : null;
-		const line = (key) => [rs.map((r) => r.rate),
-			...TRANSPORTS.map((t) => rs.map((r) => pos(r.lanes[t][key])))];
+		// A log axis has no 0: none (SSE and WebSocket make no request
+		// while a stream is up) is drawn at FLOOR, and the table says 0.
+		const pos = (v, floor) => !Number.isFinite(v) ? null :
+			v > 0 ? v : floor || null;
+		const line = (key, floor) => [rs.map((r) => r.rate),
+			...TRANSPORTS.map((t) => rs.map((r) =>
+				pos(r.lanes[t][key], floor)))];
 		if (this.charts.bytes) {
 			this.charts.bytes.setData(line('bytesPerMsg'));
-			this.charts.reqs.setData(line('reqPerMsg'));
+			this.charts.reqs.setData(line('reqPerMsg', FLOOR));
 		}
 		this.table();
 	}

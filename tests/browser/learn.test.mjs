@@ -109,10 +109,11 @@ test('keep-alive against Connection: close', async () => {
 		{ timeout: 20000 });
 	const conns = await page.$eval('#learn-keepalive', (e) => e.dataset.conns);
 	if (conns) {
-		// the server counts connections: ten short ones against (nearly)
-		// none for keep-alive, whatever else the page does meanwhile
+		// the server counts connections: short ones against (nearly)
+		// none for keep-alive (the browser may have a few sockets open
+		// already, so not always ten)
 		const [ka, cl] = conns.split(',').map(Number);
-		assert.ok(cl >= 10 && ka < cl, `keep-alive ${ka}, close ${cl}`);
+		assert.ok(cl >= ka + 5, `keep-alive ${ka}, close ${cl}`);
 	}
 	// the server really answered with Connection: close
 	const r = await fetch(`${srv.url}/client.js?close=1`);

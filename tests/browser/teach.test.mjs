@@ -89,8 +89,8 @@ test('at the default settings short polling costs more per message than SSE and 
 	if (!features.counters)
 		return t.skip('the server has no per-client counters (/api/clients/{cid})');
 	const page = await openPage(browser, `${srv.url}/?name=coster#race`);
-	// defaults: 20 msg/s, 128 B, 1 s poll interval, loopback
-	assert.equal(await page.inputValue('#race-rate'), '20');
+	// defaults: 5 msg/s, 128 B, 1 s poll interval, loopback
+	assert.equal(await page.inputValue('#race-rate'), '5');
 	assert.equal(await page.inputValue('#race-poll'), '1000');
 	await run(page, 8);
 	await page.screenshot({ path: artifact('race-running.png'), fullPage: true });
@@ -107,7 +107,9 @@ test('at the default settings short polling costs more per message than SSE and 
 		`poll ${c.poll.bytesPerMsg} B/msg > SSE ${c.sse.bytesPerMsg}`);
 	assert.ok(c.poll.bytesPerMsg > c.ws.bytesPerMsg,
 		`poll ${c.poll.bytesPerMsg} B/msg > WebSocket ${c.ws.bytesPerMsg}`);
-	assert.ok(c.poll.conns >= 1 && c.sse.conns >= 1 && c.ws.conns >= 1);
+	// a WebSocket always opens its own connection (an HTTP lane may
+	// reuse one the browser had open)
+	assert.ok(c.ws.conns >= 1, `WebSocket connections ${c.ws.conns}`);
 	assert.deepEqual(page.errors, []);
 	await page.context().close();
 });
