@@ -304,6 +304,10 @@ export class WsPanels {
 					onclick: run('1000') }, 'close(1000)'),
 				el('button', { type: 'button', 'data-close': '4000',
 					onclick: run('4000') }, 'close(4000, "bye")'),
+				el('button', { type: 'button', 'data-close': '1006',
+					title: 'new WebSocket() on a path that is not a ' +
+						'WebSocket endpoint: the server answers 404',
+					onclick: run('1006') }, 'connect to /nope'),
 				el('button', { type: 'button', 'data-close': '1009',
 					onclick: run('1009') },
 				`send ${fmtBytes(this.maxMsg() + 1024)} (over the limit)`)),
@@ -316,15 +320,16 @@ export class WsPanels {
 	}
 
 	async closeDemo(what, log) {
-		const ws = new WebSocket(wsUrl(''));
+		const ws = what === '1006' ? new WebSocket(wsUrl('').replace(/\/ws$/,
+			'/nope')) : new WebSocket(wsUrl(''));
 		const t0 = performance.now();
-		await new Promise((r) => {
-			ws.onopen = r;
-			ws.onclose = r;
+		let errored = false;
+		ws.addEventListener('error', () => {
+			errored = true;
 		});
-		const done = new Promise((r) => {
-			ws.onclose = r;
-		});
+		const closed = new Promise((r) => ws.addEventListener('close', r));
+		await Promise.race([closed, new Promise((r) =>
+			ws.addEventListener('open', r))]);
 		if (ws.readyState === WebSocket.OPEN) {
 			if (what === '1000')
 				ws.close(1000);
@@ -334,11 +339,14 @@ export class WsPanels {
 				ws.send(JSON.stringify({ op: 'ping', ref: 1,
 					pad: 'x'.repeat(this.maxMsg() + 1024) }));
 		}
-		const e = await done;
+		const e = await closed;
 		const who = what === '1009' ? 'the server closed: ' :
-			'we closed, the server echoed: ';
+			what === '1006' ? `${errored ? 'error, then ' : ''}close ` +
+				'without any frame (the handshake got a 404): ' :
+				'we closed, the server echoed: ';
+		const how = { 1009: 'send(too big)', 1006: 'new WebSocket(/nope)' };
 		log.append(el('li', { 'data-close-code': String(e.code) },
-			`${what === '1009' ? 'send(too big)' : `close(${what})`} → ${who}` +
+			`${how[what] || `close(${what})`} → ${who}` +
 			`code ${e.code}${e.reason ? ` “${e.reason}”` : ''}, wasClean ` +
 			`${e.wasClean}, after ${(performance.now() - t0).toFixed(1)} ms`));
 	}

@@ -76,14 +76,16 @@ test('a burst of large frames fills bufferedAmount, which drains; readyState goe
 	await shot('#learn-buffered', 'learn-buffered.png');
 });
 
-test('close codes: ours echoed, the server\'s 1009 for a message over its limit', async () => {
-	for (const c of ['1000', '4000', '1009'])
+test('close codes: ours echoed, the server\'s 1009 for a message over its limit, 1006 for a refused handshake', async () => {
+	for (const c of ['1000', '4000', '1006', '1009'])
 		await page.click(`[data-close="${c}"]`);
 	await page.waitForFunction(() => document.querySelectorAll(
-		'[data-closes] li').length === 3, null, { timeout: 10000 });
+		'[data-closes] li').length === 4, null, { timeout: 10000 });
 	const codes = await page.$$eval('[data-closes] li', (l) =>
 		l.map((e) => e.dataset.closeCode).sort());
-	assert.deepEqual(codes, ['1000', '1009', '4000']);
+	assert.deepEqual(codes, ['1000', '1006', '1009', '4000']);
+	// a refused handshake: the error event, then close 1006
+	assert.match(await page.textContent('[data-closes]'), /error, then close/);
 });
 
 test('the raw SSE panel shows the retry: line, : ping comments and data lines', async () => {
