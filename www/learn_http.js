@@ -5,8 +5,8 @@
 // HTTP keep-alive against Connection: close: the same ten requests on one
 // reused TCP connection, then with the server closing after each answer
 // (a page cannot send Connection: close; the server's static files honour
-// ?close=1 for this lesson), counting new connections from the browser's
-// Resource Timing and the server's /api/stats.
+// ?close=1 for this lesson), counting connections and bytes with the
+// server's /api/stats and the browser's Resource Timing.
 import { el, tabCid, randomKey, fmtBytes } from './util.js';
 
 const SSE_MAX_MS = 120000;	// a raw stream is read at most this long
@@ -27,21 +27,24 @@ function sseLine(line) {
 		line === '' ? '↵ (blank line: end of event)' : line + '↵');
 }
 
-// Sum of the api/poll/... "connections" counters in /api/stats, or null.
-async function serverConnections() {
+// The server's totals over every transport in /api/stats: {conns, up,
+// down} (null for a counter it does not keep).
+async function serverTotals() {
+	const sum = { conns: null, up: null, down: null };
 	try {
 		const j = await (await fetch('/api/stats', { cache: 'no-store' }))
 			.json();
-		let n = 0, seen = false;
-		for (const x of Object.values(j.transports || {}))
-			if (typeof x.connections === 'number') {
-				n += x.connections;
-				seen = true;
-			}
-		return seen ? n : null;
-	} catch {
-		return null;
-	}
+		const add = (k, v) => {
+			if (typeof v === 'number')
+				sum[k] = (sum[k] || 0) + v;
+		};
+		for (const x of Object.values(j.transports || {})) {
+			add('conns', x.connections);
+			add('up', x.bytes_received);
+			add('down', x.bytes_sent);
+		}
+	} catch { /* the server is away */ }
+	return sum;
 }
 
 export class HttpPanels {
@@ -184,7 +187,7 @@ export class HttpPanels {
 	// to count connections: Chromium reports it as 0 for most fresh
 	// loopback connections.)
 	async run(close) {
-		const before = await serverConnections();
+		const before = await serverTotals();
 		const tag = randomKey(6);
 		let bytes = 0, wait = 0;
 		const t0 = performance.now();
@@ -200,9 +203,11 @@ export class HttpPanels {
 			}
 		}
 		const ms = performance.now() - t0;
-		const after = await serverConnections();
-		return { bytes, ms, wait, server: before === null ||
-			after === null ? null : after - before };
+		const after = await serverTotals();
+		const d = (k) => before[k] === null || after[k] === null ? null :
+			after[k] - before[k];
+		return { bytes, ms, wait, server: d('conns'), up: d('up'),
+			down: d('down') };
 	}
 
 	async keepAlive() {
@@ -217,6 +222,9 @@ export class HttpPanels {
 			el('td', { 'data-metric': 'server' },
 				r.server === null ? 'n/a' : String(r.server)),
 			el('td', { 'data-metric': 'bytes' }, fmtBytes(r.bytes)),
+			el('td', { 'data-metric': 'up' }, r.up ? fmtBytes(r.up) : 'n/a'),
+			el('td', { 'data-metric': 'down' }, r.down ? fmtBytes(r.down) :
+				'n/a'),
 			el('td', { 'data-metric': 'wait' }, `${r.wait.toFixed(1)} ms`),
 			el('td', { 'data-metric': 'ms' }, `${r.ms.toFixed(1)} ms`));
 		k.table.replaceChildren(el('thead', {}, el('tr', {},
@@ -225,7 +233,11 @@ export class HttpPanels {
 				'counters (/api/stats, all clients, so other tabs add to it)' },
 			'TCP connections opened'),
 			el('th', { title: 'response bytes as the browser counts them ' +
-				'(transferSize: headers and body)' }, 'received'),
+				'(transferSize: headers and body)' }, 'received (browser)'),
+			el('th', { title: 'bytes the server read, all clients ' +
+				'(/api/stats bytes_received)' }, 'up (server)'),
+			el('th', { title: 'bytes the server wrote, all clients ' +
+				'(/api/stats bytes_sent)' }, 'down (server)'),
 			el('th', { title: 'Resource Timing: requestStart − fetchStart, ' +
 				'summed (a new connection’s connect is in it)' },
 			'waited to send'),
