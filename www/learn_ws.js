@@ -143,7 +143,9 @@ export class WsPanels {
 		hs.verdict.textContent = (ok ? '✓ verified: the server’s ' +
 			'Sec-WebSocket-Accept is the one derived from the key here.' :
 			'✗ mismatch: the server’s accept is not derived from this ' +
-			'key.') + ' ' + extra;
+			'key.') + ' The browser checked the real header too: with a ' +
+			'wrong one the connection fails (close 1006) and open never ' +
+			'fires. ' + extra;
 		hs.verdict.classList.toggle('bad', !ok);
 	}
 

@@ -76,7 +76,7 @@ export function figures(d, msgs, secs) {
 
 // Columns of the cost table: key, heading, tooltip, kind of number.
 export const COST_COLUMNS = [
-	['reqPerMsg', 'req / msg', 'HTTP requests (or WebSocket upgrades) per delivered message', 'ratio'],
+	['reqPerMsg', 'req / msg', 'HTTP requests per delivered message (WebSocket: the frames the browser sent)', 'ratio'],
 	['upPerMsg', 'up / msg', 'bytes the browser sent (request lines, headers, frames) per message', 'bytes'],
 	['downPerMsg', 'down / msg', 'bytes the server sent (status lines, headers, bodies, frames) per message', 'bytes'],
 	['bytesPerMsg', 'bytes / msg', 'up + down per delivered message', 'bytes'],
@@ -86,7 +86,7 @@ export const COST_COLUMNS = [
 ];
 
 export const IDLE_COLUMNS = [
-	['reqPerSec', 'req / s', 'requests per second with nobody sending', 'ratio'],
+	['reqPerSec', 'req / s', 'requests per second with nobody sending (WebSocket: frames the browser sent)', 'ratio'],
 	['upPerSec', 'up B/s', 'bytes per second the browser sent', 'bytes'],
 	['downPerSec', 'down B/s', 'bytes per second the server sent (SSE comments, WebSocket pings)', 'bytes'],
 	['bytesPerSec', 'bytes / s', 'up + down per second', 'bytes'],
