@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "api.h"
+#include "api_wire.h"
 #include "cursor.h"
 #include "http_reply.h"
 #include "hub.h"
@@ -43,8 +44,6 @@ static const struct {
 #define C(k, n, t, h, f) { k, n, t, h, offsetof(struct stats_tp, f) }
 	C("open", "imlab_open_connections", "gauge",
 	  "Connections or streams open now, per transport", open),
-	C("requests", "imlab_requests_total", "counter",
-	  "HTTP requests (WebSocket: connections), per transport", requests),
 	C("delivered", "imlab_messages_delivered_total", "counter",
 	  "Messages written to subscribers, per transport", delivered),
 	C("empty", "imlab_empty_responses_total", "counter",
@@ -54,10 +53,11 @@ static const struct {
 	C("deferred", "imlab_deferred_total", "counter",
 	  "Wake-ups left to the flusher while busy (--coalesce), per "
 	  "transport", deferred),
-	C("bytes_sent", "imlab_bytes_sent_total", "counter",
-	  "Body or frame bytes sent, per transport", bytes_out),
-	C("bytes_received", "imlab_bytes_received_total", "counter",
-	  "Body or frame bytes received, per transport", bytes_in),
+	C("body_bytes_sent", "imlab_body_bytes_sent_total", "counter",
+	  "Body or frame payload bytes sent, per transport", bytes_out),
+	C("body_bytes_received", "imlab_body_bytes_received_total",
+	  "counter", "Body or frame payload bytes received, per transport",
+	  bytes_in),
 #undef C
 };
 
@@ -128,6 +128,7 @@ stats(struct MHD_Connection *c, struct http_req *req)
 		put(to, "published", u64(atomic_load(&srv->hub.published[i])));
 		put(tps, via_name((enum via)i), to);
 	}
+	api_wire_stats(srv, tps);
 	put(o, "transports", tps);
 	return http_reply_json(c, req, MHD_HTTP_OK, o);
 }
@@ -196,6 +197,7 @@ api_metrics(struct MHD_Connection *c, struct http_req *req)
 				counters[k].name, via_name((enum via)i),
 				counter(srv, k, i));
 	}
+	api_wire_metrics(srv, f);
 	fprintf(f, "# HELP imlab_messages_published_total Messages "
 		"published, per transport of the sender\n"
 		"# TYPE imlab_messages_published_total counter\n");
@@ -406,6 +408,8 @@ api_handle(struct MHD_Connection *c, struct http_req *req)
 	if (!strcmp(url, "/api/rooms") || !strcmp(url, "/api/rooms/"))
 		return http_is_get(method) ? rooms_index(c, req) :
 		       http_not_allowed(c, req, "GET, HEAD");
+	if (!strncmp(url, "/api/clients/", 13))
+		return api_wire_clients(c, req);
 	if (strncmp(url, "/api/rooms/", 11))
 		goto not_found;
 	rest = url + 11;

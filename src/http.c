@@ -61,6 +61,7 @@
 #include "server_ctx.h"
 #include "static.h"
 #include "tp.h"
+#include "wire_http.h"
 
 #define TAG "http"
 #define POOL_SPARE 1024	/* pool bytes an answer needs after the head */
@@ -232,7 +233,6 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url,
 	struct http *h = hd->h;
 	struct http_req *req = *con_cls;
 
-	(void)version;
 	if (!req) {
 		enum MHD_Result ret;
 
@@ -246,6 +246,7 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url,
 		req->method = method;
 		req->t0 = im_mono_ms();
 		*con_cls = req;
+		wire_http_begin(c, req, version);
 		if (first_checks(hd, c, req, &ret) && ret == MHD_NO)
 			return ret;	/* a WebSocket now, or failed */
 		STATS_ADD(&h->srv->stats, req->via, requests, 1);
@@ -299,10 +300,10 @@ completed_cb(void *cls, struct MHD_Connection *c, void **con_cls,
 	struct http_req *req = *con_cls;
 
 	(void)cls;
-	(void)c;
 	(void)toe;
 	if (!req)
 		return;
+	wire_http_end(c, req);
 	if (req->done)
 		req->done(req);
 	free(req->body);
@@ -366,9 +367,11 @@ connection_cb(void *cls, struct MHD_Connection *c, void **socket_context,
 
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
 		*socket_context = calloc(1, sizeof(struct http_conn));
+		wire_http_open(h->srv, c, *socket_context);
 	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
 		uint32_t a;
 
+		wire_http_close(*socket_context);
 		free(*socket_context);
 		*socket_context = NULL;
 		ci = MHD_get_connection_info(c,

@@ -18,6 +18,7 @@
 #include "http_reply.h"
 #include "origin.h"
 #include "server_ctx.h"
+#include "wire_http.h"
 
 struct http_conn *
 http_conn_of(struct MHD_Connection *c)
@@ -77,6 +78,7 @@ http_queue(struct MHD_Connection *c, struct http_req *req, unsigned status,
 	http_add_cors(c, req->srv, r);
 	if (req->close)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+	wire_http_queued(c, req, status, r, body_len, req->via != VIA_SSE);
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	STATS_ADD(&req->srv->stats, req->via, bytes_out, body_len);

@@ -22,6 +22,7 @@ struct json_object;
 struct server;
 struct http_req;
 struct http_route;
+struct wire_conn;
 
 /* Called when a request ends (completed or aborted), to free what a
  * handler hung on req->tp. Runs on the MHD thread. */
@@ -46,11 +47,14 @@ struct http_req {
 	void *tp;			/* transport state, freed by done */
 	http_done_fn done;
 	http_resume_fn resume;		/* set while it may be resumed */
+	char *wire_head;		/* request head for wire_http, owned */
+	int wire_exact;			/* wire_head is the bytes read */
 };
 
 /* Per-connection state (lives across keep-alive requests). */
 struct http_conn {
 	int64_t last_answer;	/* monotonic ms, the last long-poll answer */
+	struct wire_conn *wc;	/* its byte meter (wire.h), or NULL */
 };
 
 /* Returns c's per-connection state, or NULL (out of memory at connect). */

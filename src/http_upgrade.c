@@ -30,6 +30,7 @@
 #include "http_upgrade.h"
 #include "log.h"
 #include "server_ctx.h"
+#include "wire_http.h"
 #include "ws.h"
 #include "ws_origin.h"
 
@@ -134,6 +135,8 @@ http_upgrade(struct http *h, struct MHD_Connection *c, struct http_req *req)
 	/* one count for lws (its WSI_DESTROY gives it back); libmicrohttpd
 	 * gives back its own when it closes its descriptor */
 	atomic_fetch_add(&srv->open_conns, 1);
+	wire_http_upgrade(c, req, MHD_HTTP_VERSION_1_1, key,
+			  proto && http_has_token(proto, "imlab"), fd);
 	ws_adopt(srv->ws, fd, head, len);
 	pthread_mutex_unlock(&h->lock);
 	return MHD_NO;

@@ -232,7 +232,7 @@ try_route(struct listener *l, struct pending *p)
 		return;
 	atomic_fetch_add(l->cfg.open_conns, 1);
 	l->cfg.to_http(l->cfg.cls, fd, (struct sockaddr *)&p->sa, p->salen,
-		       v == V_BIG);
+		       v == V_BIG, l->peek, hl);
 }
 
 /* Out of descriptors: gives up the reserve for a moment to accept one

@@ -19,10 +19,12 @@
 #include "err.h"
 
 /* Takes ownership of fd (a connected, non-blocking TCP socket); big: its
- * first head is over small_head or has a Cookie. */
+ * first head is over small_head or has a Cookie; head[0..hlen) is that
+ * first head as peeked (borrowed, this call only; not consumed). */
 typedef void (*listener_handoff_fn)(void *cls, int fd,
 				    const struct sockaddr *sa,
-				    socklen_t salen, int big);
+				    socklen_t salen, int big,
+				    const char *head, size_t hlen);
 
 struct listener_config {
 	const char *bind;		/* IPv4 address */

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "server.h"
 #include "tp_wait.h"
+#include "wire.h"
 #include "ws.h"
 
 #define TAG "server"
@@ -45,10 +46,11 @@ server_default_www(void)
 
 static void
 to_http(void *cls, int fd, const struct sockaddr *sa, socklen_t salen,
-	int big)
+	int big, const char *head, size_t hlen)
 {
 	struct server *s = cls;
 
+	wire_head(s->wire, fd, head, hlen);
 	http_adopt(s->http, fd, sa, salen, big);
 	http_kick(s->http);
 }
@@ -114,6 +116,7 @@ teardown(struct server *s, int ticking)
 	tp_wait_shutdown(s);
 	http_stop(&s->http);
 	tp_wait_destroy(&s->tp);
+	wire_free(&s->wire);
 	rooms_destroy(&s->rs);
 	store_destroy(&s->st);
 	pthread_cond_destroy(&s->tick_cond);
@@ -169,6 +172,11 @@ server_start(const struct config *cfg, struct server **out,
 		goto fail;
 	}
 	hub_init(&s->hub, s->rs, (size_t)cfg->max_body);
+	s->wire = wire_create(WIRE_CLIENTS);
+	if (!s->wire) {
+		im_error_set(e, IM_ENOMEM, "no_memory", "out of memory");
+		goto fail;
+	}
 	s->tp = tp_wait_create(cfg->coalesce);
 	if (!s->tp) {
 		im_error_set(e, IM_ENOMEM, "no_memory", "out of memory");

@@ -26,6 +26,7 @@ struct http;
 struct tp;
 struct ws;
 struct listener;
+struct wire;
 
 struct server {
 	struct config cfg;		/* a copy; strings borrowed */
@@ -40,6 +41,7 @@ struct server {
 	struct tp *tp;			/* waiting HTTP connections */
 	struct ws *ws;
 	struct listener *lst;
+	struct wire *wire;		/* byte meters (wire.h) */
 	pthread_t ticker;
 	pthread_mutex_t tick_lock;
 	pthread_cond_t tick_cond;

@@ -31,6 +31,7 @@
 
 #include "log.h"
 #include "server_ctx.h"
+#include "wire.h"
 #include "ws.h"
 #include "ws_origin.h"
 #include "ws_proto.h"
@@ -211,6 +212,7 @@ established(struct ws *w, struct per_session_data__chat *pss,
 	pss->sub.via = VIA_WS;
 	cursor_init(&pss->cur, w->srv->st, pss->sub.cid, 0);
 	pss->established = 1;
+	pss->wc = wire_conn_open(w->srv->wire, lws_get_socket_fd(wsi));
 	STATS_ADD(&w->srv->stats, VIA_WS, open, 1);
 	STATS_ADD(&w->srv->stats, VIA_WS, requests, 1);
 }
@@ -222,6 +224,7 @@ closed(struct ws *w, struct per_session_data__chat *pss)
 {
 	if (!pss->established)
 		return;
+	wire_conn_close(&pss->wc);
 	pss->established = 0;
 	rooms_unsubscribe_all(w->srv->rs, &pss->sub);
 	undirty(w, pss);
@@ -254,10 +257,18 @@ callback_chat(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_ESTABLISHED:
 		established(w, pss, wsi);
 		break;
-	case LWS_CALLBACK_RECEIVE:
+	case LWS_CALLBACK_RECEIVE: {
+		int rc, whole;
+
 		if (!pss || !pss->established)
 			return -1;
-		return ws_proto_receive(pss, in, len);
+		whole = lws_is_final_fragment(wsi) &&
+			!lws_remaining_packet_payload(wsi);
+		rc = ws_proto_receive(pss, in, len);
+		if (whole)	/* after: a hello names the cid */
+			wire_frame_in(pss->wc);
+		return rc;
+	}
 	case LWS_CALLBACK_SERVER_WRITEABLE: {
 		int n;
 

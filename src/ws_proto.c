@@ -23,6 +23,7 @@
 #include "names.h"
 #include "server_ctx.h"
 #include "utf8.h"
+#include "wire.h"
 #include "ws_proto.h"
 
 #define TAG "ws"
@@ -215,6 +216,7 @@ op_hello(struct per_session_data__chat *pss, struct json_object *o,
 		return reply_e(pss, ref, &e);
 	snprintf(pss->sub.cid, sizeof(pss->sub.cid), "%s", cid ? cid : "");
 	snprintf(pss->sub.from, sizeof(pss->sub.from), "%s", from);
+	wire_set_cid(pss->wc, pss->sub.cid);
 	pss->hello = 1;
 	rooms_pid(srv->rs, pss->sub.cid, pid);
 	reply_start(&b, mem, "hello", ref);

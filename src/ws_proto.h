@@ -24,6 +24,7 @@ struct server;
 struct room;
 struct ws;
 struct ws_ctl;
+struct wire_conn;
 
 struct per_session_data__chat {
 	struct sub sub;			/* rooms and presence; ctx = this */
@@ -46,6 +47,7 @@ struct per_session_data__chat {
 	size_t text_len;
 	char *rx;			/* reassembly of a fragmented message */
 	size_t rx_len, rx_cap;
+	struct wire_conn *wc;		/* its byte meter (wire.h) */
 };
 
 /* Feeds one RECEIVE callback's bytes (borrowed) into pss: reassembles
