@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "api.h"
+#include "api_admin.h"
 #include "api_wire.h"
 #include "cursor.h"
 #include "http_reply.h"
@@ -408,6 +409,8 @@ api_handle(struct MHD_Connection *c, struct http_req *req)
 	if (!strcmp(url, "/api/rooms") || !strcmp(url, "/api/rooms/"))
 		return http_is_get(method) ? rooms_index(c, req) :
 		       http_not_allowed(c, req, "GET, HEAD");
+	if (!strncmp(url, "/api/admin/", 11))
+		return api_admin(c, req);
 	if (!strncmp(url, "/api/clients/", 13))
 		return api_wire_clients(c, req);
 	if (strncmp(url, "/api/rooms/", 11))

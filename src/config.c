@@ -76,6 +76,14 @@ const struct config_opt config_opts[] = {
 	  "(0: no limit; loopback is exempt unless --limit-loopback)" },
 	{ "limit-loopback", CONFIG_INT, O(limit_loopback), 0, NULL, 0, 1,
 	  "0|1", "1: --max-per-address applies to 127.0.0.0/8 too" },
+	{ "admin", CONFIG_INT, O(admin), 0, NULL, 0, 1, "0|1",
+	  "1: the chaos switches POST /api/admin/cut and /stall (loopback "
+	  "clients only, unless --admin-remote)" },
+	{ "admin-remote", CONFIG_INT, O(admin_remote), 0, NULL, 0, 1, "0|1",
+	  "1: --admin's switches answer any address, not only 127.0.0.0/8" },
+	{ "admin-restart", CONFIG_INT, O(admin_restart), 0, NULL, 0, 1,
+	  "0|1", "1 (with --admin): POST /api/admin/restart re-executes the "
+	  "server with the same arguments" },
 	{ "idle-timeout", CONFIG_INT, O(idle_timeout), 60, NULL, 1, 3600,
 	  "SEC", "idle HTTP keep-alive connections are closed after this" },
 	{ "conn-memory", CONFIG_INT, O(conn_memory), 4096, NULL, 2048,

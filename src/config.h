@@ -38,6 +38,9 @@ struct config {
 	int max_head;			/* bytes of a request head */
 	int max_per_address;		/* HTTP connections per IP, 0 any */
 	int limit_loopback;		/* 1: max_per_address for 127/8 */
+	int admin;			/* 1: /api/admin/ (api_admin.c) */
+	int admin_remote;		/* 1: admin from any address */
+	int admin_restart;		/* 1: /api/admin/restart re-execs */
 	const char *allow_origin;	/* origins allowed cross-site (CORS and
 					 * WebSocket), comma list; "" none */
 	const char *allow_host;		/* Host names served besides ours,

@@ -11,6 +11,9 @@
 #include <stdlib.h>
 
 #include "cursor.h"
+#include "netem.h"
+
+#define NETEM_PEEK 16	/* messages a delayed pending count looks at */
 
 /* A since ahead of the sequence means "from now on". */
 static uint64_t
@@ -118,8 +121,8 @@ cursor_read(struct cursor *c, struct msg **out, size_t max_msgs,
 	struct store_read_result r;
 	size_t bytes = 0;
 
-	if (!c->nrings || !max_msgs)
-		return b;
+	if (!c->nrings || !max_msgs || netem_stalled(im_now_ms()))
+		return b;	/* stalled: the admin's, netem.h */
 	r = store_read_from(c->st, c->rings, c->from, c->nrings, c->pos,
 			    c->cid, out, max_msgs);
 	if (untold(c, r.gap)) {
@@ -136,6 +139,22 @@ cursor_read(struct cursor *c, struct msg **out, size_t max_msgs,
 		if (b.n && bytes + cost > max_bytes)
 			break;
 		bytes += cost;
+	}
+	if (netem_on(c->net)) {
+		/* the emulated link: only the prefix visible now */
+		int64_t now = im_now_ms();
+		size_t k;
+
+		for (k = 0; k < b.n && netem_due(c->net, out[k]) <= now; k++)
+			;
+		if (k < b.n) {
+			netem_wake_for(c->net, out[k]);
+			c->pos = k ? out[k - 1]->id : c->pos;
+			for (size_t i = k; i < r.n; i++)
+				msg_unref(&out[i]);
+			b.n = k;
+			return b;
+		}
 	}
 	if (b.n < r.n) {
 		/* the rest waits for the next read */
@@ -156,9 +175,24 @@ cursor_pending(struct cursor *c, size_t max)
 	size_t n;
 	int gap = 0;
 
-	if (!c->nrings || !max)
+	if (!c->nrings || !max || netem_stalled(im_now_ms()))
 		return 0;
 	n = store_count_after(c->st, c->rings, c->from, c->nrings, c->pos,
 			      c->cid, max, &gap);
-	return untold(c, gap) ? max : n;
+	if (untold(c, gap))
+		return max;
+	if (n && netem_on(c->net)) {
+		/* count what is visible: read (no gap is due) and go back */
+		struct msg *out[NETEM_PEEK];
+		uint64_t pos = c->pos;
+		struct cursor_batch b;
+
+		b = cursor_read(c, out, n < NETEM_PEEK ? n : NETEM_PEEK,
+				SIZE_MAX);
+		for (size_t i = 0; i < b.n; i++)
+			msg_unref(&out[i]);
+		c->pos = pos;
+		n = b.n;
+	}
+	return n;
 }

@@ -20,6 +20,8 @@
 #include "msg.h"
 #include "store.h"
 
+struct netem;
+
 struct cursor {
 	struct store *st;		/* borrowed */
 	const char *cid;		/* borrowed; NULL or "": anonymous */
@@ -29,6 +31,8 @@ struct cursor {
 	uint64_t pos;			/* newest id delivered or passed */
 	uint64_t gap_pos;		/* position a gap was reported at */
 	int gap_told;			/* gap_pos is valid */
+	const struct netem *net;	/* emulated delay (netem.h), borrowed;
+					 * NULL: none */
 };
 
 /* What one cursor_read() took. */
@@ -82,7 +86,11 @@ void cursor_del_ring(struct cursor *c, const struct store_ring *ring);
 struct cursor_batch cursor_read(struct cursor *c, struct msg **out,
 				size_t max_msgs, size_t max_bytes);
 
-/* Returns how many messages cursor_read() would return, counting up to
+/* With c->net set, both reads stop at the first message not yet visible
+ * through it (netem_due() after now) and ask its wake-up for then
+ * (netem_wake_for()).
+ *
+ * Returns how many messages cursor_read() would return, counting up to
  * max and taking no reference; an unreported gap counts as max. */
 size_t cursor_pending(struct cursor *c, size_t max);
 

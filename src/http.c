@@ -58,6 +58,7 @@
 #include "http_upgrade.h"
 #include "listener.h"
 #include "log.h"
+#include "netem_http.h"
 #include "server_ctx.h"
 #include "static.h"
 #include "tp.h"
@@ -150,6 +151,8 @@ dispatch(struct MHD_Connection *c, struct http_req *req)
 		return preflight(c, req);
 	if (req->route->allow && !http_is_get(req->method))
 		return http_not_allowed(c, req, req->route->allow);
+	if (req->via <= VIA_SSE && netem_http_hold(c, req, dispatch))
+		return MHD_YES;		/* ?delay=: netem_http.h */
 	return req->route->handle(c, req);
 }
 
@@ -304,6 +307,7 @@ completed_cb(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (!req)
 		return;
 	wire_http_end(c, req);
+	netem_http_end(req);
 	if (req->done)
 		req->done(req);
 	free(req->body);

@@ -48,6 +48,9 @@ struct http_req {
 	http_done_fn done;
 	http_resume_fn resume;		/* set while it may be resumed */
 	char *wire_head;		/* request head for wire_http, owned */
+	int net_held;			/* held for an emulated delay */
+	http_resume_fn net_then;	/* what runs after the hold */
+	struct MHD_Connection *net_c;	/* the held connection */
 	int wire_exact;			/* wire_head is the bytes read */
 };
 

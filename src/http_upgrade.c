@@ -29,6 +29,7 @@
 #include "http_reply.h"
 #include "http_upgrade.h"
 #include "log.h"
+#include "netem_http.h"
 #include "server_ctx.h"
 #include "wire_http.h"
 #include "ws.h"
@@ -69,6 +70,8 @@ http_upgrade(struct http *h, struct MHD_Connection *c, struct http_req *req)
 	const char *proto = header(c, "Sec-WebSocket-Protocol");
 	const union MHD_ConnectionInfo *ci;
 	char head[1024];
+	struct netem net;
+	struct im_error e;
 	size_t len = 0;
 	int fd, err;
 
@@ -98,12 +101,19 @@ http_upgrade(struct http *h, struct MHD_Connection *c, struct http_req *req)
 					"allows others with --allow-origin",
 					origin, host ? host : "(none)");
 	}
+	if (netem_http_parse(c, srv, &net, &e))
+		return http_reply_im_error(c, req, &e);
 	if (proto && !http_has_token(proto, "imlab"))
 		LOG_INFO(TAG, "upgrade offers subprotocols \"%.100s\", not "
 			 "imlab: answering without one", proto);
-	len = (size_t)snprintf(head, sizeof(head), "GET /ws HTTP/1.1\r\n"
-			       "Upgrade: websocket\r\n"
-			       "Connection: Upgrade\r\n");
+	/* an emulated delay goes on in the URL, for ws.c (netem.h) */
+	len = (size_t)snprintf(head, sizeof(head), "GET /ws%s%d%s%d "
+			       "HTTP/1.1\r\nUpgrade: websocket\r\n"
+			       "Connection: Upgrade\r\n",
+			       netem_on(&net) ? "?delay=" : "",
+			       netem_on(&net) ? net.delay_ms : 0,
+			       netem_on(&net) ? "&jitter=" : "",
+			       netem_on(&net) ? net.jitter_ms : 0);
 	if (put_header(head, sizeof(head), &len, "Host", host) ||
 	    put_header(head, sizeof(head), &len, "Origin", origin) ||
 	    put_header(head, sizeof(head), &len, "Sec-WebSocket-Key", key) ||

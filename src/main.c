@@ -6,7 +6,9 @@
  */
 #include "autoconf.h"
 
+#include <errno.h>
 #include <signal.h>
+#include <unistd.h>
 #include <sys/resource.h>
 #include <stdio.h>
 #include <string.h>
@@ -67,6 +69,7 @@ main(int argc, char **argv)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);	/* --admin-restart: re-execute */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile(&cfg);
@@ -83,5 +86,12 @@ main(int argc, char **argv)
 	sigwait(&set, &sig);
 	LOG_INFO("main", "%s: shutting down", strsignal(sig));
 	server_stop(&srv);
+	if (sig == SIGHUP && cfg.admin && cfg.admin_restart) {
+		/* POST /api/admin/restart (api_admin.c): the same argv, a
+		 * new run (its ids start above this one's, store.h) */
+		execv("/proc/self/exe", argv);
+		fprintf(stderr, "imlab: restart: %s\n", strerror(errno));
+		return 1;
+	}
 	return 0;
 }

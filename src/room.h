@@ -168,4 +168,8 @@ uint64_t rooms_floor(struct rooms *rs);
 /* Returns how many rooms the registry holds. */
 size_t rooms_count(struct rooms *rs);
 
+/* Calls every subscriber's notify with no message (room_wake.c): each
+ * reader looks at its cursor again. Not from a notify. */
+void rooms_wake_all(struct rooms *rs);
+
 #endif

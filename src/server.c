@@ -18,6 +18,7 @@
 #include "http_upgrade.h"
 #include "listener.h"
 #include "log.h"
+#include "netem.h"
 #include "server.h"
 #include "tp_wait.h"
 #include "wire.h"
@@ -114,6 +115,7 @@ teardown(struct server *s, int ticking)
 	http_close_upgrades(s->http);
 	ws_stop(&s->ws);
 	tp_wait_shutdown(s);
+	netem_clock_stop(&s->clock);	/* resumes the held requests */
 	http_stop(&s->http);
 	tp_wait_destroy(&s->tp);
 	wire_free(&s->wire);
@@ -173,7 +175,8 @@ server_start(const struct config *cfg, struct server **out,
 	}
 	hub_init(&s->hub, s->rs, (size_t)cfg->max_body);
 	s->wire = wire_create(WIRE_CLIENTS);
-	if (!s->wire) {
+	s->clock = netem_clock_start();
+	if (!s->wire || !s->clock) {
 		im_error_set(e, IM_ENOMEM, "no_memory", "out of memory");
 		goto fail;
 	}

@@ -27,6 +27,7 @@ struct tp;
 struct ws;
 struct listener;
 struct wire;
+struct netem_clock;
 
 struct server {
 	struct config cfg;		/* a copy; strings borrowed */
@@ -42,6 +43,7 @@ struct server {
 	struct ws *ws;
 	struct listener *lst;
 	struct wire *wire;		/* byte meters (wire.h) */
+	struct netem_clock *clock;	/* emulated delays (netem.h) */
 	pthread_t ticker;
 	pthread_mutex_t tick_lock;
 	pthread_cond_t tick_cond;

@@ -11,6 +11,7 @@
 
 #include <stdlib.h>
 
+#include "netem_http.h"
 #include "qs.h"
 #include "server_ctx.h"
 #include "tp.h"
@@ -29,6 +30,8 @@ lp_done(struct http_req *req)
 {
 	struct lp *lp = req->tp;
 
+	if (netem_on(&lp->w.p.net))
+		netem_forget(req->srv->clock, &lp->w.sub);
 	tp_wait_remove(req->srv, &lp->w);
 	tp_wait_free(&lp->w);
 	free(lp);
@@ -101,6 +104,8 @@ tp_longpoll_handle(struct MHD_Connection *c, struct http_req *req)
 	req->done = lp_done;
 	if (tp_wait_init(&lp->w, srv, c, VIA_LONGPOLL, timeout * 1000))
 		return MHD_NO;
+	lp->w.p.net.fire = netem_http_fire_sub;	/* ?delay=: netem.h */
+	lp->w.p.net.key = &lp->w.sub;
 	/* the connection's last answer: a busy server makes a client that
 	 * asks again at once wait for a batch */
 	lp->w.last_write = hc ? hc->last_answer : 0;

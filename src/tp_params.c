@@ -16,6 +16,7 @@
 #include "names.h"
 #include "qs.h"
 #include "server_ctx.h"
+#include "netem_http.h"
 #include "tp_params.h"
 
 /* Steps *it over a comma list: returns the next entry and sets *len to
@@ -118,6 +119,8 @@ tp_params_parse(struct MHD_Connection *c, struct server *srv, int leid,
 		p->cid = NULL;
 	if (p->cid && names_check(NAME_CID, p->cid, strlen(p->cid), e))
 		return -1;
+	if (netem_http_parse(c, srv, &p->net, e))
+		return -1;
 	p->from = qs_str(c, "from");
 	if (!p->from || !*p->from)
 		p->from = "anonymous";
@@ -167,6 +170,7 @@ tp_params_cursor(const struct tp_params *p, struct server *srv,
 		 struct cursor *cur)
 {
 	cursor_init(cur, srv->st, p->cid, p->since);
+	cur->net = netem_on(&p->net) ? &p->net : NULL;
 	return cursor_add_rings(cur, p->rings, p->nrooms);
 }
 

@@ -14,6 +14,7 @@
 
 #include "err.h"
 #include "msg.h"
+#include "netem.h"
 
 struct cursor;
 struct room;
@@ -33,6 +34,7 @@ struct tp_params {
 	uint64_t since;
 	const char *cid;	/* NULL when absent; borrowed from MHD */
 	const char *from;	/* "anonymous" when absent; borrowed */
+	struct netem net;	/* ?delay=&jitter= (the cursor's, netem.h) */
 };
 
 /* Parses c's query (at most --rooms-per-sub, duplicates dropped; rooms

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "netem_http.h"
 #include "qs.h"
 #include "server_ctx.h"
 #include "tp.h"
@@ -50,6 +51,8 @@ sse_done(struct http_req *req)
 {
 	struct sse *s = req->tp;
 
+	if (netem_on(&s->w.p.net))
+		netem_forget(req->srv->clock, &s->w.sub);
 	tp_wait_remove(req->srv, &s->w);
 	msg_unref(&s->partial);
 	tp_wait_free(&s->w);
@@ -264,6 +267,8 @@ tp_sse_handle(struct MHD_Connection *c, struct http_req *req)
 	if (tp_wait_init(&s->w, srv, c, VIA_SSE,
 			 (int64_t)srv->cfg.sse_ping * 1000))
 		return MHD_NO;
+	s->w.p.net.fire = netem_http_fire_sub;	/* ?delay=: netem.h */
+	s->w.p.net.key = &s->w.sub;
 	err = tp_wait_add(srv, &s->w, srv->cfg.max_sse);
 	if (err == IM_EFULL)
 		return http_reply_busy(c, req, srv->cfg.max_sse,

@@ -499,6 +499,25 @@ live(const struct wire_conn *wc, struct wire_cnt *t)
 	t[wc->via].down += down > wc->down0 ? down - wc->down0 : 0;
 }
 
+size_t
+wire_cut(struct wire *w, const char *cid, int via)
+{
+	struct list *p, *n;
+	size_t cut = 0;
+
+	pthread_mutex_lock(&w->lock);
+	list_for_each_safe(p, n, &w->open) {
+		struct wire_conn *wc = list_entry(p, struct wire_conn, node);
+
+		if (strcmp(wc->cid, cid) || (via >= 0 && (int)wc->via != via))
+			continue;
+		if (!shutdown(wc->fd, SHUT_RDWR))
+			cut++;
+	}
+	pthread_mutex_unlock(&w->lock);
+	return cut;
+}
+
 void
 wire_totals(struct wire *w, struct wire_cnt tot[VIA__COUNT])
 {

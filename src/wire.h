@@ -89,6 +89,11 @@ char *wire_take_head(struct wire_conn *wc);
 void wire_record(struct wire_conn *wc, const char *req, const char *resp,
 		 int exact);
 
+/* Cuts cid's open connections (of transport via; via < 0: all):
+ * shutdown() both ways, so their owners see the end and close them.
+ * Returns how many. */
+size_t wire_cut(struct wire *w, const char *cid, int via);
+
 /* Fills tot[VIA__COUNT] with every transport's totals, open connections'
  * bytes so far included. */
 void wire_totals(struct wire *w, struct wire_cnt tot[VIA__COUNT]);

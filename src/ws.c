@@ -119,6 +119,13 @@ notify(struct sub *s, const struct msg *m)
 	pthread_mutex_unlock(&w->dlock);
 }
 
+/* The netem clock's wake-up: as if a publish had come. */
+static void
+fire_ws(void *key)
+{
+	notify(key, NULL);
+}
+
 /* Service thread: asks a writeable callback for every dirty connection. */
 static void
 drain_dirty(struct ws *w)
@@ -199,6 +206,26 @@ deliver(struct ws *w, struct per_session_data__chat *pss)
 	return rc;
 }
 
+/* Sets pss's emulated link from the URL http_upgrade.c passed on. */
+static void
+netem_ws(struct per_session_data__chat *pss, struct lws *wsi)
+{
+	char v[32];
+	const char *a;
+	int d = 0, j = 0;
+
+	if ((a = lws_get_urlarg_by_name(wsi, "delay=", v, sizeof(v))))
+		d = atoi(a);
+	if ((a = lws_get_urlarg_by_name(wsi, "jitter=", v, sizeof(v))))
+		j = atoi(a);
+	if (d < 0 || d > NETEM_MAX_MS || j < 0 || j > NETEM_MAX_MS)
+		return;
+	pss->net = (struct netem){ d, j, pss->srv->clock, fire_ws,
+				   &pss->sub };
+	if (netem_on(&pss->net))
+		pss->cur.net = &pss->net;
+}
+
 static void
 established(struct ws *w, struct per_session_data__chat *pss,
 	    struct lws *wsi)
@@ -213,6 +240,7 @@ established(struct ws *w, struct per_session_data__chat *pss,
 	cursor_init(&pss->cur, w->srv->st, pss->sub.cid, 0);
 	pss->established = 1;
 	pss->wc = wire_conn_open(w->srv->wire, lws_get_socket_fd(wsi));
+	netem_ws(pss, wsi);
 	STATS_ADD(&w->srv->stats, VIA_WS, open, 1);
 	STATS_ADD(&w->srv->stats, VIA_WS, requests, 1);
 }
@@ -225,6 +253,8 @@ closed(struct ws *w, struct per_session_data__chat *pss)
 	if (!pss->established)
 		return;
 	wire_conn_close(&pss->wc);
+	if (netem_on(&pss->net))
+		netem_forget(w->srv->clock, &pss->sub);
 	pss->established = 0;
 	rooms_unsubscribe_all(w->srv->rs, &pss->sub);
 	undirty(w, pss);

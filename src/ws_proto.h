@@ -17,6 +17,7 @@
 #include <libwebsockets.h>
 
 #include "cursor.h"
+#include "netem.h"
 #include "list.h"
 #include "sub.h"
 
@@ -48,6 +49,7 @@ struct per_session_data__chat {
 	char *rx;			/* reassembly of a fragmented message */
 	size_t rx_len, rx_cap;
 	struct wire_conn *wc;		/* its byte meter (wire.h) */
+	struct netem net;		/* ?delay=&jitter= on the upgrade */
 };
 
 /* Feeds one RECEIVE callback's bytes (borrowed) into pss: reassembles
