@@ -709,6 +709,8 @@ export class Race {
 		this.$('#race-stall').addEventListener('click', () => post('stall',
 			{ seconds: Math.min(30, Math.max(1,
 				Number(this.$('#race-stall-sec').value) || 3)) }));
+		const a = this.info.admin;
+		this.$('#race-restart').hidden = !(a && a.restart);
 		this.$('#race-restart').addEventListener('click', () =>
 			post('restart', {}));
 	}

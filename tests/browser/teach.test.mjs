@@ -196,7 +196,7 @@ test('idle: only short polls and the SSE/WebSocket keep-alives cost anything', a
 test('cutting each lane in turn loses nothing', async (t) => {
 	let s3;
 	try {
-		s3 = await startServer(['--admin']);
+		s3 = await startServer(['--admin', '1']);
 	} catch {
 		return t.skip('the server has no --admin switches');
 	}
