@@ -543,11 +543,20 @@ export class Race {
 		this.$('#race-stop').disabled = true;
 		if (this.mode !== 'idle')
 			await this.readCosts(true);
-		// Let the slowest transport deliver what is in flight, then judge
-		// every id and close.
-		const wait = Number(this.$('#race-poll').value) + 1500 +
-			4 * this.maxDelay();
-		this.drainTimer = setTimeout(() => this.finish(), wait);
+		// Let the slowest transport deliver what is in flight — until
+		// every lane has every acknowledged id, or at most twice a poll
+		// interval and a few round trips — then judge every id and close.
+		const deadline = performance.now() + 2 * (Number(
+			this.$('#race-poll').value) + 1500 + 4 * this.maxDelay());
+		const check = () => {
+			const all = !this.inflight && Object.values(this.lanes)
+				.every((l) => this.acked.every((a) => l.seen.has(a.id)));
+			if (all || performance.now() > deadline)
+				this.finish();
+			else
+				this.drainTimer = setTimeout(check, 100);
+		};
+		this.drainTimer = setTimeout(check, 300);
 	}
 
 	finish() {
