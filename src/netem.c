@@ -131,17 +131,29 @@ netem_clock_start(void)
 }
 
 void
-netem_clock_stop(struct netem_clock **cp)
+netem_clock_stop(struct netem_clock *c)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->lock);
+	if (c->stop) {
+		pthread_mutex_unlock(&c->lock);
+		return;
+	}
+	c->stop = 1;
+	pthread_cond_signal(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+	pthread_join(c->thread, NULL);
+}
+
+void
+netem_clock_free(struct netem_clock **cp)
 {
 	struct netem_clock *c = *cp;
 
 	if (!c)
 		return;
-	pthread_mutex_lock(&c->lock);
-	c->stop = 1;
-	pthread_cond_signal(&c->cond);
-	pthread_mutex_unlock(&c->lock);
-	pthread_join(c->thread, NULL);
+	netem_clock_stop(c);
 	*cp = NULL;
 	pthread_cond_destroy(&c->fired);
 	pthread_cond_destroy(&c->cond);

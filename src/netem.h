@@ -50,8 +50,13 @@ int64_t netem_due(const struct netem *n, const struct msg *m);
 /* Starts the clock thread; NULL when out of memory or threads. */
 struct netem_clock *netem_clock_start(void);
 
-/* Fires every pending entry now, stops the thread, frees; NULLs *cp. */
-void netem_clock_stop(struct netem_clock **cp);
+/* Fires every pending entry now and stops the thread; from then on
+ * netem_at() adds nothing (readers may still ask, until the front ends
+ * are stopped). */
+void netem_clock_stop(struct netem_clock *c);
+
+/* Frees a stopped clock (after every front end stopped); NULLs *cp. */
+void netem_clock_free(struct netem_clock **cp);
 
 /* Asks for fire(key) at due (wall ms); a key has one entry, the earliest
  * asked. Any thread, any lock but what fire takes. */

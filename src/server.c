@@ -115,8 +115,9 @@ teardown(struct server *s, int ticking)
 	http_close_upgrades(s->http);
 	ws_stop(&s->ws);
 	tp_wait_shutdown(s);
-	netem_clock_stop(&s->clock);	/* resumes the held requests */
+	netem_clock_stop(s->clock);	/* resumes the held requests */
 	http_stop(&s->http);
+	netem_clock_free(&s->clock);
 	tp_wait_destroy(&s->tp);
 	wire_free(&s->wire);
 	rooms_destroy(&s->rs);
