@@ -55,6 +55,10 @@ struct bench_opts {
 	int format;		/* enum bench_out */
 	int distinct_cids;	/* every subscriber its own cid and from */
 	int peer;		/* enum bench_peer */
+	int rate_milli;		/* messages per 1000 s (--rate x 1000, or a
+				 * --sweep rate); 0: back to back */
+	int sweep;		/* --sweep: the cost-versus-rate table */
+	char sweep_rates[128];	/* --sweep-rates, comma list of msg/s */
 };
 
 /* One subscriber, whatever its transport. */
@@ -98,6 +102,7 @@ struct bench_run {
 	uint64_t gaps;
 	uint64_t errors;	/* failed requests, error frames, ... */
 	uint64_t reconnects;
+	uint64_t connects;	/* TCP connections the subscribers opened */
 	uint64_t requests;	/* HTTP requests (WebSocket: upgrades) */
 	uint64_t frames;	/* WebSocket messages received */
 	char last_error[256];

@@ -306,6 +306,7 @@ stop:
 	res->gaps = r->gaps;
 	res->errors = r->errors;
 	res->reconnects = r->reconnects;
+	res->connects = r->connects;
 	res->lat_ms[0] = (double)bench_hist_quantile(&r->lat, 0.50) / 1e6;
 	res->lat_ms[1] = (double)bench_hist_quantile(&r->lat, 0.90) / 1e6;
 	res->lat_ms[2] = (double)bench_hist_quantile(&r->lat, 0.99) / 1e6;
@@ -332,6 +333,11 @@ stop:
 		res->bytes_per_delivery = (double)(res->bytes_in +
 						   res->bytes_out) /
 					  (double)r->unique;
+		/* the subscribers' own sockets: out is up, in is down */
+		res->bytes_up_per_delivery = (double)res->bytes_out /
+					     (double)r->unique;
+		res->bytes_down_per_delivery = (double)res->bytes_in /
+					       (double)r->unique;
 	}
 	if (interrupted && !res->error[0])
 		snprintf(res->error, sizeof(res->error), "interrupted");
@@ -345,6 +351,54 @@ out:
 		free(r->acked);
 		free(r);
 	}
+}
+
+/* --sweep: every transport of o at every rate of o->sweep_rates, one TSV
+ * line each (the cost-versus-rate table of doc/benchmarks.md). Returns
+ * the exit status: 0, 1 (a run lost or doubled messages), 3 (failed). */
+static int
+sweep(struct bench_opts *o)
+{
+	const char *p = o->sweep_rates;
+	struct bench_result res;
+	int status = 0;
+
+	if (o->msgs < 3)
+		o->msgs = 3;
+	printf("transport\trate\tmsgs\tsubs\tunique\trequests_per_delivery"
+	       "\tbytes_up_per_delivery\tbytes_down_per_delivery"
+	       "\tbytes_per_delivery\tconnections\tlatency_p50_ms\tlost"
+	       "\tduplicated\n");
+	while (*p && !interrupted) {
+		char *end;
+		double rate = strtod(p, &end);
+
+		p = *end ? end + 1 : end;
+		o->rate_milli = (int)(rate * 1000 + 0.5);
+		for (int t = 0; t < BENCH__COUNT && !interrupted; t++) {
+			if (!(o->tps & (1u << t)))
+				continue;
+			memset(&res, 0, sizeof(res));
+			run_one(o, (enum bench_tp)t, &res);
+			if (!res.ok)
+				status = 3;
+			else if (!status && (res.lost || res.duplicated))
+				status = 1;
+			printf("%s\t%g\t%d\t%d\t%llu\t%.3f\t%.1f\t%.1f\t%.1f"
+			       "\t%llu\t%.2f\t%llu\t%llu\n",
+			       bench_tp_name((enum bench_tp)t), rate, o->msgs,
+			       o->subs, (unsigned long long)res.unique,
+			       res.requests_per_delivery,
+			       res.bytes_up_per_delivery,
+			       res.bytes_down_per_delivery,
+			       res.bytes_per_delivery,
+			       (unsigned long long)res.connects,
+			       res.lat_ms[0], (unsigned long long)res.lost,
+			       (unsigned long long)res.duplicated);
+			fflush(stdout);
+		}
+	}
+	return status;
 }
 
 static void
@@ -381,6 +435,11 @@ main(int argc, char **argv)
 	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
 		fprintf(stderr, "imlab-bench: libcurl did not start\n");
 		return 3;
+	}
+	if (o.sweep) {
+		status = sweep(&o);
+		curl_global_cleanup();
+		return status;
 	}
 	for (int t = 0; t < BENCH__COUNT && !interrupted; t++) {
 		if (!(o.tps & (1u << t)))

@@ -256,6 +256,7 @@ conn_start(struct bench_conn *c)
 		goto fail;
 	c->state = C_CONNECTING;
 	c->pollout = 1;
+	l->r->connects++;
 	return;
 fail:
 	bench_net_fail(c, "%s: %s", what, strerror(errno));

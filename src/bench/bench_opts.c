@@ -38,6 +38,7 @@ struct opt {
 static int set_url(struct bench_opts *o, const char *s);
 static int set_transport(struct bench_opts *o, const char *s);
 static int set_peer(struct bench_opts *o, const char *s);
+static int set_sweep_rates(struct bench_opts *o, const char *s);
 static void usage(FILE *f);
 static void man(FILE *f);
 
@@ -74,6 +75,14 @@ static const struct opt opts[] = {
 	{ "server-pid", T_INT, O(server_pid), 0, 1, INT_MAX, "none", NULL,
 	  "PID", "read the server's CPU time and RSS from /proc before "
 	  "connecting, once connected and after the run" },
+	{ "sweep", T_FLAG, O(sweep), 1, 0, 0, NULL, NULL, NULL,
+	  "run every transport at each rate of --sweep-rates (--msgs "
+	  "messages each, at least 3) and print one TSV line per transport "
+	  "and rate: requests, bytes up and down per delivery, TCP "
+	  "connections, latency p50" },
+	{ "sweep-rates", T_STR, 0, 0, 0, 0, "0.1,0.3,1,3,10,30",
+	  set_sweep_rates, "LIST", "the rates of --sweep, messages/s, comma "
+	  "separated (decimals allowed, at least 0.001)" },
 	{ "json", T_FLAG, O(format), BENCH_OUT_JSON, 0, 0, NULL, NULL, NULL,
 	  "print one JSON object instead of the table" },
 	{ "tsv", T_FLAG, O(format), BENCH_OUT_TSV, 0, 0, NULL, NULL, NULL,
@@ -231,6 +240,29 @@ set_peer(struct bench_opts *o, const char *s)
 	return 0;
 }
 
+static int
+set_sweep_rates(struct bench_opts *o, const char *s)
+{
+	const char *p = s;
+
+	if (strlen(s) >= sizeof(o->sweep_rates))
+		goto bad;
+	while (*p) {
+		char *end;
+		double v = strtod(p, &end);
+
+		if (end == p || v < 0.001 || v > 1e6 || (*end && *end != ','))
+			goto bad;
+		p = *end ? end + 1 : end;
+	}
+	snprintf(o->sweep_rates, sizeof(o->sweep_rates), "%s", s);
+	return 0;
+bad:
+	fprintf(stderr, "imlab-bench: --sweep-rates: a comma list of rates "
+		"from 0.001 to 1000000 msg/s\n");
+	return -1;
+}
+
 static int *
 field(struct bench_opts *o, const struct opt *d)
 {
@@ -302,6 +334,7 @@ bench_opts_parse(struct bench_opts *o, int argc, char **argv)
 			return -1;
 		}
 	}
+	o->rate_milli = o->rate * 1000;
 	if (o->rooms > o->subs) {
 		fprintf(stderr,
 			"imlab-bench: --rooms must not exceed --subs\n");

@@ -149,9 +149,9 @@ bench_pub_thread(void *arg)
 		long code = 0;
 		CURLcode rc;
 
-		if (o->rate > 0) {
-			int64_t due = t0 + (int64_t)k * 1000000000ll /
-				      o->rate;
+		if (o->rate_milli > 0) {
+			int64_t due = t0 + (int64_t)k * 1000000000000ll /
+				      o->rate_milli;
 			struct timespec ts = {
 				.tv_sec = due / 1000000000ll,
 				.tv_nsec = due % 1000000000ll

@@ -33,6 +33,8 @@ struct bench_result {
 	long pub_connects;
 	uint64_t requests, bytes_in, bytes_out, frames;
 	double requests_per_delivery, bytes_per_delivery;
+	double bytes_up_per_delivery, bytes_down_per_delivery;
+	uint64_t connects;		/* subscriber TCP connections, all */
 	double deliveries_per_frame;
 	int have_server;
 	struct bench_proc_sample srv[3];	/* before, connected, after */

@@ -21,6 +21,8 @@
 #              published back to back
 #   idle       each transport at 1,000 and 10,000 connections, nothing
 #              published: server RSS delta / connections
+#   sweep      imlab-bench --sweep: every transport at 0.1-30 msg/s,
+#              requests and bytes up/down per message (about 4 minutes)
 # Every row but short poll's runs again against nginx + nchan (a fresh
 # nginx per row, from nchan-peer.sh, the nginx.conf in the temp dir) for
 # the nchan columns, unless nginx-light or libnginx-mod-nchan is missing
@@ -285,6 +287,19 @@ for tp in $TRANSPORTS; do
 			--interval $INTERVAL
 	done
 done
+# the cost-versus-rate sweep (issue 12): one fresh server, every transport
+# at each rate, SWEEP_MSGS messages per rate and transport (at 0.1 msg/s
+# that is 30 s each), the short poll at its default 1 s interval
+SWEEP_RATES=0.1,0.3,1,3,10,30
+SWEEP_MSGS=4
+SWEEP_SUBS=10
+[ "$QUICK" = 0 ] || { SWEEP_RATES=1,10; SWEEP_MSGS=3; SWEEP_SUBS=4; }
+start_server sweep
+"$BENCH" --url "http://127.0.0.1:$port" --sweep --sweep-rates $SWEEP_RATES \
+	--msgs $SWEEP_MSGS --subs $SWEEP_SUBS --interval 1000 \
+	>"$work/sweep.tsv" 2>"$work/sweep.err" ||
+	echo "run-bench.sh: the sweep failed: $(tail -1 "$work/sweep.err")" >&2
+stop_server
 elapsed=$(( $(date +%s) - t0 ))
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -465,6 +480,24 @@ echo "nchan's KB per connection is its worker's RSS; the channel and" \
 	"message store is in shared memory, counted as far as the worker" \
 	"touched it."
 
+echo
+echo
+echo "### Cost versus rate"
+echo
+echo "\`imlab-bench --sweep --sweep-rates $SWEEP_RATES --msgs $SWEEP_MSGS" \
+	"--subs $SWEEP_SUBS --interval 1000\`: per delivered message, the" \
+	"HTTP requests and the bytes the subscribers' own sockets sent (up)" \
+	"and received (down), headers and frames included; TCP connections" \
+	"opened by the subscribers in the run (the WebSocket upgrade is not" \
+	"an HTTP request here). Short polling's cost per message falls as" \
+	"the rate rises towards one message per interval; the streams' stays" \
+	"flat."
+echo
+echo "| transport | msg/s | requests/msg | bytes up/msg | bytes down/msg |" \
+	"connections | p50 ms |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
+awk -F'\t' 'NR > 1 { printf "| %s | %s | %s | %s | %s | %s | %s |\n",
+	$1, $2, $6, $7, $8, $10, $11 }' "$work/sweep.tsv" 2>/dev/null
 echo
 
 # ---- targets ------------------------------------------------------------
