@@ -716,7 +716,7 @@ export class Race {
 						post('cut', { cid: l.cid, transport: t });
 				} }, `cut ${LABEL[t]}`)));
 		this.$('#race-stall').addEventListener('click', () => post('stall',
-			{ seconds: Math.min(30, Math.max(1,
+			{ seconds: Math.min(10, Math.max(1,
 				Number(this.$('#race-stall-sec').value) || 3)) }));
 		const a = this.info.admin;
 		this.$('#race-restart').hidden = !(a && a.restart);
