@@ -45,6 +45,10 @@ static const struct {
 #define C(k, n, t, h, f) { k, n, t, h, offsetof(struct stats_tp, f) }
 	C("open", "imlab_open_connections", "gauge",
 	  "Connections or streams open now, per transport", open),
+	/* requests: the wire meters' figure replaces it (api_wire.c) */
+	C("requests", "imlab_requests_total", "counter",
+	  "HTTP requests (WebSocket: messages received), per transport",
+	  requests),
 	C("delivered", "imlab_messages_delivered_total", "counter",
 	  "Messages written to subscribers, per transport", delivered),
 	C("empty", "imlab_empty_responses_total", "counter",
@@ -199,6 +203,8 @@ api_metrics(struct MHD_Connection *c, struct http_req *req)
 	long long rss;
 
 	for (size_t k = 0; k < sizeof(counters) / sizeof(*counters); k++) {
+		if (counters[k].off == offsetof(struct stats_tp, requests))
+			continue;	/* api_wire_metrics() writes it */
 		fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", counters[k].name,
 			counters[k].help, counters[k].name, counters[k].type);
 		for (int i = 0; i < VIA__COUNT; i++)

@@ -18,7 +18,7 @@
 #include "http_reply.h"
 #include "origin.h"
 #include "server_ctx.h"
-#include "wire_http.h"
+#include "wire_head.h"
 
 struct http_conn *
 http_conn_of(struct MHD_Connection *c)
@@ -73,12 +73,15 @@ enum MHD_Result
 http_queue(struct MHD_Connection *c, struct http_req *req, unsigned status,
 	   struct MHD_Response *r, size_t body_len)
 {
+	struct http_conn *hc;
 	enum MHD_Result ret;
 
 	http_add_cors(c, req->srv, r);
 	if (req->close)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
-	wire_http_queued(c, req, status, r, body_len, req->via != VIA_SSE);
+	hc = http_conn_of(c);
+	wire_head_queued(hc ? hc->wc : NULL, &req->wire_head, req->wire_exact,
+			 status, r, body_len, req->via != VIA_SSE);
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	STATS_ADD(&req->srv->stats, req->via, bytes_out, body_len);

@@ -60,6 +60,12 @@ put_header(char *b, size_t cap, size_t *len, const char *name,
 	return 0;
 }
 
+static enum MHD_Result
+upgrade_again(struct MHD_Connection *c, struct http_req *req)
+{
+	return http_upgrade(req->srv->http, c, req);
+}
+
 enum MHD_Result
 http_upgrade(struct http *h, struct MHD_Connection *c, struct http_req *req)
 {
@@ -103,6 +109,8 @@ http_upgrade(struct http *h, struct MHD_Connection *c, struct http_req *req)
 	}
 	if (netem_http_parse(c, srv, &net, &e))
 		return http_reply_im_error(c, req, &e);
+	if (netem_http_hold(c, req, upgrade_again))
+		return MHD_YES;	/* ?delay=: the handshake after 2 x delay */
 	if (proto && !http_has_token(proto, "imlab"))
 		LOG_INFO(TAG, "upgrade offers subprotocols \"%.100s\", not "
 			 "imlab: answering without one", proto);

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * netem_http: the upstream half of the emulated delay (netem.h) for
- * HTTP: a /poll, /longpoll or /sse request with ?delay=MS is held
- * (suspended) 2 x delay (+ jitter) before its handler runs, and the
- * query's delay and jitter are read for the cursor.
+ * HTTP: a /poll, /longpoll or /sse request (http.c's dispatch) or a /ws
+ * upgrade (http_upgrade.c) with ?delay=MS is held (suspended) 2 x delay
+ * (+ jitter) before its handler runs, and the query's delay and jitter
+ * are read for the cursor.
  */
 #ifndef IMLAB_NETEM_HTTP_H
 #define IMLAB_NETEM_HTTP_H

@@ -555,8 +555,8 @@ records_json(const struct client *c)
 		const struct wire_rec *r = &c->rec[i % WIRE_RECORDS];
 		struct json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "transport",
-				       json_object_new_string(via_name(r->via)));
+		json_object_object_add(o, "transport", json_object_new_string(
+					       via_name(r->via)));
 		json_object_object_add(o, "request",
 				       json_object_new_string(r->req));
 		json_object_object_add(o, "response", r->resp ?

@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <libwebsockets.h>
 
@@ -25,100 +24,10 @@
 #include "names.h"
 #include "server_ctx.h"
 #include "wire.h"
+#include "wire_head.h"
 #include "wire_http.h"
 
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-/* Appends the NUL-terminated s (cut when full). */
-static void
-put(struct buf *b, const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n > b->cap - 1 - b->len)
-		n = b->cap - 1 - b->len;
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-/* Appends the Date header libmicrohttpd adds (RFC 7231 format, now). */
-static void
-put_date(struct buf *b)
-{
-	char d[64];
-	time_t t = time(NULL);
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm) &&
-	    strftime(d, sizeof(d), "Date: %a, %d %b %Y %H:%M:%S GMT\r\n",
-		     &tm))
-		put(b, d);
-}
-
-static enum MHD_Result
-put_kv(void *cls, enum MHD_ValueKind kind, const char *key,
-       const char *value)
-{
-	struct buf *b = cls;
-
-	(void)kind;
-	put(b, key);
-	put(b, ": ");
-	put(b, value ? value : "");
-	put(b, "\r\n");
-	return MHD_YES;
-}
-
-struct q {
-	struct buf *b;
-	int n;
-};
-
-static enum MHD_Result
-put_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-	const char *value)
-{
-	struct q *q = cls;
-
-	(void)kind;
-	put(q->b, q->n++ ? "&" : "?");
-	put(q->b, key);
-	if (value) {
-		put(q->b, "=");
-		put(q->b, value);
-	}
-	return MHD_YES;
-}
-
-/* Returns c's request head rebuilt from the parsed request (the query
- * decoded), malloc'd, or NULL. */
-static char *
-rebuild_request(struct MHD_Connection *c, const char *method,
-		const char *url, const char *version)
-{
-	struct buf b = { malloc(WIRE_HEAD_MAX + 1), 0, WIRE_HEAD_MAX + 1 };
-	struct q q = { &b, 0 };
-
-	if (!b.p)
-		return NULL;
-	b.p[0] = '\0';
-	put(&b, method);
-	put(&b, " ");
-	put(&b, url);
-	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, put_arg, &q);
-	put(&b, " ");
-	put(&b, version);
-	put(&b, "\r\n");
-	MHD_get_connection_values(c, MHD_HEADER_KIND, put_kv, &b);
-	put(&b, "\r\n");
-	return b.p;
-}
 
 /* Returns req's cid query parameter if it is a valid cid, else NULL. */
 static const char *
@@ -168,43 +77,8 @@ wire_http_begin(struct MHD_Connection *c, struct http_req *req,
 		return;
 	}
 	req->wire_exact = raw != NULL;
-	req->wire_head = raw ? raw : rebuild_request(c, req->method,
+	req->wire_head = raw ? raw : wire_head_request(c, req->method,
 						     req->url, version);
-}
-
-void
-wire_http_queued(struct MHD_Connection *c, struct http_req *req,
-		 unsigned status, struct MHD_Response *r, size_t body_len,
-		 int sized)
-{
-	struct http_conn *hc = http_conn_of(c);
-	struct buf b;
-	char line[128];
-	const char *reason = MHD_get_reason_phrase_for(status);
-
-	if (!req->wire_head || !hc || !hc->wc)
-		return;
-	b = (struct buf){ malloc(WIRE_HEAD_MAX + 1), 0, WIRE_HEAD_MAX + 1 };
-	if (b.p) {
-		b.p[0] = '\0';
-		snprintf(line, sizeof(line), "HTTP/1.1 %u %s\r\n", status,
-			 reason ? reason : "");
-		put(&b, line);
-		put_date(&b);
-		MHD_get_response_headers(r, put_kv, &b);
-		if (sized) {
-			snprintf(line, sizeof(line),
-				 "Content-Length: %zu\r\n", body_len);
-			put(&b, line);
-		} else {
-			put(&b, "Transfer-Encoding: chunked\r\n");
-		}
-		put(&b, "\r\n");
-	}
-	wire_record(hc->wc, req->wire_head, b.p, req->wire_exact);
-	free(b.p);
-	free(req->wire_head);
-	req->wire_head = NULL;
 }
 
 void
@@ -235,7 +109,7 @@ wire_http_upgrade(struct MHD_Connection *c, struct http_req *req,
 		head = wire_take_head(hc->wc);
 		req->wire_exact = head != NULL;
 		if (!head)
-			head = rebuild_request(c, req->method, req->url,
+			head = wire_head_request(c, req->method, req->url,
 					       version);
 	}
 	n = (size_t)snprintf(in, sizeof(in), "%.60s%s", key, WS_GUID);

@@ -28,13 +28,6 @@ void wire_http_close(struct http_conn *hc);
 void wire_http_begin(struct MHD_Connection *c, struct http_req *req,
 		     const char *version);
 
-/* r is queued for req with status and a body of body_len bytes (sized:
- * 0 for a stream of unknown length): records the request and response
- * heads for req's cid. */
-void wire_http_queued(struct MHD_Connection *c, struct http_req *req,
-		      unsigned status, struct MHD_Response *r,
-		      size_t body_len, int sized);
-
 /* req ends (completed or aborted): charges its bytes. */
 void wire_http_end(struct MHD_Connection *c, struct http_req *req);
 
