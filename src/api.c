@@ -112,6 +112,14 @@ info(struct MHD_Connection *c, struct http_req *req)
 	LIM("sse_ping", srv->cfg.sse_ping);
 #undef LIM
 	put(o, "limits", lim);
+	if (srv->cfg.admin) {	/* the race shows its chaos switches */
+		struct json_object *adm = json_object_new_object();
+
+		put(adm, "enabled", json_object_new_boolean(1));
+		put(adm, "restart",
+		    json_object_new_boolean(srv->cfg.admin_restart));
+		put(o, "admin", adm);
+	}
 	return http_reply_json(c, req, MHD_HTTP_OK, o);
 }
 

@@ -11,6 +11,17 @@
  * /vendor/PKG/... is served from the node_modules directory beside the
  * client directory (the source tree's, or the installed copy's), for the
  * packages named in vendor_pkgs only.
+ *
+ * The tutorial and the other user pages: /doc/NAME.md (NAME of
+ * [A-Za-z0-9_-], nothing else below /doc/) is served as Markdown from the
+ * doc directory beside the client directory (the source tree's doc/) or
+ * else from the installed documentation directory; the page renders it.
+ * /doc/ itself redirects to the page's tutorial view.
+ *
+ * For the Learn view's keep-alive lesson, any file asked for with the
+ * query close=1 is answered with "Connection: close": the server closes
+ * the TCP connection after it, so the browser's next request needs a new
+ * one (a page cannot send Connection: close itself).
  */
 #include "autoconf.h"
 
@@ -91,6 +102,46 @@ vendor_path(const struct server *srv, const char *url, char *root,
 	return NULL;
 }
 
+/* If url is /doc/NAME.md with NAME 1-64 of [A-Za-z0-9_-], writes the
+ * directory to serve it from into root (the source tree's doc/ beside the
+ * client directory if it holds the file, else the installed docdir) and
+ * returns "/NAME.md"; NULL for any other url. */
+static const char *
+doc_path(const struct server *srv, const char *url, char *root,
+	 size_t rootlen)
+{
+	const char *name = url + 5;
+	char tmp[PATH_MAX];
+	struct stat sb;
+	size_t n;
+
+	if (strncmp(url, "/doc/", 5))
+		return NULL;
+	n = strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		   "0123456789_-");
+	if (n < 1 || n > 64 || strcmp(name + n, ".md"))
+		return NULL;
+	snprintf(tmp, sizeof(tmp), "%s/../doc/%s", srv->www, name);
+	if (!stat(tmp, &sb) && S_ISREG(sb.st_mode)) {
+		snprintf(tmp, sizeof(tmp), "%s/../doc", srv->www);
+		if (realpath(tmp, root) && strlen(root) < rootlen)
+			return url + 4;
+	}
+	if (!realpath(IMLAB_DOCDIR, root) || strlen(root) >= rootlen)
+		return NULL;
+	return url + 4;		/* "/NAME.md" */
+}
+
+/* 1 if the query asks for close=1 (Connection: close on the answer). */
+static int
+close_asked(struct MHD_Connection *c)
+{
+	const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
+						    "close");
+
+	return v && !strcmp(v, "1");
+}
+
 /* 1 if every segment of url is a plain name (no "", ".", "..", hidden). */
 static int
 url_safe(const char *url)
@@ -128,7 +179,23 @@ static_serve(struct MHD_Connection *c, struct http_req *req)
 	if (!url_safe(url))
 		return http_reply_error(c, req, MHD_HTTP_FORBIDDEN,
 					"forbidden", "path not allowed");
+	if (!strcmp(url, "/doc") || !strcmp(url, "/doc/")) {
+		r = MHD_create_response_from_buffer(0, NULL,
+						    MHD_RESPMEM_PERSISTENT);
+		if (!r)
+			return MHD_NO;
+		MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION,
+					"/#doc/lesson");
+		return http_queue(c, req, MHD_HTTP_FOUND, r, 0);
+	}
 	vurl = vendor_path(srv, url, vroot, sizeof(vroot));
+	if (!vurl && !strncmp(url, "/doc/", 5)) {
+		vurl = doc_path(srv, url, vroot, sizeof(vroot));
+		if (!vurl)
+			return http_reply_error(c, req, MHD_HTTP_NOT_FOUND,
+						"not_found",
+						"only /doc/NAME.md is served");
+	}
 	if (vurl) {
 		root = vroot;
 		url = vurl;
@@ -199,5 +266,7 @@ static_serve(struct MHD_Connection *c, struct http_req *req)
 	MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, etag);
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	if (close_asked(c))
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 	return http_queue(c, req, MHD_HTTP_OK, r, (size_t)sb.st_size);
 }

@@ -30,9 +30,11 @@ lp_done(struct http_req *req)
 {
 	struct lp *lp = req->tp;
 
+	/* out of the registry first: no other thread can then read the
+	 * cursor and arm a wake-up for it again (cursor.c) */
+	tp_wait_remove(req->srv, &lp->w);
 	if (netem_on(&lp->w.p.net))
 		netem_forget(req->srv->clock, &lp->w.sub);
-	tp_wait_remove(req->srv, &lp->w);
 	tp_wait_free(&lp->w);
 	free(lp);
 	req->tp = NULL;

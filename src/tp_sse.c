@@ -51,9 +51,11 @@ sse_done(struct http_req *req)
 {
 	struct sse *s = req->tp;
 
+	/* out of the registry first: no other thread can then read the
+	 * cursor and arm a wake-up for it again (cursor.c) */
+	tp_wait_remove(req->srv, &s->w);
 	if (netem_on(&s->w.p.net))
 		netem_forget(req->srv->clock, &s->w.sub);
-	tp_wait_remove(req->srv, &s->w);
 	msg_unref(&s->partial);
 	tp_wait_free(&s->w);
 	free(s);

@@ -137,6 +137,8 @@ flusher(void *arg)
 	return NULL;
 }
 
+static void wait_notify(struct sub *s, const struct msg *m);
+
 enum im_err
 tp_wait_init(struct tp_wait *w, struct server *srv, struct MHD_Connection *c,
 	     enum via via, int64_t deadline_ms)
@@ -144,6 +146,11 @@ tp_wait_init(struct tp_wait *w, struct server *srv, struct MHD_Connection *c,
 	w->srv = srv;
 	w->c = c;
 	w->sub.via = via;
+	/* set before any cursor read: with ?delay= that read may arm a
+	 * netem wake-up (netem_http_fire_sub calls notify) before
+	 * tp_wait_add; on a waiter not yet suspended notify does nothing */
+	w->sub.notify = wait_notify;
+	w->sub.ctx = w;
 	w->deadline = im_mono_ms() + deadline_ms;
 	return tp_params_cursor(&w->p, srv, &w->cur);
 }

@@ -56,6 +56,7 @@ struct wire_conn {
 	char cid[WIRE_CID_MAX + 1];	/* "" none */
 	uint64_t up0, down0;		/* charged so far */
 	unsigned via_seen, cid_seen;	/* bit per via: a connection */
+	char seen_cid[WIRE_CID_MAX + 1];	/* the cid cid_seen is for */
 	char *raw;			/* first head, until taken */
 	struct wire_rec held;		/* a record waiting for a cid */
 };
@@ -376,19 +377,27 @@ keep(struct client *c, struct wire_rec *r)
 	r->req = r->resp = NULL;
 }
 
-/* Sets wc's cid (charging the old one first when it had one). Under
- * w->lock. */
+/* Sets wc's cid, charging the old one first when it had one and
+ * old_owns (what is pending is still its: a hello naming the cid of a
+ * connection already counting). A request's begin passes 0: its
+ * predecessor was charged at its end, so what is pending is the new
+ * request's own head. cid_seen follows the last non-empty cid, so a
+ * cid-less request in between (a browser shares its sockets) does not
+ * count the connection twice. Under w->lock. */
 static void
-set_cid(struct wire_conn *wc, const char *cid)
+set_cid(struct wire_conn *wc, const char *cid, int old_owns)
 {
 	if (!cid)
 		cid = "";
 	if (!strcmp(wc->cid, cid))
 		return;
-	if (wc->cid[0])
+	if (wc->cid[0] && old_owns)
 		charge(wc, 0);
 	snprintf(wc->cid, sizeof(wc->cid), "%s", cid);
-	wc->cid_seen = 0;
+	if (cid[0] && strcmp(wc->seen_cid, cid)) {
+		snprintf(wc->seen_cid, sizeof(wc->seen_cid), "%s", cid);
+		wc->cid_seen = 0;
+	}
 }
 
 void
@@ -397,7 +406,7 @@ wire_req_begin(struct wire_conn *wc, enum via via, const char *cid)
 	if (!wc)
 		return;
 	pthread_mutex_lock(&wc->w->lock);
-	set_cid(wc, cid);
+	set_cid(wc, cid, 0);
 	wc->via = via;
 	count_req(wc, via == VIA_WS);	/* ws: frames are its requests */
 	pthread_mutex_unlock(&wc->w->lock);
@@ -432,7 +441,7 @@ wire_set_cid(struct wire_conn *wc, const char *cid)
 		return;
 	pthread_mutex_lock(&wc->w->lock);
 	if (strcmp(wc->cid, cid)) {
-		set_cid(wc, cid);
+		set_cid(wc, cid, 1);
 		count_req(wc, 1);
 	}
 	c = client(wc->w, wc->cid, 1);

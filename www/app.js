@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 // app: the page's entry point. Reads /api/info, starts the chat and shows
-// one view at a time (#chat, #race, #learn); the race and learn views are
-// built the first time they are opened.
+// one view at a time (#chat, #race, #learn, #doc/NAME); the race, learn
+// and doc views are built the first time they are opened. A hash
+// #VIEW/PART opens VIEW and scrolls to the element with id VIEW-PART
+// (#learn/handshake); for #doc/NAME[/heading] the page is /doc/NAME.md.
 import { $, $$ } from './util.js';
 import { Chat } from './chat.js';
 
-const views = { chat: null, race: null, learn: null };
+const views = { chat: null, race: null, learn: null, doc: null };
 let info = null;
 
 async function serverInfo() {
@@ -20,7 +22,10 @@ async function serverInfo() {
 	return info;
 }
 
-async function show(name) {
+async function show(hash) {
+	const cut = hash.indexOf('/');
+	let name = cut < 0 ? hash : hash.slice(0, cut);
+	const part = cut < 0 ? '' : hash.slice(cut + 1);
 	if (!(name in views))
 		name = 'chat';
 	for (const sec of $$('.view'))
@@ -34,11 +39,21 @@ async function show(name) {
 		} else if (name === 'learn') {
 			const { Learn } = await import('./learn.js');
 			views.learn = new Learn($('#view-learn'), info, views.chat);
+		} else if (name === 'doc') {
+			const { Doc } = await import('./doc.js');
+			views.doc = new Doc($('#view-doc'));
 		}
 	}
 	if (views[name] && views[name].shown)
 		views[name].shown();
 	document.body.dataset.view = name;
+	if (name === 'doc') {
+		await views.doc.open(part);
+	} else if (part) {
+		const target = document.getElementById(`${name}-${part}`);
+		if (target)
+			target.scrollIntoView();
+	}
 }
 
 async function main() {

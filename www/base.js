@@ -67,6 +67,8 @@ export class BaseClient {
 		this.rooms = [...(opts.rooms || [])];
 		this.cursor = Number(opts.since) || 0;	// last id seen
 		this.base = opts.base || '';		// '' = this origin
+		// extra query, e.g. 'delay=80&jitter=5' (emulated network)
+		this.params = opts.params || '';
 		this.wire = opts.wire !== false;
 		this.events = new Set(['message', 'chat', 'join', 'leave',
 			'presence',
@@ -150,7 +152,8 @@ export class BaseClient {
 	query(extra = '') {
 		return `rooms=${this.roomsParam()}&since=${this.cursor}` +
 			`&cid=${encodeURIComponent(this.cid)}` +
-			`&from=${encodeURIComponent(this.from)}${extra}`;
+			`&from=${encodeURIComponent(this.from)}${extra}` +
+			(this.params ? `&${this.params}` : '');
 	}
 
 	setRooms(rooms) {
@@ -158,6 +161,12 @@ export class BaseClient {
 		if (this.closed)
 			return;
 		this.restart();
+	}
+
+	// An extra query (the race's network presets) applies from the next
+	// request or connection on.
+	setParams(params) {
+		this.params = params || '';
 	}
 
 	addEvent(name) {

@@ -1,10 +1,17 @@
 // SPDX-License-Identifier: MIT
-// learn: what each transport does, in a few sentences, beside the last
-// requests, responses and frames this page exchanged over it — the wire as
-// the browser saw it (fetch shows status and headers; EventSource and
-// WebSocket show only what they parse: events and frames).
+// learn: what each transport does, in a few sentences, beside two views of
+// its wire: the last requests, responses and frames as this page saw them
+// (fetch shows status and response headers; EventSource and WebSocket only
+// what they parse: events and frames), and the heads the server really read
+// and wrote for the demo's client id (GET /api/clients/{cid}/wire). Below
+// the cards, learn_ws.js and learn_http.js add the WebSocket handshake,
+// readyState and bufferedAmount, the events and close codes, the raw SSE
+// bytes and keep-alive against Connection: close.
 import { createClient, wireBus } from './client.js';
 import { el, $, TRANSPORTS, LABEL, tabCid, clockNow, fmtBytes } from './util.js';
+import { readWire, wireView } from './learn_wire.js';
+import { WsPanels } from './learn_ws.js';
+import { HttpPanels } from './learn_http.js';
 
 const STATS_EVERY = 2000;	// ms between /api/stats reads while shown
 
@@ -53,15 +60,21 @@ const FILES = {
 	ws: 'src/ws.c · www/ws.js',
 };
 
-// Where to read on, in the imlab source tree (the server does not serve
-// doc/): file and section.
+// Where to read on: pages the server serves under /doc/, shown in the
+// page (#doc/NAME), and the section.
 const DOCS = {
-	poll: [['doc/transports.md', 'Short polling'], ['doc/protocol.md', 'Short poll']],
-	longpoll: [['doc/transports.md', 'Long polling'], ['doc/protocol.md', 'Long poll']],
-	sse: [['doc/transports.md', 'Server-Sent Events'],
-		['doc/protocol.md', 'Server-Sent Events']],
-	ws: [['doc/transports.md', 'WebSocket'], ['doc/websocket.md', '']],
+	poll: [['lesson', 'Short polling'], ['transports', 'Short polling'],
+		['protocol', 'Short poll']],
+	longpoll: [['lesson', 'Long polling'], ['transports', 'Long polling'],
+		['protocol', 'Long poll']],
+	sse: [['lesson', 'Server-Sent Events'],
+		['transports', 'Server-Sent Events'],
+		['protocol', 'Server-Sent Events']],
+	ws: [['lesson', 'WebSocket'], ['transports', 'WebSocket'],
+		['websocket', '']],
 };
+
+const WIRE_EVERY = 1500;	// ms between reads of the server's record
 
 const arrow = { out: '→', in: '←' };
 
@@ -87,7 +100,9 @@ export class Learn {
 				'aria-label': `${LABEL[t]} wire` });
 			const stats = el('p', { class: 'facts server-stats',
 				'data-stats': t }, '');
-			this.wires[t] = { wire, btn, stats };
+			const srv = el('pre', { class: 'wire server', 'data-server-wire': t,
+				'aria-label': `${LABEL[t]} wire as the server recorded it` });
+			this.wires[t] = { wire, btn, stats, srv };
 			cards.append(el('article', { class: 'learn-card', 'data-tp': t,
 				'data-transport': t },
 			el('h3', {}, el('span', { class: 'via', 'data-tp': t }, t),
@@ -95,11 +110,25 @@ export class Learn {
 			TEXT[t].map((p) => el('p', {}, p)),
 			el('p', { class: 'facts' }, 'Code: ', el('code', {}, FILES[t]),
 				' · read on: ', DOCS[t].map(([f, sec], i) => [
-					i ? ', ' : '', el('code', {}, f),
+					i ? ', ' : '', el('a', { href: `#doc/${f}`,
+						'data-doc': f }, `/doc/${f}.md`),
 					sec ? ` “${sec}”` : ''])),
-			wire, stats));
+			el('h4', { class: 'wire-label' }, 'As this page saw it ',
+				el('span', { class: 'muted' }, '(JavaScript’s view: ' +
+					'request lines as the page wrote them, response ' +
+					'headers as fetch() exposes them)')),
+			wire,
+			el('h4', { class: 'wire-label' }, 'As the server recorded it ',
+				el('span', { class: 'muted' }, '(the heads it read and ' +
+					'wrote for this demo’s cid)')),
+			srv, stats));
+			srv.replaceChildren(el('span', { class: 'none' },
+				'Press Try it: the server’s record of the demo appears here.'));
 			this.render(t);
 		}
+		const panels = $('#learn-panels', root);
+		this.ws = new WsPanels(panels, info);
+		this.http = new HttpPanels(panels, info);
 		wireBus.listeners.add((t) => {
 			if (!this.wires[t])
 				return;
@@ -160,15 +189,44 @@ export class Learn {
 			return;
 		}
 		const stick = wire.scrollHeight - wire.scrollTop - wire.clientHeight < 30;
+		// EventSource and WebSocket expose neither the request nor the
+		// response head: those entries are the page's reconstruction.
+		const made = (e) => (t === 'sse' || t === 'ws') &&
+			(e.kind === 'request' || e.kind === 'response');
 		wire.replaceChildren(...log.map((e) => el('div',
-			{ class: `entry dir-${e.dir}` },
+			{ class: `entry dir-${e.dir}`, 'data-made': made(e) ? '1' : null },
 			el('span', { class: 'when' }, clock(e.at) + ' '),
+			made(e) ? el('span', { class: 'tag', title: 'the browser does ' +
+				'not show this to JavaScript: the page wrote it from what ' +
+				'it asked for; the server’s record below is the real one' },
+			'[reconstructed by the page] ') : null,
 			el('span', { class: 'head' }, `${arrow[e.dir]} ` +
 				(e.head || e.kind)),
 			e.headers ? el('div', { class: 'hdrs' }, e.headers) : null,
 			e.body ? el('div', { class: 'body' }, e.body) : null)));
 		if (stick)
 			wire.scrollTop = wire.scrollHeight;
+	}
+
+	// The server's record of the demo client's exchanges, every few
+	// seconds while it runs (and once after it stops).
+	async readServerWire(t) {
+		const w = this.wires[t];
+		clearTimeout(w.timer);
+		const c = this.demos[t];
+		const cid = c ? c.cid : w.cid;
+		if (!cid)
+			return;
+		const recs = await readWire(cid);
+		if (recs)
+			w.srv.replaceChildren(...wireView(recs.filter((r) =>
+				!r.transport || r.transport === t).slice(-8)));
+		else
+			w.srv.replaceChildren(el('span', { class: 'none' },
+				'This server keeps no record of the wire ' +
+				'(GET /api/clients/{cid}/wire answered no).'));
+		if (this.demos[t])
+			w.timer = setTimeout(() => this.readServerWire(t), WIRE_EVERY);
 	}
 
 	toggle(t) {
@@ -178,11 +236,14 @@ export class Learn {
 			demo.close();
 			delete this.demos[t];
 			btn.textContent = 'Try it';
+			setTimeout(() => this.readServerWire(t), 300);
 			return;
 		}
 		const name = (this.chat && this.chat.name) || 'learner';
+		const cid = this.wires[t].cid = `${tabCid()}-learn-${t}`;
+		setTimeout(() => this.readServerWire(t), 800);
 		const c = this.demos[t] = createClient(t, {
-			cid: `${tabCid()}-learn-${t}`, from: `${name} (learn)`.slice(0, 32),
+			cid, from: `${name} (learn)`.slice(0, 32),
 			rooms: ['learn'],
 			since: (this.chat && this.chat.client && this.chat.client.cursor) || 0,
 		});

@@ -2,35 +2,52 @@
 // race: four clients in this page, one per transport, subscribed to one
 // fresh room; a sender publishes at a chosen rate and size with the page's
 // performance.now() in the data. Each client subtracts it from its own at
-// receipt — one clock, no offset — and counts what it costs (requests,
-// bytes, empty polls) and what went wrong (lost, duplicated, out of order,
-// all judged by the message ids).
+// receipt — one clock, no offset — and what went wrong (lost, duplicated,
+// out of order) is judged by the message ids. What each lane costs comes
+// from the server's counters for its client id (race_cost.js), both ways,
+// headers included; an idle measurement gives the cost of merely staying
+// connected, and the sweep (race_sweep.js) the cost at each rate. Each
+// lane can sit behind an emulated network (delay=/jitter= on its URLs),
+// and, when the server allows it, the chaos switches cut a lane, stall or
+// restart the server, to show that resume by id loses nothing.
 import { createClient } from './client.js';
 import { BaseClient } from './base.js';
-import { el, $, TRANSPORTS, LABEL, randomKey, tabCid, percentile, fmtMs,
-	fmtBytes } from './util.js';
+import { el, $, $$, TRANSPORTS, LABEL, randomKey, tabCid, percentile,
+	fmtMs } from './util.js';
+import { RaceCharts } from './race_charts.js';
+import { readClient, hasClientCounters, delta, figures, fmtCost,
+	COST_COLUMNS, IDLE_COLUMNS, ZERO } from './race_cost.js';
+import { SweepView, sweepPlan, stepSeconds } from './race_sweep.js';
 
 const WINDOW = 10000;		// ms of samples the percentiles cover
-const CHART_SPAN = 60;		// s of history a chart shows
-const CHART_POINTS = 6000;	// at most, newest first
 const MAX_SAMPLES = 200000;	// per transport, then the oldest go
-const COLOR = { poll: '#c26a00', longpoll: '#7b3fd1', sse: '#0a85a8',
-	ws: '#1c8a3f' };
+const COST_EVERY = 1000;	// ms between reads of the server's counters
+const SETTLE = 1500;		// ms the lanes get to connect before idle
+
+const NETS = [['', 'page'], ['0', 'loopback'], ['5', 'LAN 5 ms'],
+	['30', 'Wi-Fi 30 ms'], ['80', '4G 80 ms'], ['300', 'satellite 300 ms']];
 
 const COLUMNS = [
 	['state', 'state', 'connection state'],
+	['net', 'network', 'the emulated one-way delay this lane runs behind'],
 	['delivered', 'delivered', 'race messages received (without duplicates)'],
 	['p50', 'p50', 'median latency over the last 10 s'],
 	['p90', 'p90', '90th percentile latency over the last 10 s'],
 	['p99', 'p99', '99th percentile latency over the last 10 s'],
-	['reqPerMsg', 'req / msg', 'HTTP requests (or WebSocket upgrades) per delivered message'],
-	['bytesPerMsg', 'bytes / msg', 'bytes received (headers, bodies, frames) per delivered message'],
 	['empty', 'empty polls', 'share of poll answers that carried no message'],
 	['lost', 'lost', 'acknowledged by the server but not received within a few seconds'],
 	['dup', 'dup', 'the same id received again'],
 	['ooo', 'out of order', 'an id lower than one already received'],
 	['gaps', 'gaps', 'times the server said history was lost'],
 ];
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Whether /api/info says the admin switches are on.
+export function adminOn(info) {
+	const a = info && info.admin;
+	return a === true || !!(a && (a.enabled || a.cut));
+}
 
 class Lane {
 	constructor(transport) {
@@ -40,6 +57,7 @@ class Lane {
 
 	reset() {
 		this.client = null;
+		this.cid = '';
 		this.state = 'idle';
 		this.seen = new Set();
 		this.maxId = 0;
@@ -52,6 +70,11 @@ class Lane {
 		this.xs = [];		// s since start, at receipt
 		this.ys = [];		// latency, ms
 		this.lastAt = 0;
+		this.opened = false;	// has been open: the server knows the cid
+		this.cost = null;	// the server's counters, last read
+		this.costDelivered = 0;	// delivered when they were read
+		this.base = null;	// counters when sending started
+		this.params = '';
 	}
 }
 
@@ -60,13 +83,20 @@ export class Race {
 		this.root = root;
 		this.info = info || {};
 		this.lanes = Object.fromEntries(TRANSPORTS.map((t) => [t, new Lane(t)]));
-		this.charts = {};
 		this.running = false;
+		this.mode = 'race';
 		this.sender = null;
 		this.acked = [];
+		this.idle = null;	// {secs, lanes: {t: figures}}
+		this.costOk = null;	// does the server count per client?
 		this.build();
+		this.chartsView = new RaceCharts(this.$('#race-charts'),
+			this.$('#race-overview'));
+		this.charts = this.chartsView.charts;
+		this.sweep = new SweepView(this.$('#race-sweep-out'));
 		this.setState('idle');
-		this.loadCharts();
+		this.chartsView.load();
+		this.chaos();
 		this.refresh();
 	}
 
@@ -100,13 +130,39 @@ export class Race {
 			}
 		});
 		this.$('#race-rate').addEventListener('change', () => this.rebase());
+		for (const b of $$('[data-rate]', this.root))
+			b.addEventListener('click', () => {
+				this.$('#race-rate').value = b.dataset.rate;
+				this.rebase();
+			});
 		this.$('#race-start').addEventListener('click', () => this.start());
 		this.$('#race-stop').addEventListener('click', () => this.stop());
+		this.$('#race-idle').addEventListener('click', () => this.measureIdle());
+		this.$('#race-sweep').addEventListener('click', () => this.runSweep());
+		this.$('#race-log').addEventListener('change', (e) =>
+			this.chartsView.setLog(e.target.checked));
+		const net = this.$('#race-net'), delay = this.$('#race-delay');
+		net.addEventListener('change', () => {
+			if (net.value !== 'custom')
+				delay.value = net.value;
+			this.applyNet();
+		});
+		for (const inp of [delay, this.$('#race-jitter')])
+			inp.addEventListener('change', () => {
+				const known = [...net.options].some((o) =>
+					o.value === delay.value);
+				net.value = known ? delay.value : 'custom';
+				this.applyNet();
+			});
+		const ping = this.info.limits && this.info.limits.sse_ping;
+		if (ping && ping + 1 <= 60)
+			this.$('#race-idle-sec').value = String(Math.max(5, ping + 1));
 
 		const table = this.$('#race-table');
 		table.append(el('thead', {}, el('tr', {}, el('th', {}, 'transport'),
 			COLUMNS.map(([, head, title]) => el('th', { title }, head)))));
 		this.cells = {};
+		this.netSel = {};
 		table.append(el('tbody', {}, TRANSPORTS.map((t) => {
 			const row = el('tr', { 'data-tp': t, 'data-transport': t },
 				el('td', {}, el('span', { class: 'tpname' }, LABEL[t])));
@@ -117,73 +173,34 @@ export class Race {
 				this.cells[t][key] = td;
 				row.append(td);
 			}
+			const sel = this.netSel[t] = el('select', { 'data-net': t,
+				title: `${LABEL[t]}: its own network (page: the bar's)`,
+				onchange: () => this.applyNet() },
+			NETS.map(([v, label]) => el('option', { value: v }, label)));
+			this.cells[t].net.replaceChildren(sel);
 			return row;
 		})));
-
-		const charts = this.$('#race-charts');
-		this.cards = {};
-		for (const t of TRANSPORTS) {
-			const pct = el('span', { class: 'pct' }, '');
-			const box = el('div', { class: 'chart-box' });
-			const card = el('div', { class: 'chart-card', 'data-tp': t,
-				'data-transport': t },
-			el('h3', {}, LABEL[t], pct), box);
-			this.cards[t] = { card, box, pct };
-			charts.append(card);
-		}
+		this.costCells = this.costTable('#race-cost', COST_COLUMNS);
+		this.idleCells = this.costTable('#race-idle-table', IDLE_COLUMNS);
 	}
 
-	async loadCharts() {
-		let uPlot;
-		try {
-			uPlot = (await import('/vendor/uplot/dist/uPlot.esm.js')).default;
-		} catch {
-			for (const t of TRANSPORTS)
-				this.cards[t].box.replaceChildren(el('p', { class: 'muted' },
-					'Charts need uPlot: run `npm install` in the imlab ' +
-					'source tree (the server serves it from node_modules).'));
-			return;
-		}
-		for (const t of TRANSPORTS) {
-			const { box } = this.cards[t];
-			const opts = {
-				width: Math.max(200, box.clientWidth || 400),
-				height: 190,
-				legend: { show: false },
-				cursor: { drag: { x: false, y: false } },
-				scales: {
-					x: { time: false },
-					y: { range: (u, min, max) => [0, Math.max(5, max * 1.1)] },
-				},
-				axes: [
-					{ label: 's since start', labelSize: 18, size: 30,
-						font: '11px system-ui', labelFont: '11px system-ui' },
-					{ size: 58, font: '11px system-ui',
-						values: (u, v) => v.map((x) => x >= 1000 ?
-							`${+(x / 1000).toFixed(2)} s` : `${x} ms`) },
-				],
-				series: [
-					{},
-					{ label: 'latency', stroke: COLOR[t] + '55',
-						width: 0, paths: () => null,
-						points: { show: true, size: 4, width: 0,
-							fill: COLOR[t] + '99', stroke: COLOR[t] + '99' } },
-					{ label: 'median per second', stroke: COLOR[t],
-						width: 2, points: { show: false },
-						paths: uPlot.paths.stepped({ align: 1 }) },
-				],
-			};
-			this.charts[t] = new uPlot(opts, [[], [], []], box);
-		}
-		const ro = new ResizeObserver(() => {
-			for (const t of TRANSPORTS) {
-				const w = this.cards[t].box.clientWidth;
-				if (w > 0 && this.charts[t])
-					this.charts[t].setSize({ width: w, height: 190 });
-			}
-		});
-		for (const t of TRANSPORTS)
-			ro.observe(this.cards[t].box);
+	costTable(sel, columns) {
+		const table = this.$(sel);
+		const cells = {};
+		table.append(el('thead', {}, el('tr', {}, el('th', {}, 'transport'),
+			columns.map(([, head, title]) => el('th', { title }, head)))),
+		el('tbody', {}, TRANSPORTS.map((t) => {
+			cells[t] = {};
+			return el('tr', { 'data-tp': t, 'data-transport': t },
+				el('td', {}, el('span', { class: 'tpname' }, LABEL[t])),
+				columns.map(([key, , , kind]) => {
+					const td = cells[t][key] = el('td', {
+						'data-transport': t, 'data-metric': key }, '–');
+					td.dataset.kind = kind;
+					return td;
+				}));
+		})));
+		return cells;
 	}
 
 	shown() {
@@ -191,7 +208,10 @@ export class Race {
 	}
 
 	rate() {
-		return Math.min(1000, Math.max(1, Number(this.$('#race-rate').value) || 1));
+		if (this.rateOverride)
+			return this.rateOverride;
+		return Math.min(1000, Math.max(0.05,
+			Number(this.$('#race-rate').value) || 1));
 	}
 
 	// Rate changed: count from now on at the new rate.
@@ -200,23 +220,69 @@ export class Race {
 		this.scheduled = 0;
 	}
 
-	async start() {
-		if (this.running)
-			return;
+	// The extra query for lane t: its emulated network, or none.
+	netParams(t) {
+		const own = this.netSel[t].value;
+		const clamp = (v) => Math.min(2000, Math.max(0, Math.round(v) || 0));
+		const delay = clamp(own !== '' ? Number(own) :
+			Number(this.$('#race-delay').value));
+		const jitter = clamp(Number(this.$('#race-jitter').value));
+		const p = delay || jitter ? [`delay=${delay}`] : [];
+		if (jitter)
+			p.push(`jitter=${jitter}`);
+		return p.join('&');
+	}
+
+	// The lane's whole extra query: its network, and for WebSocket the
+	// cid in the upgrade URL too, so the server can count the handshake
+	// for it before the hello frame names it.
+	clientParams(lane) {
+		return [lane.params, lane.t === 'ws' ? `cid=${lane.cid}` : '']
+			.filter(Boolean).join('&');
+	}
+
+	// A lane whose network changed starts over on the new one, from
+	// its cursor: nothing is lost.
+	applyNet() {
+		for (const t of TRANSPORTS) {
+			const lane = this.lanes[t];
+			const p = this.netParams(t);
+			if (!lane.client || lane.client.closed || p === lane.params)
+				continue;
+			lane.params = p;
+			lane.client.setParams(this.clientParams(lane));
+			lane.client.restart();
+		}
+		this.refresh();
+	}
+
+	busy(on) {
+		this.$('#race-start').disabled = on;
+		this.$('#race-idle').disabled = on;
+		this.$('#race-sweep').disabled = on;
+		this.$('#race-sender').disabled = on;
+		this.$('#race-stop').disabled = !on;
+	}
+
+	// Connects the four lanes (and the sender unless only measuring
+	// idle) to a fresh room.
+	async connect(withSender) {
 		clearTimeout(this.drainTimer);
 		this.closeAll();
 		this.running = true;
+		this.stopAt = 0;
+		this.busy(true);
 		this.setState('starting');
-		this.$('#race-start').disabled = true;
-		this.$('#race-stop').disabled = false;
-		this.$('#race-sender').disabled = true;
 		this.room = 'race-' + randomKey(8);
+		this.costOk = await hasClientCounters();
+		this.costFrozen = false;
 		let since = 0;
 		try {
 			since = (await (await fetch('/api/info', { cache: 'no-store' }))
 				.json()).last_id || 0;
 		} catch { /* start from 0: a gap at worst */ }
-		const cid = tabCid();
+		// a fresh cid per run: the server's counters start at zero
+		const run = `${tabCid().slice(0, 16)}${randomKey(6)}`;
 		this.acked = [];
 		this.seq = 0;
 		this.sentCount = 0;
@@ -225,43 +291,154 @@ export class Race {
 		this.inflight = 0;
 		this.lastError = '';
 		this.t0 = performance.now();
+		this.sendStart = 0;
 		for (const t of TRANSPORTS) {
 			const lane = this.lanes[t];
 			lane.reset();
+			lane.cid = `${run}-${t}`;
+			lane.params = this.netParams(t);
 			const c = lane.client = createClient(t, {
-				cid: `${cid}-race-${t}`, from: `race-${t}`,
+				cid: lane.cid, from: `race-${t}`,
 				rooms: [this.room], since, events: ['race'],
 				pollInterval: Number(this.$('#race-poll').value),
 				longpollTimeout: Number(this.$('#race-lpt').value),
+				params: this.clientParams(lane),
 			});
 			c.on('message', (env) => this.receive(lane, env));
 			c.on('gap', () => lane.gaps++);
 			c.on('status', (s) => {
 				lane.state = s.state;
 				lane.detail = s.detail;
+				if (s.state === 'open')
+					lane.opened = true;
 			});
 			c.start();
 		}
+		this.refreshTimer = setInterval(() => this.refresh(), 250);
+		this.costTimer = setInterval(() => this.readCosts(), COST_EVERY);
+		if (!withSender)
+			return;
 		const via = this.$('#race-sender').value;
 		const sender = this.sender = via === 'ws' ?
-			createClient('ws', { cid: `${cid}-race-send`, from: 'race-sender',
+			createClient('ws', { cid: `${run}-send`, from: 'race-sender',
 				rooms: [] }) :
-			new BaseClient('api', { cid: `${cid}-race-send`,
+			new BaseClient('api', { cid: `${run}-send`,
 				from: 'race-sender' });
 		sender.on('status', (s) => {
 			this.senderState = s.state;
 		});
 		this.maxInflight = via === 'ws' ? 256 : 4;
 		sender.start();
+	}
+
+	// Starts publishing (the lanes are connected).
+	async go() {
 		// Give the subscribers a moment to connect (nothing is lost if
-		// they are late: they all start from the same cursor).
-		await new Promise((r) => setTimeout(r, 400));
+		// they are late: they all start from the same cursor), so that
+		// the server knows every lane's cid when the counters are read.
+		const until = performance.now() + 5000;
+		do
+			await sleep(100);
+		while (this.running && performance.now() < until &&
+		       !Object.values(this.lanes).every((l) => l.opened));
+		await sleep(300);
 		if (!this.running)
-			return;
+			return false;
+		await this.readCosts();
+		for (const lane of Object.values(this.lanes)) {
+			lane.base = lane.cost || ZERO;
+			lane.baseDelivered = lane.delivered;
+		}
 		this.setState('running');
 		this.rebase();
 		this.tickTimer = setInterval(() => this.tick(), 10);
-		this.refreshTimer = setInterval(() => this.refresh(), 250);
+		return true;
+	}
+
+	async start() {
+		if (this.running)
+			return;
+		this.mode = 'race';
+		this.rateOverride = 0;
+		await this.connect(true);
+		await this.go();
+	}
+
+	// The lanes connected and nobody sending, for a few seconds: what
+	// staying connected costs (short polls; SSE comments and WebSocket
+	// pings, which the server sends only every so often).
+	async measureIdle() {
+		if (this.running)
+			return;
+		this.mode = 'idle';
+		const secs = Math.min(60, Math.max(2,
+			Number(this.$('#race-idle-sec').value) || 16));
+		await this.connect(false);
+		this.setState('idling');
+		await sleep(SETTLE);
+		await this.readCosts();
+		const a = Object.fromEntries(TRANSPORTS.map((t) =>
+			[t, this.lanes[t].cost]));
+		const t0 = performance.now();
+		this.idleUntil = t0 + secs * 1000;
+		while (this.running && performance.now() < this.idleUntil)
+			await sleep(100);
+		if (!this.running)
+			return;
+		await this.readCosts();
+		const s = (performance.now() - t0) / 1000;
+		const lanes = {};
+		for (const t of TRANSPORTS)
+			lanes[t] = this.lanes[t].cost ? figures(delta(a[t],
+				this.lanes[t].cost), 0, s) : null;
+		this.idle = { secs: s, lanes };
+		this.root.dataset.idle = 'done';
+		this.finish();
+	}
+
+	// Runs the lanes at each rate of the plan and draws the cost of a
+	// message against the rate.
+	async runSweep() {
+		if (this.running)
+			return;
+		const plan = sweepPlan();
+		this.mode = 'sweep';
+		await this.sweep.load();
+		this.sweep.begin();
+		this.root.dataset.sweep = 'running';
+		this.rateOverride = plan.rates[0];
+		await this.connect(true);
+		if (!await this.go())
+			return;
+		for (const rate of plan.rates) {
+			if (!this.running)
+				break;
+			this.rateOverride = rate;
+			this.rebase();
+			this.sweepStep = rate;
+			await this.readCosts();
+			const a = Object.fromEntries(TRANSPORTS.map((t) =>
+				[t, [this.lanes[t].cost, this.lanes[t].delivered]]));
+			const secs = stepSeconds(rate, Number(this.$('#race-poll').value),
+				plan);
+			const t0 = performance.now();
+			while (this.running && performance.now() - t0 < secs * 1000)
+				await sleep(100);
+			if (!this.running)
+				break;
+			await this.readCosts();
+			const s = (performance.now() - t0) / 1000;
+			const lanes = {};
+			for (const t of TRANSPORTS) {
+				const l = this.lanes[t];
+				lanes[t] = figures(delta(a[t][0], l.cost || ZERO),
+					l.delivered - a[t][1], s);
+			}
+			this.sweep.add({ rate, secs: s, lanes });
+		}
+		this.sweepStep = 0;
+		this.root.dataset.sweep = 'done';
+		this.stop();
 	}
 
 	tick() {
@@ -271,11 +448,12 @@ export class Race {
 		const target = Math.floor((performance.now() - this.sendStart) *
 			rate / 1000);
 		let due = target - this.scheduled;
-		if (due > Math.max(5, rate)) {
+		const burst = Math.max(5, Math.ceil(rate));
+		if (due > burst) {
 			// More than a second behind: drop, do not burst.
-			this.skipped += due - rate;
-			this.scheduled += due - rate;
-			due = rate;
+			this.skipped += due - burst;
+			this.scheduled += due - burst;
+			due = burst;
 		}
 		while (due > 0 && this.inflight < this.maxInflight) {
 			this.sendOne();
@@ -339,29 +517,60 @@ export class Race {
 		}
 	}
 
-	lostAfter() {
-		return Math.max(3000, 2 * Number(this.$('#race-poll').value) + 1500);
+	maxDelay() {
+		return Math.max(...TRANSPORTS.map((t) => {
+			const m = /delay=(\d+)/.exec(this.lanes[t].params);
+			const j = /jitter=(\d+)/.exec(this.lanes[t].params);
+			return (m ? Number(m[1]) : 0) + (j ? Number(j[1]) : 0);
+		}));
 	}
 
-	stop() {
+	lostAfter() {
+		return Math.max(3000, 2 * Number(this.$('#race-poll').value) + 1500) +
+			4 * this.maxDelay();
+	}
+
+	// Stop: the clock and the counters stop now; what is in flight may
+	// still arrive before every id is judged.
+	async stop() {
 		if (!this.running)
 			return;
 		this.running = false;
+		this.stopAt = performance.now();
 		clearInterval(this.tickTimer);
+		clearInterval(this.costTimer);
 		this.setState('draining');
 		this.$('#race-stop').disabled = true;
-		// Let the slowest transport deliver what is in flight, then judge
-		// every id and close.
-		const wait = Number(this.$('#race-poll').value) + 1500;
-		this.drainTimer = setTimeout(() => {
-			this.judge(-Infinity);
-			this.closeAll();
-			clearInterval(this.refreshTimer);
-			this.setState('stopped');
-			this.refresh();
-			this.$('#race-start').disabled = false;
-			this.$('#race-sender').disabled = false;
-		}, wait);
+		if (this.mode !== 'idle')
+			await this.readCosts(true);
+		// Let the slowest transport deliver what is in flight — until
+		// every lane has every acknowledged id, or at most twice a poll
+		// interval and a few round trips — then judge every id and close.
+		const deadline = performance.now() + 2 * (Number(
+			this.$('#race-poll').value) + 1500 + 4 * this.maxDelay());
+		const check = () => {
+			const all = !this.inflight && Object.values(this.lanes)
+				.every((l) => this.acked.every((a) => l.seen.has(a.id)));
+			if (all || performance.now() > deadline)
+				this.finish();
+			else
+				this.drainTimer = setTimeout(check, 100);
+		};
+		this.drainTimer = setTimeout(check, 300);
+	}
+
+	finish() {
+		this.running = false;
+		if (!this.stopAt)
+			this.stopAt = performance.now();
+		clearInterval(this.tickTimer);
+		clearInterval(this.costTimer);
+		this.judge(-Infinity);
+		this.closeAll();
+		clearInterval(this.refreshTimer);
+		this.setState('stopped');
+		this.refresh();
+		this.busy(false);
 	}
 
 	closeAll() {
@@ -372,26 +581,56 @@ export class Race {
 			}
 		if (this.sender)
 			this.sender.close();
+		this.sender = null;
+	}
+
+	// Reads the server's counters for every lane; `last` marks the read
+	// at Stop, after which the figures stay as they were then.
+	async readCosts(last = false) {
+		if ((this.costFrozen && !last) || !this.costOk)
+			return;
+		// a lane the server has not seen yet has no counters to read
+		const got = await Promise.all(TRANSPORTS.map((t) =>
+			this.lanes[t].opened ? readClient(this.lanes[t].cid) : null));
+		TRANSPORTS.forEach((t, i) => {
+			const lane = this.lanes[t];
+			if (got[i]) {
+				lane.cost = got[i];
+				lane.costDelivered = lane.delivered;
+				lane.costAt = performance.now();
+			}
+		});
+		this.costFrozen = last;
 	}
 
 	refresh() {
-		if (this.running)
+		if (this.running && this.state === 'running')
 			this.judge(this.lostAfter());
+		const pct = {};
 		for (const t of TRANSPORTS)
-			this.refreshLane(this.lanes[t]);
+			pct[t] = this.refreshLane(this.lanes[t]);
+		if (!this.root.hidden)
+			this.chartsView.update(this.lanes, pct);
+		this.refreshCosts();
 		const st = this.$('#race-status');
 		if (this.state === 'idle') {
 			st.textContent = 'Press Start: four clients join a fresh room and ' +
 				'the sender starts publishing.';
 			return;
 		}
-		const elapsed = this.t0 ? (performance.now() - this.t0) / 1000 : 0;
-		st.textContent = `${this.state} · room ${this.room} · sent ` +
-			`${this.sentCount} · acked ${this.acked.length} · in flight ` +
-			`${this.inflight}` + (this.skipped ? ` · skipped ${this.skipped} ` +
-			'(sender saturated)' : '') + (this.sendErrors ?
-			` · send errors ${this.sendErrors} (${this.lastError})` : '') +
-			` · ${elapsed.toFixed(0)} s`;
+		const end = this.stopAt || performance.now();
+		const elapsed = this.t0 ? (end - this.t0) / 1000 : 0;
+		const what = this.mode === 'idle' ? 'measuring idle' :
+			this.mode === 'sweep' && this.sweepStep ?
+				`sweep at ${this.sweepStep} msg/s` : this.state;
+		st.textContent = `${this.running ? what : this.state} · room ` +
+			`${this.room} · sent ${this.sentCount} · acked ` +
+			`${this.acked.length} · in flight ${this.inflight}` +
+			(this.skipped ? ` · skipped ${this.skipped} (sender saturated)` :
+				'') + (this.sendErrors ? ` · send errors ${this.sendErrors} ` +
+				`(${this.lastError})` : '') + ` · ${elapsed.toFixed(0)} s` +
+			(this.costOk === false ? ' · the server has no per-client ' +
+				'counters (GET /api/clients/{cid})' : '');
 	}
 
 	refreshLane(lane) {
@@ -413,14 +652,7 @@ export class Race {
 		set('p50', fmtMs(p[0]));
 		set('p90', fmtMs(p[1]));
 		set('p99', fmtMs(p[2]));
-		this.cards[lane.t].pct.textContent = recent.length ?
-			`p50 ${fmtMs(p[0])} · p90 ${fmtMs(p[1])} · p99 ${fmtMs(p[2])}` : '';
 		const st = lane.client ? lane.client.stats : null;
-		const d = lane.delivered;
-		const rq = st && d ? st.requests / d : NaN;
-		set('reqPerMsg', !Number.isFinite(rq) ? '–' :
-			rq >= 1 || rq === 0 ? rq.toFixed(2) : rq.toPrecision(2));
-		set('bytesPerMsg', st && d ? fmtBytes(st.bytes / d) : '–');
 		set('empty', st && st.polls ?
 			`${Math.round(100 * st.empty / st.polls)} % of ${st.polls}` :
 			(lane.t === 'poll' || lane.t === 'longpoll' ? '–' : 'n/a'));
@@ -428,26 +660,67 @@ export class Race {
 		set('dup', String(lane.dup), lane.dup > 0);
 		set('ooo', String(lane.ooo), lane.ooo > 0);
 		set('gaps', String(lane.gaps), lane.gaps > 0);
-		const chart = this.charts[lane.t];
-		if (chart && !this.root.hidden) {
-			let j = lane.xs.length;
-			const end = lane.xs.length ? lane.xs[lane.xs.length - 1] : 0;
-			while (j > 0 && lane.xs[j - 1] >= end - CHART_SPAN)
-				j--;
-			j = Math.max(j, lane.xs.length - CHART_POINTS);
-			const xs = lane.xs.slice(j), ys = lane.ys.slice(j);
-			// The median of each second of receipts, as a step line.
-			const med = new Array(xs.length);
-			for (let a = 0; a < xs.length;) {
-				const sec = Math.floor(xs[a]);
-				let b = a;
-				while (b < xs.length && Math.floor(xs[b]) === sec)
-					b++;
-				const w = ys.slice(a, b).sort((p, q) => p - q);
-				med.fill(w[w.length >> 1], a, b);
-				a = b;
+		return recent.length ?
+			`p50 ${fmtMs(p[0])} · p90 ${fmtMs(p[1])} · p99 ${fmtMs(p[2])}` +
+			(lane.params ? ` · ${lane.params.replace('&', ' ')} ms` : '') : '';
+	}
+
+	refreshCosts() {
+		for (const t of TRANSPORTS) {
+			const lane = this.lanes[t];
+			let f = null;
+			if (lane.cost && lane.base && this.mode !== 'idle') {
+				const end = lane.costAt || performance.now();
+				f = figures(delta(lane.base, lane.cost),
+					lane.costDelivered - (lane.baseDelivered || 0),
+					(end - this.sendStart) / 1000);
+				f.conns = lane.cost.connections;
 			}
-			chart.setData([xs, ys, med]);
+			for (const [key, , , kind] of COST_COLUMNS)
+				this.costCells[t][key].textContent = f ?
+					fmtCost(f[key], kind) : '–';
+			const g = this.idle && this.idle.lanes[t];
+			for (const [key, , , kind] of IDLE_COLUMNS)
+				this.idleCells[t][key].textContent = g ?
+					fmtCost(g[key], kind) : '–';
 		}
+	}
+
+	// The chaos switches, when /api/info says the server allows them.
+	chaos() {
+		const box = this.$('#race-chaos');
+		box.hidden = !adminOn(this.info);
+		if (box.hidden)
+			return;
+		const out = this.$('#race-chaos-out');
+		const post = async (what, body) => {
+			try {
+				const r = await fetch(`/api/admin/${what}`, {
+					method: 'POST', cache: 'no-store',
+					headers: { 'Content-Type': 'application/json' },
+					body: JSON.stringify(body) });
+				const j = await r.json().catch(() => null);
+				out.textContent = `${what}: HTTP ${r.status}` +
+					(j && j.error ? ` ${j.error.code}: ${j.error.message}` :
+						j ? ` ${JSON.stringify(j)}` : '');
+			} catch (e) {
+				out.textContent = `${what}: ${e.message}`;
+			}
+		};
+		this.$('#race-cut').replaceChildren(...TRANSPORTS.map((t) =>
+			el('button', { type: 'button', class: 'chip', 'data-cut': t,
+				'data-tp': t, title: `the server drops ${LABEL[t]}'s ` +
+					'connections now', onclick: () => {
+					const l = this.lanes[t];
+					if (l.cid)
+						post('cut', { cid: l.cid, transport: t });
+				} }, `cut ${LABEL[t]}`)));
+		this.$('#race-stall').addEventListener('click', () => post('stall',
+			{ seconds: Math.min(10, Math.max(1,
+				Number(this.$('#race-stall-sec').value) || 3)) }));
+		const a = this.info.admin;
+		this.$('#race-restart').hidden = !(a && a.restart);
+		this.$('#race-restart').addEventListener('click', () =>
+			post('restart', {}));
 	}
 }

@@ -23,7 +23,7 @@ export class WsClient extends BaseClient {
 	url() {
 		const base = this.base ? new URL(this.base) : location;
 		return (base.protocol === 'https:' ? 'wss://' : 'ws://') +
-			base.host + '/ws';
+			base.host + '/ws' + (this.params ? `?${this.params}` : '');
 	}
 
 	frame(obj) {

@@ -108,6 +108,7 @@ export function uniq(prefix) {
 // Stops a server started by startServer and fails unless it exited 0.
 export async function stopClean(assert, srv) {
 	const code = await srv.stop();
-	assert.equal(code, 0, `imlab exit status ${code}; its log ends:\n` +
+	assert.equal(code, 0, `imlab exit status ${code} (signal ` +
+		`${srv.proc.signalCode}); its log ends:\n` +
 		srv.log.join('').slice(-3000));
 }

@@ -2,7 +2,8 @@
 /*
  * test_server: the imlab binary's foundation over real sockets: an
  * in-process server on 127.0.0.1 port 0 serves the client's files (with
- * content types, revalidation and no traversal), /healthz, /api/info, and
+ * content types, revalidation and no traversal), the Markdown pages under
+ * /doc/ (and nothing else there), /healthz, /api/info, and
  * answers a WebSocket upgrade with 101 from libwebsockets on the same port.
  */
 #include "autoconf.h"
@@ -71,6 +72,58 @@ START_TEST(static_traversal_refused)
 		ck_assert_ptr_null(strstr(resp, "AC_INIT"));
 		free(resp);
 	}
+}
+END_TEST
+
+START_TEST(static_doc_serves_markdown_pages_only)
+{
+	static const char *const refused[] = {
+		"/doc/../README", "/doc/%2e%2e/README",
+		"/doc/internals/cursor.md",
+		"/doc/lesson.txt", "/doc/.lesson.md", "/doc/lesson.md/",
+		"/doc/benchmarks-latency.svg", "/doc/nope.md", "/doc/a%2fb.md",
+	};
+	struct t_resp r;
+
+	ck_assert_int_eq(t_http(t_port, "GET", "/doc/lesson.md", NULL, NULL,
+				&r), 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(t_header(&r, "Content-Type"),
+			 "text/markdown; charset=utf-8");
+	ck_assert_ptr_nonnull(strstr(r.body, "Sec-WebSocket-Accept"));
+	t_resp_free(&r);
+	ck_assert_int_eq(t_http(t_port, "GET", "/doc/", NULL, NULL, &r), 0);
+	ck_assert_int_eq(r.status, 302);
+	ck_assert_str_eq(t_header(&r, "Location"), "/#doc/lesson");
+	t_resp_free(&r);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		char req[256], *resp;
+
+		snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\n"
+			 "Host: localhost\r\nConnection: close\r\n\r\n",
+			 refused[i]);
+		resp = t_raw(t_port, req, 5000);
+		ck_assert_ptr_nonnull(resp);
+		ck_assert_msg(!strncmp(resp, "HTTP/1.1 403", 12) ||
+			      !strncmp(resp, "HTTP/1.1 404", 12),
+			      "%s answered: %.40s", refused[i], resp);
+		free(resp);
+	}
+}
+END_TEST
+
+START_TEST(static_close_asked_ends_the_connection)
+{
+	struct t_resp r;
+
+	ck_assert_int_eq(t_http(t_port, "GET", "/app.js?close=1", NULL, NULL,
+				&r), 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(t_header(&r, "Connection"), "close");
+	t_resp_free(&r);
+	ck_assert_int_eq(t_http(t_port, "GET", "/app.js", NULL, NULL, &r), 0);
+	ck_assert_ptr_null(t_header(&r, "Connection"));
+	t_resp_free(&r);
 }
 END_TEST
 
@@ -225,6 +278,8 @@ suite(void)
 	tcase_add_test(tc, static_index_served_with_type_and_etag);
 	tcase_add_test(tc, static_missing_file_is_404_json);
 	tcase_add_test(tc, static_traversal_refused);
+	tcase_add_test(tc, static_doc_serves_markdown_pages_only);
+	tcase_add_test(tc, static_close_asked_ends_the_connection);
 	tcase_add_test(tc, healthz_ok);
 	tcase_add_test(tc, api_info_describes_server);
 	tcase_add_test(tc, websocket_101_on_the_http_port);

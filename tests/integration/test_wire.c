@@ -272,6 +272,36 @@ START_TEST(poll_bytes_match_a_raw_client)
 }
 END_TEST
 
+START_TEST(shared_connection_charges_each_request_to_its_cid)
+{
+	/* a browser shares its sockets: a lane's polls, the sender's
+	 * publishes and the page's reads take turns on one connection */
+	struct raw r;
+	char *q = request("/poll?rooms=lobby&cid=wireshare001");
+	char *other = request("/api/info");
+	unsigned long long up = 0, down = 0, mark;
+
+	raw_open(&r);
+	raw_sends(&r, q);
+	raw_responses(&r, 1);
+	up += r.up;
+	down += r.down;
+	raw_sends(&r, other);
+	raw_responses(&r, 2);
+	mark = r.down;
+	raw_sends(&r, q);
+	raw_responses(&r, 3);
+	up += strlen(q);
+	down += r.down - mark;
+	raw_finish(&r);
+	r.up = up;
+	r.down = down;
+	expect("wireshare001", "poll", &r, 2, 1);
+	free(q);
+	free(other);
+}
+END_TEST
+
 START_TEST(longpoll_bytes_match_a_raw_client)
 {
 	struct raw r;
@@ -418,6 +448,7 @@ suite(void)
 	tcase_set_timeout(tc, 60);
 	t_fixture(tc, NULL);
 	tcase_add_test(tc, poll_bytes_match_a_raw_client);
+	tcase_add_test(tc, shared_connection_charges_each_request_to_its_cid);
 	tcase_add_test(tc, longpoll_bytes_match_a_raw_client);
 	tcase_add_test(tc, sse_bytes_match_a_raw_client);
 	tcase_add_test(tc, ws_bytes_match_a_raw_client);

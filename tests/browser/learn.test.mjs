@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: MIT
+// Issue 12's "Done when" for the Learn view and the tutorial: the
+// handshake panel verifies the server's Sec-WebSocket-Accept against the
+// key (needs the server's wire record, else skipped, saying so); the
+// bufferedAmount burst rises and drains with readyState passing 0-3 and
+// the four events logged; the raw SSE panel shows retry: and : ping; close
+// codes arrive; the keep-alive comparison runs; the tutorial is served
+// under /doc/, rendered with marked, and linked from Learn. Screenshots:
+// learn-handshake.png, learn-buffered.png, learn-sse.png, doc-lesson.png.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, stopClean, launch, openPage, artifact } from './harness.mjs';
+
+let srv, browser, page;
+
+before(async () => {
+	srv = await startServer(['--sse-ping', '1']);
+	browser = await launch();
+	page = await openPage(browser, `${srv.url}/?name=learner#learn`);
+});
+
+after(async () => {
+	if (browser)
+		await browser.close();
+	if (srv)
+		await stopClean(assert, srv);
+});
+
+const shot = async (sel, name) => {
+	await page.locator(sel).scrollIntoViewIfNeeded();
+	await page.locator(sel).screenshot({ path: artifact(name) });
+};
+
+test('the handshake panel derives Sec-WebSocket-Accept and verifies the server\'s', async (t) => {
+	// the page's SHA-1 is right: RFC 6455's own example
+	await page.waitForFunction(() => /✓ as the RFC says/.test(
+		document.querySelector('#learn-handshake').textContent));
+	await page.click('#learn-hs-run');
+	await page.waitForFunction(() => document.querySelector('#learn-handshake')
+		.dataset.verified, null, { timeout: 10000 });
+	const v = await page.$eval('#learn-handshake', (e) => e.dataset.verified);
+	if (v === 'unavailable')
+		return t.skip('the server keeps no wire record (/api/clients/{cid}/wire)');
+	await shot('#learn-handshake', 'learn-handshake.png');
+	assert.equal(v, 'yes');
+	const [key, computed, accept] = await Promise.all(['[data-key]',
+		'[data-computed]', '[data-accept]'].map((s) => page.textContent(s)));
+	assert.match(key, /^[A-Za-z0-9+/]{22}==$/);
+	assert.equal(computed, accept);
+	// and independently of the page: Node's own SHA-1
+	const { createHash } = await import('node:crypto');
+	assert.equal(accept, createHash('sha1')
+		.update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64'));
+	const wire = await page.textContent('[data-handshake]');
+	assert.match(wire, /Upgrade: websocket/i);
+	assert.match(wire, /101 Switching Protocols/);
+});
+
+test('a burst of large frames fills bufferedAmount, which drains; readyState goes 0 to 3', async () => {
+	await page.fill('#learn-burst-n', '30');
+	await page.click('#learn-burst');
+	await page.waitForFunction(() => {
+		const e = document.querySelector('#learn-buffered');
+		return e.dataset.drained === '1' && /close\s+readyState 3/.test(
+			document.querySelector('[data-events]').textContent);
+	}, null, { timeout: 15000 });
+	const peak = Number(await page.$eval('#learn-buffered', (e) => e.dataset.peak));
+	assert.ok(peak >= 30 * 50000, `bufferedAmount peaked at ${peak}`);
+	const events = await page.$$eval('[data-events] li', (l) =>
+		l.map((e) => e.dataset.event));
+	for (const ev of ['created', 'open', 'message', 'close'])
+		assert.ok(events.includes(ev), `${ev} in ${events}`);
+	const log = await page.textContent('[data-events]');
+	for (const s of ['0 CONNECTING', '1 OPEN', '2 CLOSING', '3 CLOSED'])
+		assert.ok(log.includes(s), `readyState ${s} shown`);
+	await shot('#learn-buffered', 'learn-buffered.png');
+});
+
+test('close codes: ours echoed, the server\'s 1009 for a message over its limit, 1006 for a refused handshake', async () => {
+	for (const c of ['1000', '4000', '1006', '1009'])
+		await page.click(`[data-close="${c}"]`);
+	await page.waitForFunction(() => document.querySelectorAll(
+		'[data-closes] li').length === 4, null, { timeout: 10000 });
+	const codes = await page.$$eval('[data-closes] li', (l) =>
+		l.map((e) => e.dataset.closeCode).sort());
+	assert.deepEqual(codes, ['1000', '1006', '1009', '4000']);
+	// a refused handshake: the error event, then close 1006
+	assert.match(await page.textContent('[data-closes]'), /error, then close/);
+});
+
+test('the raw SSE panel shows the retry: line, : ping comments and data lines', async () => {
+	await page.click('#learn-sse-raw');
+	await page.waitForFunction(() => document.querySelector('#learn-sse-bytes')
+		.dataset.retry === '1');
+	await page.click('#learn-sse-send');
+	await page.waitForFunction(() => {
+		const d = document.querySelector('#learn-sse-bytes').dataset;
+		return d.ping === '1' && d.data === '1';
+	}, null, { timeout: 10000 });
+	const raw = await page.textContent('[data-sse-raw]');
+	assert.match(raw, /retry: \d+/);
+	assert.match(raw, /: ping/);
+	assert.match(raw, /id: \d+/);
+	await shot('#learn-sse-bytes', 'learn-sse.png');
+	await page.click('#learn-sse-raw');
+});
+
+test('keep-alive against Connection: close', async () => {
+	await page.click('#learn-ka-run');
+	await page.waitForSelector('#learn-keepalive[data-done="1"]',
+		{ timeout: 20000 });
+	const conns = await page.$eval('#learn-keepalive', (e) => e.dataset.conns);
+	if (conns) {
+		// the server counts connections: short ones against (nearly)
+		// none for keep-alive (the browser may have a few sockets open
+		// already, so not always ten)
+		const [ka, cl] = conns.split(',').map(Number);
+		assert.ok(cl >= ka + 5, `keep-alive ${ka}, close ${cl}`);
+	}
+	// the server really answered with Connection: close
+	const r = await fetch(`${srv.url}/client.js?close=1`);
+	assert.equal(r.headers.get('connection'), 'close');
+	const k = await fetch(`${srv.url}/client.js`);
+	assert.notEqual(k.headers.get('connection'), 'close');
+});
+
+test('the tutorial is served under /doc/, rendered, and linked from Learn', async () => {
+	const md = await fetch(`${srv.url}/doc/lesson.md`);
+	assert.equal(md.status, 200);
+	assert.match(md.headers.get('content-type'), /^text\/markdown/);
+	const body = await md.text();
+	for (const h of ['keep-alive', 'Short polling', 'Long polling',
+		'Server-Sent Events', 'WebSocket', 'readyState', 'bufferedAmount',
+		'Socket.IO'])
+		assert.ok(body.includes(h), `the lesson covers ${h}`);
+	const redirect = await fetch(`${srv.url}/doc/`, { redirect: 'manual' });
+	assert.equal(redirect.status, 302);
+	assert.equal(redirect.headers.get('location'), '/#doc/lesson');
+	for (const bad of ['/doc/../README', '/doc/x/lesson.md', '/doc/lesson.txt',
+		'/doc/nope.md'])
+		assert.ok([403, 404].includes((await fetch(srv.url + bad)).status), bad);
+	// Learn links to the served pages, not to source paths
+	const hrefs = await page.$$eval('#view-learn a[href]', (a) =>
+		a.map((x) => x.getAttribute('href')));
+	assert.ok(hrefs.includes('#doc/lesson'), hrefs.join(' '));
+	assert.ok(hrefs.includes('#doc/transports'));
+	await page.click('#view-learn .intro a[href="#doc/lesson"]');
+	await page.waitForSelector('#view-doc[data-doc="lesson"]');
+	const h1 = await page.textContent('#view-doc h1');
+	assert.ok(h1.length > 3);
+	// its links lead into the views and to the other pages, in the page
+	const links = await page.$$eval('#view-doc .doc-page a[href]', (a) =>
+		a.map((x) => x.getAttribute('href')));
+	assert.ok(links.some((h) => h.startsWith('#race')), 'links into Race');
+	assert.ok(links.some((h) => h.startsWith('#learn')), 'links into Learn');
+	assert.ok(links.some((h) => h.startsWith('#doc/benchmarks')),
+		'links to the benchmarks page');
+	await page.screenshot({ path: artifact('doc-lesson.png') });
+	await page.click('#view-doc .doc-page a[href^="#learn/handshake"]');
+	await page.waitForSelector('#view-learn:not([hidden])');
+	assert.deepEqual(page.errors, []);
+});
