@@ -12,7 +12,7 @@
 // restart the server, to show that resume by id loses nothing.
 import { createClient } from './client.js';
 import { BaseClient } from './base.js';
-import { el, $, $$, TRANSPORTS, LABEL, randomKey, tabCid, percentile,
+import { el, $, $$, RACE_TRANSPORTS, LABEL, randomKey, tabCid, percentile,
 	fmtMs } from './util.js';
 import { RaceCharts } from './race_charts.js';
 import { readClient, hasClientCounters, delta, figures, fmtCost,
@@ -82,7 +82,7 @@ export class Race {
 	constructor(root, info) {
 		this.root = root;
 		this.info = info || {};
-		this.lanes = Object.fromEntries(TRANSPORTS.map((t) => [t, new Lane(t)]));
+		this.lanes = Object.fromEntries(RACE_TRANSPORTS.map((t) => [t, new Lane(t)]));
 		this.running = false;
 		this.mode = 'race';
 		this.sender = null;
@@ -163,7 +163,7 @@ export class Race {
 			COLUMNS.map(([, head, title]) => el('th', { title }, head)))));
 		this.cells = {};
 		this.netSel = {};
-		table.append(el('tbody', {}, TRANSPORTS.map((t) => {
+		table.append(el('tbody', {}, RACE_TRANSPORTS.map((t) => {
 			const row = el('tr', { 'data-tp': t, 'data-transport': t },
 				el('td', {}, el('span', { class: 'tpname' }, LABEL[t])));
 			this.cells[t] = {};
@@ -189,7 +189,7 @@ export class Race {
 		const cells = {};
 		table.append(el('thead', {}, el('tr', {}, el('th', {}, 'transport'),
 			columns.map(([, head, title]) => el('th', { title }, head)))),
-		el('tbody', {}, TRANSPORTS.map((t) => {
+		el('tbody', {}, RACE_TRANSPORTS.map((t) => {
 			cells[t] = {};
 			return el('tr', { 'data-tp': t, 'data-transport': t },
 				el('td', {}, el('span', { class: 'tpname' }, LABEL[t])),
@@ -244,7 +244,7 @@ export class Race {
 	// A lane whose network changed starts over on the new one, from
 	// its cursor: nothing is lost.
 	applyNet() {
-		for (const t of TRANSPORTS) {
+		for (const t of RACE_TRANSPORTS) {
 			const lane = this.lanes[t];
 			const p = this.netParams(t);
 			if (!lane.client || lane.client.closed || p === lane.params)
@@ -292,7 +292,7 @@ export class Race {
 		this.lastError = '';
 		this.t0 = performance.now();
 		this.sendStart = 0;
-		for (const t of TRANSPORTS) {
+		for (const t of RACE_TRANSPORTS) {
 			const lane = this.lanes[t];
 			lane.reset();
 			lane.cid = `${run}-${t}`;
@@ -377,7 +377,7 @@ export class Race {
 		this.setState('idling');
 		await sleep(SETTLE);
 		await this.readCosts();
-		const a = Object.fromEntries(TRANSPORTS.map((t) =>
+		const a = Object.fromEntries(RACE_TRANSPORTS.map((t) =>
 			[t, this.lanes[t].cost]));
 		const t0 = performance.now();
 		this.idleUntil = t0 + secs * 1000;
@@ -388,7 +388,7 @@ export class Race {
 		await this.readCosts();
 		const s = (performance.now() - t0) / 1000;
 		const lanes = {};
-		for (const t of TRANSPORTS)
+		for (const t of RACE_TRANSPORTS)
 			lanes[t] = this.lanes[t].cost ? figures(delta(a[t],
 				this.lanes[t].cost), 0, s) : null;
 		this.idle = { secs: s, lanes };
@@ -417,7 +417,7 @@ export class Race {
 			this.rebase();
 			this.sweepStep = rate;
 			await this.readCosts();
-			const a = Object.fromEntries(TRANSPORTS.map((t) =>
+			const a = Object.fromEntries(RACE_TRANSPORTS.map((t) =>
 				[t, [this.lanes[t].cost, this.lanes[t].delivered]]));
 			const secs = stepSeconds(rate, Number(this.$('#race-poll').value),
 				plan);
@@ -429,7 +429,7 @@ export class Race {
 			await this.readCosts();
 			const s = (performance.now() - t0) / 1000;
 			const lanes = {};
-			for (const t of TRANSPORTS) {
+			for (const t of RACE_TRANSPORTS) {
 				const l = this.lanes[t];
 				lanes[t] = figures(delta(a[t][0], l.cost || ZERO),
 					l.delivered - a[t][1], s);
@@ -518,7 +518,7 @@ export class Race {
 	}
 
 	maxDelay() {
-		return Math.max(...TRANSPORTS.map((t) => {
+		return Math.max(...RACE_TRANSPORTS.map((t) => {
 			const m = /delay=(\d+)/.exec(this.lanes[t].params);
 			const j = /jitter=(\d+)/.exec(this.lanes[t].params);
 			return (m ? Number(m[1]) : 0) + (j ? Number(j[1]) : 0);
@@ -590,9 +590,9 @@ export class Race {
 		if ((this.costFrozen && !last) || !this.costOk)
 			return;
 		// a lane the server has not seen yet has no counters to read
-		const got = await Promise.all(TRANSPORTS.map((t) =>
+		const got = await Promise.all(RACE_TRANSPORTS.map((t) =>
 			this.lanes[t].opened ? readClient(this.lanes[t].cid) : null));
-		TRANSPORTS.forEach((t, i) => {
+		RACE_TRANSPORTS.forEach((t, i) => {
 			const lane = this.lanes[t];
 			if (got[i]) {
 				lane.cost = got[i];
@@ -607,7 +607,7 @@ export class Race {
 		if (this.running && this.state === 'running')
 			this.judge(this.lostAfter());
 		const pct = {};
-		for (const t of TRANSPORTS)
+		for (const t of RACE_TRANSPORTS)
 			pct[t] = this.refreshLane(this.lanes[t]);
 		if (!this.root.hidden)
 			this.chartsView.update(this.lanes, pct);
@@ -666,7 +666,7 @@ export class Race {
 	}
 
 	refreshCosts() {
-		for (const t of TRANSPORTS) {
+		for (const t of RACE_TRANSPORTS) {
 			const lane = this.lanes[t];
 			let f = null;
 			if (lane.cost && lane.base && this.mode !== 'idle') {
@@ -707,7 +707,7 @@ export class Race {
 				out.textContent = `${what}: ${e.message}`;
 			}
 		};
-		this.$('#race-cut').replaceChildren(...TRANSPORTS.map((t) =>
+		this.$('#race-cut').replaceChildren(...RACE_TRANSPORTS.map((t) =>
 			el('button', { type: 'button', class: 'chip', 'data-cut': t,
 				'data-tp': t, title: `the server drops ${LABEL[t]}'s ` +
 					'connections now', onclick: () => {

@@ -4,13 +4,13 @@
 // line — all four on one shared y axis (linear from 0, or logarithmic), so
 // 1 s and 30 ms never look equally tall; and an overview with the four
 // per-second medians on one chart.
-import { el, TRANSPORTS, LABEL } from './util.js';
+import { el, RACE_TRANSPORTS, LABEL } from './util.js';
 
 const CHART_SPAN = 60;		// s of history a chart shows
 const CHART_POINTS = 6000;	// at most, newest first
 const HEIGHT = 190;
 export const COLOR = { poll: '#c26a00', longpoll: '#7b3fd1', sse: '#0a85a8',
-	ws: '#1c8a3f' };
+	ws: '#1c8a3f', sio: '#b8336a' };
 
 const msAxis = (u, v) => v.map((x) => x == null ? '' : x >= 1000 ?
 	`${+(x / 1000).toFixed(2)} s` : `${+x.toPrecision(3)} ms`);
@@ -50,7 +50,7 @@ export class RaceCharts {
 		this.charts = {};
 		this.overview = null;
 		this.cards = {};
-		for (const t of TRANSPORTS) {
+		for (const t of RACE_TRANSPORTS) {
 			const pct = el('span', { class: 'pct' }, '');
 			const box = el('div', { class: 'chart-box' });
 			const card = el('div', { class: 'chart-card', 'data-tp': t,
@@ -65,7 +65,7 @@ export class RaceCharts {
 			this.uPlot = (await import('/vendor/uplot/dist/uPlot.esm.js'))
 				.default;
 		} catch {
-			for (const t of TRANSPORTS)
+			for (const t of RACE_TRANSPORTS)
 				this.cards[t].box.replaceChildren(el('p', { class: 'muted' },
 					'Charts need uPlot: run `npm install` in the imlab ' +
 					'source tree (the server serves it from node_modules).'));
@@ -73,7 +73,7 @@ export class RaceCharts {
 		}
 		this.build();
 		const ro = new ResizeObserver(() => this.resize());
-		for (const t of TRANSPORTS)
+		for (const t of RACE_TRANSPORTS)
 			ro.observe(this.cards[t].box);
 		ro.observe(this.overviewBox);
 	}
@@ -99,7 +99,7 @@ export class RaceCharts {
 			u.destroy();
 		if (this.overview)
 			this.overview.destroy();
-		for (const t of TRANSPORTS) {
+		for (const t of RACE_TRANSPORTS) {
 			const { box } = this.cards[t];
 			this.charts[t] = new uPlot({
 				width: Math.max(200, box.clientWidth || 400), height: HEIGHT,
@@ -126,14 +126,14 @@ export class RaceCharts {
 			cursor: { drag: { x: false, y: false } },
 			scales: { x: { time: false }, y: this.yScale() },
 			axes: this.axes('s since start'),
-			series: [{}, ...TRANSPORTS.map((t) => ({ label: LABEL[t],
+			series: [{}, ...RACE_TRANSPORTS.map((t) => ({ label: LABEL[t],
 				stroke: COLOR[t], width: 2, spanGaps: true,
 				points: { show: false } }))],
 		}, [[], [], [], [], []], box);
 	}
 
 	resize() {
-		for (const t of TRANSPORTS) {
+		for (const t of RACE_TRANSPORTS) {
 			const w = this.cards[t].box.clientWidth;
 			if (w > 0 && this.charts[t])
 				this.charts[t].setSize({ width: w, height: HEIGHT });
@@ -150,19 +150,19 @@ export class RaceCharts {
 	}
 
 	clear() {
-		for (const t of TRANSPORTS)
+		for (const t of RACE_TRANSPORTS)
 			this.cards[t].pct.textContent = '';
 	}
 
 	// Redraws from the lanes ({t: Lane with xs, ys}); pct: {t: text}.
 	update(lanes, pct) {
-		for (const t of TRANSPORTS)
+		for (const t of RACE_TRANSPORTS)
 			this.cards[t].pct.textContent = pct[t] || '';
 		if (!this.overview)
 			return;
 		const data = {};
 		let max = 0, min = Infinity;
-		for (const t of TRANSPORTS) {
+		for (const t of RACE_TRANSPORTS) {
 			data[t] = recent(lanes[t]);
 			for (const y of data[t].ys) {
 				if (y > max)
@@ -173,18 +173,18 @@ export class RaceCharts {
 		}
 		this.yMax = max;
 		this.yMin = Number.isFinite(min) ? min : 1;
-		for (const t of TRANSPORTS) {
+		for (const t of RACE_TRANSPORTS) {
 			const d = data[t];
 			const ys = this.log ? d.ys.map((y) => y > 0 ? y : null) : d.ys;
 			this.charts[t].setData([d.xs, ys, d.med]);
 		}
 		// The overview: one x per second, a median (or nothing) per lane.
 		const secs = new Set();
-		for (const t of TRANSPORTS)
+		for (const t of RACE_TRANSPORTS)
 			for (const s of data[t].perSec.keys())
 				secs.add(s);
 		const xs = [...secs].sort((a, b) => a - b);
-		this.overview.setData([xs, ...TRANSPORTS.map((t) => xs.map((s) => {
+		this.overview.setData([xs, ...RACE_TRANSPORTS.map((t) => xs.map((s) => {
 			const v = data[t].perSec.get(s);
 			return v === undefined || (this.log && v <= 0) ? null : v;
 		}))]);
@@ -192,7 +192,7 @@ export class RaceCharts {
 
 	// For the tests: points per chart and whether the y ranges agree.
 	points() {
-		return Object.fromEntries(TRANSPORTS.map((t) =>
+		return Object.fromEntries(RACE_TRANSPORTS.map((t) =>
 			[t, this.charts[t] ? this.charts[t].data[0].length : 0]));
 	}
 }

@@ -61,6 +61,8 @@ export function tabCid() {
 }
 
 export const TRANSPORTS = ['poll', 'longpoll', 'sse', 'ws'];
+// the race's lanes: the four, and Socket.IO (polling, then upgraded)
+export const RACE_TRANSPORTS = [...TRANSPORTS, 'sio'];
 export const LABEL = {
 	poll: 'Short poll', longpoll: 'Long poll', sse: 'SSE', ws: 'WebSocket',
 	sio: 'Socket.IO', api: 'HTTP API',

@@ -24,7 +24,7 @@ after(async () => {
 const cell = (t, metric) => page.textContent(
 	`#race-table td[data-transport="${t}"][data-metric="${metric}"]`);
 
-test('the race measures all four transports', async () => {
+test('the race measures the four transports and Socket.IO', async () => {
 	page = await openPage(browser, `${srv.url}/?name=racer#race`);
 	await page.fill('#race-rate', '25');
 	await page.$eval('#race-poll', (e) => {
@@ -55,7 +55,9 @@ test('the race measures all four transports', async () => {
 	await page.waitForSelector('#view-race[data-state="stopped"]', { timeout: 15000 });
 	const sent = await page.evaluate(() => window.imlab.views.race.acked.length);
 	assert.ok(sent > 10, `the sender published (${sent} acknowledged)`);
-	for (const t of TRANSPORTS) {
+	// the four lanes and Socket.IO's (polling, then upgraded)
+	const lanes = [...TRANSPORTS, 'sio'];
+	for (const t of lanes) {
 		const row = {};
 		for (const m of ['delivered', 'p50', 'p90', 'p99', 'empty', 'lost',
 			'dup', 'ooo'])
@@ -72,7 +74,7 @@ test('the race measures all four transports', async () => {
 	const points = await page.evaluate(() => Object.fromEntries(
 		Object.entries(window.imlab.views.race.charts).map(([t, u]) =>
 			[t, u.data[0].length])));
-	for (const t of TRANSPORTS)
+	for (const t of lanes)
 		assert.ok(points[t] > 0, `${t} chart has points`);
 	assert.deepEqual(page.errors, []);
 });
