@@ -12,8 +12,8 @@
 // restart the server, to show that resume by id loses nothing.
 import { createClient } from './client.js';
 import { BaseClient } from './base.js';
-import { el, $, $$, RACE_TRANSPORTS, LABEL, randomKey, tabCid, percentile,
-	fmtMs } from './util.js';
+import { el, $, $$, TRANSPORTS, RACE_TRANSPORTS, LABEL, randomKey, tabCid,
+	percentile, fmtMs } from './util.js';
 import { RaceCharts } from './race_charts.js';
 import { readClient, hasClientCounters, delta, figures, fmtCost,
 	COST_COLUMNS, IDLE_COLUMNS, ZERO } from './race_cost.js';
@@ -589,10 +589,12 @@ export class Race {
 	async readCosts(last = false) {
 		if ((this.costFrozen && !last) || !this.costOk)
 			return;
-		// a lane the server has not seen yet has no counters to read
-		const got = await Promise.all(RACE_TRANSPORTS.map((t) =>
+		// a lane the server has not seen yet has no counters to read;
+		// Socket.IO's are not metered per client yet (its cid is in the
+		// CONNECT packet, not the URL)
+		const got = await Promise.all(TRANSPORTS.map((t) =>
 			this.lanes[t].opened ? readClient(this.lanes[t].cid) : null));
-		RACE_TRANSPORTS.forEach((t, i) => {
+		TRANSPORTS.forEach((t, i) => {
 			const lane = this.lanes[t];
 			if (got[i]) {
 				lane.cost = got[i];

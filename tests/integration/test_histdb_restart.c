@@ -134,6 +134,7 @@ START_TEST(resume_across_a_restart_is_exact)
 		ck_assert_uint_eq(a->id, ids[i + 1]);
 		ck_assert_str_eq(a->json, b->json);
 	}
+	tsub_free(&pub);	/* the first run's publisher, opened again */
 	tsub_init(&pub, d, t_port, "publisher-0001", "pub", "lobby",
 		  store_last_id(t_srv->st));
 	ck_assert_int_eq(d->open(&pub), 0);
