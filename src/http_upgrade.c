@@ -141,7 +141,7 @@ http_upgrade(struct http *h, struct MHD_Connection *c, struct http_req *req)
 				       "Connection: Upgrade\r\n",
 				       kind ? "/engine.io/" : "/socket.io/",
 				       sid ? sid : "");
-	else if (netem_on(&net))	/* the delay goes on, for ws.c (netem.h) */
+	else if (netem_on(&net))	/* for ws.c (netem.h) */
 		len = (size_t)snprintf(head, sizeof(head), "GET /ws?delay=%d"
 				       "&jitter=%d HTTP/1.1\r\nUpgrade: "
 				       "websocket\r\nConnection: Upgrade\r\n",
