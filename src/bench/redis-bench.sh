@@ -10,6 +10,9 @@
 #
 #   src/bench/redis-bench.sh [--imlab src/imlab] [--bench src/imlab-bench]
 #                            [--subs 10] [--msgs 2000] [--rate 400]
+#                            [--mem-msgs 10000]
+# An imlab that does not start (say, built without hiredis) is an error
+# (exit status 3) with its message on stderr.
 set -eu
 imlab=src/imlab
 bench=src/imlab-bench
@@ -24,6 +27,7 @@ while [ $# -gt 0 ]; do
 	--subs) subs=$2; shift 2 ;;
 	--msgs) msgs=$2; shift 2 ;;
 	--rate) rate=$2; shift 2 ;;
+	--mem-msgs) memmsgs=$2; shift 2 ;;
 	*) echo "redis-bench: unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -47,12 +51,17 @@ start_node() {
 	"$imlab" --port 0 --log-level warn "$@" >"$tmp/$name.out" 2>&1 &
 	eval "${name}_pid=$!"
 	pids="$pids $!"
+	port=
 	for _ in $(seq 100); do
 		port=$(sed -n 's|.*http://127.0.0.1:\([0-9]*\)/.*|\1|p' \
 			"$tmp/$name.out" | head -1)
 		[ -n "$port" ] && break
 		sleep 0.05
 	done
+	if [ -z "$port" ]; then
+		echo "redis-bench: imlab $*: $(tail -n 1 "$tmp/$name.out")" >&2
+		exit 3
+	fi
 	eval "${name}_port=$port"
 }
 

@@ -23,6 +23,12 @@
 #              published: server RSS delta / connections
 #   sweep      imlab-bench --sweep: every transport at 0.1-30 msg/s,
 #              requests and bytes up/down per message (about 4 minutes)
+#   back ends  (src/bench/bench-backends.sh) SQLite --history-db: writer
+#              and process CPU per message, the durable-ack latency;
+#              Redis (redis-bench.sh): cross-node against single-node
+#              delivery latency and CPU per delivery, Redis memory per
+#              message; each skipped with a note without redis-server
+#              or the build's SQLite / hiredis support (about 1 minute)
 # Every row but short poll's runs again against nginx + nchan (a fresh
 # nginx per row, from nchan-peer.sh, the nginx.conf in the temp dir) for
 # the nchan columns, unless nginx-light or libnginx-mod-nchan is missing
@@ -30,8 +36,13 @@
 #
 # Usage: run-bench.sh [--imlab PATH] [--bench PATH] [--doc FILE]
 #                     [--keep DIR] [--quick | --tiny] [--no-nchan]
+#                     [--only frontends | backends]
 # --quick runs a small matrix (for trying the script, not for the doc);
 # --tiny one with at most 100 subscribers (a shared machine).
+# --only backends runs the back ends alone and rewrites only their block
+# of the doc (BEGIN/END BACK ENDS); --only frontends everything else.
+# A quick check of the back ends (about 20 s):
+#   src/bench/run-bench.sh --only backends --tiny
 set -u
 
 IMLAB=./src/imlab
@@ -40,6 +51,7 @@ DOC=
 KEEP=
 QUICK=0
 NCHAN_OFF=0
+ONLY=all
 while [ $# -gt 0 ]; do
 	case $1 in
 	--imlab) IMLAB=$2; shift 2 ;;
@@ -49,6 +61,13 @@ while [ $# -gt 0 ]; do
 	--quick) QUICK=1; shift ;;
 	--tiny) QUICK=2; shift ;;
 	--no-nchan) NCHAN_OFF=1; shift ;;
+	--only)
+		case ${2:-} in
+		frontends | backends) ONLY=$2 ;;
+		*) echo "run-bench.sh: --only frontends or backends" >&2
+		   exit 2 ;;
+		esac
+		shift 2 ;;
 	*) echo "run-bench.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -62,12 +81,15 @@ done
 here=$(dirname "$0")
 # shellcheck source=SCRIPTDIR/nchan-peer.sh
 . "$here/nchan-peer.sh"
+# shellcheck source=SCRIPTDIR/bench-backends.sh
+. "$here/bench-backends.sh"
+[ "$ONLY" = backends ] && NCHAN_OFF=1
 if [ $NCHAN_OFF = 1 ]; then
 	nchan_skip="skipped (--no-nchan)"
 else
 	nchan_skip=$(nchan_missing)
 fi
-if [ -n "$nchan_skip" ]; then
+if [ -n "$nchan_skip" ] && [ "$ONLY" != backends ]; then
 	echo "run-bench.sh: no nchan column: $nchan_skip" >&2
 fi
 
@@ -105,6 +127,7 @@ work=$(mktemp -d) || exit 1
 pid=
 cleanup() {
 	stop_server
+	be_stop
 	nchan_stop
 	if [ -n "$KEEP" ]; then
 		mkdir -p "$KEEP" && cp "$work"/*.tsv "$KEEP"/ 2>/dev/null
@@ -258,6 +281,39 @@ ratio() {
 		else
 			printf "%.2fx", a / b }'
 }
+
+# replace_block DOC BEGIN END FILE: the lines of DOC from the one starting
+# with BEGIN to the one that is END become FILE (appended if absent)
+replace_block() {
+	if grep -q "^$2" "$1" 2>/dev/null && grep -qx "$3" "$1"; then
+		awk -v f="$4" -v b="$2" -v e="$3" '
+			index($0, b) == 1 {
+				while ((getline l < f) > 0) print l
+				skip = 1; next }
+			$0 == e { skip = 0; next }
+			!skip { print }' "$1" >"$work/doc.md" &&
+		cat "$work/doc.md" >"$1"
+	else
+		{ echo; cat "$4"; } >>"$1"
+	fi
+}
+
+# write_backends: the back ends' block, into DOC or on stdout
+write_backends() {
+	backends_section >"$work/backends.md"
+	if [ -n "$DOC" ]; then
+		replace_block "$DOC" "<!-- BEGIN BACK ENDS" \
+			"<!-- END BACK ENDS -->" "$work/backends.md"
+		echo "run-bench.sh: wrote the back ends' section of $DOC" >&2
+	else
+		cat "$work/backends.md"
+	fi
+}
+
+if [ "$ONLY" = backends ]; then
+	write_backends
+	exit 0
+fi
 
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 t0=$(date +%s)
@@ -773,20 +829,11 @@ echo "<!-- END MEASURED -->"
 } >"$out"
 
 if [ -n "$DOC" ]; then
-	if grep -q '^<!-- BEGIN MEASURED' "$DOC" 2>/dev/null &&
-	   grep -q '^<!-- END MEASURED -->' "$DOC"; then
-		awk -v f="$out" '
-			/^<!-- BEGIN MEASURED/ {
-				while ((getline l < f) > 0) print l
-				skip = 1; next }
-			/^<!-- END MEASURED -->/ { skip = 0; next }
-			!skip { print }' "$DOC" >"$work/doc.md" &&
-		cat "$work/doc.md" >"$DOC"
-	else
-		{ echo; cat "$out"; } >>"$DOC"
-	fi
+	replace_block "$DOC" "<!-- BEGIN MEASURED:" "<!-- END MEASURED -->" \
+		"$out"
 	echo "run-bench.sh: wrote the measured section of $DOC" \
 		"($elapsed s)" >&2
 else
 	cat "$out"
 fi
+[ "$ONLY" = frontends ] || write_backends

@@ -13,6 +13,7 @@
 # are installed, a tiny nchan lane (longpoll, sse, ws with --peer nchan
 # against an nginx started by src/bench/nchan-peer.sh) checks the same
 # counts; without them that part is skipped with a message.
+# run-bench.sh refuses a bad --only (nothing is run).
 # Run from the build directory (make check does); IMLAB_BIN and
 # IMLAB_BENCH override the binaries.
 set -u
@@ -203,6 +204,16 @@ if ! kill -0 "$pid" 2>/dev/null; then
 	echo "FAIL: the server died" >&2
 	fail=1
 fi
+
+# run-bench.sh's options (nothing run): --only takes frontends or
+# backends, anything else is refused with status 2
+rb=$(dirname "$0")/../../src/bench/run-bench.sh
+sh "$rb" --imlab "$IMLAB" --bench "$BENCH" --only bogus 2>"$tmp/rb.err"
+rc=$?
+tp=run-bench
+[ $rc -eq 2 ] || check "--only bogus: exit status $rc"
+grep -q -- '--only frontends or backends' "$tmp/rb.err" ||
+	check "--only bogus: no message"
 
 # the nchan lane: the same counts against nginx + nchan, if installed
 # shellcheck source=SCRIPTDIR/../../src/bench/nchan-peer.sh
