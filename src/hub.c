@@ -131,14 +131,6 @@ hub_publish(struct hub *h, const struct hub_pub *p, struct hub_ack *ack,
 	parts.to_pid = names_to_pid(p->to, p->to ? strlen(p->to) : 0);
 	parts.data_json = data;
 	parts.data_len = data_len;
-	if (h->post && to == MSG_TO_PID) {
-		/* the recipient's cid is known only where it is a member */
-		free(own);
-		rooms_release(h->rs, &r);
-		return im_error_set(e, IM_EINVAL, "bad_target",
-			"direct messages (\"to\":\"pid:...\") are not "
-			"available across nodes (--redis) yet");
-	}
 	if (h->post) {
 		char pid[MSG_PID_LEN + 1];
 

@@ -20,7 +20,10 @@
 
 /* A publish path other than the local store (src/redis_node.c): stores
  * the validated message p (room name in p->room, pid set) in room once per
- * (cid, mid) and fills *res, or returns an error with e filled. */
+ * (cid, mid) and fills *res, or returns an error with e filled; a direct
+ * message (p->to MSG_TO_PID, p->to_pid) gets its recipient's cid from
+ * the path's own member data, IM_ENOTFOUND (unknown_recipient) when the
+ * pid is no member of the room. */
 typedef enum im_err hub_post_fn(void *ctx, const struct msg_parts *p,
 				const char *mid, struct rooms_posted *res,
 				struct im_error *e);

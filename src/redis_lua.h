@@ -10,6 +10,8 @@
  *   P.."seq"         the last id handed out (INCR)
  *   P.."log"         the stream: entry "ID-0" with fields r e f p c v t s d
  *                    (room, event, from, pid, cid, via, to, ts ms, data)
+ *                    and, for a direct message (t "3"), o k (the
+ *                    recipient's pid and cid; nodes only, never clients)
  *   P.."epoch"       a random token: changes when Redis lost its data
  *   P.."key"         the shared pid key (64 hex digits)
  *   P.."mid:"SHA1    "id ts" of a publish with a mid (EX the mid ttl)
@@ -40,11 +42,14 @@
 "  if id <= f then id = f + 1; redis.call('SET', seq, fmt(id)) end\n" \
 "  return id\n" \
 "end\n" \
-"local function emit(r, e, f, p, c, v, t, s, d)\n" \
+"local function emit(r, e, f, p, c, v, t, s, d, o, k)\n" \
 "  local id = nextid()\n" \
-"  redis.call('XADD', P .. 'log', 'MAXLEN', '~', ARGV[4],\n" \
+"  local x = {'XADD', P .. 'log', 'MAXLEN', '~', ARGV[4],\n" \
 "    fmt(id) .. '-0', 'r', r, 'e', e, 'f', f, 'p', p, 'c', c, 'v', v,\n" \
-"    't', t, 's', s, 'd', d)\n" \
+"    't', t, 's', s, 'd', d}\n" \
+"  if o then\n" \
+"    x[#x + 1] = 'o'; x[#x + 1] = o; x[#x + 1] = 'k'; x[#x + 1] = k end\n" \
+"  redis.call(unpack(x))\n" \
 "  return id\n" \
 "end\n" \
 "local function leave(r, p, c, f, v, s)\n" \
@@ -84,8 +89,12 @@
 "return {ep, seq, f, t, a, md}\n"
 
 /* PUBLISH: ARGV[5] mid ttl s, [6] mid ("" none), [7..15] r e f p c v t s
- * d. Returns {id, ts, dup}: a mid seen within its ttl returns the
- * original's id and ts with dup 1 and appends nothing. */
+ * d, [16] the recipient's pid (t "3", a direct message; else ""). Returns
+ * {id, ts, dup}: a mid seen within its ttl returns the original's id and
+ * ts with dup 1 and appends nothing; a direct message to a pid that no
+ * node holds as a member of the room returns {"0", "0", 2}. The
+ * recipient's cid is found in the nodes' member hashes (nm:), so the
+ * entry carries it (field k) to every node. */
 #define RDS_LUA_PUBLISH RDS_LUA_COMMON \
 "local mk = nil\n" \
 "if ARGV[6] ~= '' then\n" \
@@ -97,8 +106,21 @@
 "    if i then return {i, s, 1} end\n" \
 "  end\n" \
 "end\n" \
+"local o, k = nil, nil\n" \
+"if ARGV[13] == '3' then\n" \
+"  o = ARGV[16]\n" \
+"  local field = ARGV[7] .. '\\n' .. o\n" \
+"  if o ~= '' and redis.call('HEXISTS', P .. 'pm:' .. ARGV[7], o) == 1\n" \
+"  then\n" \
+"    for _, x in ipairs(redis.call('SMEMBERS', P .. 'nodes')) do\n" \
+"      local v = redis.call('HGET', P .. 'nm:' .. x, field)\n" \
+"      if v then k = string.match(v, '^(.-)\\n'); if k then break end end\n" \
+"    end\n" \
+"  end\n" \
+"  if not k or k == '' then return {'0', '0', 2} end\n" \
+"end\n" \
 "local id = emit(ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11],\n" \
-"  ARGV[12], ARGV[13], ARGV[14], ARGV[15])\n" \
+"  ARGV[12], ARGV[13], ARGV[14], ARGV[15], o, k)\n" \
 "if mk then\n" \
 "  redis.call('SET', mk, fmt(id) .. ' ' .. ARGV[14], 'EX', ARGV[5]) end\n" \
 "return {fmt(id), ARGV[14], 0}\n"

@@ -167,7 +167,8 @@ rds_post(void *ctx, const struct msg_parts *p, const char *mid,
 	    args(it, p->room) || args(it, p->event) || args(it, p->from) ||
 	    args(it, p->pid) || args(it, p->cid) ||
 	    args(it, via_name(p->via)) || args(it, to) || args(it, ts) ||
-	    arg(it, p->data_json, p->data_len)) {
+	    arg(it, p->data_json, p->data_len) ||
+	    args(it, p->to == MSG_TO_PID ? p->to_pid : "")) {
 		if (it)
 			item_free(it);
 		return im_error_set(e, IM_ENOMEM, "no_memory",
@@ -189,13 +190,18 @@ rds_post(void *ctx, const struct msg_parts *p, const char *mid,
 	res->ts = it->ts;
 	res->dup = it->dup;
 	item_free(it);
+	if (err == IM_ENOTFOUND)
+		return im_error_set(e, err, "unknown_recipient",
+				    "pid:%s is not a member of room %s",
+				    p->to_pid ? p->to_pid : "", p->room);
 	if (err != IM_OK)
 		return unavailable(e);
 	wait_applied(n, res->id);
 	return IM_OK;
 }
 
-/* Reads a publish's reply {id, ts, dup} into it. */
+/* Reads a publish's reply {id, ts, dup} into it (dup 2: a direct
+ * message's recipient is no member, IM_ENOTFOUND). */
 static void
 publish_reply(struct rds_item *it, const redisReply *r)
 {
@@ -206,6 +212,11 @@ publish_reply(struct rds_item *it, const redisReply *r)
 	    r->element[0]->type != REDIS_REPLY_STRING ||
 	    r->element[1]->type != REDIS_REPLY_STRING)
 		return;
+	if (r->element[2]->type == REDIS_REPLY_INTEGER &&
+	    r->element[2]->integer == 2) {	/* no such recipient */
+		it->err = IM_ENOTFOUND;
+		return;
+	}
 	it->id = rds_entry_id(r->element[0]->str, r->element[0]->len);
 	it->ts = (int64_t)rds_entry_id(r->element[1]->str,
 				       r->element[1]->len);

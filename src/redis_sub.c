@@ -4,6 +4,7 @@
  * its own thread and connection (XREAD BLOCK after the newest id
  * applied) and applied into the local store with the ids, times and
  * pids it carries (rooms_post_at()), this node's own publishes included,
+ * a direct message with its recipient's pid and cid (fields o and k),
  * so every node's store holds the same messages under the same ids. On
  * each reconnect the HELLO script tells whether Redis lost data (its
  * epoch changed, or the stream ends before what this node applied) or
@@ -105,8 +106,10 @@ apply(struct redis_node *n, const redisReply *e, uint64_t *last)
 	if (!name_ok(NAME_ROOM, f['r'], 0) || !name_ok(NAME_EVENT, f['e'], 0)
 	    || !name_ok(NAME_FROM, f['f'], 1) || !name_ok(NAME_CID, f['c'], 1)
 	    || !pid_ok(f['p']) || via < 0 || !f['t'] || f['t'][0] < '0' ||
-	    f['t'][0] > '2' || f['t'][1] || !f['s'] || !f['d'] ||
-	    !f['d'][0] || strlen(f['d']) > n->max_data) {
+	    f['t'][0] > '3' || f['t'][1] || !f['s'] || !f['d'] ||
+	    !f['d'][0] || strlen(f['d']) > n->max_data ||
+	    (f['t'][0] == '3' && (!pid_ok(f['o']) || !f['o'][0] ||
+				  !name_ok(NAME_CID, f['k'], 0)))) {
 		LOG_WARN(TAG, "stream entry %" PRIu64 " is malformed: skipped",
 			 id);
 		return 0;
@@ -120,6 +123,10 @@ apply(struct redis_node *n, const redisReply *e, uint64_t *last)
 	p.cid = f['c'][0] ? f['c'] : NULL;
 	p.via = (enum via)via;
 	p.to = (enum msg_target)(f['t'][0] - '0');
+	if (p.to == MSG_TO_PID) {	/* a direct message: o pid, k cid */
+		p.to_pid = f['o'];
+		p.to_cid = f['k'];
+	}
 	p.data_json = f['d'];
 	p.data_len = strlen(f['d']);
 	err = rooms_post_at(n->rs, &p);

@@ -7,7 +7,10 @@
  * B and C with the same id and bytes; a client that moves from A to B
  * with its cursor loses and repeats nothing; the clients of a node
  * killed with SIGKILL resume on another and lose nothing. Presence lists
- * the members of every node and drops a dead node's. A Redis restarted
+ * the members of every node and drops a dead node's. A direct message
+ * published on A to a member on B reaches B's recipient and the sender,
+ * never a third client on C (live, since=0 and the history API), and a
+ * pid that is no member is 404 unknown_recipient. A Redis restarted
  * without its data: publishes fail with 503 backend_unavailable while it
  * is away, the nodes reconnect, and a cursor from before hears of a gap
  * and then gets every new message once; restarted with its data (an
@@ -715,6 +718,146 @@ START_TEST(an_unreachable_redis_at_start_is_exit_2)
 }
 END_TEST
 
+/* The envelope with id in s, or NULL. */
+static const struct tenv *
+find_id(const struct tsub *s, uint64_t id)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->env[i].id == id)
+			return &s->env[i];
+	return NULL;
+}
+
+/* Waits (up to WAIT_MS) until s holds the message id. */
+static const struct tenv *
+wait_id(struct tsub *s, uint64_t id)
+{
+	int64_t end = now_ms() + WAIT_MS;
+	const struct tenv *e;
+
+	while (!(e = find_id(s, id)) && now_ms() < end)
+		s->drv->wait(s, s->n + 1, 300);
+	return e;
+}
+
+/* A reader on node i as cid after since: it hears fence, and the direct
+ * message dm exactly when sees. */
+static void
+reader_on(int i, const struct tdriver *d, const char *room, const char *cid,
+	  uint64_t since, uint64_t dm, uint64_t fence, int sees)
+{
+	struct tsub *s = calloc(1, sizeof(*s));
+
+	ck_assert_ptr_nonnull(s);
+	tsub_init(s, d, node_port[i], cid, "reader", room, since);
+	ck_assert_int_eq(d->open(s), 0);
+	ck_assert_msg(wait_id(s, fence) != NULL, "%s %s on %d: no fence",
+		      d->name, cid, i);
+	ck_assert_msg(!find_id(s, dm) == !sees, "%s %s on node %d: the DM "
+		      "%s", d->name, cid, i, sees ? "missing" : "seen");
+	d->close(s);
+	tsub_free(s);
+	free(s);
+}
+
+/* GET .../messages?since=0 on node i (as cid, or anonymous when NULL):
+ * it holds "fence", and "secret" exactly when dm. */
+static void
+history_on(int i, const char *room, const char *cid, int dm)
+{
+	char path[192];
+	struct t_resp r;
+
+	snprintf(path, sizeof(path), "/api/rooms/%s/messages?since=0%s%s",
+		 room, cid ? "&cid=" : "", cid ? cid : "");
+	ck_assert_int_eq(t_http(node_port[i], "GET", path, NULL, NULL, &r),
+			 0);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_nonnull(strstr(r.body, "\"fence\""));
+	ck_assert_msg(!strstr(r.body, "\"secret\"") == !dm,
+		      "history on node %d as %s: %s", i, cid ? cid : "-",
+		      r.body);
+	t_resp_free(&r);
+}
+
+START_TEST(a_dm_on_a_reaches_its_recipient_on_b_and_not_c)
+{
+	const struct tdriver *d = drivers[_i];
+	struct tsub *s = calloc(3, sizeof(*s));
+	const char *cids[3] = { "dm-alice-01", "dm-bob-0002", "dm-carol-03" };
+	char room[32], to[80], want[96], body[256], path[96];
+	const struct tenv *e;
+	uint64_t hi, dm, fence;
+	struct t_resp r;
+
+	ck_assert_ptr_nonnull(s);
+	snprintf(room, sizeof(room), "dm-%s", d->name);
+	for (int i = 0; i < 3; i++) {
+		tsub_init(&s[i], d, node_port[i], cids[i], "dm", room, 0);
+		ck_assert_int_eq(d->open(&s[i]), 0);
+	}
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(wait_members(i, room, 3), 3);
+	/* bob's pid, from his own message */
+	hi = d->publish(&s[1], room, "chat", "\"hi\"", NULL);
+	ck_assert_uint_gt(hi, 0);
+	ck_assert_ptr_nonnull(e = wait_id(&s[1], hi));
+	snprintf(to, sizeof(to), "pid:%s", e->pid);
+	snprintf(want, sizeof(want), "\"to\":\"%s\"", to);
+
+	dm = d->publish(&s[0], room, "chat", "\"secret\"", to);
+	ck_assert_uint_gt(dm, 0);
+	fence = d->publish(&s[0], room, "chat", "\"fence\"", NULL);
+	ck_assert_uint_gt(fence, dm);
+	/* live: bob on B and alice on A, with the target shown */
+	ck_assert_ptr_nonnull(e = wait_id(&s[1], dm));
+	ck_assert_ptr_nonnull(strstr(e->json, want));
+	ck_assert_ptr_nonnull(strstr(e->json, "\"secret\""));
+	ck_assert_ptr_null(strstr(e->json, cids[1]));	/* no cid shown */
+	ck_assert_ptr_nonnull(e = wait_id(&s[0], dm));
+	ck_assert_ptr_nonnull(strstr(e->json, want));
+	/* carol on C hears the fence and not the DM */
+	ck_assert_ptr_nonnull(wait_id(&s[2], fence));
+	ck_assert_ptr_null(find_id(&s[2], dm));
+	ck_assert_ptr_nonnull(wait_id(&s[1], fence));
+
+	/* since=0 on every node: the two ends only */
+	for (int i = 0; i < 3; i++) {
+		reader_on(i, d, room, cids[0], 0, dm, fence, 1);
+		reader_on(i, d, room, cids[1], 0, dm, fence, 1);
+		reader_on(i, d, room, cids[2], 0, dm, fence, 0);
+		reader_on(i, d, room, cids[2], dm - 1, dm, fence, 0);
+		history_on(i, room, NULL, 0);
+		history_on(i, room, cids[1], 1);
+		history_on(i, room, cids[2], 0);
+	}
+
+	/* a pid that no node holds in the room: 404 unknown_recipient */
+	snprintf(path, sizeof(path), "/api/rooms/%s/messages", room);
+	snprintf(body, sizeof(body), "{\"event\":\"chat\",\"from\":\"dm\","
+		 "\"cid\":\"%s\",\"to\":\"pid:%032d\",\"data\":1}", cids[0], 0);
+	ck_assert_int_eq(t_http(node_port[0], "POST", path, body, NULL, &r),
+			 0);
+	ck_assert_msg(r.status == 404 && strstr(r.body, "unknown_recipient"),
+		      "%ld %s", r.status, r.body);
+	t_resp_free(&r);
+	/* nor a member of another room */
+	snprintf(path, sizeof(path), "/api/rooms/%s-x/messages", room);
+	snprintf(body, sizeof(body), "{\"event\":\"chat\",\"from\":\"dm\","
+		 "\"cid\":\"%s\",\"to\":\"%s\",\"data\":1}", cids[0], to);
+	ck_assert_int_eq(t_http(node_port[2], "POST", path, body, NULL, &r),
+			 0);
+	ck_assert_msg(r.status == 404 && strstr(r.body, "unknown_recipient"),
+		      "%ld %s", r.status, r.body);
+	t_resp_free(&r);
+	for (int i = 0; i < 3; i++) {
+		d->close(&s[i]);
+		tsub_free(&s[i]);
+	}
+	free(s);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -726,6 +869,8 @@ suite(void)
 	tcase_add_loop_test(tc,
 		publish_on_a_reaches_b_and_c_with_the_same_id_and_bytes, 0, 4);
 	tcase_add_test(tc, every_transport_on_every_node_gets_the_same_bytes);
+	tcase_add_loop_test(tc, a_dm_on_a_reaches_its_recipient_on_b_and_not_c,
+			    0, 4);
 	tcase_add_loop_test(tc, a_client_moves_from_a_to_b_with_its_cursor,
 			    0, 4);
 	tcase_add_loop_test(tc, the_clients_of_a_killed_node_resume_on_another,
