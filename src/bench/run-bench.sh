@@ -555,6 +555,17 @@ echo "|---|---:|---:|---:|---:|---:|---:|"
 awk -F'\t' 'NR > 1 { printf "| %s | %s | %s | %s | %s | %s | %s |\n",
 	$1, $2, $6, $7, $8, $10, $11 }' "$work/sweep.tsv" 2>/dev/null
 echo
+if [ -n "$DOC" ] && [ -s "$work/sweep.tsv" ] &&
+	sh "$(dirname "$0")/sweep-chart.sh" "$work/sweep.tsv" \
+		"$(dirname "$DOC")/benchmarks-sweep.svg"; then
+	alt="bytes and requests per message against the rate"
+	echo "![$alt](benchmarks-sweep.svg)"
+	echo
+else
+	echo "(No sweep chart: it needs gnuplot, \`apt-get install" \
+		"gnuplot-nox\`.)"
+	echo
+fi
 
 # ---- targets ------------------------------------------------------------
 # met X: "met" if the awk condition on x holds
