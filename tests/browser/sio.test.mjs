@@ -65,7 +65,10 @@ test('the Socket.IO client upgrades, sends and receives', async () => {
 			return { states, a, h, b, got: got.map((e) => JSON.stringify(e)),
 				hist: hist.messages.map((e) => JSON.stringify(e)) };
 		}, room);
-		assert.ok(r.states.includes('polling'), r.states.join(','));
+		// Engine.IO's upgrade event fires only on the way from polling to
+		// WebSocket, so it proves the start on polling; the Socket.IO
+		// connect may come before it ('polling') or, on a slow server,
+		// after it ('websocket')
 		assert.ok(r.states.includes('upgraded to websocket'),
 			r.states.join(','));
 		assert.equal(typeof r.a.id, 'number');
