@@ -32,6 +32,7 @@
 #include "room.h"
 #include "server_ctx.h"
 #include "store.h"
+#include "wire.h"
 #include "ws_proto.h"
 
 #define MAX_MSG 4096		/* --ws-max-msg here */
@@ -114,6 +115,15 @@ lws_write(struct lws *wsi, unsigned char *buf, size_t len,
 	}
 	json_object_put(o);
 	return (int)len;
+}
+
+/* The byte meters (wire.c) are not what this target checks: the
+ * connection has none (pss->wc is NULL), so naming its cid does nothing. */
+void
+wire_set_cid(struct wire_conn *wc, const char *cid)
+{
+	(void)wc;
+	(void)cid;
 }
 
 /* ---- one connection --------------------------------------------------- */
