@@ -6,10 +6,8 @@
 
 #include <string.h>
 
+#include "binary.h"
 #include "eio_packet.h"
-
-static const char b64[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 int
 eio_decode(const char *s, size_t len, struct eio_pkt *out)
@@ -60,28 +58,7 @@ eio_b64_len(size_t n)
 size_t
 eio_b64_encode(const unsigned char *in, size_t n, char *out)
 {
-	size_t i, o = 0;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 |
-			     in[i + 2];
-
-		out[o++] = b64[v >> 18];
-		out[o++] = b64[(v >> 12) & 63];
-		out[o++] = b64[(v >> 6) & 63];
-		out[o++] = b64[v & 63];
-	}
-	if (i < n) {
-		uint32_t v = (uint32_t)in[i] << 16;
-
-		if (i + 1 < n)
-			v |= (uint32_t)in[i + 1] << 8;
-		out[o++] = b64[v >> 18];
-		out[o++] = b64[(v >> 12) & 63];
-		out[o++] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
-		out[o++] = '=';
-	}
-	return o;
+	return binary_b64_encode(in, n, out);	/* the one encoder */
 }
 
 /* Returns the 6-bit value of base64 character c, or -1. */
