@@ -45,6 +45,31 @@ im_mono_ms(void)
 
 #define WS_HEAD "{\"op\":\"msg\",\"msg\":"
 
+/* Allocates a message with room for a ws_len-byte frame and fills its
+ * header from p (room, event, cid, to_cid already length-checked): one
+ * reference, no Socket.IO form yet. NULL when out of memory. */
+static struct msg *
+msg_alloc(const struct msg_parts *p, size_t ws_len)
+{
+	struct msg *m = malloc(sizeof(*m) + MSG_WS_PRE + ws_len + 1);
+
+	if (!m)
+		return NULL;
+	m->size = sizeof(*m) + MSG_WS_PRE + ws_len + 1;
+	atomic_init(&m->refs, 1);
+	atomic_init(&m->sio, NULL);
+	m->id = p->id;
+	m->ts = p->ts;
+	m->to = p->to;
+	m->via = p->via;
+	snprintf(m->room, sizeof(m->room), "%s", p->room);
+	snprintf(m->event, sizeof(m->event), "%s", p->event);
+	snprintf(m->cid, sizeof(m->cid), "%s", p->cid ? p->cid : "");
+	snprintf(m->to_cid, sizeof(m->to_cid), "%s",
+		 p->to == MSG_TO_PID ? p->to_cid : "");
+	return m;
+}
+
 struct msg *
 msg_create(const struct msg_parts *p)
 {
@@ -76,21 +101,9 @@ msg_create(const struct msg_parts *p)
 		json_len += 12 + MSG_PID_LEN;
 	ws_len = sizeof(WS_HEAD) + json_len + 1;
 
-	m = malloc(sizeof(*m) + MSG_WS_PRE + ws_len + 1);
+	m = msg_alloc(p, ws_len);
 	if (!m)
 		return NULL;
-	m->size = sizeof(*m) + MSG_WS_PRE + ws_len + 1;
-	atomic_init(&m->refs, 1);
-	atomic_init(&m->sio, NULL);
-	m->id = p->id;
-	m->ts = p->ts;
-	m->to = p->to;
-	m->via = p->via;
-	memcpy(m->room, p->room, room_len + 1);
-	memcpy(m->event, p->event, event_len + 1);
-	snprintf(m->cid, sizeof(m->cid), "%s", p->cid ? p->cid : "");
-	snprintf(m->to_cid, sizeof(m->to_cid), "%s",
-		 p->to == MSG_TO_PID ? p->to_cid : "");
 
 	m->ws = (char *)(m + 1);
 	memset(m->ws, 0, MSG_WS_PRE);
@@ -128,21 +141,9 @@ msg_restore(const struct msg_parts *p, const char *env, size_t env_len)
 	    (p->to == MSG_TO_PID && (!p->to_cid || !*p->to_cid ||
 				     strlen(p->to_cid) > MSG_CID_MAX)))
 		return NULL;
-	m = malloc(sizeof(*m) + MSG_WS_PRE + ws_len + 1);
+	m = msg_alloc(p, ws_len);
 	if (!m)
 		return NULL;
-	m->size = sizeof(*m) + MSG_WS_PRE + ws_len + 1;
-	atomic_init(&m->refs, 1);
-	atomic_init(&m->sio, NULL);
-	m->id = p->id;
-	m->ts = p->ts;
-	m->to = p->to;
-	m->via = p->via;
-	memcpy(m->room, p->room, room_len + 1);
-	memcpy(m->event, p->event, event_len + 1);
-	snprintf(m->cid, sizeof(m->cid), "%s", p->cid ? p->cid : "");
-	snprintf(m->to_cid, sizeof(m->to_cid), "%s",
-		 p->to == MSG_TO_PID ? p->to_cid : "");
 	m->ws = (char *)(m + 1);
 	memset(m->ws, 0, MSG_WS_PRE);
 	memcpy(m->ws + MSG_WS_PRE, WS_HEAD, sizeof(WS_HEAD) - 1);
