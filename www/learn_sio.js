@@ -345,7 +345,7 @@ export class SioPanel {
 		this.ws.send('5');
 		this.upgraded = true;
 		this.t0 = Date.now();
-		this.expectPing('the upgrade (5 restarts the clock)');
+		this.expectPing('the upgrade, which restarts the clock');
 		this.pub.disabled = false;
 		this.say('upgraded: the session now runs on the WebSocket. ' +
 			'Publish a message over HTTP and watch it arrive as 42.',
@@ -374,6 +374,8 @@ export class SioPanel {
 			} catch {
 				return;
 			}
+			if (f.op === 'joined' || f.op === 'error')
+				this.joinedWs();
 			const msgs = f.op === 'msg' ? [f.msg] : f.op === 'msgs' ?
 				f.msgs : [];
 			for (const e of msgs) {
@@ -382,13 +384,12 @@ export class SioPanel {
 				this.costRow(e.id);
 			}
 		};
+		// resolves once joined (or failed: the card runs without it)
 		return new Promise((resolve) => {
-			ws.onopen = () => {
-				ws.send(JSON.stringify({ op: 'join', room: ROOM,
-					since: this.since }));
-				resolve();
-			};
-			ws.onerror = () => resolve();
+			this.joinedWs = resolve;
+			ws.onopen = () => ws.send(JSON.stringify({ op: 'join',
+				room: ROOM, since: this.since }));
+			ws.onclose = () => resolve();
 		});
 	}
 

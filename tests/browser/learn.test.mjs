@@ -131,6 +131,14 @@ test('keep-alive against Connection: close', async () => {
 	assert.notEqual(k.headers.get('connection'), 'close');
 });
 
+// Resolves once cond() is true (checked every 50 ms), or fails after ms.
+async function until(cond, what, ms = 10000) {
+	for (const end = Date.now() + ms; !cond();) {
+		assert.ok(Date.now() < end, `waited ${ms} ms for ${what}`);
+		await new Promise((r) => setTimeout(r, 50));
+	}
+}
+
 test('the Socket.IO card shows the real Engine.IO and Socket.IO packets', async () => {
 	// what the browser's network layer received, apart from the page
 	const frames = [];
@@ -166,7 +174,8 @@ test('the Socket.IO card shows the real Engine.IO and Socket.IO packets', async 
 	for (const [dir, p] of [['out', '2probe'], ['in', '3probe'], ['out', '5']])
 		assert.deepEqual(await packets(`[data-dir="${dir}"]` +
 			`[data-packet="${p}"]`), [p], p);
-	assert.ok(frames.some((f) => f.payload === '3probe'));
+	await until(() => frames.some((f) => f.payload === '3probe'),
+		'the browser to report the 3probe frame');
 	// a message published over HTTP arrives as 42["chat",E,"id"]
 	const text = uniq('sio-card');
 	const r = await fetch(`${srv.url}/api/rooms/learn/messages`, {
@@ -186,17 +195,18 @@ test('the Socket.IO card shows the real Engine.IO and Socket.IO packets', async 
 	assert.equal(env.data.text, text);
 	assert.equal(offset, String(id));
 	// byte for byte the WebSocket frame the browser received
-	assert.ok(frames.some((f) => /\/socket\.io\//.test(f.url) &&
-		f.payload === pkt), 'the frame the browser received');
+	await until(() => frames.some((f) => /\/socket\.io\//.test(f.url) &&
+		f.payload === pkt), 'the browser to report the same frame');
 	// the cost row counts the real frames: this one and the /ws one
 	await page.waitForSelector(`${card} tr[data-id="${id}"]`,
 		{ timeout: 15000 });
 	const row = await page.$eval(`${card} tr[data-id="${id}"]`,
 		(e) => ({ ...e.dataset }));
 	assert.equal(Number(row.sioBytes), Buffer.byteLength(pkt));
-	const raw = frames.find((f) => /\/ws$/.test(f.url) &&
+	const rawOf = () => frames.find((f) => /\/ws$/.test(f.url) &&
 		f.payload.includes(`"id":${id},`));
-	assert.ok(raw, 'the /ws frame of the same message');
+	await until(rawOf, 'the /ws frame of the same message');
+	const raw = rawOf();
 	if (row.wsBytes)
 		assert.equal(Number(row.wsBytes), Buffer.byteLength(raw.payload));
 	// a heartbeat: the server's 2, the page's 3
@@ -239,6 +249,7 @@ test('the tutorial is served under /doc/, rendered, and linked from Learn', asyn
 		a.map((x) => x.getAttribute('href')));
 	assert.ok(links.some((h) => h.startsWith('#race')), 'links into Race');
 	assert.ok(links.some((h) => h.startsWith('#learn')), 'links into Learn');
+	assert.ok(links.includes('#learn/sio'), 'links to the Socket.IO card');
 	assert.ok(links.some((h) => h.startsWith('#doc/benchmarks')),
 		'links to the benchmarks page');
 	await page.screenshot({ path: artifact('doc-lesson.png') });
