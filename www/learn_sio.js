@@ -253,7 +253,6 @@ export class SioPanel {
 		for (const w of [this.ws, this.cmp])
 			if (w)
 				w.close(1000);
-		clearTimeout(this.pingTimer);
 		if (this.root.dataset.state !== 'failed')
 			this.say('closed: 41 DISCONNECT and 1 close sent.', 'closed');
 		this.idle();
@@ -275,6 +274,7 @@ export class SioPanel {
 			this.upgrade2().catch((e) => this.fail(e));
 		} else if (p[0] === '1') {
 			this.say('the server closed the session (1).', 'closed');
+			this.hs = null;		// nothing left to close
 			this.stop();
 		} else if (p[0] === '4') {
 			this.onSio(sioParse(p.slice(1)), p);
