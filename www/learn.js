@@ -4,14 +4,16 @@
 // (fetch shows status and response headers; EventSource and WebSocket only
 // what they parse: events and frames), and the heads the server really read
 // and wrote for the demo's client id (GET /api/clients/{cid}/wire). Below
-// the cards, learn_ws.js and learn_http.js add the WebSocket handshake,
-// readyState and bufferedAmount, the events and close codes, the raw SSE
-// bytes and keep-alive against Connection: close.
+// the cards, learn_sio.js shows Socket.IO packet by packet, and
+// learn_ws.js and learn_http.js add the WebSocket handshake, readyState
+// and bufferedAmount, the events and close codes, the raw SSE bytes and
+// keep-alive against Connection: close.
 import { createClient, wireBus } from './client.js';
 import { el, $, TRANSPORTS, LABEL, tabCid, clockNow, fmtBytes } from './util.js';
 import { readWire, wireView } from './learn_wire.js';
 import { WsPanels } from './learn_ws.js';
 import { HttpPanels } from './learn_http.js';
+import { SioPanel } from './learn_sio.js';
 
 const STATS_EVERY = 2000;	// ms between /api/stats reads while shown
 
@@ -126,6 +128,7 @@ export class Learn {
 				'Press Try it: the server’s record of the demo appears here.'));
 			this.render(t);
 		}
+		this.sio = new SioPanel(cards);
 		const panels = $('#learn-panels', root);
 		this.ws = new WsPanels(panels, info);
 		this.http = new HttpPanels(panels, info);

@@ -5,16 +5,23 @@
 // bufferedAmount burst rises and drains with readyState passing 0-3 and
 // the four events logged; the raw SSE panel shows retry: and : ping; close
 // codes arrive; the keep-alive comparison runs; the tutorial is served
-// under /doc/, rendered with marked, and linked from Learn. Screenshots:
-// learn-handshake.png, learn-buffered.png, learn-sse.png, doc-lesson.png.
+// under /doc/, rendered with marked, and linked from Learn. Issue 13's
+// Learn item: the Socket.IO card shows the real packets (the open packet
+// the server sent, CONNECT, join and its ack, a message published over
+// HTTP as a 42 event, byte for byte the frame the browser received, the
+// probe, the upgrade and a heartbeat). Screenshots: learn-handshake.png,
+// learn-buffered.png, learn-sse.png, learn-sio.png, doc-lesson.png.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, stopClean, launch, openPage, artifact } from './harness.mjs';
+import { startServer, stopClean, launch, openPage, artifact, uniq } from
+	'./harness.mjs';
 
 let srv, browser, page;
 
 before(async () => {
-	srv = await startServer(['--sse-ping', '1']);
+	// a short Engine.IO pingInterval: the Socket.IO card sees a heartbeat
+	srv = await startServer(['--sse-ping', '1', '--sio-ping-interval',
+		'2000']);
 	browser = await launch();
 	page = await openPage(browser, `${srv.url}/?name=learner#learn`);
 });
@@ -124,6 +131,95 @@ test('keep-alive against Connection: close', async () => {
 	assert.notEqual(k.headers.get('connection'), 'close');
 });
 
+// Resolves once cond() is true (checked every 50 ms), or fails after ms.
+async function until(cond, what, ms = 10000) {
+	for (const end = Date.now() + ms; !cond();) {
+		assert.ok(Date.now() < end, `waited ${ms} ms for ${what}`);
+		await new Promise((r) => setTimeout(r, 50));
+	}
+}
+
+test('the Socket.IO card shows the real Engine.IO and Socket.IO packets', async () => {
+	// what the browser's network layer received, apart from the page
+	const frames = [];
+	page.on('websocket', (ws) => ws.on('framereceived', (f) =>
+		frames.push({ url: ws.url(), payload: String(f.payload) })));
+	const handshake = page.waitForResponse((r) =>
+		/\/socket\.io\/\?EIO=4&transport=polling$/.test(r.url()) &&
+		r.request().method() === 'GET');
+	await page.click('#learn-sio-run');
+	const hs = await (await handshake).text();
+	await page.waitForSelector('#learn-sio[data-state="websocket"]',
+		{ timeout: 30000 });
+	const card = '#learn-sio';
+	const packets = (sel) => page.$$eval(`${card} li${sel}`, (l) =>
+		l.map((e) => e.dataset.packet));
+	// the open packet, exactly as the server sent it, and its sid
+	assert.match(hs, /^0\{"sid":"[^"]+".*"upgrades":\["websocket"\]/);
+	assert.deepEqual(await packets('[data-eio="0"]'), [hs]);
+	const sid = await page.$eval(card, (e) => e.dataset.sid);
+	assert.equal(JSON.parse(hs.slice(1)).sid, sid);
+	assert.equal(JSON.parse(hs.slice(1)).pingInterval, 2000);
+	// CONNECT and its answer; join with ack id 0 and the ack 430
+	assert.equal((await packets('[data-dir="out"][data-sio="0"]')).length, 1);
+	assert.match((await packets('[data-dir="in"][data-sio="0"]'))[0],
+		/^40\{"sid":"[^"]+"/);
+	assert.match((await packets('[data-dir="out"][data-sio="2"]'))[0],
+		/^420\["join",\{"room":"learn"/);
+	assert.match((await packets('[data-dir="in"][data-sio="3"]')).join(' '),
+		/430\[\{"room":"learn","last_id":\d+\}\]/);
+	// the join and the send went in one POST, joined by 0x1e
+	assert.ok(await page.$(`${card} .entry.dir-out[data-rs="1"]`));
+	// the upgrade: the probe, its answer, 5
+	for (const [dir, p] of [['out', '2probe'], ['in', '3probe'], ['out', '5']])
+		assert.deepEqual(await packets(`[data-dir="${dir}"]` +
+			`[data-packet="${p}"]`), [p], p);
+	await until(() => frames.some((f) => f.payload === '3probe'),
+		'the browser to report the 3probe frame');
+	// a message published over HTTP arrives as 42["chat",E,"id"]
+	const text = uniq('sio-card');
+	const r = await fetch(`${srv.url}/api/rooms/learn/messages`, {
+		method: 'POST', headers: { 'Content-Type': 'application/json' },
+		body: JSON.stringify({ event: 'chat', from: 'test', data: { text } }),
+	});
+	assert.equal(r.status, 201);
+	const { id } = await r.json();
+	await page.waitForFunction((id) => [...document.querySelectorAll(
+		'#learn-sio li[data-dir="in"][data-sio="2"]')].some((e) =>
+		e.dataset.packet.startsWith(`42["chat",{"id":${id},`)), id,
+	{ timeout: 15000 });
+	const [pkt] = (await packets('[data-dir="in"][data-sio="2"]')).filter(
+		(p) => p.startsWith(`42["chat",{"id":${id},`));
+	const [ev, env, offset] = JSON.parse(pkt.slice(2));
+	assert.equal(ev, 'chat');
+	assert.equal(env.data.text, text);
+	assert.equal(offset, String(id));
+	// byte for byte the WebSocket frame the browser received
+	await until(() => frames.some((f) => /\/socket\.io\//.test(f.url) &&
+		f.payload === pkt), 'the browser to report the same frame');
+	// the cost row counts the real frames: this one and the /ws one
+	await page.waitForSelector(`${card} tr[data-id="${id}"]`,
+		{ timeout: 15000 });
+	const row = await page.$eval(`${card} tr[data-id="${id}"]`,
+		(e) => ({ ...e.dataset }));
+	assert.equal(Number(row.sioBytes), Buffer.byteLength(pkt));
+	const rawOf = () => frames.find((f) => /\/ws$/.test(f.url) &&
+		f.payload.includes(`"id":${id},`));
+	await until(rawOf, 'the /ws frame of the same message');
+	const raw = rawOf();
+	if (row.wsBytes)
+		assert.equal(Number(row.wsBytes), Buffer.byteLength(raw.payload));
+	// a heartbeat: the server's 2, the page's 3
+	await page.waitForFunction(() => Number(document.querySelector(
+		'[data-sio-beat]').dataset.pings) >= 1, null, { timeout: 30000 });
+	assert.ok((await packets('[data-dir="in"][data-packet="2"]')).length >= 1);
+	assert.ok((await packets('[data-dir="out"][data-packet="3"]')).length >= 1);
+	await shot(card, 'learn-sio.png');
+	await page.click('#learn-sio-run');
+	await page.waitForSelector('#learn-sio[data-state="closed"]');
+	assert.deepEqual(page.errors, []);
+});
+
 test('the tutorial is served under /doc/, rendered, and linked from Learn', async () => {
 	const md = await fetch(`${srv.url}/doc/lesson.md`);
 	assert.equal(md.status, 200);
@@ -153,6 +249,7 @@ test('the tutorial is served under /doc/, rendered, and linked from Learn', asyn
 		a.map((x) => x.getAttribute('href')));
 	assert.ok(links.some((h) => h.startsWith('#race')), 'links into Race');
 	assert.ok(links.some((h) => h.startsWith('#learn')), 'links into Learn');
+	assert.ok(links.includes('#learn/sio'), 'links to the Socket.IO card');
 	assert.ok(links.some((h) => h.startsWith('#doc/benchmarks')),
 		'links to the benchmarks page');
 	await page.screenshot({ path: artifact('doc-lesson.png') });
