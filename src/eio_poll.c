@@ -105,7 +105,7 @@ answer_packets(struct MHD_Connection *c, struct http_req *req,
 		while (o) {
 			struct eio_out *n = o->next;
 
-			eio_out_free(o);
+			eio_queue_out_free(o);
 			o = n;
 		}
 		return MHD_NO;
@@ -123,7 +123,7 @@ answer_packets(struct MHD_Connection *c, struct http_req *req,
 			memcpy(body + at, o->p, o->len);
 			at += o->len;
 		}
-		eio_out_free(o);
+		eio_queue_out_free(o);
 		o = n;
 	}
 	return http_reply(c, req, MHD_HTTP_OK, TEXT, body, at,
@@ -179,7 +179,8 @@ ep_try(struct MHD_Connection *c, struct http_req *req, struct ep *ep)
 	enum eio_take t;
 
 	for (;;) {
-		t = eio_take(ep->s, 0, (size_t)eio_max_payload(srv->eio), &o);
+		t = eio_queue_take(ep->s, 0,
+				   (size_t)eio_max_payload(srv->eio), &o);
 		if (t != EIO_TAKE_NONE || tp_wait_stopping(srv))
 			break;
 		if (tp_wait_suspend(srv, &ep->w))

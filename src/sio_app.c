@@ -569,11 +569,11 @@ pull_cb(void *h)
 	}
 	for (size_t i = 0; i < b.n; i++) {
 		const struct sio_frame *f = sio_frame_of(out[i]);
-		int rc = f ? eio_send_shared(s, out[i], f->text, f->len, 0) :
-			 -1;
+		int rc = f ? eio_queue_send_shared(s, out[i], f->text,
+						   f->len, 0) : -1;
 
 		for (unsigned k = 0; f && !rc && k < f->natt; k++)
-			rc = eio_send_shared(s, out[i], f->att[k],
+			rc = eio_queue_send_shared(s, out[i], f->att[k],
 					     f->att_len[k], 1);
 		if (!rc)
 			sent++;
