@@ -92,12 +92,6 @@ eio_max_payload(const struct eio *e)
 	return e->max_payload;
 }
 
-const char *
-eio_sid(const struct eio_session *s)
-{
-	return s->sid;
-}
-
 enum eio_kind
 eio_session_kind(const struct eio_session *s)
 {

@@ -103,9 +103,6 @@ struct eio_session *eio_find(struct eio *e, const char *sid);
 /* Drops a reference; the last frees the session. Sets *sp to NULL. */
 void eio_unref(struct eio_session **sp);
 
-/* Returns s's id (static for s's life). */
-const char *eio_sid(const struct eio_session *s);
-
 /* Returns s's kind. */
 enum eio_kind eio_session_kind(const struct eio_session *s);
 

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "binary.h"
 #include "eio.h"
 #include "eio_poll.h"
 #include "server_ctx.h"
@@ -99,7 +100,7 @@ answer_packets(struct MHD_Connection *c, struct http_req *req,
 	char *body;
 
 	for (struct eio_out *p = o; p; p = p->next)
-		len += (p->binary ? eio_b64_len(p->len) + 1 : p->len) + 1;
+		len += (p->binary ? binary_b64_len(p->len) + 1 : p->len) + 1;
 	body = malloc(len + 1);
 	if (!body) {
 		while (o) {
@@ -117,8 +118,8 @@ answer_packets(struct MHD_Connection *c, struct http_req *req,
 			body[at++] = EIO_SEP;
 		if (o->binary) {
 			body[at++] = 'b';
-			at += eio_b64_encode((const unsigned char *)o->p,
-					     o->len, body + at);
+			at += binary_b64_encode((const unsigned char *)o->p,
+						o->len, body + at);
 		} else {
 			memcpy(body + at, o->p, o->len);
 			at += o->len;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "binary.h"
 #include "eio.h"
 #include "eio_private.h"
 #include "msg.h"
@@ -119,7 +120,7 @@ take_locked(struct eio_session *s, size_t max_bytes, int one)
 	size_t bytes = 0;
 
 	while (*pp) {
-		size_t n = (*pp)->binary ? eio_b64_len((*pp)->len) + 1 :
+		size_t n = (*pp)->binary ? binary_b64_len((*pp)->len) + 1 :
 			   (*pp)->len;
 
 		if (pp != &s->qh && (one || bytes + n + 1 > max_bytes))
