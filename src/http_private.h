@@ -65,21 +65,30 @@ uint32_t http_addr_counted(const struct http *h, const struct sockaddr *sa);
 int http_addr_add(struct http *h, uint32_t a, int d);
 
 /* http_request.c: libmicrohttpd's callbacks of a daemon (cls: its struct
- * http_daemon), on that daemon's thread: the access handler, the request
- * completed, the connection started or closed, and the request line in
- * (the rest of the head is due within --head-timeout; returns NULL, the
- * access handler's first *con_cls). */
+ * http_daemon), each on that daemon's thread. The access handler: the
+ * first call creates *con_cls (a struct http_req) and checks the head,
+ * later ones read the body, resume or dispatch (http_route.h). */
 enum MHD_Result http_request_access(void *cls, struct MHD_Connection *c,
 				    const char *url, const char *method,
 				    const char *version,
 				    const char *upload_data,
 				    size_t *upload_data_size, void **con_cls);
+
+/* The request ended: re-arms the idle deadline when it was answered and
+ * frees *con_cls (after its done callback). */
 void http_request_completed(void *cls, struct MHD_Connection *c,
 			    void **con_cls,
 			    enum MHD_RequestTerminationCode toe);
+
+/* A connection started (its context, registered with http_keep and the
+ * wire meters) or closed (all of that undone; its address and
+ * srv->open_conns counted down). */
 void http_request_connection(void *cls, struct MHD_Connection *c,
 			     void **socket_context,
 			     enum MHD_ConnectionNotificationCode toe);
+
+/* The request line of c is in: the rest of its head is due within
+ * --head-timeout. Returns NULL, the access handler's first *con_cls. */
 void *http_request_uri_log(void *cls, const char *uri,
 			   struct MHD_Connection *c);
 
