@@ -50,17 +50,20 @@ binary_b64_valid(const char *s, size_t len)
 }
 
 long
-binary_b64_decode(const char *s, size_t len, unsigned char *out)
+binary_b64_decode_bare(const char *s, size_t len, unsigned char *out)
 {
-	long n = binary_b64_valid(s, len);
 	size_t o = 0;
 	uint32_t acc = 0;
 	int bits = 0;
 
-	if (n < 0)
+	if (len % 4 == 1)
 		return -1;
-	for (size_t i = 0; i < len && s[i] != '='; i++) {
-		acc = (acc << 6) | (uint32_t)sextet((unsigned char)s[i]);
+	for (size_t i = 0; i < len; i++) {
+		int v = sextet((unsigned char)s[i]);
+
+		if (v < 0)
+			return -1;
+		acc = (acc << 6) | (uint32_t)v;
 		bits += 6;
 		if (bits >= 8) {
 			bits -= 8;
@@ -68,6 +71,17 @@ binary_b64_decode(const char *s, size_t len, unsigned char *out)
 		}
 	}
 	return (long)o;
+}
+
+long
+binary_b64_decode(const char *s, size_t len, unsigned char *out)
+{
+	long n = binary_b64_valid(s, len);
+
+	if (n < 0)
+		return -1;
+	/* valid: all but the padding (len / 4 * 3 - n characters) decodes */
+	return binary_b64_decode_bare(s, len - (len / 4 * 3 - (size_t)n), out);
 }
 
 size_t

@@ -43,6 +43,11 @@ long binary_b64_valid(const char *s, size_t len);
  * available there). Returns the bytes written, or -1 if s is not valid. */
 long binary_b64_decode(const char *s, size_t len, unsigned char *out);
 
+/* Decodes the unpadded base64 text s[0..len) into out (len / 4 * 3 + 2
+ * bytes available there). Returns the bytes written, or -1 on a character
+ * outside A-Z a-z 0-9 + / or a length that leaves one character over. */
+long binary_b64_decode_bare(const char *s, size_t len, unsigned char *out);
+
 /* The length of the base64 text of n bytes (without a NUL). */
 size_t binary_b64_len(size_t n);
 

@@ -60,7 +60,7 @@ struct eio_app {
 	 * bytes when binary. Returns 0, or -1 to close the session. */
 	int (*message)(void *ctx, const char *data, size_t len, int binary);
 	/* The transport may write and the queue is empty: queue what the
-	 * layer has (eio_send, eio_send_msg). May be NULL. */
+	 * layer has (eio_queue_send, eio_queue_send_shared). May be NULL. */
 	void (*pull)(void *ctx);
 	/* Called by the ticker (now: monotonic ms). Returns 0, or -1 to
 	 * close the session. May be NULL. */
@@ -103,9 +103,6 @@ struct eio_session *eio_find(struct eio *e, const char *sid);
 /* Drops a reference; the last frees the session. Sets *sp to NULL. */
 void eio_unref(struct eio_session **sp);
 
-/* Returns s's id (static for s's life). */
-const char *eio_sid(const struct eio_session *s);
-
 /* Returns s's kind. */
 enum eio_kind eio_session_kind(const struct eio_session *s);
 
@@ -115,16 +112,16 @@ struct server *eio_server(const struct eio_session *s);
 /* Queues one message packet: text data[0..len) (copied; "4" is added) or
  * binary bytes, and wakes the transport. Returns 0, or -1 when the queue
  * is over its bound (the session is then closed) or out of memory. */
-int eio_send(struct eio_session *s, const char *data, size_t len,
-	     int binary);
+int eio_queue_send(struct eio_session *s, const char *data, size_t len,
+		   int binary);
 
 /* Queues a packet that m's shared Socket.IO form holds: text[0..len),
  * the whole packet ("42[...]"), or with binary an attachment's bytes;
  * MSG_WS_PRE bytes of headroom precede it (lws writes its frame head
  * there). The queue holds a reference to m until it is written; nothing
- * is copied. Returns 0 or -1, as eio_send. */
-int eio_send_shared(struct eio_session *s, struct msg *m, const char *text,
-		    size_t len, int binary);
+ * is copied. Returns 0 or -1, as eio_queue_send. */
+int eio_queue_send_shared(struct eio_session *s, struct msg *m,
+			  const char *text, size_t len, int binary);
 
 /* Wakes s's transport to write (a held GET, the WebSocket). Safe from a
  * room notify; s must be alive (its app not yet closed). */
@@ -137,7 +134,7 @@ void eio_close(struct eio_session *s, int by_client);
 
 /* Called by the server's ticker: pings due, dead sessions closed, the
  * layer's tick. */
-void eio_tick(struct eio *e, int64_t now);
+void eio_beat_tick(struct eio *e, int64_t now);
 
 /*
  * For the transports (eio_poll.c, eio_ws.c).
@@ -162,7 +159,7 @@ struct eio_out {
 };
 
 /* Frees o (and its reference). */
-void eio_out_free(struct eio_out *o);
+void eio_queue_out_free(struct eio_out *o);
 
 /* What a transport may do now. */
 enum eio_take {
@@ -176,9 +173,9 @@ enum eio_take {
 /* Takes packets for a write: a GET (ws 0, up to max_bytes of payload,
  * at least one packet) or one WebSocket frame (ws 1, one packet). Asks
  * the layer above (pull) when the queue is empty. Sets *out (free each
- * with eio_out_free). */
-enum eio_take eio_take(struct eio_session *s, int ws, size_t max_bytes,
-		       struct eio_out **out);
+ * with eio_queue_out_free). */
+enum eio_take eio_queue_take(struct eio_session *s, int ws,
+			     size_t max_bytes, struct eio_out **out);
 
 /* Registers the held GET w for s: returns 0, -1 when one is held already
  * (the overlap the protocol forbids), -2 when s is upgraded or closed.

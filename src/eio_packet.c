@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * eio_packet: the Engine.IO v4 packet and payload codec and base64.
+ * eio_packet: the Engine.IO v4 packet and payload codec (its base64 is
+ * binary.c's).
  */
 #include "autoconf.h"
 
@@ -49,56 +50,10 @@ eio_payload_next(const char **p, const char *end, struct eio_pkt *out,
 	return eio_decode(s, (size_t)(e - s), out) ? -1 : 1;
 }
 
-size_t
-eio_b64_len(size_t n)
-{
-	return (n + 2) / 3 * 4;
-}
-
-size_t
-eio_b64_encode(const unsigned char *in, size_t n, char *out)
-{
-	return binary_b64_encode(in, n, out);	/* the one encoder */
-}
-
-/* Returns the 6-bit value of base64 character c, or -1. */
-static int
-val(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 long
 eio_b64_decode(const char *in, size_t n, unsigned char *out)
 {
-	uint32_t acc = 0;
-	size_t o = 0, bits = 0;
-
 	while (n && in[n - 1] == '=')
-		n--;
-	if (n % 4 == 1)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		int v = val(in[i]);
-
-		if (v < 0)
-			return -1;
-		acc = acc << 6 | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (unsigned char)(acc >> bits);
-		}
-	}
-	return (long)o;
+		n--;	/* padding optional */
+	return binary_b64_decode_bare(in, n, out);
 }

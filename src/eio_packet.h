@@ -49,16 +49,10 @@ int eio_decode(const char *s, size_t len, struct eio_pkt *out);
 int eio_payload_next(const char **p, const char *end, struct eio_pkt *out,
 		     unsigned char *bin, size_t cap);
 
-/* Returns the length of the base64 form of n bytes (padded). */
-size_t eio_b64_len(size_t n);
-
-/* Writes the standard, padded base64 of in[0..n) to out, which holds
- * eio_b64_len(n) bytes (no NUL is written). Returns that length. */
-size_t eio_b64_encode(const unsigned char *in, size_t n, char *out);
-
-/* Decodes standard base64 in[0..n) (padding optional) into out, which
- * holds n / 4 * 3 + 3 bytes. Returns the decoded length, or -1 on a
- * character outside the alphabet or a bad length. */
+/* Decodes standard base64 in[0..n) (padding optional; the encoder is
+ * binary_b64_encode()) into out, which holds n / 4 * 3 + 3 bytes.
+ * Returns the decoded length, or -1 on a character outside the alphabet
+ * or a bad length. */
 long eio_b64_decode(const char *in, size_t n, unsigned char *out);
 
 #endif

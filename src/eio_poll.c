@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "binary.h"
 #include "eio.h"
 #include "eio_poll.h"
 #include "server_ctx.h"
@@ -99,13 +100,13 @@ answer_packets(struct MHD_Connection *c, struct http_req *req,
 	char *body;
 
 	for (struct eio_out *p = o; p; p = p->next)
-		len += (p->binary ? eio_b64_len(p->len) + 1 : p->len) + 1;
+		len += (p->binary ? binary_b64_len(p->len) + 1 : p->len) + 1;
 	body = malloc(len + 1);
 	if (!body) {
 		while (o) {
 			struct eio_out *n = o->next;
 
-			eio_out_free(o);
+			eio_queue_out_free(o);
 			o = n;
 		}
 		return MHD_NO;
@@ -117,13 +118,13 @@ answer_packets(struct MHD_Connection *c, struct http_req *req,
 			body[at++] = EIO_SEP;
 		if (o->binary) {
 			body[at++] = 'b';
-			at += eio_b64_encode((const unsigned char *)o->p,
-					     o->len, body + at);
+			at += binary_b64_encode((const unsigned char *)o->p,
+						o->len, body + at);
 		} else {
 			memcpy(body + at, o->p, o->len);
 			at += o->len;
 		}
-		eio_out_free(o);
+		eio_queue_out_free(o);
 		o = n;
 	}
 	return http_reply(c, req, MHD_HTTP_OK, TEXT, body, at,
@@ -179,7 +180,8 @@ ep_try(struct MHD_Connection *c, struct http_req *req, struct ep *ep)
 	enum eio_take t;
 
 	for (;;) {
-		t = eio_take(ep->s, 0, (size_t)eio_max_payload(srv->eio), &o);
+		t = eio_queue_take(ep->s, 0,
+				   (size_t)eio_max_payload(srv->eio), &o);
 		if (t != EIO_TAKE_NONE || tp_wait_stopping(srv))
 			break;
 		if (tp_wait_suspend(srv, &ep->w))

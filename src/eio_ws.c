@@ -5,7 +5,7 @@
  * other threads wake one by putting it on the dirty list and calling
  * lws_cancel_service() (eio_ws_wake, under eio.lock), as ws.c does. A
  * writeable callback writes one packet taken from the session
- * (eio_take); frames in pieces are reassembled up to maxPayload.
+ * (eio_queue_take); frames in pieces are reassembled up to maxPayload.
  */
 #include "autoconf.h"
 
@@ -228,7 +228,7 @@ writeable(struct pss *pss)
 {
 	struct stats *st = &pss->w->srv->stats;
 	struct eio_out *o;
-	enum eio_take t = eio_take(pss->s, 1, 0, &o);
+	enum eio_take t = eio_queue_take(pss->s, 1, 0, &o);
 	int rc = 0;
 
 	if (t == EIO_TAKE_CLOSE || t == EIO_TAKE_NOOP)
@@ -240,7 +240,7 @@ writeable(struct pss *pss)
 	if (lws_write(pss->wsi, (unsigned char *)(uintptr_t)o->p, o->len,
 		      o->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT) < 0)
 		rc = -1;
-	eio_out_free(o);
+	eio_queue_out_free(o);
 	if (!rc)
 		lws_callback_on_writable(pss->wsi);	/* maybe more */
 	return rc;

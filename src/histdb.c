@@ -319,7 +319,7 @@ histdb_start(const struct histdb_config *cfg, struct store *st,
 	}
 	db->cfg.path = db->path;
 	if (histdb_sql_open(db, e) != IM_OK ||
-	    histdb_sql_load(db, e) != IM_OK) {
+	    histdb_sql_open_load(db, e) != IM_OK) {
 		destroy(db);
 		return NULL;
 	}

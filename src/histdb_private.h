@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * histdb_private: struct histdb, shared by histdb.c (the queue, the
- * writer thread, the sink, the counters) and histdb_sql.c (everything
- * that speaks SQL: open and checks, the give-back at start, a batch's
- * transaction, the retention). Nothing else includes it.
+ * writer thread, the sink, the counters), histdb_sql_open.c (the SQL of
+ * the start: open and checks, the give-back) and histdb_sql.c (the
+ * writer's SQL: a batch's transaction, the retention). Nothing else
+ * includes it.
  */
 #ifndef IMLAB_HISTDB_PRIVATE_H
 #define IMLAB_HISTDB_PRIVATE_H
@@ -54,9 +55,9 @@ struct histdb {
 	int started;
 };
 
-/* histdb_sql.c. The writer's calls return an SQLite result code
- * (SQLITE_OK) and, on failure, leave the reason in db->errbuf; the
- * start's fill e. */
+/* histdb_sql_open.c (the start) and histdb_sql.c (the writer). The
+ * writer's calls return an SQLite result code (SQLITE_OK) and, on
+ * failure, leave the reason in db->errbuf; the start's fill e. */
 
 /* Opens db->path, sets WAL and the locking, checks the file and creates
  * the tables; IM_EINVAL "bad_history_db" with e filled on failure. */
@@ -64,7 +65,7 @@ enum im_err histdb_sql_open(struct histdb *db, struct im_error *e);
 
 /* Continues the id sequence (store_resume()), records this run and
  * gives every room's history back to db->st through db->rs. */
-enum im_err histdb_sql_load(struct histdb *db, struct im_error *e);
+enum im_err histdb_sql_open_load(struct histdb *db, struct im_error *e);
 
 /* One batch: begin, put each message, end (records high, the newest id
  * put, as this run's, and commits; rolls back on failure). */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * http: the libmicrohttpd daemons and their access handler. The daemons
+ * http: the libmicrohttpd daemons. The daemons
  * have no listening socket (MHD_USE_NO_LISTEN_SOCKET): the listener thread
  * passes them connections with MHD_add_connection(). There are two pools
  * of them, alike but for their memory pool (libmicrohttpd 0.9.75 gives
@@ -15,28 +15,11 @@
  * MHD_OPTION_THREAD_POOL_SIZE: a pool's workers' epoll sets are not
  * reachable for the kick below). A connection stays on its daemon's
  * thread for life; long polls and SSE streams wait suspended, and any
- * thread resumes them (MHD_resume_connection() is thread-safe).
- *
- * Every connection comes here, and a request is a WebSocket upgrade when
- * it is a GET with Upgrade: websocket and Connection: upgrade, on any
- * request of a keep-alive connection: http_upgrade.c hands it to ws.c
- * (libwebsockets answers the handshake) and the access handler returns
- * MHD_NO. struct http is shared with it through http_private.h.
- *
- * Before any handler runs, a request the pool could not answer (a head
- * within 1 KiB of the pool) gets a JSON 431, so nothing is stored and left
- * unanswered; two Content-Length headers or one with Transfer-Encoding a
- * 400 (the listener checks the first request of a connection, this the
- * later ones); any Transfer-Encoding a JSON 411 (libmicrohttpd's chunked
- * decoder would answer bad chunks with HTML); a body that takes longer
- * than --body-timeout ends the connection. HTTP connections per address
- * are counted here too, and every connection is registered with
- * http_keep.c, which closes a keep-alive connection whose next head does
- * not come whole in time.
- *
- * Responses are queued on the second call of the access handler (the
- * first call only creates struct http_req): libmicrohttpd 0.9.75 sends
- * "Connection: close" for a response queued on the first call.
+ * thread resumes them (MHD_resume_connection() is thread-safe). HTTP
+ * connections per address are counted here (--max-per-address); a
+ * connection's and its requests' callbacks are http_request.c's, the
+ * route table http_route.c's, the WebSocket hand-off http_upgrade.c's
+ * (struct http is shared with them through http_private.h).
  *
  * libmicrohttpd 0.9.75's epoll loop calls epoll_wait() again, with its
  * full timeout, whenever one call returned a full batch of 128 events; the
@@ -53,339 +36,23 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "api.h"
-#include "eio_poll.h"
 #include "http.h"
-#include "http_guard.h"
 #include "http_keep.h"
 #include "http_private.h"
-#include "http_reply.h"
-#include "http_upgrade.h"
 #include "listener.h"
 #include "log.h"
-#include "netem_http.h"
 #include "server_ctx.h"
-#include "static.h"
-#include "tp.h"
-#include "wire_http.h"
 
 #define TAG "http"
-#define POOL_SPARE 1024	/* pool bytes an answer needs after the head */
 
-typedef enum MHD_Result (*handler_fn)(struct MHD_Connection *c,
-				      struct http_req *req);
-
-/* A connection's socket context: http_conn_of() sees its first member. */
-struct conn_ctx {
-	struct http_conn hc;
-	struct http_keep_conn kc;
-	int handed;		/* given to the WebSocket side, or failed:
-				 * never armed again */
-};
-
-static struct conn_ctx *
-ctx_of(struct MHD_Connection *c)
-{
-	return (struct conn_ctx *)http_conn_of(c);
-}
-
-/* Sets c's head deadline sec seconds from now (0: none). */
-static void
-arm(struct MHD_Connection *c, int sec)
-{
-	struct conn_ctx *cx = ctx_of(c);
-
-	if (cx && !cx->handed)
-		http_keep_arm(&cx->kc, sec ? im_mono_ms() + sec * 1000LL : 0);
-}
-
-/* One row per URL: a request goes to the first row whose path is its
- * url (or, with prefix, its url's first segments); the rest are files. */
-struct http_route {
-	const char *path;
-	int prefix;		/* also matches path + "/..." */
-	enum via via;		/* which counters the request feeds */
-	const char *allow;	/* GET/HEAD only, 405 with this Allow; NULL:
-				 * the handler checks the method itself */
-	handler_fn handle;
-};
-
-static enum MHD_Result
-healthz(struct MHD_Connection *c, struct http_req *req)
-{
-	return http_reply(c, req, MHD_HTTP_OK, "text/plain; charset=utf-8",
-			  "ok\n", 3, MHD_RESPMEM_PERSISTENT);
-}
-
-/* GET /ws that is not an upgrade (those never reach a route). */
-static enum MHD_Result
-ws_plain(struct MHD_Connection *c, struct http_req *req)
-{
-	return http_reply_error_with(c, req, 426, "upgrade_required",
-				     "/ws is the WebSocket endpoint: send "
-				     "Upgrade: websocket and Connection: "
-				     "Upgrade", MHD_HTTP_HEADER_UPGRADE,
-				     "websocket");
-}
-
-static const struct http_route routes[] = {
-	{ "/healthz", 0, VIA_API, "GET, HEAD", healthz },
-	{ "/ws", 0, VIA_WS, NULL, ws_plain },
-	{ "/metrics", 0, VIA_API, "GET, HEAD", api_metrics },
-	{ "/api", 1, VIA_API, NULL, api_handle },
-	{ "/poll", 0, VIA_POLL, "GET", tp_poll_handle },
-	{ "/longpoll", 0, VIA_LONGPOLL, "GET", tp_longpoll_handle },
-	{ "/sse", 0, VIA_SSE, "GET", tp_sse_handle },
-	{ "/socket.io", 1, VIA_SIO, NULL, eio_poll_handle },
-	{ "/engine.io", 1, VIA_SIO, NULL, eio_poll_handle },
-	{ NULL, 0, VIA_API, "GET, HEAD", static_serve },	/* the rest */
-};
-
-static const struct http_route *
-route_of(const char *url)
-{
-	const struct http_route *rt;
-
-	for (rt = routes; rt->path; rt++) {
-		size_t n = strlen(rt->path);
-
-		if (!strncmp(url, rt->path, n) &&
-		    (!url[n] || (rt->prefix && url[n] == '/')))
-			break;
-	}
-	return rt;
-}
-
-static enum MHD_Result
-preflight(struct MHD_Connection *c, struct http_req *req)
-{
-	struct MHD_Response *r;
-
-	r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-	if (!r)
-		return MHD_NO;
-	MHD_add_response_header(r, "Access-Control-Allow-Methods",
-				"GET, POST, OPTIONS");
-	MHD_add_response_header(r, "Access-Control-Allow-Headers",
-				"Content-Type, Last-Event-ID");
-	MHD_add_response_header(r, "Access-Control-Max-Age", "600");
-	return http_queue(c, req, MHD_HTTP_NO_CONTENT, r, 0);
-}
-
-static enum MHD_Result
-dispatch(struct MHD_Connection *c, struct http_req *req)
-{
-	struct server *srv = req->srv;
-
-	if (!strcmp(req->method, MHD_HTTP_METHOD_OPTIONS) &&
-	    srv->cfg.allow_origin && *srv->cfg.allow_origin)
-		return preflight(c, req);
-	if (req->route->allow && !http_is_get(req->method))
-		return http_not_allowed(c, req, req->route->allow);
-	if (req->via <= VIA_SSE && netem_http_hold(c, req, dispatch))
-		return MHD_YES;		/* ?delay=: netem_http.h */
-	return req->route->handle(c, req);
-}
-
-static const char *
-header(struct MHD_Connection *c, const char *name)
-{
-	return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
-}
-
-struct framing {
-	int cl, te;
-};
-
-static enum MHD_Result
-count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
-	      const char *value)
-{
-	struct framing *f = cls;
-
-	(void)kind;
-	(void)value;
-	if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH))
-		f->cl++;
-	else if (!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING))
-		f->te++;
-	return MHD_YES;
-}
-
-/* The first call of a request: its head is parsed, nothing read of its
- * body, nothing answered. Returns MHD_YES to go on, else what to return
- * (an error answer queued, or MHD_NO after a WebSocket hand-off). */
-static int
-first_checks(struct http_daemon *hd, struct MHD_Connection *c,
-	     struct http_req *req, enum MHD_Result *ret)
-{
-	const union MHD_ConnectionInfo *ci;
-	struct framing f = { 0, 0 };
-	const char *u = header(c, MHD_HTTP_HEADER_UPGRADE);
-	const char *conn = header(c, MHD_HTTP_HEADER_CONNECTION);
-	const char *cl;
-
-	*ret = MHD_YES;
-	ci = MHD_get_connection_info(c,
-				     MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
-	if (ci && ci->header_size + POOL_SPARE > hd->pool) {
-		/* the answer would not fit the pool: libmicrohttpd would
-		 * close without one after the handler ran */
-		*ret = http_reply_error(c, req, 431, "head_too_large",
-					"the request head (%zu bytes) is too "
-					"large for this connection; open a "
-					"new one", ci->header_size);
-		return 1;
-	}
-	if (!hd->big && ((ci && ci->header_size > HTTP_SMALL_HEAD)
-				    || header(c, MHD_HTTP_HEADER_COOKIE)))
-		req->close = 1;	/* its next head may not fit: route it anew */
-	MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, &f);
-	if (f.cl > 1 || f.te > 1 || (f.cl && f.te)) {
-		*ret = http_reply_error(c, req, MHD_HTTP_BAD_REQUEST,
-					"bad_request", "one Content-Length or "
-					"one Transfer-Encoding at most, not "
-					"both");
-		return 1;
-	}
-	cl = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (cl && strtoull(cl, NULL, 10) > (unsigned long long)
-	    hd->h->srv->cfg.max_body) {
-		/* at once: never read a body only to refuse it */
-		*ret = http_reply_error(c, req, MHD_HTTP_CONTENT_TOO_LARGE,
-					"too_large", "the body is over the %d "
-					"byte limit", hd->h->srv->cfg.max_body);
-		return 1;
-	}
-	if (f.te) {
-		/* libmicrohttpd's chunked decoder answers its own HTML
-		 * errors; no body here needs one (RFC 9112 section 6.3) */
-		*ret = http_reply_error(c, req, MHD_HTTP_LENGTH_REQUIRED,
-					"length_required",
-					"send the body with Content-Length; "
-					"chunked request bodies are not "
-					"accepted");
-		return 1;
-	}
-	if (http_guard_check(c, req, ret))
-		return 1;	/* Host, Origin, Content-Type: http_guard.h */
-	if (!strcmp(req->method, MHD_HTTP_METHOD_GET) &&
-	    http_has_token(u, "websocket") &&
-	    http_has_token(conn, "upgrade")) {
-		*ret = http_upgrade(hd->h, c, req);
-		return 1;
-	}
-	return 0;
-}
-
-static enum MHD_Result
-access_cb(void *cls, struct MHD_Connection *c, const char *url,
-	  const char *method, const char *version, const char *upload_data,
-	  size_t *upload_data_size, void **con_cls)
-{
-	struct http_daemon *hd = cls;
-	struct http *h = hd->h;
-	struct http_req *req = *con_cls;
-
-	if (!req) {
-		enum MHD_Result ret;
-
-		req = calloc(1, sizeof(*req));
-		if (!req)
-			return MHD_NO;
-		req->srv = h->srv;
-		req->route = route_of(url);
-		req->via = req->route->via;
-		req->url = url;
-		req->method = method;
-		req->t0 = im_mono_ms();
-		*con_cls = req;
-		arm(c, 0);	/* the head is whole */
-		wire_http_begin(c, req, version);
-		if (first_checks(hd, c, req, &ret) && ret == MHD_NO) {
-			struct conn_ctx *cx = ctx_of(c);
-
-			if (cx)
-				cx->handed = 1;
-			return ret;	/* a WebSocket now, or failed */
-		}
-		STATS_ADD(&h->srv->stats, req->via, requests, 1);
-		return ret;
-	}
-	req->url = url;
-	req->method = method;
-	if (req->resume)
-		return req->resume(c, req);	/* resumed after a suspend */
-	if (*upload_data_size) {
-		size_t n = *upload_data_size;
-		size_t max = (size_t)h->srv->cfg.max_body;
-
-		if (im_mono_ms() - req->t0 >
-		    (int64_t)h->srv->cfg.body_timeout * 1000) {
-			LOG_INFO(TAG, "%s %s: body not complete within "
-				 "--body-timeout %d s; closing", method, url,
-				 h->srv->cfg.body_timeout);
-			return MHD_NO;
-		}
-		STATS_ADD(&h->srv->stats, req->via, bytes_in, n);
-		*upload_data_size = 0;
-		if (req->too_big || req->body_len + n > max) {
-			req->too_big = 1;
-			free(req->body);
-			req->body = NULL;
-			return MHD_YES;
-		}
-		char *nb = realloc(req->body, req->body_len + n + 1);
-
-		if (!nb)
-			return MHD_NO;
-		memcpy(nb + req->body_len, upload_data, n);
-		req->body = nb;
-		req->body_len += n;
-		req->body[req->body_len] = '\0';
-		return MHD_YES;
-	}
-	if (req->too_big)
-		return http_reply_error(c, req, MHD_HTTP_CONTENT_TOO_LARGE,
-					"too_large",
-					"the body is over the %d byte limit",
-					h->srv->cfg.max_body);
-	return dispatch(c, req);
-}
-
-static void
-completed_cb(void *cls, struct MHD_Connection *c, void **con_cls,
-	     enum MHD_RequestTerminationCode toe)
-{
-	struct http_daemon *hd = cls;
-	struct http_req *req = *con_cls;
-
-	/* answered: the next request line is due within --idle-timeout */
-	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
-		arm(c, hd->h->srv->cfg.idle_timeout);
-	if (!req)
-		return;
-	wire_http_end(c, req);
-	netem_http_end(req);
-	if (req->done)
-		req->done(req);
-	free(req->body);
-	free(req);
-	*con_cls = NULL;
-}
-
-/* Returns sa's IPv4 address in network order, or 0 when it is not
- * counted (not IPv4, or loopback without --limit-loopback). */
-static uint32_t
-counted_addr(const struct http *h, const struct sockaddr *sa)
+uint32_t
+http_addr_counted(const struct http *h, const struct sockaddr *sa)
 {
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
 	uint32_t a;
@@ -398,10 +65,8 @@ counted_addr(const struct http *h, const struct sockaddr *sa)
 	return a;
 }
 
-/* Adds d (1 or -1) to a's count. Returns 0, or -1 when the count is at
- * the limit already (nothing added). */
-static int
-addr_add(struct http *h, uint32_t a, int d)
+int
+http_addr_add(struct http *h, uint32_t a, int d)
 {
 	struct addr_count **pp = &h->addrs[(a ^ (a >> 16)) % ADDR_BUCKETS];
 	struct addr_count *ac;
@@ -428,54 +93,6 @@ addr_add(struct http *h, uint32_t a, int d)
 	return rc;
 }
 
-static void
-connection_cb(void *cls, struct MHD_Connection *c, void **socket_context,
-	      enum MHD_ConnectionNotificationCode toe)
-{
-	struct http_daemon *hd = cls;
-	struct http *h = hd->h;
-	const union MHD_ConnectionInfo *ci;
-
-	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-		struct conn_ctx *cx = calloc(1, sizeof(*cx));
-
-		ci = MHD_get_connection_info(c,
-			MHD_CONNECTION_INFO_CONNECTION_FD);
-		if (cx && ci)
-			http_keep_add(h->keep, &cx->kc, ci->connect_fd);
-		*socket_context = cx;
-		wire_http_open(h->srv, c, cx ? &cx->hc : NULL);
-	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
-		struct conn_ctx *cx = *socket_context;
-		uint32_t a;
-
-		if (cx) {
-			http_keep_del(h->keep, &cx->kc); /* before close */
-			wire_http_close(&cx->hc);
-		}
-		free(cx);
-		*socket_context = NULL;
-		ci = MHD_get_connection_info(c,
-			MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-		a = ci ? counted_addr(h, ci->client_addr) : 0;
-		if (a)
-			addr_add(h, a, -1);
-		atomic_fetch_sub(&h->srv->open_conns, 1);
-	}
-}
-
-/* The request line of c is in: the rest of its head is due within
- * --head-timeout. Returns NULL, the access handler's first *con_cls. */
-static void *
-uri_log_cb(void *cls, const char *uri, struct MHD_Connection *c)
-{
-	struct http_daemon *hd = cls;
-
-	(void)uri;
-	arm(c, hd->h->srv->cfg.head_timeout);
-	return NULL;
-}
-
 /* The daemons per pool for --http-threads n: n, or with 0 the cores
  * online; at most HTTP_THREADS_MAX. */
 static int
@@ -495,16 +112,16 @@ start_daemon(struct http_daemon *hd, struct server *srv)
 		MHD_USE_NO_LISTEN_SOCKET | MHD_USE_EPOLL_INTERNAL_THREAD |
 		MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC | MHD_USE_ERROR_LOG |
 		MHD_USE_TURBO,
-		0, NULL, NULL, access_cb, hd,
+		0, NULL, NULL, http_request_access, hd,
 		MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL,
 		MHD_OPTION_CONNECTION_LIMIT,
 		(unsigned int)srv->cfg.max_connections,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, hd->pool,
 		MHD_OPTION_CONNECTION_TIMEOUT,
 		(unsigned int)srv->cfg.idle_timeout,
-		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, hd,
-		MHD_OPTION_NOTIFY_CONNECTION, connection_cb, hd,
-		MHD_OPTION_URI_LOG_CALLBACK, uri_log_cb, hd,
+		MHD_OPTION_NOTIFY_COMPLETED, http_request_completed, hd,
+		MHD_OPTION_NOTIFY_CONNECTION, http_request_connection, hd,
+		MHD_OPTION_URI_LOG_CALLBACK, http_request_uri_log, hd,
 		MHD_OPTION_END);
 }
 
@@ -598,9 +215,9 @@ void
 http_adopt(struct http *h, int fd, const struct sockaddr *sa,
 	   socklen_t salen, int big)
 {
-	uint32_t a = counted_addr(h, sa);
+	uint32_t a = http_addr_counted(h, sa);
 
-	if (a && addr_add(h, a, 1)) {
+	if (a && http_addr_add(h, a, 1)) {
 		char ip[INET_ADDRSTRLEN];
 
 		atomic_fetch_sub(&h->srv->open_conns, 1);
@@ -620,7 +237,7 @@ http_adopt(struct http *h, int fd, const struct sockaddr *sa,
 				     (int)(h->next++ % (unsigned)h->n)].d,
 			       fd, sa, salen) != MHD_YES) {
 		if (a)
-			addr_add(h, a, -1);
+			http_addr_add(h, a, -1);
 		atomic_fetch_sub(&h->srv->open_conns, 1);
 		LOG_WARN(TAG, "connection refused by libmicrohttpd: %s",
 			 strerror(errno));

@@ -2,9 +2,9 @@
 /*
  * http: the top of the libmicrohttpd front end: the two daemons (no
  * listening socket of their own; the listener hands them connections),
- * the request lifecycle (bodies, resume, completion), the WebSocket
- * upgrade hand-off and the route table. Handlers
- * answer with http_reply.h, below it.
+ * the request lifecycle (bodies, resume, completion: http_request.c), the
+ * WebSocket upgrade hand-off (http_upgrade.c) and the route table
+ * (http_route.c). Handlers answer with http_reply.h, below it.
  */
 #ifndef IMLAB_HTTP_H
 #define IMLAB_HTTP_H

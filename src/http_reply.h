@@ -36,7 +36,7 @@ typedef enum MHD_Result (*http_resume_fn)(struct MHD_Connection *c,
 /* Per-request state, created on the first call of the access handler. */
 struct http_req {
 	struct server *srv;
-	const struct http_route *route;	/* http.c's table row */
+	const struct http_route *route;	/* http_route.c's table row */
 	const char *url, *method;	/* borrowed from MHD, this call */
 	enum via via;			/* which counters it feeds */
 	char *body;			/* uploaded body, owned */

@@ -2,8 +2,8 @@
 /*
  * http_upgrade: the WebSocket upgrade hand-off. A request is an upgrade
  * when it is a GET with Upgrade: websocket and Connection: upgrade, on
- * any request of a keep-alive connection (http.c's first-call checks
- * decide). Here its path (/ws), version (13), key and Origin (the Host,
+ * any request of a keep-alive connection (http_request.c's first-call
+ * checks decide). Here its path (/ws), version (13), key and Origin (the Host,
  * or one of --allow-origin) are checked, the handshake request rebuilt
  * (only the imlab subprotocol is passed on) and given with a duplicate of
  * the socket to ws.c, where libwebsockets answers the handshake; the

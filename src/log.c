@@ -91,7 +91,8 @@ log_write(enum log_level lvl, const char *tag, const char *fmt, ...)
  */
 static const char *const mhd_quiet[] = {
 	"Failed to send the chunked response body",
-	/* every WebSocket upgrade leaves libmicrohttpd this way (http.c) */
+	/* every WebSocket upgrade leaves libmicrohttpd this way
+	 * (http_request.c) */
 	"Application reported internal error",
 };
 
@@ -124,7 +125,7 @@ log_lws(int level, const char *line)
 	else if (level & (LLL_NOTICE | LLL_USER))
 		lvl = LOG_LVL_INFO;
 	/* lws 4.1.6 logs every adoption with a read buffer (each WebSocket
-	 * upgrade, http.c) at error level: it is not one */
+	 * upgrade, http_upgrade.c) at error level: it is not one */
 	if (!strncmp(line, "adopt_socket_readbuf: ", 22))
 		lvl = LOG_LVL_DEBUG;
 	log_write(lvl, "lws", "%s", line);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * netem_http: the upstream half of the emulated delay (netem.h) for
- * HTTP: a /poll, /longpoll or /sse request (http.c's dispatch) or a /ws
+ * HTTP: a /poll, /longpoll or /sse request (http_route.c's dispatch) or a /ws
  * upgrade (http_upgrade.c) with ?delay=MS is held (suspended) 2 x delay
  * (+ jitter) before its handler runs, and the query's delay and jitter
  * are read for the cursor.

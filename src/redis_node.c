@@ -193,7 +193,7 @@ redis_node_attach(struct redis_node *n, struct store *st, struct rooms *rs,
 	n->rs = rs;
 	/* a cursor from a node ahead of this one is no future cursor */
 	store_set_lead(st, RDS_LEAD);
-	rooms_set_key(rs, n->key);
+	rooms_pid_set_key(rs, n->key);
 	if (rds_load(n, e))
 		return e ? e->err : IM_EFULL;
 	n->wup = 1;

@@ -1,17 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * room: registry, reclaim, subscriber arrays and presence (the mid
- * retry window is room_mid.c's, the listings room_list.c's; the private
- * structs they share are in room_private.h). Everything here runs
+ * room: registry, reclaim, subscriber arrays and presence (the one road
+ * into the store, rooms_post(), is room_post.c's, the pids room_pid.c's,
+ * the mid retry window room_mid.c's, the listings room_list.c's; the
+ * private structs they share are in room_private.h). Everything here runs
  * under rs->lock. A room lives while anything refers to it (a pin from
  * rooms_get(), a subscriber, a member); unused, it is reclaimed with its
  * ring at once if it never held a message, else once idle for
- * room_idle_ms (rooms_sweep()). Every message - a publish from the hub or
- * a presence join/leave - enters the store by one road, rooms_post():
- * appended (the store takes its own lock: the order is always rooms ->
- * store) and delivered to the room's subscribers before the lock is
- * released, so a join is ordered with its membership change and every
- * room's notifications come in id order.
+ * room_idle_ms (rooms_sweep()). A presence join/leave is posted while the
+ * lock is held, so it is ordered with the membership change it reports.
  */
 #include "autoconf.h"
 
@@ -28,7 +25,6 @@
 #include "names.h"
 #include "room.h"
 #include "room_private.h"
-
 
 struct rooms *
 rooms_create(struct store *st, const struct rooms_config *cfg)
@@ -186,165 +182,6 @@ room_ring(const struct room *r)
 	return r->ring;
 }
 
-static inline uint64_t
-rotl(uint64_t x, int b)
-{
-	return (x << b) | (x >> (64 - b));
-}
-
-static void
-sipround(uint64_t v[4])
-{
-	v[0] += v[1]; v[1] = rotl(v[1], 13); v[1] ^= v[0];
-	v[0] = rotl(v[0], 32);
-	v[2] += v[3]; v[3] = rotl(v[3], 16); v[3] ^= v[2];
-	v[0] += v[3]; v[3] = rotl(v[3], 21); v[3] ^= v[0];
-	v[2] += v[1]; v[1] = rotl(v[1], 17); v[1] ^= v[2];
-	v[2] = rotl(v[2], 32);
-}
-
-uint64_t
-room_siphash(uint64_t k0, uint64_t k1, const unsigned char *s, size_t n)
-{
-	uint64_t v[4] = { k0 ^ 0x736f6d6570736575ULL,
-			  k1 ^ 0x646f72616e646f6dULL,
-			  k0 ^ 0x6c7967656e657261ULL,
-			  k1 ^ 0x7465646279746573ULL };
-	uint64_t m;
-	size_t i;
-
-	for (i = 0; i + 8 <= n; i += 8) {
-		m = 0;
-		for (int j = 7; j >= 0; j--)
-			m = (m << 8) | s[i + (size_t)j];
-		v[3] ^= m;
-		sipround(v);
-		sipround(v);
-		v[0] ^= m;
-	}
-	m = (uint64_t)n << 56;
-	for (size_t j = 0; i + j < n; j++)
-		m |= (uint64_t)s[i + j] << (8 * j);
-	v[3] ^= m;
-	sipround(v);
-	sipround(v);
-	v[0] ^= m;
-	v[2] ^= 0xff;
-	for (int r = 0; r < 4; r++)
-		sipround(v);
-	return v[0] ^ v[1] ^ v[2] ^ v[3];
-}
-
-void
-rooms_pid(const struct rooms *rs, const char *cid, char pid[MSG_PID_LEN + 1])
-{
-	const unsigned char *p = (const unsigned char *)cid;
-	size_t n;
-
-	if (!cid || !*cid) {
-		pid[0] = '\0';
-		return;
-	}
-	n = strlen(cid);
-	snprintf(pid, MSG_PID_LEN + 1, "%016" PRIx64 "%016" PRIx64,
-		 room_siphash(rs->key[0], rs->key[1], p, n),
-		 room_siphash(rs->key[2], rs->key[3], p, n));
-}
-
-/* Delivers m to r's subscribers; lock held. */
-static void
-notify_locked(struct room *r, const struct msg *m)
-{
-	for (size_t i = 0; i < r->nsubs; i++) {
-		struct sub *s = r->subs[i]->sub;
-
-		if (msg_visible(m, s->cid))
-			s->notify(s, m);
-	}
-}
-
-/* Returns the member of r whose public id is pid, or NULL; lock held. */
-static const struct member *
-member_by_pid(const struct room *r, const char *pid)
-{
-	size_t pos = 0;
-	const struct member *mb;
-
-	while ((mb = hmap_next(&r->members, &pos)))
-		if (!memcmp(mb->pid, pid, MSG_PID_LEN))
-			return mb;
-	return NULL;
-}
-
-enum im_err
-room_post_locked(struct rooms *rs, struct room *r, const struct msg_parts *in,
-		 struct msg **out)
-{
-	char pid[MSG_PID_LEN + 1];
-	struct msg_parts p = *in;
-	struct msg *m = NULL;
-	enum im_err err;
-
-	if (p.to == MSG_TO_PID) {
-		const struct member *to = p.to_pid ?
-			member_by_pid(r, p.to_pid) : NULL;
-
-		if (!to)
-			return IM_ENOTFOUND;
-		p.to_cid = to->cid;
-	}
-	rooms_pid(rs, p.cid, pid);
-	p.room = r->name;
-	p.pid = pid;
-	err = store_append(rs->st, r->ring, &p, &m);
-	if (err != IM_OK)
-		return err;
-	r->used = im_mono_ms();
-	notify_locked(r, m);
-	if (out)
-		*out = m;
-	else
-		msg_unref(&m);
-	return IM_OK;
-}
-
-
-enum im_err
-rooms_post(struct rooms *rs, struct room *r, const struct msg_parts *p,
-	   struct msg **out)
-{
-	enum im_err err;
-
-	pthread_mutex_lock(&rs->lock);
-	err = room_post_locked(rs, r, p, out);
-	pthread_mutex_unlock(&rs->lock);
-	return err;
-}
-
-enum im_err
-rooms_post_at(struct rooms *rs, const struct msg_parts *p)
-{
-	struct im_error e = { 0 };
-	struct room *r = rooms_get(rs, p->room, 1, &e);
-	struct msg_parts q = *p;
-	struct msg *m = NULL;
-	enum im_err err;
-
-	if (!r)
-		return e.err ? e.err : IM_ENOMEM;
-	pthread_mutex_lock(&rs->lock);
-	q.room = r->name;
-	err = store_append_at(rs->st, r->ring, &q, &m);
-	if (err == IM_OK) {
-		r->used = im_mono_ms();
-		notify_locked(r, m);
-	}
-	pthread_mutex_unlock(&rs->lock);
-	msg_unref(&m);
-	rooms_release(rs, &r);
-	return err;
-}
-
 void
 rooms_set_presence_hook(struct rooms *rs, rooms_presence_fn *fn, void *ctx)
 {
@@ -368,18 +205,6 @@ rooms_presence_replay(struct rooms *rs)
 				     mb->pid, mb->from, mb->via, "join");
 	}
 	pthread_mutex_unlock(&rs->lock);
-}
-
-void
-rooms_set_key(struct rooms *rs, const unsigned char key[32])
-{
-	for (int i = 0; i < 4; i++) {
-		uint64_t k = 0;
-
-		for (int j = 0; j < 8; j++)
-			k = (k << 8) | key[i * 8 + j];
-		rs->key[i] = k;
-	}
 }
 
 /* Posts a join/leave for mb in r; lock held. */

@@ -131,7 +131,7 @@ void rooms_presence_replay(struct rooms *rs);
 /* Replaces the pid keys (the 32 bytes of key, borrowed), so that every
  * node sharing them derives the same pid from a cid. Call before other
  * threads use rs. */
-void rooms_set_key(struct rooms *rs, const unsigned char key[32]);
+void rooms_pid_set_key(struct rooms *rs, const unsigned char key[32]);
 
 /* How many recent (cid, mid) pairs a room remembers for rooms_post_once. */
 #define ROOM_MID_WINDOW 256

@@ -2,11 +2,11 @@
 /*
  * room_mid: the mid retry window of rooms_post_once(). A room remembers
  * the last ROOM_MID_WINDOW (cid, mid) pairs it stored, each by a 128-bit
- * keyed hash (room_siphash() under the rooms' keys, in a domain apart from
- * the pids'), with the id and time it was stored under; a retry of one of
- * them is answered with that id instead of being stored again. The window
- * is allocated on a room's first mid and freed with the room (room.c);
- * everything here runs under rs->lock.
+ * keyed hash (room_pid_siphash() under the rooms' keys, in a domain apart
+ * from the pids'), with the id and time it was stored under; a retry of
+ * one of them is answered with that id instead of being stored again. The
+ * window is allocated on a room's first mid and freed with the room
+ * (room.c); everything here runs under rs->lock.
  */
 #include "autoconf.h"
 
@@ -36,8 +36,8 @@ mid_hash(const struct rooms *rs, const char *cid, const char *mid,
 	buf[4 + c] = '\0';
 	memcpy(buf + 5 + c, mid, m);
 	n = 5 + c + m;
-	h[0] = room_siphash(rs->key[0], rs->key[1], buf, n);
-	h[1] = room_siphash(rs->key[2], rs->key[3], buf, n);
+	h[0] = room_pid_siphash(rs->key[0], rs->key[1], buf, n);
+	h[1] = room_pid_siphash(rs->key[2], rs->key[3], buf, n);
 }
 
 enum im_err

@@ -2,6 +2,7 @@
 /*
  * room_private: the room layer's private state, shared by the files that
  * implement room.h (room.c: registry, reclaim, subscribers, presence;
+ * room_post.c: the road into the store; room_pid.c: the pids;
  * room_mid.c: the mid retry window; room_list.c: the listings) and by no
  * one else: everything outside sees struct room and struct rooms as
  * opaque. Every field is guarded by rooms.lock. Include it after room.h
@@ -63,10 +64,10 @@ struct rooms {
 
 /* SipHash-2-4 of s[0..n) under the key (k0, k1): a keyed PRF, so a
  * client that asks for the pids of chosen cids learns nothing of others.
- * s is borrowed; used for the pids (room.c) and the mid window
+ * s is borrowed; used for the pids (room_pid.c) and the mid window
  * (room_mid.c). */
-uint64_t room_siphash(uint64_t k0, uint64_t k1, const unsigned char *s,
-		      size_t n);
+uint64_t room_pid_siphash(uint64_t k0, uint64_t k1,
+			  const unsigned char *s, size_t n);
 
 /* rooms_post() with rs->lock held: the one road into the store. Appends
  * in (borrowed) to r's ring with r's name and the cid's pid and delivers

@@ -91,7 +91,7 @@ ticker(void *arg)
 		http_tick(s->http, now);
 		tp_wait_tick(s, now);
 		rooms_presence_flush(s->rs, now, 0);
-		eio_tick(s->eio, now);
+		eio_beat_tick(s->eio, now);
 		if (now - last_sweep >= 1000) {
 			rooms_sweep(s->rs, now);
 			last_sweep = now;

@@ -57,10 +57,10 @@ int
 sio_send(struct sio_conn *c, const char *pkt, size_t len,
 	 const struct sio_bin *att, unsigned n_att)
 {
-	if (eio_send(c->s, pkt, len, 0))
+	if (eio_queue_send(c->s, pkt, len, 0))
 		return -1;
 	for (unsigned i = 0; i < n_att; i++)
-		if (eio_send(c->s, att[i].data, att[i].len, 1))
+		if (eio_queue_send(c->s, att[i].data, att[i].len, 1))
 			return -1;
 	return 0;
 }

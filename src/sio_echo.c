@@ -19,7 +19,7 @@ eio_open_cb(void *cls, struct eio_session *s)
 static int
 eio_message_cb(void *ctx, const char *data, size_t len, int binary)
 {
-	return eio_send(ctx, data, len, binary);
+	return eio_queue_send(ctx, data, len, binary);
 }
 
 static void

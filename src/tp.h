@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tp: the three HTTP transports (short poll, long poll, SSE) as the route
- * table in http.c sees them: one handler each, called on the second call
+ * table in http_route.c sees them: one handler each, called on the second call
  * of the access handler. What they share is below them: tp_params (the
  * request), tp_wait (the registry of waiting connections), tp_coalesce
  * (write coalescing) and http_reply (the answers).

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * wire: the byte and request meters (see wire.h). The kernel keeps the
- * counts: tcpi_bytes_received is every byte that arrived (a FIN counts
- * one), SIOCINQ what of it the server has not read yet; tcpi_bytes_acked
- * plus SIOCOUTQ is everything the server wrote (its own FIN counts one
- * once queued). A meter remembers where it last charged (up0, down0) and
- * charges the difference to its connection's current transport and cid.
+ * wire: the byte and request meters' registry (see wire.h): each metered
+ * connection, the per-cid and total counters they charge (a meter
+ * remembers where it last charged, up0 and down0, and charges the
+ * difference to its connection's current transport and cid), the
+ * request/response records and the reports. What the kernel counted is
+ * read by wire_meter.c.
  */
 #include "autoconf.h"
 
@@ -13,26 +13,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
-
-#include <linux/sockios.h>
-#include <linux/tcp.h>
-#include <netinet/in.h>
 
 #include <json-c/json.h>
 
 #include "hmap.h"
 #include "list.h"
 #include "wire.h"
+#include "wire_meter.h"
 
 #define PENDING 256	/* first heads and hand-offs waiting, by fd */
-
-/* Linux TCP states (include/net/tcp_states.h) */
-enum {
-	ST_FIN_WAIT1 = 4, ST_FIN_WAIT2 = 5, ST_TIME_WAIT = 6,
-	ST_CLOSE = 7, ST_CLOSE_WAIT = 8, ST_LAST_ACK = 9, ST_CLOSING = 11
-};
 
 struct wire_rec {
 	enum via via;
@@ -77,47 +67,6 @@ struct wire {
 	uint64_t clock;
 	struct pend pend[PENDING];
 };
-
-/* Reads fd's counts: *up what the server read (with final, what
- * arrived), *down what it wrote. Returns 0 or -1. */
-static int
-meter(int fd, uint64_t *up, uint64_t *down, int final)
-{
-	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
-	int inq = 0, outq = 0, fin_in, fin_out;
-
-	memset(&ti, 0, sizeof(ti));
-	if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) ||
-	    len < offsetof(struct tcp_info, tcpi_bytes_received) +
-		  sizeof(ti.tcpi_bytes_received) ||
-	    ioctl(fd, SIOCINQ, &inq) || ioctl(fd, SIOCOUTQ, &outq))
-		return -1;
-	fin_in = ti.tcpi_state == ST_CLOSE_WAIT ||
-		 ti.tcpi_state == ST_LAST_ACK ||
-		 ti.tcpi_state == ST_CLOSING || ti.tcpi_state == ST_TIME_WAIT;
-	if (ti.tcpi_state == ST_CLOSE) {
-		/* closed by the FINs (from FIN_WAIT2 or LAST_ACK), or by a
-		 * reset, which leaves an error unless it was reported */
-		int err = 0;
-		socklen_t el = sizeof(err);
-
-		getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el);
-		fin_in = !err;
-	}
-	fin_out = ti.tcpi_state == ST_FIN_WAIT1 ||
-		  ti.tcpi_state == ST_FIN_WAIT2 ||
-		  ti.tcpi_state == ST_CLOSING ||
-		  ti.tcpi_state == ST_TIME_WAIT || ti.tcpi_state == ST_LAST_ACK;
-	/* CLOSE with no error is LAST_ACK done: our FIN was acked too (it
-	 * counts one in tcpi_bytes_acked) */
-	if (ti.tcpi_state == ST_CLOSE)
-		fin_out = fin_in;
-	*up = ti.tcpi_bytes_received - (uint64_t)fin_in -
-	      (final ? 0 : (uint64_t)inq);
-	*down = ti.tcpi_bytes_acked + (uint64_t)outq - (uint64_t)fin_out;
-	return 0;
-}
 
 static void
 rec_free(struct wire_rec *r)
@@ -235,7 +184,7 @@ charge(struct wire_conn *wc, int final)
 	uint64_t up, down, du, dd;
 	struct client *c;
 
-	if (meter(wc->fd, &up, &down, final))
+	if (wire_meter_read(wc->fd, &up, &down, final))
 		return;
 	du = up > wc->up0 ? up - wc->up0 : 0;
 	dd = down > wc->down0 ? down - wc->down0 : 0;
@@ -286,7 +235,7 @@ wire_conn_open(struct wire *w, int fd)
 		wc->w = w;
 		wc->fd = fd;
 		wc->via = VIA_API;
-		meter(fd, &wc->up0, &wc->down0, 0);
+		wire_meter_read(fd, &wc->up0, &wc->down0, 0);
 		if (p->fd == fd) {
 			wc->raw = p->raw;
 			p->raw = NULL;
@@ -497,7 +446,7 @@ live(const struct wire_conn *wc, struct wire_cnt *t)
 {
 	uint64_t up, down;
 
-	if (meter(wc->fd, &up, &down, 0))
+	if (wire_meter_read(wc->fd, &up, &down, 0))
 		return;
 	t[wc->via].up += up > wc->up0 ? up - wc->up0 : 0;
 	t[wc->via].down += down > wc->down0 ? down - wc->down0 : 0;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * wire_http: the thin hooks by which http.c, http_reply.c and
+ * wire_http: the thin hooks by which http_request.c, http_reply.c and
  * http_upgrade.c feed the wire meters (wire.h) and the request/response
  * records of /api/clients/{cid}/wire. All run on the libmicrohttpd
  * thread of the connection.

@@ -972,7 +972,7 @@ START_TEST(a_presence_hook_takes_joins_and_leaves_instead_of_the_store)
 	uint64_t since = 0;
 
 	rooms_pid(rs, CID_A, pid1);
-	rooms_set_key(rs, key);
+	rooms_pid_set_key(rs, key);
 	rooms_pid(rs, CID_A, pid2);
 	ck_assert_str_ne(pid1, pid2);
 	rooms_set_presence_hook(rs, presence_hook, &nhooked);
