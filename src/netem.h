@@ -44,8 +44,14 @@ netem_on(const struct netem *n)
 	return n && (n->delay_ms || n->jitter_ms);
 }
 
-/* Returns when m becomes visible through n (wall ms). */
+/* Returns when m becomes visible through n (wall ms):
+ * netem_link_due(n, m->ts, m->id). */
 int64_t netem_due(const struct netem *n, const struct msg *m);
+
+/* Returns when something ready at ready (wall ms) is through n: ready +
+ * delay + j, j in [0, jitter] a hash of seq (a message id, or a /ws
+ * connection's count of what it timed, ws_netem.h). */
+int64_t netem_link_due(const struct netem *n, int64_t ready, uint64_t seq);
 
 /* Starts the clock thread; NULL when out of memory or threads. */
 struct netem_clock *netem_clock_start(void);
