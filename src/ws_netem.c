@@ -15,7 +15,7 @@
 
 struct ws_held {
 	struct ws_held *next;
-	int64_t due;		/* run it then (wall ms) */
+	int64_t due;		/* run it then (lws_now_usecs()) */
 	size_t len;
 	int binary;
 	char buf[];		/* len bytes */
@@ -34,11 +34,13 @@ ws_netem_init(struct ws_netem *q, const struct netem *net, struct lws *wsi,
 	q->ctx = ctx;
 }
 
-/* Returns the next due time of q's link, not before *last (order). */
+/* Returns the next due time of q's link, not before *last (order), in
+ * lws's clock: the timer's, to the microsecond. */
 static int64_t
 next_due(struct ws_netem *q, int64_t *last)
 {
-	int64_t due = netem_link_due(q->net, im_now_ms(), q->seq++);
+	int64_t due = (int64_t)lws_now_usecs() +
+		      netem_link_due(q->net, 0, q->seq++) * LWS_US_PER_MS;
 
 	if (due < *last)
 		due = *last;
@@ -110,7 +112,7 @@ static void
 fire(lws_sorted_usec_list_t *sul)
 {
 	struct ws_netem *q = lws_container_of(sul, struct ws_netem, sul);
-	int64_t now = im_now_ms();
+	int64_t now = (int64_t)lws_now_usecs();
 
 	while (q->head && q->head->due <= now) {
 		struct ws_held *h = q->head;
@@ -134,7 +136,7 @@ fire(lws_sorted_usec_list_t *sul)
 void
 ws_netem_arm(struct ws_netem *q, int64_t reply_due)
 {
-	int64_t now = im_now_ms(), at = INT64_MAX;
+	int64_t now = (int64_t)lws_now_usecs(), at = INT64_MAX;
 
 	if (!q->run)
 		return;
@@ -149,8 +151,7 @@ ws_netem_arm(struct ws_netem *q, int64_t reply_due)
 	}
 	/* scheduling again moves the one entry; a time past fires soon */
 	lws_sul_schedule(lws_get_context(q->wsi), 0, &q->sul, fire,
-			 at > now ? (lws_usec_t)(at - now) * LWS_US_PER_MS :
-			 1);
+			 at > now ? (lws_usec_t)(at - now) : 1);
 }
 
 void

@@ -50,7 +50,8 @@ struct ws_netem {
 	unsigned n;			/* held messages */
 	size_t bytes, max_bytes;	/* their bytes, the bound */
 	uint64_t seq;			/* messages and replies timed */
-	int64_t in_last, out_last;	/* latest due times given (wall ms) */
+	int64_t in_last, out_last;	/* latest due times given, in
+					 * lws_now_usecs() microseconds */
 	int64_t reply_due;		/* the owner's, as last armed */
 	const struct netem *net;	/* borrowed */
 	struct lws *wsi;
@@ -72,8 +73,8 @@ void ws_netem_init(struct ws_netem *q, const struct netem *net,
 int ws_netem_hold(struct ws_netem *q, const void *buf, size_t len,
 		  int binary, const char **why);
 
-/* Returns when a reply ready now may be written (wall ms; 0, at once,
- * before ws_netem_init()). */
+/* Returns when a reply ready now may be written (lws_now_usecs(); 0, at
+ * once, before ws_netem_init()). */
 int64_t ws_netem_reply_due(struct ws_netem *q);
 
 /* Sets the timer for the next held message or for reply_due (the oldest

@@ -37,7 +37,7 @@
 
 struct ws_ctl {
 	struct ws_ctl *next;
-	int64_t due;		/* write it then (wall ms), 0: at once */
+	int64_t due;		/* write it then (lws_now_usecs()), 0: now */
 	size_t len;
 	unsigned char buf[];	/* LWS_PRE headroom, then len bytes */
 };
@@ -114,8 +114,9 @@ ctl_push(struct per_session_data__chat *pss, const struct jbuf *b)
 int
 ws_proto_ctl_ready(const struct per_session_data__chat *pss)
 {
-	return pss->ctl_head && (!pss->ctl_head->due ||
-				 pss->ctl_head->due <= im_now_ms());
+	const struct ws_ctl *c = pss->ctl_head;
+
+	return c && (!c->due || c->due <= (int64_t)lws_now_usecs());
 }
 
 int

@@ -80,8 +80,8 @@ void ws_proto_close(struct lws *wsi, enum im_err err, const char *why);
  * empty or its head not due yet, -1 on a write error. */
 int ws_proto_write_ctl(struct per_session_data__chat *pss);
 
-/* Returns when the oldest queued control reply may be written (wall ms,
- * 0: at once), or -1 when the queue is empty. */
+/* Returns when the oldest queued control reply may be written
+ * (lws_now_usecs(), 0: at once), or -1 when the queue is empty. */
 int64_t ws_proto_ctl_due(const struct per_session_data__chat *pss);
 
 /* Returns 1 if a queued control reply may be written now. */
