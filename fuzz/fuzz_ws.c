@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fuzz_ws: libFuzzer target for the WebSocket op handler and reassembly,
- * ws_proto_receive() and ws_proto_write_ctl() (src/ws_proto.h), over an
- * in-memory store, room registry and hub made afresh for each input, one
+ * ws_rx_receive() (src/ws_rx.h) and ws_proto_write_ctl() (ws_proto.h),
+ * over an in-memory store, room registry and hub made afresh for each input, one
  * connection in the state ws.c's ESTABLISHED leaves it. libwebsockets is
  * replaced by stubs that play its part as 4.1.6 does: an input is a
  * sequence of RECEIVE callbacks, each a flags byte (bit 0 FIN, bit 1
@@ -14,7 +14,8 @@
  * message. Besides the sanitizers it checks ws_proto's promises: a
  * connection that must close has its close reason set, nothing is fed
  * to it after that, every reply written is one JSON object with an "op",
- * within the reply size, and everything is freed by ws_proto_free().
+ * within the reply size, and everything is freed by ws_proto_free() and
+ * ws_rx_free().
  */
 #include "autoconf.h"
 
@@ -34,6 +35,7 @@
 #include "store.h"
 #include "wire.h"
 #include "ws_proto.h"
+#include "ws_rx.h"
 
 #define MAX_MSG 4096		/* --ws-max-msg here */
 #define REPLY_MAX 2048		/* ws_proto.c's bound on a control reply */
@@ -118,12 +120,19 @@ lws_write(struct lws *wsi, unsigned char *buf, size_t len,
 }
 
 /* The byte meters (wire.c) are not what this target checks: the
- * connection has none (pss->wc is NULL), so naming its cid does nothing. */
+ * connection has none (pss->wc is NULL), so naming its cid or counting
+ * a held message (ws_rx.c, never without a delay) does nothing. */
 void
 wire_set_cid(struct wire_conn *wc, const char *cid)
 {
 	(void)wc;
 	(void)cid;
+}
+
+void
+wire_frame_in(struct wire_conn *wc)
+{
+	(void)wc;
 }
 
 /* ---- one connection --------------------------------------------------- */
@@ -195,7 +204,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			wsi_state.binary = !!(flags & 2);
 		wsi_state.final = flags & 1;
 		wsi_state.remaining = rem[(flags >> 2) & 3];
-		rc_recv = ws_proto_receive(&pss, len ? data + at : NULL, len);
+		rc_recv = ws_rx_receive(&pss, len ? data + at : NULL, len);
 		at += len;
 		if (rc_recv) {
 			if (rc_recv != -1 || !wsi_state.close_set)
@@ -217,6 +226,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		;
 	rooms_unsubscribe_all(srv.rs, &pss.sub);
 	ws_proto_free(&pss);
+	ws_rx_free(&pss);
 	rooms_destroy(&srv.rs);
 	store_destroy(&srv.st);
 	return 0;

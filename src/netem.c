@@ -51,14 +51,20 @@ netem_stalled(int64_t now)
 }
 
 int64_t
-netem_due(const struct netem *n, const struct msg *m)
+netem_link_due(const struct netem *n, int64_t ready, uint64_t seq)
 {
-	uint64_t h = m->id * 0x9E3779B97F4A7C15ull;
+	uint64_t h = seq * 0x9E3779B97F4A7C15ull;
 
 	h ^= h >> 29;
-	return m->ts + n->delay_ms +
+	return ready + n->delay_ms +
 	       (n->jitter_ms ? (int64_t)(h % (uint64_t)(n->jitter_ms + 1)) :
 		0);
+}
+
+int64_t
+netem_due(const struct netem *n, const struct msg *m)
+{
+	return netem_link_due(n, m->ts, m->id);
 }
 
 /* Fires entry i (under c->lock, which it drops and takes again). */

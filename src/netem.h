@@ -5,13 +5,20 @@
  * it is a rule of the cursor: a message m becomes visible to that
  * connection at m.ts + delay + j(m), j(m) in [0, jitter] a hash of the
  * message id (so order is kept: a reader takes only the prefix that is
- * visible). Upstream, a request is held (suspended) for 2 x delay before
- * its handler runs: delay for the request to arrive, delay for its first
- * answer to get back. A clock thread (struct netem_clock) wakes what waits
- * for a message to become visible, or for a held request's time. Nothing
- * is buffered: the store already holds the messages, and a wake-up is one
- * entry per waiting connection (at most NETEM_TIMERS, then the ticker's
- * own wake-ups are the fallback).
+ * visible). Upstream, an HTTP request (and the /ws upgrade) is held
+ * (suspended) for 2 x delay before its handler runs: delay for the
+ * request to arrive, delay for its first answer to get back. A clock
+ * thread (struct netem_clock) wakes what waits for a message to become
+ * visible, or for a held request's time. Nothing is buffered: the store
+ * already holds the messages, and a wake-up is one entry per waiting
+ * connection (at most NETEM_TIMERS, then the ticker's own wake-ups are
+ * the fallback). On an open /ws both directions are per frame
+ * (ws_netem.h): a client message is handled at arrival + delay + j, a
+ * reply written at ready + delay + j (j from netem_link_due()), so an
+ * ack comes 2 x delay after its send, and the message it stored is
+ * visible to delayed readers at ts + delay; those held messages are the
+ * one buffer, bounded per connection, timed by lws's own timer on the
+ * service thread rather than by this clock.
  */
 #ifndef IMLAB_NETEM_H
 #define IMLAB_NETEM_H
@@ -44,8 +51,14 @@ netem_on(const struct netem *n)
 	return n && (n->delay_ms || n->jitter_ms);
 }
 
-/* Returns when m becomes visible through n (wall ms). */
+/* Returns when m becomes visible through n (wall ms):
+ * netem_link_due(n, m->ts, m->id). */
 int64_t netem_due(const struct netem *n, const struct msg *m);
+
+/* Returns when something ready at ready (wall ms) is through n: ready +
+ * delay + j, j in [0, jitter] a hash of seq (a message id, or a /ws
+ * connection's count of what it timed, ws_netem.h). */
+int64_t netem_link_due(const struct netem *n, int64_t ready, uint64_t seq);
 
 /* Starts the clock thread; NULL when out of memory or threads. */
 struct netem_clock *netem_clock_start(void);

@@ -39,6 +39,7 @@
 #include "ws_binary.h"
 #include "ws_origin.h"
 #include "ws_proto.h"
+#include "ws_rx.h"
 
 #define TAG "ws"
 
@@ -297,6 +298,7 @@ closed(struct ws *w, struct per_session_data__chat *pss)
 	rooms_unsubscribe_all(w->srv->rs, &pss->sub);
 	undirty(w, pss);
 	ws_proto_free(pss);
+	ws_rx_free(pss);
 	STATS_ADD(&w->srv->stats, VIA_WS, open, -1);
 }
 
@@ -328,12 +330,14 @@ callback_chat(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_RECEIVE: {
 		int rc, whole;
 
-		if (!pss || !pss->established)
+		if (!pss || !pss->established || pss->closing)
 			return -1;
 		whole = lws_is_final_fragment(wsi) &&
 			!lws_remaining_packet_payload(wsi);
-		rc = ws_proto_receive(pss, in, len);
-		if (whole)	/* after: a hello names the cid */
+		rc = ws_rx_receive(pss, in, len);
+		/* after: a hello names the cid; a held message is counted
+		 * when it runs (ws_netem.c) */
+		if (whole && !netem_on(&pss->net))
 			wire_frame_in(pss->wc);
 		return rc;
 	}
@@ -342,6 +346,8 @@ callback_chat(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 
 		if (!pss || !pss->established)
 			break;
+		if (pss->closing)	/* a held message said so (ws_rx.c) */
+			return -1;
 		/* a split message's frames go together, before replies */
 		n = write_btx(pss);
 		if (!n)
@@ -350,7 +356,7 @@ callback_chat(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			n = deliver(w, pss);
 		if (n < 0)
 			return -1;
-		if (pss->btx || pss->ctl_head || pss->want_read)
+		if (pss->btx || ws_proto_ctl_ready(pss) || pss->want_read)
 			lws_callback_on_writable(wsi);
 		break;
 	}

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ws_proto: what a WebSocket client says and what it is told back. Client
- * messages are reassembled only when they arrive in pieces (most arrive
- * whole and are parsed in place), parsed strictly with jparse(), and run as
- * one op each. Replies other than messages (hello, joined, left, ack,
+ * ws_proto: what a WebSocket client says and what it is told back. A
+ * complete client message (ws_rx.c) is parsed strictly with jparse() and
+ * run as one op. Replies other than messages (hello, joined, left, ack,
  * error, pong) wait in a short per-connection queue that ws.c's writeable
  * callback drains one frame at a time, before any message delivery; when
  * it fills up, reading from the peer pauses until it drains, so a client
- * that never reads cannot make the server queue without bound.
+ * that never reads cannot make the server queue without bound. Behind an
+ * emulated delay a reply waits until it is due (ws_netem.h); the replies
+ * in flight on the emulated link count on top of the queue's limits.
  */
 #include "autoconf.h"
 
@@ -22,7 +23,6 @@
 #include "log.h"
 #include "names.h"
 #include "server_ctx.h"
-#include "utf8.h"
 #include "wire.h"
 #include "ws_binary.h"
 #include "ws_proto.h"
@@ -37,14 +37,13 @@
 
 struct ws_ctl {
 	struct ws_ctl *next;
+	int64_t due;		/* write it then (lws_now_usecs()), 0: now */
 	size_t len;
 	unsigned char buf[];	/* LWS_PRE headroom, then len bytes */
 };
 
-/* Sets the close frame lws will send: err's close code (err.c maps them
- * all) and the reason why. */
-static void
-close_reason(struct lws *wsi, enum im_err err, const char *why)
+void
+ws_proto_close(struct lws *wsi, enum im_err err, const char *why)
 {
 	unsigned char buf[64];
 	size_t n = strlen(why);
@@ -54,6 +53,20 @@ close_reason(struct lws *wsi, enum im_err err, const char *why)
 	memcpy(buf, why, n);
 	lws_close_reason(wsi, (enum lws_close_status)im_err_ws_close(err),
 			 buf, n);
+}
+
+int64_t
+ws_proto_ctl_due(const struct per_session_data__chat *pss)
+{
+	return pss->ctl_head ? pss->ctl_head->due : -1;
+}
+
+/* The queue's limits grow by what the emulated link holds (ws_netem.h):
+ * those replies are in flight, not unread. */
+static unsigned
+ctl_slack(const struct per_session_data__chat *pss)
+{
+	return netem_on(&pss->net) ? WS_NETEM_MSGS : 0;
 }
 
 /* Queues the reply in b. Returns 0, or -1 when the connection must close
@@ -68,17 +81,18 @@ ctl_push(struct per_session_data__chat *pss, const struct jbuf *b)
 			  REPLY_MAX);
 		return 0;
 	}
-	if (pss->nctl >= CTL_MAX) {
-		close_reason(pss->wsi, IM_EFULL,
+	if (pss->nctl >= CTL_MAX + ctl_slack(pss)) {
+		ws_proto_close(pss->wsi, IM_EFULL,
 			     "too many requests in flight");
 		return -1;
 	}
 	c = malloc(sizeof(*c) + LWS_PRE + b->len);
 	if (!c) {
-		close_reason(pss->wsi, IM_ENOMEM, "out of memory");
+		ws_proto_close(pss->wsi, IM_ENOMEM, "out of memory");
 		return -1;
 	}
 	c->next = NULL;
+	c->due = netem_on(&pss->net) ? ws_netem_reply_due(&pss->nem) : 0;
 	c->len = b->len;
 	memcpy(c->buf + LWS_PRE, b->p, b->len);
 	if (pss->ctl_tail)
@@ -87,12 +101,22 @@ ctl_push(struct per_session_data__chat *pss, const struct jbuf *b)
 		pss->ctl_head = c;
 	pss->ctl_tail = c;
 	pss->nctl++;
-	if (pss->nctl >= CTL_PAUSE && !pss->rx_paused) {
+	if (pss->nctl >= CTL_PAUSE + ctl_slack(pss) && !pss->rx_paused) {
 		pss->rx_paused = 1;
 		lws_rx_flow_control(pss->wsi, 0);
 	}
+	if (c->due)
+		ws_netem_arm(&pss->nem, ws_proto_ctl_due(pss));	/* if not now */
 	lws_callback_on_writable(pss->wsi);
 	return 0;
+}
+
+int
+ws_proto_ctl_ready(const struct per_session_data__chat *pss)
+{
+	const struct ws_ctl *c = pss->ctl_head;
+
+	return c && (!c->due || c->due <= (int64_t)lws_now_usecs());
 }
 
 int
@@ -101,7 +125,7 @@ ws_proto_write_ctl(struct per_session_data__chat *pss)
 	struct ws_ctl *c = pss->ctl_head;
 	int n;
 
-	if (!c)
+	if (!ws_proto_ctl_ready(pss))
 		return 0;
 	pss->ctl_head = c->next;
 	if (!pss->ctl_head)
@@ -112,10 +136,12 @@ ws_proto_write_ctl(struct per_session_data__chat *pss)
 	free(c);
 	if (n < 0)
 		return -1;
-	if (pss->rx_paused && pss->nctl <= CTL_RESUME) {
+	if (pss->rx_paused && pss->nctl <= CTL_RESUME + ctl_slack(pss)) {
 		pss->rx_paused = 0;
 		lws_rx_flow_control(pss->wsi, 1);
 	}
+	if (pss->ctl_head && pss->ctl_head->due)	/* the next's time */
+		ws_netem_arm(&pss->nem, ws_proto_ctl_due(pss));
 	return 1;
 }
 
@@ -483,90 +509,11 @@ out:
 	return rc;
 }
 
-/* Frees the reassembly buffer: idle connections keep nothing. */
-static void
-rx_drop(struct per_session_data__chat *pss)
-{
-	free(pss->rx);
-	pss->rx = NULL;
-	pss->rx_len = pss->rx_cap = 0;
-	pss->rx_open = 0;
-}
-
-static int
-too_big(struct per_session_data__chat *pss)
-{
-	rx_drop(pss);
-	close_reason(pss->wsi, IM_ETOOBIG, "message too large");
-	return -1;
-}
-
-/* Runs a whole text or binary message. A text message must be UTF-8
- * (RFC 6455 section 8.1): anything else closes with 1007. */
-static int
-run_whole(struct per_session_data__chat *pss, const char *buf, size_t len,
-	  int binary)
-{
-	static unsigned char why[] = "text is not UTF-8";
-
-	if (!binary && !utf8_valid(buf, len)) {
-		lws_close_reason(pss->wsi, LWS_CLOSE_STATUS_INVALID_PAYLOAD,
-				 why, sizeof(why) - 1);
-		return -1;
-	}
-	return run(pss, buf, len, binary);
-}
-
 int
-ws_proto_receive(struct per_session_data__chat *pss, const void *in,
-		 size_t len)
+ws_proto_run(struct per_session_data__chat *pss, const char *buf, size_t len,
+	     int binary)
 {
-	size_t max = (size_t)pss->srv->cfg.ws_max_msg;
-	int final = lws_is_final_fragment(pss->wsi);
-	int rc;
-
-	STATS_ADD(&pss->srv->stats, VIA_WS, bytes_in, len);
-	if (!pss->rx_open && final) {
-		/* the common case: a whole message in one piece */
-		if (len > max)
-			return too_big(pss);
-		return run_whole(pss, len ? in : "", len,
-				 lws_frame_is_binary(pss->wsi));
-	}
-	if (pss->rx_len + len + lws_remaining_packet_payload(pss->wsi) > max)
-		return too_big(pss);
-	if (!pss->rx_open) {
-		/* a message starts, possibly with no bytes: rx_open, not
-		 * rx_len, says one is being reassembled */
-		pss->rx_open = 1;
-		pss->rx_binary = (uint8_t)lws_frame_is_binary(pss->wsi);
-	}
-	if (len && pss->rx_len + len > pss->rx_cap) {
-		size_t ncap = pss->rx_cap ? pss->rx_cap : 1024;
-		char *nrx;
-
-		while (ncap < pss->rx_len + len)
-			ncap *= 2;
-		if (ncap > max)
-			ncap = max;
-		nrx = realloc(pss->rx, ncap);
-		if (!nrx) {
-			close_reason(pss->wsi, IM_ENOMEM, "out of memory");
-			return -1;
-		}
-		pss->rx = nrx;
-		pss->rx_cap = ncap;
-	}
-	if (len) {
-		memcpy(pss->rx + pss->rx_len, in, len);
-		pss->rx_len += len;
-	}
-	if (!final)
-		return 0;
-	rc = run_whole(pss, pss->rx_len ? pss->rx : "", pss->rx_len,
-		       pss->rx_binary);
-	rx_drop(pss);
-	return rc;
+	return run(pss, buf, len, binary);
 }
 
 void
@@ -580,7 +527,6 @@ ws_proto_free(struct per_session_data__chat *pss)
 	}
 	pss->ctl_tail = NULL;
 	pss->nctl = 0;
-	rx_drop(pss);
 	ws_binary_free(&pss->bin);
 	ws_btx_free(&pss->btx);
 	cursor_free(&pss->cur);

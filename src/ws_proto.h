@@ -2,9 +2,10 @@
 /*
  * ws_proto: the WebSocket protocol of imlab, as the lws callback in ws.c
  * sees it: the per-connection state (struct per_session_data__chat),
- * reassembly and parsing of client messages, the ops (hello, join, leave,
- * send, ping) and the small bounded queue of control replies (hello,
- * joined, left, ack, error, pong). Everything here runs on the lws service
+ * parsing of client messages, the ops (hello, join, leave, send, ping)
+ * and the small bounded queue of control replies (hello, joined, left,
+ * ack, error, pong). Reassembly, and holding messages behind an emulated
+ * delay, are ws_rx.c's. Everything here runs on the lws service
  * thread; only ws.c's notify touches a connection from other threads, and
  * only its dirty-list fields. The Origin check lives in ws_origin.c.
  */
@@ -17,9 +18,11 @@
 #include <libwebsockets.h>
 
 #include "cursor.h"
+#include "err.h"
 #include "netem.h"
 #include "list.h"
 #include "sub.h"
+#include "ws_netem.h"
 
 struct server;
 struct room;
@@ -43,6 +46,8 @@ struct per_session_data__chat {
 	uint8_t rx_open;		/* a fragmented message has begun */
 	uint8_t rx_binary;		/* the message being reassembled */
 	uint8_t binary_out;		/* hello asked for binary frames */
+	uint8_t closing;		/* a held message closed it: the
+					 * writeable callback ends it */
 	unsigned nctl;			/* entries in the ctl queue */
 	struct cursor cur;		/* the joined rooms' rings: same rooms
 					 * as sub; cid is sub.cid */
@@ -57,21 +62,34 @@ struct per_session_data__chat {
 	size_t rx_len, rx_cap;
 	struct wire_conn *wc;		/* its byte meter (wire.h) */
 	struct netem net;		/* ?delay=&jitter= on the upgrade */
+	struct ws_netem nem;		/* its held messages (ws_netem.h) */
 };
 
-/* Feeds one RECEIVE callback's bytes (borrowed) into pss: reassembles
- * fragments, enforces cfg.ws_max_msg and runs every complete message.
- * Returns 0, or -1 when the connection must close (the close reason is
- * already set). */
-int ws_proto_receive(struct per_session_data__chat *pss, const void *in,
-		     size_t len);
+/* Runs one complete client message (buf[0..len), borrowed, valid UTF-8
+ * if text) as its op. Returns 0, or -1 when the connection must close
+ * (the close reason is already set). ws_rx.c calls it. */
+int ws_proto_run(struct per_session_data__chat *pss, const char *buf,
+		 size_t len, int binary);
 
-/* Writes the oldest queued control reply with one lws_write(). Returns 1
- * when one was written, 0 when the queue is empty, -1 on a write error. */
+/* Sets the close frame lws will send on wsi: err's close code (err.c
+ * maps them all) and the reason why. */
+void ws_proto_close(struct lws *wsi, enum im_err err, const char *why);
+
+/* Writes the oldest queued control reply with one lws_write(), if it is
+ * due (ws_netem.h). Returns 1 when one was written, 0 when the queue is
+ * empty or its head not due yet, -1 on a write error. */
 int ws_proto_write_ctl(struct per_session_data__chat *pss);
 
-/* Frees pss's queue, reassembly buffer and cursor (not the pss, which
- * belongs to lws). The caller has already left every room. */
+/* Returns when the oldest queued control reply may be written
+ * (lws_now_usecs(), 0: at once), or -1 when the queue is empty. */
+int64_t ws_proto_ctl_due(const struct per_session_data__chat *pss);
+
+/* Returns 1 if a queued control reply may be written now. */
+int ws_proto_ctl_ready(const struct per_session_data__chat *pss);
+
+/* Frees pss's queue, pending binary frames and cursor (not the pss,
+ * which belongs to lws; ws_rx_free() frees the rest). The caller has
+ * already left every room. */
 void ws_proto_free(struct per_session_data__chat *pss);
 
 #endif

@@ -5,7 +5,11 @@
  * answered no sooner than 2 D after it was sent, and has what was
  * published before; on long poll, SSE and WebSocket a message arrives
  * no sooner than D after its ts, every one of them, in id order (with
- * jitter too). Only lower bounds that the design guarantees are checked,
+ * jitter too). On /ws the client's messages are held too (ws_netem.c):
+ * a reply (hello, joined, ack, pong) comes no sooner than 2 D after its
+ * message was sent, in the order the messages were sent; a client with
+ * more held than the bounds is closed with 1008, and the server goes on
+ * serving. Only lower bounds that the design guarantees are checked,
  * never an upper one.
  */
 #include "autoconf.h"
@@ -23,6 +27,8 @@
 #include "msg.h"
 #include "trun.h"
 #include "testlib.h"
+#include "wsclient.h"
+#include "ws_netem.h"
 
 #define D 300		/* ms of emulated delay */
 #define N 5		/* messages per stream test */
@@ -237,6 +243,170 @@ START_TEST(ws_messages_arrive_after_the_delay_in_order)
 }
 END_TEST
 
+/* Opens /ws?delay=d (and jitter) on c: the upgrade takes 2 d. */
+static void
+ws_open(struct t_ws *c, int d, int jitter)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/ws?delay=%d&jitter=%d", d, jitter);
+	ck_assert_int_eq(t_ws_connect_path(c, t_port, path, NULL, 10000),
+			 101);
+}
+
+/* Sends text on c and waits for the reply op; returns the ms between. */
+static int64_t
+ws_round_trip(struct t_ws *c, const char *text, const char *op,
+	      const char *has)
+{
+	int64_t t0 = im_now_ms();
+	char *m;
+
+	ck_assert_int_eq(t_ws_send(c, text), 0);
+	m = t_ws_wait_op(c, op, 10000);
+	ck_assert_msg(m != NULL, "no %s for %s", op, text);
+	ck_assert_msg(!has || strstr(m, has), "%s: %s", text, m);
+	free(m);
+	return im_now_ms() - t0;
+}
+
+START_TEST(ws_replies_come_after_two_delays)
+{
+	struct t_ws c;
+	int64_t ms;
+
+	ws_open(&c, D, 0);
+	ms = ws_round_trip(&c, "{\"op\":\"hello\",\"from\":\"n\",\"cid\":"
+			   "\"netcid01\",\"ref\":1}", "hello", "\"ref\":1");
+	ck_assert_msg(ms >= 2 * D, "hello after %" PRId64 " ms", ms);
+	ms = ws_round_trip(&c, "{\"op\":\"join\",\"room\":\"netack\","
+			   "\"ref\":2}", "joined", "\"ref\":2");
+	ck_assert_msg(ms >= 2 * D, "joined after %" PRId64 " ms", ms);
+	ms = ws_round_trip(&c, "{\"op\":\"send\",\"room\":\"netack\","
+			   "\"event\":\"ev\",\"data\":1,\"ref\":3}", "ack",
+			   "\"ref\":3");
+	ck_assert_msg(ms >= 2 * D, "ack after %" PRId64 " ms", ms);
+	/* an error reply is held as well */
+	ms = ws_round_trip(&c, "{\"op\":\"nope\",\"ref\":4}", "error",
+			   "unknown_op");
+	ck_assert_msg(ms >= 2 * D, "error after %" PRId64 " ms", ms);
+	t_ws_close(&c);
+}
+END_TEST
+
+START_TEST(ws_held_messages_run_in_order)
+{
+	enum { K = 12 };
+	int64_t sent[K];
+	struct t_ws c;
+	char *m;
+
+	ws_open(&c, D, 150);	/* jitter must not reorder */
+	for (int i = 0; i < K; i++) {
+		sent[i] = im_now_ms();
+		ck_assert_int_eq(t_ws_sendf(&c, "{\"op\":\"ping\",\"t\":%d}",
+					    i), 0);
+	}
+	for (int i = 0; i < K; i++) {
+		char want[32];
+		int64_t now;
+
+		m = t_ws_wait_op(&c, "pong", 10000);
+		now = im_now_ms();
+		ck_assert_ptr_nonnull(m);
+		snprintf(want, sizeof(want), "\"t\":%d,", i);
+		ck_assert_msg(strstr(m, want), "pong %d: %s", i, m);
+		ck_assert_msg(now - sent[i] >= 2 * D, "pong %d after %" PRId64
+			      " ms", i, now - sent[i]);
+		free(m);
+	}
+	t_ws_close(&c);
+}
+END_TEST
+
+/* Waits for c to close; returns its close code. */
+static unsigned
+closed_with(struct t_ws *c)
+{
+	char *m;
+	size_t n;
+	int rc;
+
+	while ((rc = t_ws_recv(c, 10000, &m, &n)) == 1)
+		free(m);
+	ck_assert_int_eq(rc, -1);
+	return c->close_code;
+}
+
+/* A new client, with and without a delay, still gets its pong. */
+static void
+still_serving(void)
+{
+	struct t_ws c;
+
+	ck_assert_int_eq(t_ws_connect(&c, t_port, NULL, 10000), 101);
+	ws_round_trip(&c, "{\"op\":\"ping\"}", "pong", NULL);
+	t_ws_close(&c);
+	ws_open(&c, 50, 0);
+	ws_round_trip(&c, "{\"op\":\"ping\"}", "pong", NULL);
+	t_ws_close(&c);
+}
+
+START_TEST(ws_flood_over_the_held_count_closes_1008)
+{
+	struct t_ws c;
+
+	/* a long delay: all of them are held when the last arrives; one
+	 * over and no more (bytes after the close would reset it) */
+	ws_open(&c, 1500, 0);
+	for (int i = 0; i < WS_NETEM_MSGS + 1; i++)
+		ck_assert_int_eq(t_ws_send(&c, "{\"op\":\"ping\"}"), 0);
+	ck_assert_uint_eq(closed_with(&c), 1008);
+	t_ws_drop(&c);
+	still_serving();
+}
+END_TEST
+
+START_TEST(ws_flood_over_the_held_bytes_closes_1008)
+{
+	struct config cfg;
+	char big[256];
+	struct t_ws c;
+
+	t_config(&cfg);
+	cfg.ws_max_msg = 256;	/* the least: held bytes at most 4 x 256 */
+	t_restart(&cfg);
+	snprintf(big, sizeof(big), "{\"op\":\"ping\",\"t\":\"%0*d\"}", 200,
+		 0);
+	ws_open(&c, 1500, 0);
+	for (int i = 0; i < WS_NETEM_BYTES_MUL + 1; i++)
+		ck_assert_int_eq(t_ws_send(&c, big), 0);
+	ck_assert_uint_eq(closed_with(&c), 1008);
+	t_ws_drop(&c);
+	still_serving();
+}
+END_TEST
+
+START_TEST(ws_without_delay_replies_at_once)
+{
+	struct t_ws c;
+
+	/* delay=0 is no emulation: the same path as no parameter */
+	ws_open(&c, 0, 0);
+	ws_round_trip(&c, "{\"op\":\"hello\",\"from\":\"n\"}", "hello",
+		      NULL);
+	for (int i = 0; i < 3 * WS_NETEM_MSGS; i++)
+		ck_assert_int_eq(t_ws_send(&c, "{\"op\":\"ping\"}"), 0);
+	for (int i = 0; i < 3 * WS_NETEM_MSGS; i++) {
+		char *m = t_ws_wait_op(&c, "pong", 10000);
+
+		ck_assert_ptr_nonnull(m);
+		free(m);
+	}
+	t_ws_close(&c);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -250,6 +420,11 @@ suite(void)
 	tcase_add_test(tc, sse_messages_arrive_after_the_delay_in_order);
 	tcase_add_test(tc, longpoll_answers_after_the_delay);
 	tcase_add_test(tc, ws_messages_arrive_after_the_delay_in_order);
+	tcase_add_test(tc, ws_replies_come_after_two_delays);
+	tcase_add_test(tc, ws_held_messages_run_in_order);
+	tcase_add_test(tc, ws_flood_over_the_held_count_closes_1008);
+	tcase_add_test(tc, ws_flood_over_the_held_bytes_closes_1008);
+	tcase_add_test(tc, ws_without_delay_replies_at_once);
 	suite_add_tcase(s, tc);
 	return s;
 }
