@@ -296,7 +296,7 @@ writeable(struct pss *pss)
 
 	if (t == EIO_TAKE_CLOSE || t == EIO_TAKE_NOOP)
 		return -1;
-	if (t != EIO_TAKE_PACKETS)
+	if (t != EIO_TAKE_PACKETS || !o)
 		return 0;
 	for (const struct eio_out *x = o; x; x = x->next)
 		bytes += x->len;

@@ -6,8 +6,10 @@
  * timeouts and a heap of due times (bench_http.h adds the HTTP/1.1
  * request and response head). What is said on a connection is its
  * protocol's: each of bench_poll.c, bench_longpoll.c, bench_sse.c,
- * bench_ws.c and bench_sio.c fills one struct bench_tp_ops; a new transport is one more
- * such file, a value of enum bench_tp and its row in bench.c's tps[].
+ * bench_ws.c and bench_sio.c fills one struct bench_tp_ops (the two
+ * WebSocket ones on bench_wsc's framing); a new transport is one more
+ * such file, a value of enum bench_tp and its row in bench_main.c's
+ * tps[].
  *
  * A readable socket gets one large recv() into a buffer the loop shares,
  * the protocol parses every complete frame, event or body in it in place,

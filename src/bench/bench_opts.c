@@ -170,7 +170,8 @@ static const char *const examples[] = {
 	"imlab-bench --transport ws,sio --subs 1000 --rate 200 --msgs 2000",
 	"node src/bench/sio-peer.mjs --port 8082 &",
 	"imlab-bench --url http://127.0.0.1:8082 --peer socket.io \\",
-	"    --transport sio --subs 1000 --rate 200 --msgs 2000 --server-pid $!",
+	"    --transport sio --subs 1000 --rate 200 --msgs 2000 \\",
+	"    --server-pid $!",
 	NULL
 };
 
