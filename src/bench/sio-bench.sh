@@ -124,12 +124,14 @@ sio_bench() {
 		echo "run-bench.sh: no Node Socket.IO column: $sio_skip" >&2
 	sio_t0=$(date +%s)
 	sio_load0=$(cut -d' ' -f1-3 /proc/loadavg)
-	lat="--subs $SIO_SUBS --rate $SIO_RATE --msgs $SIO_MSGS --size $SIO_SIZE"
-	thr="--subs $SIO_SUBS --rate 0 --msgs $SIO_THR_MSGS --size $SIO_SIZE"
-	idle="--subs $SIO_SUBS --msgs 0"
 	for row in lat thr idle; do
-		eval "a=\$$row"
-		# shellcheck disable=SC2086,SC2154 # a is set by the eval
+		case $row in
+		lat) a="--subs $SIO_SUBS --rate $SIO_RATE --msgs $SIO_MSGS" ;;
+		thr) a="--subs $SIO_SUBS --rate 0 --msgs $SIO_THR_MSGS" ;;
+		idle) a="--subs $SIO_SUBS --msgs 0" ;;
+		esac
+		[ $row = idle ] || a="$a --size $SIO_SIZE"
+		# shellcheck disable=SC2086
 		sio_imlab "sio-$row-sio" --transport sio $a
 		# shellcheck disable=SC2086
 		sio_imlab "sio-$row-ws" --transport ws $a
