@@ -29,6 +29,7 @@ enum bench_tp {
 	BENCH_SSE,
 	BENCH_WS,
 	BENCH_SIO,		/* Socket.IO: Engine.IO v4 over WebSocket */
+	BENCH_SIO_POLLING,	/* the same, started on polling, upgraded */
 	BENCH__COUNT
 };
 
@@ -135,8 +136,8 @@ int64_t bench_now_ns(void);
 /* Returns the peer's name ("imlab", "nchan", "socket.io"). */
 const char *bench_peer_name(int peer);
 
-/* Returns the transport's name ("poll", "longpoll", "sse", "ws", "sio"),
- * or "?"
+/* Returns the transport's name ("poll", "longpoll", "sse", "ws", "sio",
+ * "sio-polling"), or "?"
  * (defined in bench_main.c, beside the table of transports). */
 const char *bench_tp_name(enum bench_tp tp);
 

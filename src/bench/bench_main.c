@@ -39,7 +39,7 @@ static volatile sig_atomic_t interrupted;
 /* The transports, in enum bench_tp order. */
 static const struct bench_tp_ops *const tps[BENCH__COUNT] = {
 	&bench_poll_ops, &bench_longpoll_ops, &bench_sse_ops, &bench_ws_ops,
-	&bench_sio_ops
+	&bench_sio_ops, &bench_sio_polling_ops
 };
 
 const char *

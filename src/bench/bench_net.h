@@ -97,6 +97,7 @@ extern const struct bench_tp_ops bench_longpoll_ops;
 extern const struct bench_tp_ops bench_sse_ops;
 extern const struct bench_tp_ops bench_ws_ops;
 extern const struct bench_tp_ops bench_sio_ops;
+extern const struct bench_tp_ops bench_sio_polling_ops;
 
 /* Sets up r's loop for the transport ops (borrowed, static) and r->net.
  * Returns 0, or -1 with the reason in r->last_error. */

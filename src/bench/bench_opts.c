@@ -53,9 +53,10 @@ static const struct opt opts[] = {
 	  "Redis: cross-node delivery), http:// only" },
 	{ "transport", T_STR, 0, 0, 0, 0, "all", set_transport, "T",
 	  "poll, longpoll, sse, ws, sio (Socket.IO: Engine.IO v4 over "
-	  "WebSocket at /socket.io/) or all, or a comma list of them; they "
-	  "run one after another, each with new subscribers; all is imlab's "
-	  "own four, poll to ws" },
+	  "WebSocket at /socket.io/), sio-polling (the same started on "
+	  "polling and upgraded) or all, or a comma list of them; they run "
+	  "one after another, each with new subscribers; all is imlab's own "
+	  "four, poll to ws" },
 	{ "subs", T_INT, O(subs), 100, 1, 100000, NULL, NULL, "N",
 	  "subscribers (connections)" },
 	{ "rate", T_INT, O(rate), 100, 0, 1000000, NULL, NULL, "R",
@@ -79,7 +80,7 @@ static const struct opt opts[] = {
 	  "imlab; nchan: an nginx with the nchan module laid out as "
 	  "run-bench.sh configures it (longpoll, sse and ws only); or "
 	  "socket.io: Node's Socket.IO server running src/bench/sio-peer.mjs "
-	  "(sio only)" },
+	  "(sio and sio-polling only)" },
 	{ "server-pid", T_INT, O(server_pid), 0, 1, INT_MAX, "none", NULL,
 	  "PID", "read the server's CPU time and RSS from /proc before "
 	  "connecting, once connected and after the run" },
@@ -148,6 +149,11 @@ static const char *const description[] = {
 	"420[\"join\",{\"room\",\"since\"}] at the server's 40 and is "
 	"registered at the ack; every 42[\"bench\",ENVELOPE,...] is one "
 	"delivery in one WebSocket frame, and a server ping 2 is answered 3. "
+	"sio-polling starts on HTTP long-polling as the default client does, "
+	"on one keep-alive connection: the handshake GET, the CONNECT "
+	"POSTed, GETs until the server's 40, then the upgrade to WebSocket "
+	"on the same socket (2probe, 3probe, 5) and the join over it; its "
+	"connect time is what the upgrade costs. "
 	"With --peer socket.io the same run goes to Node's Socket.IO server "
 	"started by src/bench/sio-peer.mjs, which serves that protocol, the "
 	"bench's publish (POST /api/rooms/ROOM/messages, emitted to the room "
@@ -279,8 +285,8 @@ set_transport(struct bench_opts *o, const char *s)
 		bits = transport_bits(s, n);
 		if (!bits) {
 			fprintf(stderr, "imlab-bench: --transport: poll, "
-				"longpoll, sse, ws, sio or all, or a comma "
-				"list of them\n");
+				"longpoll, sse, ws, sio, sio-polling or all, "
+				"or a comma list of them\n");
 			return -1;
 		}
 		o->tps |= bits;
@@ -394,7 +400,8 @@ bench_opts_parse(struct bench_opts *o, int argc, char **argv)
 		return -1;
 	}
 	if (o->peer == BENCH_PEER_NCHAN) {
-		o->tps &= ~(1u << BENCH_POLL | 1u << BENCH_SIO);
+		o->tps &= ~(1u << BENCH_POLL | 1u << BENCH_SIO |
+			    1u << BENCH_SIO_POLLING);
 		if (!o->tps) {
 			fprintf(stderr, "imlab-bench: --peer nchan: no short "
 				"poll and no sio (use longpoll, sse or ws)\n");
@@ -402,9 +409,9 @@ bench_opts_parse(struct bench_opts *o, int argc, char **argv)
 		}
 	}
 	if (o->peer == BENCH_PEER_SOCKETIO) {
-		if (o->tps != 1u << BENCH_SIO) {
+		if (o->tps & ~(1u << BENCH_SIO | 1u << BENCH_SIO_POLLING)) {
 			fprintf(stderr, "imlab-bench: --peer socket.io: "
-				"--transport sio only\n");
+				"--transport sio or sio-polling only\n");
 			return -1;
 		}
 	}

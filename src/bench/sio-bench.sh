@@ -15,7 +15,8 @@
 # or node's). Rows: SIO_SUBS subscribers at SIO_RATE msg/s (the issue's
 # "1000 Socket.IO subscribers receive a 200 msg/s stream"), the same
 # published back to back, and SIO_SUBS idle connections (RSS per
-# connection). Without node or node_modules/socket.io the peer's columns
+# connection), those also started on polling and upgraded (sio-polling:
+# what the upgrade costs to connect). Without node or node_modules/socket.io the peer's columns
 # say why.
 #
 # Functions (they set the variables named):
@@ -138,6 +139,10 @@ sio_bench() {
 		# shellcheck disable=SC2086
 		sio_node "sio-$row-node" --transport sio $a
 	done
+	# shellcheck disable=SC2086
+	sio_imlab sio-idle-pol --transport sio-polling $a
+	# shellcheck disable=SC2086
+	sio_node sio-idle-nodepol --transport sio-polling $a
 	sio_elapsed=$(( $(date +%s) - sio_t0 ))
 	sio_load1=$(cut -d' ' -f1-3 /proc/loadavg)
 }
@@ -145,7 +150,7 @@ sio_bench() {
 # sio_cell NAME KEY DIGITS: f, or the reason the row has no figures
 sio_cell() {
 	case $1 in
-	*-node) [ -z "$sio_skip" ] || { echo "-"; return; } ;;
+	*-node | *-nodepol) [ -z "$sio_skip" ] || { echo "-"; return; } ;;
 	esac
 	if [ "$(v "$1" ok)" != true ]; then
 		echo "failed: $(v "$1" error)"
@@ -214,21 +219,31 @@ sio_section() {
 	done
 	echo
 	echo "Idle: \`--subs $SIO_SUBS --msgs 0\`, server RSS once all are" \
-		"registered minus RSS before connecting, per connection."
+		"registered minus RSS before connecting, per connection;" \
+		"connect s is the first connect to the last registered," \
+		"server CPU connect s the server's CPU over it. sio-polling" \
+		"starts on polling and upgrades (handshake GET, CONNECT POST," \
+		"GET, upgrade, 2probe/3probe, 5, on one connection)."
 	echo
-	echo "| server | connections | registered | connect s |" \
-		"RSS before KB | RSS connected KB | KB per connection |"
-	echo "|---|---:|---:|---:|---:|---:|---:|"
-	for s in sio:"imlab sio" ws:"imlab ws" node:"Node Socket.IO"; do
+	echo "| server | transport | connections | registered | connect s |" \
+		"server CPU connect s | RSS before KB | RSS connected KB |" \
+		"KB per connection |"
+	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+	for s in sio:"imlab|sio" ws:"imlab|ws" node:"Node Socket.IO|sio" \
+		pol:"imlab|sio-polling" nodepol:"Node Socket.IO|sio-polling"
+	do
 		r=sio-idle-${s%%:*}
+		who=$(echo "${s#*:}" | sed 's/|/ | /')
 		case $(sio_cell "$r" registered 0) in
 		failed* | -)
-			echo "| ${s#*:} | $(sio_cell "$r" registered 0) |" \
-				"| | | | |"
+			echo "| $who | $(sio_cell "$r" registered 0) |" \
+				"| | | | | |"
 			continue ;;
 		esac
-		echo "| ${s#*:} | $SIO_SUBS | $(v "$r" registered) |" \
-			"$(f "$r" connect_s 2) | $(v "$r" server_rss_before_kb) |" \
+		echo "| $who | $SIO_SUBS | $(v "$r" registered) |" \
+			"$(f "$r" connect_all_s 2) |" \
+			"$(f "$r" server_cpu_connect_s 2) |" \
+			"$(v "$r" server_rss_before_kb) |" \
 			"$(v "$r" server_rss_connected_kb) |" \
 			"$(f "$r" server_idle_kb_per_conn 2) |"
 	done

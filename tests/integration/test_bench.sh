@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # test_bench: runs imlab-bench at small scale (20 subscribers in 2 rooms,
-# 50 messages) over every transport (sio, Socket.IO over WebSocket,
-# included) against a spawned imlab on a free port
+# 50 messages) over every transport (sio and sio-polling, Socket.IO over
+# WebSocket and started on polling, included) against a spawned imlab on
+# a free port
 # and checks the counts of its --json report: every field present, every
 # subscriber registered, every message delivered once to the subscribers
 # of its room, nothing lost, duplicated, misrouted or out of order; then
@@ -122,7 +123,7 @@ DELIVERED="registered=$SUBS sent=$MSGS publish_errors=0 expected=$EXPECTED
 received=$EXPECTED unique=$EXPECTED lost=0 duplicated=0 out_of_order=0
 gaps=0 misrouted=0 bad_frames=0 errors=0"
 
-for tp in poll longpoll sse ws sio; do
+for tp in poll longpoll sse ws sio sio-polling; do
 	f=$tmp/$tp.json
 	"$BENCH" --url "$url" --transport $tp --subs $SUBS --rooms $ROOMS \
 		--msgs $MSGS --rate 500 --size 100 --interval 50 \
@@ -274,22 +275,25 @@ elif ! sio_peer_start "$tmp/sio-peer"; then
 	echo "FAIL: socket.io: node did not start" >&2
 	fail=1
 else
-	f=$tmp/node-sio.json
-	"$BENCH" --url "http://127.0.0.1:$sio_peer_port" --peer socket.io \
-		--transport sio --subs $SUBS --rooms $ROOMS --msgs $MSGS \
-		--rate 500 --size 100 --server-pid "$sio_peer_pid" --json \
-		>"$f" 2>"$tmp/node-sio.err"
-	rc=$?
-	tp=node-sio
-	[ $rc -eq 0 ] || check "exit status $rc: $(tail -n 1 \
-		"$tmp/node-sio.err")"
-	[ "$(value ok "$f")" = true ] || check "ok: $(value error "$f")"
-	[ "$(value peer "$f")" = '"socket.io"' ] || check "peer"
-	# shellcheck disable=SC2086
-	counts "$f" $DELIVERED
-	echo "test_bench: $tp: $(value unique "$f") of $EXPECTED" \
-	     "delivered, lost $(value lost "$f"), duplicated" \
-	     "$(value duplicated "$f")"
+	for tp in sio sio-polling; do
+		f=$tmp/node-$tp.json
+		"$BENCH" --url "http://127.0.0.1:$sio_peer_port" \
+			--peer socket.io --transport $tp --subs $SUBS \
+			--rooms $ROOMS --msgs $MSGS --rate 500 --size 100 \
+			--server-pid "$sio_peer_pid" --json >"$f" \
+			2>"$tmp/node-$tp.err"
+		rc=$?
+		[ $rc -eq 0 ] || check "exit status $rc: $(tail -n 1 \
+			"$tmp/node-$tp.err")"
+		tp=node-$tp
+		[ "$(value ok "$f")" = true ] || check "ok: $(value error "$f")"
+		[ "$(value peer "$f")" = '"socket.io"' ] || check "peer"
+		# shellcheck disable=SC2086
+		counts "$f" $DELIVERED
+		echo "test_bench: $tp: $(value unique "$f") of $EXPECTED" \
+		     "delivered, lost $(value lost "$f"), duplicated" \
+		     "$(value duplicated "$f")"
+	done
 	sio_peer_stop
 fi
 exit $fail
