@@ -171,7 +171,8 @@ enum eio_take {
 };
 
 /* Takes packets for a write: a GET (ws 0, up to max_bytes of payload,
- * at least one packet) or one WebSocket frame (ws 1, one packet). Asks
+ * at least one packet) or WebSocket frames (ws 1: one packet if
+ * max_bytes is 0, else up to max_bytes, at least one). Asks
  * the layer above (pull) when the queue is empty. Sets *out (free each
  * with eio_queue_out_free). */
 enum eio_take eio_queue_take(struct eio_session *s, int ws,

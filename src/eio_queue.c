@@ -165,7 +165,7 @@ eio_queue_take(struct eio_session *s, int ws, size_t max_bytes,
 			pthread_mutex_unlock(&e->lock);
 			return t;	/* nothing of the queue, no pull */
 		} else if (s->qh) {
-			*out = take_locked(s, max_bytes, ws);
+			*out = take_locked(s, max_bytes, ws && !max_bytes);
 			t = EIO_TAKE_PACKETS;
 		}
 		pthread_mutex_unlock(&e->lock);

@@ -29,7 +29,9 @@ bench_now_ns(void)
 const char *
 bench_peer_name(int peer)
 {
-	return peer == BENCH_PEER_NCHAN ? "nchan" : "imlab";
+	if (peer == BENCH_PEER_NCHAN)
+		return "nchan";
+	return peer == BENCH_PEER_SOCKETIO ? "socket.io" : "imlab";
 }
 
 void

@@ -28,16 +28,25 @@ enum bench_tp {
 	BENCH_LONGPOLL,
 	BENCH_SSE,
 	BENCH_WS,
+	BENCH_SIO,		/* Socket.IO: Engine.IO v4 over WebSocket */
+	BENCH_SIO_POLLING,	/* the same, started on polling, upgraded */
 	BENCH__COUNT
 };
+
+/* The transports --transport all runs: imlab's own four (not sio). */
+#define BENCH_TPS_ALL ((1u << BENCH_POLL) | (1u << BENCH_LONGPOLL) | \
+		       (1u << BENCH_SSE) | (1u << BENCH_WS))
 
 #define BENCH_EVENT "bench"	/* event name of the published messages */
 
 enum bench_out { BENCH_OUT_TABLE = 0, BENCH_OUT_JSON, BENCH_OUT_TSV };
 
-/* The server spoken to (--peer): imlab, or nginx with the nchan module
- * laid out as src/bench/nchan-peer.sh configures it. */
-enum bench_peer { BENCH_PEER_IMLAB = 0, BENCH_PEER_NCHAN };
+/* The server spoken to (--peer): imlab, nginx with the nchan module
+ * laid out as src/bench/nchan-peer.sh configures it, or Node's Socket.IO
+ * running src/bench/sio-peer.mjs (imlab's protocol over Socket.IO, the
+ * part the bench uses). */
+enum bench_peer { BENCH_PEER_IMLAB = 0, BENCH_PEER_NCHAN,
+		  BENCH_PEER_SOCKETIO };
 
 /* The command line (bench_opts.h). */
 struct bench_opts {
@@ -124,10 +133,11 @@ struct bench_run {
 /* Returns CLOCK_MONOTONIC in ns. */
 int64_t bench_now_ns(void);
 
-/* Returns the peer's name ("imlab", "nchan"). */
+/* Returns the peer's name ("imlab", "nchan", "socket.io"). */
 const char *bench_peer_name(int peer);
 
-/* Returns the transport's name ("poll", "longpoll", "sse", "ws"), or "?"
+/* Returns the transport's name ("poll", "longpoll", "sse", "ws", "sio",
+ * "sio-polling"), or "?"
  * (defined in bench_main.c, beside the table of transports). */
 const char *bench_tp_name(enum bench_tp tp);
 

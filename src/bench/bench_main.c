@@ -38,7 +38,8 @@ static volatile sig_atomic_t interrupted;
 
 /* The transports, in enum bench_tp order. */
 static const struct bench_tp_ops *const tps[BENCH__COUNT] = {
-	&bench_poll_ops, &bench_longpoll_ops, &bench_sse_ops, &bench_ws_ops
+	&bench_poll_ops, &bench_longpoll_ops, &bench_sse_ops, &bench_ws_ops,
+	&bench_sio_ops, &bench_sio_polling_ops
 };
 
 const char *
@@ -178,7 +179,7 @@ run_one(const struct bench_opts *o, enum bench_tp tp,
 		r->subs[i].max_seq = -1;
 		r->room_subs[i % o->rooms]++;
 	}
-	if (o->peer == BENCH_PEER_IMLAB &&
+	if (o->peer != BENCH_PEER_NCHAN &&
 	    bench_pub_last_id(o, &r->since0, res->error, sizeof(res->error)))
 		goto out;
 	for (int i = 0; i < o->subs; i++)
@@ -222,7 +223,7 @@ run_one(const struct bench_opts *o, enum bench_tp tp,
 	}
 	/* settle: let the server finish holding every connection */
 	now = bench_now_ns();
-	while (o->peer == BENCH_PEER_IMLAB && !interrupted &&
+	while (o->peer != BENCH_PEER_NCHAN && !interrupted &&
 	       bench_now_ns() - now < OPEN_WAIT_NS) {
 		res->server_open = bench_pub_open(o, tp);
 		if (res->server_open < 0 || res->server_open >= o->subs ||

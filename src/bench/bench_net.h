@@ -5,9 +5,11 @@
  * connection per subscriber, the receive path, the send queue, reconnects,
  * timeouts and a heap of due times (bench_http.h adds the HTTP/1.1
  * request and response head). What is said on a connection is its
- * protocol's: each of bench_poll.c, bench_longpoll.c, bench_sse.c and
- * bench_ws.c fills one struct bench_tp_ops; a new transport is one more
- * such file, a value of enum bench_tp and its row in bench.c's tps[].
+ * protocol's: each of bench_poll.c, bench_longpoll.c, bench_sse.c,
+ * bench_ws.c and bench_sio.c fills one struct bench_tp_ops (the two
+ * WebSocket ones on bench_wsc's framing); a new transport is one more
+ * such file, a value of enum bench_tp and its row in bench_main.c's
+ * tps[].
  *
  * A readable socket gets one large recv() into a buffer the loop shares,
  * the protocol parses every complete frame, event or body in it in place,
@@ -94,6 +96,8 @@ extern const struct bench_tp_ops bench_poll_ops;
 extern const struct bench_tp_ops bench_longpoll_ops;
 extern const struct bench_tp_ops bench_sse_ops;
 extern const struct bench_tp_ops bench_ws_ops;
+extern const struct bench_tp_ops bench_sio_ops;
+extern const struct bench_tp_ops bench_sio_polling_ops;
 
 /* Sets up r's loop for the transport ops (borrowed, static) and r->net.
  * Returns 0, or -1 with the reason in r->last_error. */

@@ -52,8 +52,11 @@ static const struct opt opts[] = {
 	  "publish to this server instead (another node sharing the same "
 	  "Redis: cross-node delivery), http:// only" },
 	{ "transport", T_STR, 0, 0, 0, 0, "all", set_transport, "T",
-	  "poll, longpoll, sse, ws or all; all runs the four one after "
-	  "another, each with new subscribers" },
+	  "poll, longpoll, sse, ws, sio (Socket.IO: Engine.IO v4 over "
+	  "WebSocket at /socket.io/), sio-polling (the same started on "
+	  "polling and upgraded) or all, or a comma list of them; they run "
+	  "one after another, each with new subscribers; all is imlab's own "
+	  "four, poll to ws" },
 	{ "subs", T_INT, O(subs), 100, 1, 100000, NULL, NULL, "N",
 	  "subscribers (connections)" },
 	{ "rate", T_INT, O(rate), 100, 0, 1000000, NULL, NULL, "R",
@@ -74,8 +77,10 @@ static const struct opt opts[] = {
 	  "already there (the cost of presence); the default is one cid for "
 	  "all, which the server counts as one member" },
 	{ "peer", T_STR, 0, 0, 0, 0, "imlab", set_peer, "P",
-	  "imlab, or nchan: an nginx with the nchan module laid out as "
-	  "run-bench.sh configures it (longpoll, sse and ws only)" },
+	  "imlab; nchan: an nginx with the nchan module laid out as "
+	  "run-bench.sh configures it (longpoll, sse and ws only); or "
+	  "socket.io: Node's Socket.IO server running src/bench/sio-peer.mjs "
+	  "(sio and sio-polling only)" },
 	{ "server-pid", T_INT, O(server_pid), 0, 1, INT_MAX, "none", NULL,
 	  "PID", "read the server's CPU time and RSS from /proc before "
 	  "connecting, once connected and after the run" },
@@ -112,7 +117,8 @@ static const char *const description[] = {
 	"Every subscriber starts from the server's last_id (GET /api/info), "
 	"so no message is missed between connecting and the first poll; the "
 	"publisher starts once all are registered (poll: first answer, "
-	"longpoll: request sent, sse: response headers, ws: \"joined\"). "
+	"longpoll: request sent, sse: response headers, ws: \"joined\", sio: "
+	"the join's ack). "
 	"Messages are POSTed over one keep-alive connection to "
 	"/api/rooms/ROOM/messages with data {\"t\":<CLOCK_MONOTONIC ns>,"
 	"\"seq\":n,\"pad\":\"xx..\"}; latency is the time from that send "
@@ -137,6 +143,22 @@ static const char *const description[] = {
 	"and /nchan/ws?id=ROOM (WebSocket, registered at 101). nchan has no "
 	"short poll that answers every message since a cursor in one "
 	"response, so poll is left out.",
+	"The sio transport speaks Engine.IO v4 over WebSocket from the start "
+	"(GET /socket.io/?EIO=4&transport=websocket): it answers the open "
+	"packet with the CONNECT 40{\"cid\",\"from\"}, emits "
+	"420[\"join\",{\"room\",\"since\"}] at the server's 40 and is "
+	"registered at the ack; every 42[\"bench\",ENVELOPE,...] is one "
+	"delivery in one WebSocket frame, and a server ping 2 is answered 3. "
+	"sio-polling starts on HTTP long-polling as the default client does, "
+	"on one keep-alive connection: the handshake GET, the CONNECT "
+	"POSTed, GETs until the server's 40, then the upgrade to WebSocket "
+	"on the same socket (2probe, 3probe, 5) and the join over it; its "
+	"connect time is what the upgrade costs. "
+	"With --peer socket.io the same run goes to Node's Socket.IO server "
+	"started by src/bench/sio-peer.mjs, which serves that protocol, the "
+	"bench's publish (POST /api/rooms/ROOM/messages, emitted to the room "
+	"with an increasing id), /api/info and /api/stats; it keeps no "
+	"history, so since is not honoured there.",
 	NULL
 };
 
@@ -151,6 +173,11 @@ static const char *const examples[] = {
 	"imlab-bench --transport all --subs 20 --msgs 50 --tsv",
 	"imlab-bench --transport sse --subs 1000 --msgs 0 --distinct-cids",
 	"imlab-bench --url http://127.0.0.1:8081 --peer nchan --transport ws",
+	"imlab-bench --transport ws,sio --subs 1000 --rate 200 --msgs 2000",
+	"node src/bench/sio-peer.mjs --port 8082 &",
+	"imlab-bench --url http://127.0.0.1:8082 --peer socket.io \\",
+	"    --transport sio --subs 1000 --rate 200 --msgs 2000 \\",
+	"    --server-pid $!",
 	NULL
 };
 
@@ -231,22 +258,42 @@ bad:
 	return -1;
 }
 
+/* One name of the --transport list, n bytes at s: its bits, or 0. */
+static unsigned
+transport_bits(const char *s, size_t n)
+{
+	if (n == 3 && !memcmp(s, "all", 3))
+		return BENCH_TPS_ALL;
+	for (int t = 0; t < BENCH__COUNT; t++) {
+		const char *name = bench_tp_name((enum bench_tp)t);
+
+		if (strlen(name) == n && !memcmp(s, name, n))
+			return 1u << t;
+	}
+	return 0;
+}
+
 static int
 set_transport(struct bench_opts *o, const char *s)
 {
-	if (!strcmp(s, "all")) {
-		o->tps = (1u << BENCH__COUNT) - 1;
-		return 0;
-	}
-	for (int t = 0; t < BENCH__COUNT; t++) {
-		if (!strcmp(s, bench_tp_name((enum bench_tp)t))) {
-			o->tps = 1u << t;
-			return 0;
+	unsigned bits;
+
+	o->tps = 0;
+	for (;;) {
+		size_t n = strcspn(s, ",");
+
+		bits = transport_bits(s, n);
+		if (!bits) {
+			fprintf(stderr, "imlab-bench: --transport: poll, "
+				"longpoll, sse, ws, sio, sio-polling or all, "
+				"or a comma list of them\n");
+			return -1;
 		}
+		o->tps |= bits;
+		if (!s[n])
+			return 0;
+		s += n + 1;
 	}
-	fprintf(stderr, "imlab-bench: --transport: poll, longpoll, sse, ws or "
-		"all\n");
-	return -1;
 }
 
 static int
@@ -256,8 +303,11 @@ set_peer(struct bench_opts *o, const char *s)
 		o->peer = BENCH_PEER_IMLAB;
 	else if (!strcmp(s, "nchan"))
 		o->peer = BENCH_PEER_NCHAN;
+	else if (!strcmp(s, "socket.io"))
+		o->peer = BENCH_PEER_SOCKETIO;
 	else {
-		fprintf(stderr, "imlab-bench: --peer: imlab or nchan\n");
+		fprintf(stderr, "imlab-bench: --peer: imlab, nchan or "
+			"socket.io\n");
 		return -1;
 	}
 	return 0;
@@ -350,10 +400,18 @@ bench_opts_parse(struct bench_opts *o, int argc, char **argv)
 		return -1;
 	}
 	if (o->peer == BENCH_PEER_NCHAN) {
-		o->tps &= ~(1u << BENCH_POLL);
+		o->tps &= ~(1u << BENCH_POLL | 1u << BENCH_SIO |
+			    1u << BENCH_SIO_POLLING);
 		if (!o->tps) {
 			fprintf(stderr, "imlab-bench: --peer nchan: no short "
-				"poll (use longpoll, sse or ws)\n");
+				"poll and no sio (use longpoll, sse or ws)\n");
+			return -1;
+		}
+	}
+	if (o->peer == BENCH_PEER_SOCKETIO) {
+		if (o->tps & ~(1u << BENCH_SIO | 1u << BENCH_SIO_POLLING)) {
+			fprintf(stderr, "imlab-bench: --peer socket.io: "
+				"--transport sio or sio-polling only\n");
 			return -1;
 		}
 	}

@@ -103,12 +103,15 @@ bench_pub_open(const struct bench_opts *o, enum bench_tp tp)
 	char err[256];
 	struct json_object *j = get_json(o, "/api/stats", err, sizeof(err));
 	struct json_object *t, *x, *v;
+	const char *name = bench_tp_name(tp);
 	long n = -1;
 
 	if (!j)
 		return -1;
+	if (tp == BENCH_SIO || tp == BENCH_SIO_POLLING)
+		name = "sio";	/* both are the server's one transport */
 	if (json_object_object_get_ex(j, "transports", &t) &&
-	    json_object_object_get_ex(t, bench_tp_name(tp), &x) &&
+	    json_object_object_get_ex(t, name, &x) &&
 	    json_object_object_get_ex(x, "open", &v))
 		n = (long)json_object_get_int64(v);
 	json_object_put(j);

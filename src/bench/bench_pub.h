@@ -17,7 +17,8 @@
 int bench_pub_last_id(const struct bench_opts *o, uint64_t *id, char *err,
 		      size_t errlen);
 
-/* Returns transports.<tp>.open of GET /api/stats, or -1. */
+/* Returns transports.<tp>.open of GET /api/stats (sio for both Socket.IO
+ * lanes), or -1. */
 long bench_pub_open(const struct bench_opts *o, enum bench_tp tp);
 
 /* The publisher thread (arg: the struct bench_run, borrowed): POSTs

@@ -29,6 +29,12 @@
 #              delivery latency and CPU per delivery, Redis memory per
 #              message; each skipped with a note without redis-server
 #              or the build's SQLite / hiredis support (about 1 minute)
+#   socket.io  (src/bench/sio-bench.sh) imlab's /socket.io/, imlab's /ws
+#              and Node's Socket.IO 4.x (src/bench/sio-peer.mjs) under
+#              the same load: 1,000 subscribers at 200 msg/s, back to
+#              back, idle; CPU per delivery, RSS per connection (about
+#              1.5 minutes; Node's rows skipped without node or the npm
+#              socket.io package)
 # Every row but short poll's runs again against nginx + nchan (a fresh
 # nginx per row, from nchan-peer.sh, the nginx.conf in the temp dir) for
 # the nchan columns, unless nginx-light or libnginx-mod-nchan is missing
@@ -36,11 +42,12 @@
 #
 # Usage: run-bench.sh [--imlab PATH] [--bench PATH] [--doc FILE]
 #                     [--keep DIR] [--quick | --tiny] [--no-nchan]
-#                     [--only frontends | backends]
+#                     [--only frontends | backends | sio]
 # --quick runs a small matrix (for trying the script, not for the doc);
 # --tiny one with at most 100 subscribers (a shared machine).
 # --only backends runs the back ends alone and rewrites only their block
-# of the doc (BEGIN/END BACK ENDS); --only frontends everything else.
+# of the doc (BEGIN/END BACK ENDS); --only sio the Socket.IO rows alone
+# (BEGIN/END SOCKET.IO); --only frontends everything else.
 # A quick check of the back ends (about 20 s):
 #   src/bench/run-bench.sh --only backends --tiny
 set -u
@@ -63,8 +70,8 @@ while [ $# -gt 0 ]; do
 	--no-nchan) NCHAN_OFF=1; shift ;;
 	--only)
 		case ${2:-} in
-		frontends | backends) ONLY=$2 ;;
-		*) echo "run-bench.sh: --only frontends or backends" >&2
+		frontends | backends | sio) ONLY=$2 ;;
+		*) echo "run-bench.sh: --only frontends, backends or sio" >&2
 		   exit 2 ;;
 		esac
 		shift 2 ;;
@@ -83,13 +90,17 @@ here=$(dirname "$0")
 . "$here/nchan-peer.sh"
 # shellcheck source=SCRIPTDIR/bench-backends.sh
 . "$here/bench-backends.sh"
-[ "$ONLY" = backends ] && NCHAN_OFF=1
+# shellcheck source=SCRIPTDIR/sio-bench.sh
+. "$here/sio-bench.sh"
+SIO_PEER=$here/sio-peer.mjs
+[ "$ONLY" = backends ] || [ "$ONLY" = sio ] && NCHAN_OFF=1
 if [ $NCHAN_OFF = 1 ]; then
 	nchan_skip="skipped (--no-nchan)"
 else
 	nchan_skip=$(nchan_missing)
 fi
-if [ -n "$nchan_skip" ] && [ "$ONLY" != backends ]; then
+if [ -n "$nchan_skip" ] && [ "$ONLY" != backends ] && [ "$ONLY" != sio ]
+then
 	echo "run-bench.sh: no nchan column: $nchan_skip" >&2
 fi
 
@@ -129,6 +140,7 @@ cleanup() {
 	stop_server
 	be_stop
 	nchan_stop
+	sio_peer_stop
 	if [ -n "$KEEP" ]; then
 		mkdir -p "$KEEP" && cp "$work"/*.tsv "$KEEP"/ 2>/dev/null
 	fi
@@ -310,8 +322,25 @@ write_backends() {
 	fi
 }
 
+# write_sio: the Socket.IO block, into DOC or on stdout
+write_sio() {
+	sio_section >"$work/sio.md"
+	if [ -n "$DOC" ]; then
+		replace_block "$DOC" "<!-- BEGIN SOCKET.IO" \
+			"<!-- END SOCKET.IO -->" "$work/sio.md"
+		echo "run-bench.sh: wrote the Socket.IO section of $DOC" >&2
+	else
+		cat "$work/sio.md"
+	fi
+}
+
 if [ "$ONLY" = backends ]; then
 	write_backends
+	exit 0
+fi
+if [ "$ONLY" = sio ]; then
+	sio_bench
+	write_sio
 	exit 0
 fi
 
@@ -847,4 +876,8 @@ if [ -n "$DOC" ]; then
 else
 	cat "$out"
 fi
-[ "$ONLY" = frontends ] || write_backends
+if [ "$ONLY" != frontends ]; then
+	sio_bench
+	write_sio
+	write_backends
+fi

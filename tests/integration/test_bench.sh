@@ -1,7 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # test_bench: runs imlab-bench at small scale (20 subscribers in 2 rooms,
-# 50 messages) over every transport against a spawned imlab on a free port
+# 50 messages) over every transport (sio and sio-polling, Socket.IO over
+# WebSocket and started on polling, included) against a spawned imlab on
+# a free port
 # and checks the counts of its --json report: every field present, every
 # subscriber registered, every message delivered once to the subscribers
 # of its room, nothing lost, duplicated, misrouted or out of order; then
@@ -12,8 +14,11 @@
 # messages than with one shared cid. If nginx-light and libnginx-mod-nchan
 # are installed, a tiny nchan lane (longpoll, sse, ws with --peer nchan
 # against an nginx started by src/bench/nchan-peer.sh) checks the same
-# counts; without them that part is skipped with a message.
-# run-bench.sh refuses a bad --only (nothing is run).
+# counts; without them that part is skipped with a message. If node and
+# the npm socket.io package are there, a tiny Node Socket.IO lane (sio
+# with --peer socket.io against src/bench/sio-peer.mjs) checks them too.
+# --transport takes a comma list. run-bench.sh refuses a bad --only
+# (nothing is run).
 # Run from the build directory (make check does); IMLAB_BIN and
 # IMLAB_BENCH override the binaries.
 set -u
@@ -33,6 +38,7 @@ tmp=$(mktemp -d) || exit 99
 pid=
 cleanup() {
 	[ -z "${nchan_pid:-}" ] || nchan_stop
+	[ -z "${sio_peer_pid:-}" ] || sio_peer_stop
 	if [ -n "$pid" ]; then
 		kill "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
@@ -117,7 +123,7 @@ DELIVERED="registered=$SUBS sent=$MSGS publish_errors=0 expected=$EXPECTED
 received=$EXPECTED unique=$EXPECTED lost=0 duplicated=0 out_of_order=0
 gaps=0 misrouted=0 bad_frames=0 errors=0"
 
-for tp in poll longpoll sse ws; do
+for tp in poll longpoll sse ws sio sio-polling; do
 	f=$tmp/$tp.json
 	"$BENCH" --url "$url" --transport $tp --subs $SUBS --rooms $ROOMS \
 		--msgs $MSGS --rate 500 --size 100 --interval 50 \
@@ -142,7 +148,7 @@ for tp in poll longpoll sse ws; do
 done
 
 # --distinct-cids: one cid (and join) per subscriber, the same deliveries
-for tp in poll longpoll sse ws; do
+for tp in poll longpoll sse ws sio; do
 	f=$tmp/$tp-cids.json
 	"$BENCH" --url "$url" --transport $tp --subs $SUBS --rooms $ROOMS \
 		--msgs $MSGS --rate 500 --size 100 --interval 50 \
@@ -166,6 +172,19 @@ done
 tp=nchan
 "$BENCH" --peer nchan --transport poll >/dev/null 2>&1
 [ $? -eq 2 ] || check "--peer nchan --transport poll is not a usage error"
+tp=socket.io
+"$BENCH" --peer socket.io --transport ws >/dev/null 2>&1
+[ $? -eq 2 ] || check "--peer socket.io --transport ws is not a usage error"
+
+# a comma list: ws then sio, two results
+"$BENCH" --url "$url" --transport ws,sio --subs 4 --msgs 5 --rate 1000 \
+	--json >"$tmp/list.json" 2>"$tmp/list.err"
+rc=$?
+tp=ws,sio
+[ $rc -eq 0 ] || check "exit status $rc"
+[ "$(sed -n 's/^ *"transport": "\(.*\)",$/\1/p' "$tmp/list.json" |
+	tr '\n' ' ')" = "ws sio " ] || check "not ws then sio"
+[ "$(grep -c '"lost": 0,' "$tmp/list.json")" = 2 ] || check "lost"
 
 # --transport all reports the four in one object
 "$BENCH" --url "$url" --transport all --subs 4 --msgs 5 --rate 1000 \
@@ -212,7 +231,7 @@ sh "$rb" --imlab "$IMLAB" --bench "$BENCH" --only bogus 2>"$tmp/rb.err"
 rc=$?
 tp=run-bench
 [ $rc -eq 2 ] || check "--only bogus: exit status $rc"
-grep -q -- '--only frontends or backends' "$tmp/rb.err" ||
+grep -q -- '--only frontends, backends or sio' "$tmp/rb.err" ||
 	check "--only bogus: no message"
 
 # the nchan lane: the same counts against nginx + nchan, if installed
@@ -244,5 +263,37 @@ else
 		     "delivered, lost $(value lost "$f")"
 	done
 	nchan_stop
+fi
+
+# the Node Socket.IO lane: the same counts against sio-peer.mjs
+# shellcheck source=SCRIPTDIR/../../src/bench/sio-bench.sh
+. "$(dirname "$0")/../../src/bench/sio-bench.sh"
+why=$(sio_peer_missing)
+if [ -n "$why" ]; then
+	echo "test_bench: Node Socket.IO lane skipped: $why"
+elif ! sio_peer_start "$tmp/sio-peer"; then
+	echo "FAIL: socket.io: node did not start" >&2
+	fail=1
+else
+	for tp in sio sio-polling; do
+		f=$tmp/node-$tp.json
+		"$BENCH" --url "http://127.0.0.1:$sio_peer_port" \
+			--peer socket.io --transport $tp --subs $SUBS \
+			--rooms $ROOMS --msgs $MSGS --rate 500 --size 100 \
+			--server-pid "$sio_peer_pid" --json >"$f" \
+			2>"$tmp/node-$tp.err"
+		rc=$?
+		[ $rc -eq 0 ] || check "exit status $rc: $(tail -n 1 \
+			"$tmp/node-$tp.err")"
+		tp=node-$tp
+		[ "$(value ok "$f")" = true ] || check "ok: $(value error "$f")"
+		[ "$(value peer "$f")" = '"socket.io"' ] || check "peer"
+		# shellcheck disable=SC2086
+		counts "$f" $DELIVERED
+		echo "test_bench: $tp: $(value unique "$f") of $EXPECTED" \
+		     "delivered, lost $(value lost "$f"), duplicated" \
+		     "$(value duplicated "$f")"
+	done
+	sio_peer_stop
 fi
 exit $fail
