@@ -7,8 +7,8 @@
 # rewritten: the machine, the command, the tables, the targets with
 # met / not met, and a chart when gnuplot is installed.
 #
-# The matrix (about 6-9 minutes on 2 cores; each part with its nchan
-# rows):
+# The matrix (each part with its nchan rows; the times are estimates for
+# an otherwise idle 2-core machine, the doc records each run's total):
 #   connect    ws and sse: 1,000 and 10,000 subscribers with distinct
 #              cids (--distinct-cids) joining one room, nothing published:
 #              first connect to the last registered, and to the last join
@@ -23,8 +23,9 @@
 #              WebSocket at 1,000 x 100 msg/s, long poll's maximum rate
 #              (a search of at most 3 rates per server), publishing with
 #              5,000 SSE streams, every transport at 90% of its
-#              back-to-back rate; then the "Targets (issue 14)" table
-#              (about 2-3 minutes)
+#              maximum rate from the throughput rows; then the "Targets
+#              (issue 14)" table, which says how long these took (about
+#              2-3 minutes; --tiny about 30 s)
 #   sweep      imlab-bench --sweep: every transport at 0.1-30 msg/s,
 #              requests and bytes up/down per message (about 4 minutes)
 #   back ends  (src/bench/bench-backends.sh) SQLite --history-db: writer
