@@ -296,12 +296,14 @@ t14_connect_rows() {
 			    -v n="$cn" -v c="$(v $r server_cpu_connect_s)" \
 			    -v t="$x" 'BEGIN {
 				printf "%.0f join messages for %d subscribers" \
-				    " (%.1f per subscriber; one each to" \
-				    " everybody would be %d): ", m, n, m / n,
+				    " (%.1f per subscriber; every join to every" \
+				    " member would be %d each): ", m, n, m / n,
 				    n;
-				if (m > 4 * n)
-					printf "presence still grows with" \
-					    " the room size; ";
+				if (m > 0.25 * n * n)
+					printf "presence grows as N x N; ";
+				else
+					printf "not N x N (%.0f): the joins" \
+					    " are batched; ", n * n;
 				printf "%.2f s of server CPU in %.2f s", c, t;
 				if (c >= 0.85 * t)
 					printf " (the server was CPU-bound)";
