@@ -7,20 +7,25 @@
 # rewritten: the machine, the command, the tables, the targets with
 # met / not met, and a chart when gnuplot is installed.
 #
-# The matrix (about 3-6 minutes on 2 cores):
-#   latency    each transport at 100 and 1,000 subscribers, 1,000 messages
-#              of 64 B at 200 msg/s; SSE at 1,000 x 50 msg/s (500 messages)
-#   throughput each transport at 1,000 subscribers, 1,000 messages
-#              published back to back
+# The matrix (each part with its nchan rows; the times are estimates for
+# an otherwise idle 2-core machine, the doc records each run's total):
 #   connect    ws and sse: 1,000 and 10,000 subscribers with distinct
 #              cids (--distinct-cids) joining one room, nothing published:
-#              first connect to last registered, and to the last join
+#              first connect to the last registered, and to the last join
+#              (~30 s)
 #   latency    each transport at 100 and 1,000 subscribers, 1,000 messages
-#              of 64 B at 200 msg/s
+#              of 64 B at 200 msg/s (~1.5 minutes)
 #   throughput each transport at 1,000 subscribers, 1,000 messages
-#              published back to back
+#              published back to back (~30 s)
 #   idle       each transport at 1,000 and 10,000 connections, nothing
-#              published: server RSS delta / connections
+#              published: server RSS delta / connections (~40 s)
+#   issue 14   (src/bench/targets14.sh) SSE at 1,000 x 50 msg/s,
+#              WebSocket at 1,000 x 100 msg/s, long poll's maximum rate
+#              (a search of at most 3 rates per server), publishing with
+#              5,000 SSE streams, every transport at 90% of its
+#              maximum rate from the throughput rows; then the "Targets
+#              (issue 14)" table, which says how long these took (about
+#              2-3 minutes; --tiny about 30 s)
 #   sweep      imlab-bench --sweep: every transport at 0.1-30 msg/s,
 #              requests and bytes up/down per message (about 4 minutes)
 #   back ends  (src/bench/bench-backends.sh) SQLite --history-db: writer
@@ -93,6 +98,8 @@ here=$(dirname "$0")
 # shellcheck source=SCRIPTDIR/sio-bench.sh
 . "$here/sio-bench.sh"
 SIO_PEER=$here/sio-peer.mjs
+# shellcheck source=SCRIPTDIR/targets14.sh
+. "$here/targets14.sh"
 [ "$ONLY" = backends ] || [ "$ONLY" = sio ] && NCHAN_OFF=1
 if [ $NCHAN_OFF = 1 ]; then
 	nchan_skip="skipped (--no-nchan)"
@@ -110,7 +117,6 @@ CONN_SUBS="1000 10000"
 LAT_SUBS="100 1000"
 LAT_RATE=200
 LAT_MSGS=1000
-LAT50_MSGS=500
 THR_SUBS=1000
 THR_MSGS=1000
 IDLE_CONNS="1000 10000"
@@ -120,7 +126,6 @@ if [ $QUICK = 1 ]; then
 	CONN_SUBS="1000"
 	LAT_SUBS="20 100"
 	LAT_MSGS=100
-	LAT50_MSGS=100
 	THR_SUBS=100
 	THR_MSGS=200
 	IDLE_CONNS="100 500"
@@ -128,7 +133,6 @@ elif [ $QUICK = 2 ]; then
 	CONN_SUBS="50 100"
 	LAT_SUBS="20 100"
 	LAT_MSGS=100
-	LAT50_MSGS=100
 	THR_SUBS=100
 	THR_MSGS=200
 	IDLE_CONNS="50 100"
@@ -358,10 +362,6 @@ for tp in $TRANSPORTS; do
 			--msgs $LAT_MSGS --size $SIZE --interval $INTERVAL
 	done
 done
-# issue 14: SSE at a rate both servers sustain
-for n in $LAT_SUBS; do :; done
-bench "lat50-sse-$n" --transport sse --subs $n --rate 50 --msgs $LAT50_MSGS \
-	--size $SIZE
 for tp in $TRANSPORTS; do
 	bench "thr-$tp" --transport $tp --subs $THR_SUBS --rate 0 \
 		--msgs $THR_MSGS --size $SIZE --interval $INTERVAL
@@ -372,6 +372,8 @@ for tp in $TRANSPORTS; do
 			--interval $INTERVAL
 	done
 done
+# issue 14's own rows (targets14.sh), after the throughput rows they read
+t14_runs
 # the cost-versus-rate sweep (issue 12): one fresh server, every transport
 # at each rate, SWEEP_MSGS messages per rate and transport (at 0.1 msg/s
 # that is 30 s each), the short poll at its default 1 s interval
@@ -737,8 +739,9 @@ for tp in ws:6 longpoll:6 sse:10; do
 	elif [ "$res" != '**met**' ]; then
 		case $t in
 		ws) why="libwebsockets' per-connection state and buffers" ;;
-		*) why="libmicrohttpd's per-connection memory pool" \
-			"(--conn-memory) plus the subscriber's own state" ;;
+		*) why="libmicrohttpd's per-connection memory pool"
+		   why="$why (--conn-memory) plus the subscriber's own"
+		   why="$why state" ;;
 		esac
 	fi
 	echo "| idle memory <= $lim KB per connection, $t |" \
@@ -763,74 +766,8 @@ for tp in $TRANSPORTS; do
 done
 echo
 
-c_max=
-for n in $CONN_SUBS; do c_max=$n; done
-echo "### Targets (issue 14)"
-echo
-echo "| target | measured | result | what limits it |"
-echo "|---|---|---|---|"
-for tp in $CONN_TRANSPORTS; do
-	r=conn-$tp-$c_max
-	x=$(v $r presence_s)
-	nx=$(nc $r connect_all_s 3)
-	res=$(met "$x" 'x <= 1')
-	why=
-	case $nx in
-	[0-9]*)	[ "$res" = '**met**' ] &&
-			res=$(met "$x" "x <= 2 * $nx") ;;
-	*)	why="(the 2x nchan part: nchan $nx, not checked) " ;;
-	esac
-	if [ "$(v $r ok)" != true ]; then
-		res='**not met**'
-		why="the run failed: $(v $r error)"
-	elif [ "$res" != '**met**' ]; then
-		why="${why}every join goes to every member:"
-		why="$why $(h $r presence_messages)"
-		why="$why join messages received, $(f $r server_cpu_connect_s 2)"
-		why="$why s of server CPU to connect"
-	fi
-	echo "| connect $c_max distinct-cid subscribers to one room, $tp:" \
-		"<= 1 s and <= 2x nchan | $(f $r presence_s 2) s to the last" \
-		"join ($(f $r connect_all_s 2) s to the last registered);" \
-		"nchan $nx s | $res | $why |"
-done
-r=lat50-sse-$n_max
-x=$(v $r latency_p50_ms)
-y=$(v $r latency_p99_ms)
-np50=$(nc $r latency_p50_ms 3)
-np99=$(nc $r latency_p99_ms 3)
-case $np50$np99 in
-*[!0-9.]* | '') res="not measured" ;;
-*) res=$(met "$x" "x <= $np50")
-   [ "$res" = '**met**' ] && res=$(met "$y" "x <= $np99") ;;
-esac
-[ "$(v $r ok)" = true ] || res="**not met** (the run failed: $(v $r error))"
-echo "| SSE p50 and p99 <= nchan's at $n_max x 50 msg/s | p50" \
-	"$(f $r latency_p50_ms 2) / p99 $(f $r latency_p99_ms 2) ms; nchan" \
-	"$(nc $r latency_p50_ms 2) / $(nc $r latency_p99_ms 2) ms, lost" \
-	"$(v $r lost) / $(nc $r lost 0) | $res | |"
-r=lat-sse-$n_max
-x=$(v $r latency_p50_ms)
-cr=$(ratio "$(v $r server_cpu_us_per_delivery)" \
-	"$(nc $r server_cpu_us_per_delivery 3)")
-res=$(met "$x" 'x <= 7')
-case $cr in
-[0-9]*) [ "$res" = '**met**' ] && res=$(met "${cr%x}" 'x <= 0.5') ;;
-esac
-echo "| SSE p50 <= 7 ms and CPU/delivery <= 0.5x nchan at $n_max x" \
-	"$LAT_RATE msg/s | p50 $(f $r latency_p50_ms 2) ms (nchan" \
-	"$(nc $r latency_p50_ms 2)), CPU/delivery $cr nchan | $res | |"
-r=lat-ws-$n_max
-cr=$(ratio "$(v $r server_cpu_us_per_delivery)" \
-	"$(nc $r server_cpu_us_per_delivery 3)")
-case $cr in
-[0-9]*) res=$(met "${cr%x}" 'x <= 0.6') ;;
-*) res="not measured" ;;
-esac
-echo "| WebSocket CPU/delivery <= 0.6x nchan at $n_max x $LAT_RATE" \
-	"msg/s | $(f $r server_cpu_us_per_delivery 2) us vs" \
-	"$(nc $r server_cpu_us_per_delivery 2) us ($cr) | $res | |"
-echo
+# the issue-14 table (targets14.sh)
+t14_table
 
 # ---- chart -------------------------------------------------------------
 if command -v gnuplot >/dev/null 2>&1 && [ -n "$DOC" ]; then
