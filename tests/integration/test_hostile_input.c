@@ -274,21 +274,6 @@ open_ws(void)
 	ck_assert_int_eq(t_ws_connect(&ws, t_port, NULL, T), 101);
 }
 
-/* Waits for the connection to close; returns its close code (0: the
- * peer closed without a close frame). */
-static unsigned
-closed_with(struct t_ws *c)
-{
-	char *m;
-	size_t n;
-	int rc;
-
-	while ((rc = t_ws_recv(c, T, &m, &n)) == 1)
-		free(m);
-	ck_assert_msg(rc == -1, "still open");
-	return c->close_code;
-}
-
 /* Writes one frame with first byte b0 and payload length len (the 7-bit,
  * 16-bit or 64-bit field, as RFC 6455 picks), masked, with n bytes of
  * payload p (which may be fewer than len: the rest never comes). */
@@ -350,7 +335,7 @@ frame_closes_with(unsigned char b0, uint64_t len, const char *p, size_t n,
 {
 	open_ws();
 	raw_frame(&ws, b0, len, p, n);
-	closed_with(&ws);
+	ck_assert_msg(t_ws_closed(&ws, T) >= 0, "still open");
 	ck_assert_msg(ws.close_code == code ||
 		      (code == DROPPED && (ws.close_code == 0 ||
 					   ws.close_code == 1002)),
@@ -402,7 +387,7 @@ START_TEST(continuation_without_a_start_or_without_a_fin_closes_with_1002)
 	open_ws();
 	raw_frame(&ws, 0x01, 2, "{}", 2);
 	raw_frame(&ws, 0x81, 2, "{}", 2);
-	ck_assert_uint_eq(closed_with(&ws), 1002);
+	ck_assert_int_eq(t_ws_closed(&ws, T), 1002);
 	t_ws_drop(&ws);
 	ws_still_serving();
 }

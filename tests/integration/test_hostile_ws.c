@@ -32,20 +32,6 @@ open_ws(void)
 	ck_assert_int_eq(t_ws_connect(&ws, t_port, NULL, T), 101);
 }
 
-/* Waits for the connection to close; returns its close code. */
-static unsigned
-closed_with(struct t_ws *c)
-{
-	char *m;
-	size_t n;
-	int rc;
-
-	while ((rc = t_ws_recv(c, T, &m, &n)) == 1)
-		free(m);
-	ck_assert_int_eq(rc, -1);
-	return c->close_code;
-}
-
 /* The server still answers a ping on a new connection. */
 static void
 still_serving(void)
@@ -94,7 +80,7 @@ START_TEST(invalid_utf8_text_closes_with_1007)
 	open_ws();
 	ck_assert_int_eq(t_ws_send_frame(&ws, T_WS_TEXT, 1, bad,
 					 sizeof(bad) - 1), 0);
-	ck_assert_uint_eq(closed_with(&ws), 1007);
+	ck_assert_int_eq(t_ws_closed(&ws, T), 1007);
 	t_ws_drop(&ws);
 	still_serving();
 }
@@ -110,7 +96,7 @@ START_TEST(invalid_utf8_across_fragments_closes_with_1007)
 	ck_assert_int_eq(t_ws_send_frame(&ws, T_WS_TEXT, 0, a,
 					 sizeof(a) - 1), 0);
 	ck_assert_int_eq(t_ws_send_frame(&ws, 0, 1, b, sizeof(b) - 1), 0);
-	ck_assert_uint_eq(closed_with(&ws), 1007);
+	ck_assert_int_eq(t_ws_closed(&ws, T), 1007);
 	t_ws_drop(&ws);
 	still_serving();
 }

@@ -324,20 +324,6 @@ START_TEST(ws_held_messages_run_in_order)
 }
 END_TEST
 
-/* Waits for c to close; returns its close code. */
-static unsigned
-closed_with(struct t_ws *c)
-{
-	char *m;
-	size_t n;
-	int rc;
-
-	while ((rc = t_ws_recv(c, 10000, &m, &n)) == 1)
-		free(m);
-	ck_assert_int_eq(rc, -1);
-	return c->close_code;
-}
-
 /* A new client, with and without a delay, still gets its pong. */
 static void
 still_serving(void)
@@ -361,7 +347,7 @@ START_TEST(ws_flood_over_the_held_count_closes_1008)
 	ws_open(&c, 1500, 0);
 	for (int i = 0; i < WS_NETEM_MSGS + 1; i++)
 		ck_assert_int_eq(t_ws_send(&c, "{\"op\":\"ping\"}"), 0);
-	ck_assert_uint_eq(closed_with(&c), 1008);
+	ck_assert_int_eq(t_ws_closed(&c, 10000), 1008);
 	t_ws_drop(&c);
 	still_serving();
 }
@@ -381,7 +367,7 @@ START_TEST(ws_flood_over_the_held_bytes_closes_1008)
 	ws_open(&c, 1500, 0);
 	for (int i = 0; i < WS_NETEM_BYTES_MUL + 1; i++)
 		ck_assert_int_eq(t_ws_send(&c, big), 0);
-	ck_assert_uint_eq(closed_with(&c), 1008);
+	ck_assert_int_eq(t_ws_closed(&c, 10000), 1008);
 	t_ws_drop(&c);
 	still_serving();
 }

@@ -334,3 +334,15 @@ t_ws_close(struct t_ws *c)
 		t_ws_send_frame(c, T_WS_CLOSE, 1, bye, sizeof(bye));
 	t_ws_drop(c);
 }
+
+int
+t_ws_closed(struct t_ws *c, int timeout_ms)
+{
+	char *m;
+	size_t n;
+	int rc;
+
+	while ((rc = t_ws_recv(c, timeout_ms, &m, &n)) == 1)
+		free(m);
+	return rc == -1 ? (int)c->close_code : -1;
+}

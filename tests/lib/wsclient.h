@@ -67,6 +67,11 @@ int t_ws_next(struct t_ws *c, char **out, size_t *len);
 /* t_ws_next(), waiting up to timeout_ms for the socket. Same returns. */
 int t_ws_recv(struct t_ws *c, int timeout_ms, char **out, size_t *len);
 
+/* Reads and drops messages until the connection closes, waiting up to
+ * timeout_ms for each read. Returns the close code (0: closed without a
+ * close frame), or -1 if the connection was still open at the timeout. */
+int t_ws_closed(struct t_ws *c, int timeout_ms);
+
 /* Waits up to timeout_ms for a message whose op is op, dropping others.
  * Returns it (malloc'd; the caller frees it) or NULL. */
 char *t_ws_wait_op(struct t_ws *c, const char *op, int timeout_ms);
