@@ -35,36 +35,67 @@ test('the Socket.IO client upgrades, sends and receives', async () => {
 		const room = uniq('sio');
 		const r = await page.evaluate(async (room) => {
 			const { createClient } = await import('/client.js');
+			const { wireBus } = await import('/base.js');
+			const t0 = performance.now();
+			const trace = [];	// what happened when, for a failure
+			const note = (what) => trace.push(
+				`${Math.round(performance.now() - t0)} ms ${what}`);
 			const c = createClient('sio', { cid: 'cid-sio-browser',
 				from: 'web', rooms: [room] });
+			wireBus.listeners.add((via, w) => {
+				if (via === 'sio')
+					note(`${w.dir} ${w.body.slice(0, 120)}`);
+			});
 			const got = [], states = [];
-			c.on('message', (e) => got.push(e));
-			c.on('status', (s) => states.push(s.detail));
-			c.start();
-			const until = async (f) => {
+			c.on('message', (e) => {
+				got.push(e);
+				note(`message ${e.event} ${e.id}`);
+			});
+			c.on('status', (s) => {
+				states.push(s.detail);
+				note(`status ${s.state} ${s.detail}`);
+			});
+			const until = async (what, f) => {
 				for (let i = 0; i < 500 && !f(); i++)
 					await new Promise((ok) => setTimeout(ok, 20));
+				if (!f())
+					throw new Error(`no ${what} within 10 s`);
 			};
-			await until(() => states.includes('upgraded to websocket'));
-			await until(() => got.some((e) => e.event === 'join'));
-			const a = await c.send(room, 'chat', { text: 'hi' });
-			const res = await fetch(`/api/rooms/${room}/messages`, {
-				method: 'POST',
-				headers: { 'Content-Type': 'application/json' },
-				body: JSON.stringify({ event: 'chat', from: 'http',
-					data: { text: 'over http' } }) });
-			const h = await res.json();
-			await until(() => got.some((e) => e.id === h.id));
-			// binary out as an attachment, back in the JSON form
-			const b = await c.send(room, 'pic',
-				{ img: new Uint8Array([1, 2, 3]) });
-			await until(() => got.some((e) => e.id === b.id));
-			const hist = await (await fetch(
-				`/api/rooms/${room}/messages?since=${a.id - 1}`)).json();
-			c.close();
-			return { states, a, h, b, got: got.map((e) => JSON.stringify(e)),
-				hist: hist.messages.map((e) => JSON.stringify(e)) };
+			try {
+				c.start();
+				await until('upgrade', () =>
+					states.includes('upgraded to websocket'));
+				await until('own join', () =>
+					got.some((e) => e.event === 'join'));
+				note('send');
+				const a = await c.send(room, 'chat', { text: 'hi' });
+				note(`acked ${a.id}`);
+				const res = await fetch(`/api/rooms/${room}/messages`, {
+					method: 'POST',
+					headers: { 'Content-Type': 'application/json' },
+					body: JSON.stringify({ event: 'chat', from: 'http',
+						data: { text: 'over http' } }) });
+				const h = await res.json();
+				await until('the HTTP message', () =>
+					got.some((e) => e.id === h.id));
+				// binary out as an attachment, back in the JSON form
+				const b = await c.send(room, 'pic',
+					{ img: new Uint8Array([1, 2, 3]) });
+				await until('the binary message', () =>
+					got.some((e) => e.id === b.id));
+				const hist = await (await fetch(
+					`/api/rooms/${room}/messages?since=${a.id - 1}`)).json();
+				c.close();
+				return { states, a, h, b,
+					got: got.map((e) => JSON.stringify(e)),
+					hist: hist.messages.map((e) => JSON.stringify(e)) };
+			} catch (e) {
+				c.close();
+				return { error: String(e), trace };
+			}
 		}, room);
+		assert.ok(!r.error, r.error && `${r.error}\nclient:\n` +
+			`${r.trace.join('\n')}\nserver:\n${srv.log.join('')}`);
 		// Engine.IO's upgrade event fires only on the way from polling to
 		// WebSocket, so it proves the start on polling; the Socket.IO
 		// connect may come before it ('polling') or, on a slow server,
