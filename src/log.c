@@ -97,10 +97,10 @@ static const char *const mhd_quiet[] = {
 };
 
 static enum log_level
-mhd_level(const char *fmt)
+mhd_level(const char *line)
 {
 	for (size_t i = 0; i < sizeof(mhd_quiet) / sizeof(mhd_quiet[0]); i++)
-		if (!strncmp(fmt, mhd_quiet[i], strlen(mhd_quiet[i])))
+		if (!strncmp(line, mhd_quiet[i], strlen(mhd_quiet[i])))
 			return LOG_LVL_DEBUG;
 	/* mostly peers that went away: not worth a warning */
 	return LOG_LVL_INFO;
@@ -109,8 +109,14 @@ mhd_level(const char *fmt)
 void
 log_mhd(void *cls, const char *fmt, va_list ap)
 {
+	char line[512];
+
 	(void)cls;
-	log_vwrite(mhd_level(fmt), "mhd", fmt, ap);
+	/* matched on the formatted line: libmicrohttpd passes some messages
+	 * as "%s\n" with the text as the argument */
+	if (vsnprintf(line, sizeof(line), fmt, ap) < 0)
+		return;
+	log_write(mhd_level(line), "mhd", "%s", line);
 }
 
 void

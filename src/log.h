@@ -35,8 +35,10 @@ void log_vwrite(enum log_level lvl, const char *tag, const char *fmt,
 		va_list ap) __attribute__((format(printf, 3, 0)));
 
 /* libmicrohttpd's MHD_OPTION_EXTERNAL_LOGGER callback (cls unused). Its
- * lines are logged at info, except those every ordinary disconnect
- * produces ("Failed to send the chunked response body ..."), at debug. */
+ * lines are logged at info, except those every ordinary disconnect or
+ * WebSocket hand-off produces ("Failed to send the chunked response body
+ * ...", "Application reported internal error ..."), at debug; the
+ * formatted line is what is matched, and is cut at 511 bytes. */
 void log_mhd(void *cls, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 

@@ -2,7 +2,9 @@
 /*
  * test_log: the log sink's routing of libmicrohttpd's lines: the line
  * every departed SSE client produces ("Failed to send the chunked response
- * body") is debug, not info; other libmicrohttpd lines stay at info. The
+ * body") is debug, not info, and so is the line every WebSocket hand-off
+ * produces (passed as "%s\n" with the text as the argument); other
+ * libmicrohttpd lines stay at info. The
  * sink writes to stderr, so each test points stderr at a pipe and reads
  * back what one call wrote.
  */
@@ -35,8 +37,10 @@ mhd(const char *fmt, ...)
 	"for `%s'. Error: %s\n"
 #define HEADERS "Failed to send the response headers for the request " \
 	"for `%s'. Error: %s\n"
+#define INTERNAL "Application reported internal error, closing connection."
 
-/* Logs one libmicrohttpd line (chunked: CHUNKED, else HEADERS) at
+/* Logs one libmicrohttpd line (chunked: 1 CHUNKED, 2 INTERNAL, else
+ * HEADERS) at
  * threshold lvl; returns the bytes that reached stderr (NUL-terminated in
  * buf). */
 static size_t
@@ -51,7 +55,9 @@ logged(enum log_level lvl, int chunked, char *buf, size_t cap)
 	ck_assert_int_ge(saved, 0);
 	ck_assert_int_ge(dup2(p[1], STDERR_FILENO), 0);
 	log_set_level(lvl);
-	if (chunked)
+	if (chunked == 2)
+		mhd("%s\n", INTERNAL);
+	else if (chunked)
 		mhd(CHUNKED, "/sse", "Broken pipe");
 	else
 		mhd(HEADERS, "/sse", "Broken pipe");
@@ -79,6 +85,18 @@ START_TEST(chunked_send_failure_is_debug)
 }
 END_TEST
 
+START_TEST(websocket_handoff_is_debug)
+{
+	char buf[2048];
+
+	ck_assert_uint_eq(logged(LOG_LVL_INFO, 2, buf,
+				 sizeof(buf)), 0);
+	ck_assert_uint_gt(logged(LOG_LVL_DEBUG, 2, buf,
+				 sizeof(buf)), 0);
+	ck_assert_ptr_nonnull(strstr(buf, "DEBUG mhd: " INTERNAL "\n"));
+}
+END_TEST
+
 START_TEST(other_mhd_lines_stay_info)
 {
 	char buf[2048];
@@ -99,6 +117,7 @@ log_suite(void)
 	TCase *tc = tcase_create("mhd");
 
 	tcase_add_test(tc, chunked_send_failure_is_debug);
+	tcase_add_test(tc, websocket_handoff_is_debug);
 	tcase_add_test(tc, other_mhd_lines_stay_info);
 	suite_add_tcase(s, tc);
 	return s;
