@@ -91,6 +91,7 @@ wire_head_request(struct MHD_Connection *c, const char *method,
 {
 	struct buf b = { malloc(WIRE_HEAD_MAX + 1), 0, WIRE_HEAD_MAX + 1 };
 	struct q q = { &b, 0 };
+	char *shrunk;
 
 	if (!b.p)
 		return NULL;
@@ -104,7 +105,9 @@ wire_head_request(struct MHD_Connection *c, const char *method,
 	put(&b, "\r\n");
 	MHD_get_connection_values(c, MHD_HEADER_KIND, put_kv, &b);
 	put(&b, "\r\n");
-	return b.p;
+	/* a held long poll keeps this until its answer: not 2 KiB each */
+	shrunk = realloc(b.p, b.len + 1);
+	return shrunk ? shrunk : b.p;
 }
 
 void

@@ -12,8 +12,8 @@
 struct wire_conn;
 
 /* Returns c's request head rebuilt from the parsed request (method, url
- * and version as MHD gave them; the query decoded), malloc'd, cut at
- * WIRE_HEAD_MAX, or NULL. */
+ * and version as MHD gave them; the query decoded), malloc'd to its
+ * length, cut at WIRE_HEAD_MAX, or NULL. */
 char *wire_head_request(struct MHD_Connection *c, const char *method,
 			const char *url, const char *version);
 
