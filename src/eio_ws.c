@@ -392,6 +392,8 @@ eio_ws_free(struct eio_ws *w)
 	free(w);
 }
 
+static const lws_retry_bo_t no_validity;	/* all zero */
+
 struct eio_ws *
 eio_ws_start(struct server *srv, struct im_error *e)
 {
@@ -410,6 +412,10 @@ eio_ws_start(struct server *srv, struct im_error *e)
 	info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
 	info.protocols = protocols;
 	info.user = w;
+	/* no validity timers: Engine.IO has its own heartbeat (eio_beat.c),
+	 * and lws's default policy would put a timer per connection into
+	 * one sorted list, a walk of it per connect (ws_alive.h) */
+	info.retry_and_idle_policy = &no_validity;
 	info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
 	w->ctx = lws_create_context(&info);
 	if (!w->ctx) {

@@ -107,7 +107,9 @@ wire_head_request(struct MHD_Connection *c, const char *method,
 	put(&b, "\r\n");
 	/* a held long poll keeps this until its answer: not 2 KiB each */
 	shrunk = realloc(b.p, b.len + 1);
-	return shrunk ? shrunk : b.p;
+	if (shrunk)
+		b.p = shrunk;
+	return b.p;
 }
 
 void

@@ -36,6 +36,7 @@
 #include "server_ctx.h"
 #include "wire.h"
 #include "ws.h"
+#include "ws_alive.h"
 #include "ws_binary.h"
 #include "ws_origin.h"
 #include "ws_proto.h"
@@ -60,7 +61,8 @@ struct ws {
 	struct server *srv;
 	struct lws_context *ctx;
 	struct lws_vhost *vh;
-	lws_retry_bo_t retry;
+	lws_retry_bo_t retry;		/* all zero: no lws validity timers */
+	struct ws_alive alive;		/* the keepalive instead */
 	pthread_t thread;
 	atomic_int stop;
 	pthread_mutex_t qlock;		/* guards the adoption queue */
@@ -278,6 +280,7 @@ established(struct ws *w, struct per_session_data__chat *pss,
 	pss->sub.via = VIA_WS;
 	cursor_init(&pss->cur, w->srv->st, pss->sub.cid, 0);
 	pss->established = 1;
+	ws_alive_add(&w->alive, &pss->alive, wsi);
 	pss->wc = wire_conn_open(w->srv->wire, lws_get_socket_fd(wsi));
 	netem_ws(pss, wsi);
 	STATS_ADD(&w->srv->stats, VIA_WS, open, 1);
@@ -295,6 +298,7 @@ closed(struct ws *w, struct per_session_data__chat *pss)
 	if (netem_on(&pss->net))
 		netem_forget(w->srv->clock, &pss->sub);
 	pss->established = 0;
+	ws_alive_del(&pss->alive);
 	rooms_unsubscribe_all(w->srv->rs, &pss->sub);
 	undirty(w, pss);
 	ws_proto_free(pss);
@@ -332,6 +336,7 @@ callback_chat(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 
 		if (!pss || !pss->established || pss->closing)
 			return -1;
+		ws_alive_seen(&pss->alive);
 		whole = lws_is_final_fragment(wsi) &&
 			!lws_remaining_packet_payload(wsi);
 		rc = ws_rx_receive(pss, in, len);
@@ -341,6 +346,10 @@ callback_chat(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			wire_frame_in(pss->wc);
 		return rc;
 	}
+	case LWS_CALLBACK_RECEIVE_PONG:
+		if (pss && pss->established)
+			ws_alive_seen(&pss->alive);
+		break;
 	case LWS_CALLBACK_SERVER_WRITEABLE: {
 		int n;
 
@@ -351,12 +360,15 @@ callback_chat(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		/* a split message's frames go together, before replies */
 		n = write_btx(pss);
 		if (!n)
+			n = ws_alive_write(&pss->alive);
+		if (!n)
 			n = ws_proto_write_ctl(pss);
 		if (!n && pss->want_read)
 			n = deliver(w, pss);
 		if (n < 0)
 			return -1;
-		if (pss->btx || ws_proto_ctl_ready(pss) || pss->want_read)
+		if (pss->btx || pss->alive.ping_due ||
+		    ws_proto_ctl_ready(pss) || pss->want_read)
 			lws_callback_on_writable(wsi);
 		break;
 	}
@@ -469,8 +481,6 @@ ws_start(struct server *srv, struct im_error *e)
 	pthread_mutex_init(&w->qlock, NULL);
 	pthread_mutex_init(&w->dlock, NULL);
 	list_init(&w->dirty);
-	w->retry.secs_since_valid_ping = (uint16_t)srv->cfg.ws_ping;
-	w->retry.secs_since_valid_hangup = (uint16_t)srv->cfg.ws_hangup;
 	lws_set_log_level(log_lws_mask(), log_lws);
 	memset(&info, 0, sizeof(info));
 	info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
@@ -504,7 +514,10 @@ ws_start(struct server *srv, struct im_error *e)
 		return NULL;
 	}
 	w->vh = lws_get_vhost_by_name(w->ctx, "default");
+	ws_alive_start(&w->alive, w->ctx, srv->cfg.ws_ping,
+		       srv->cfg.ws_hangup);
 	if (!w->vh || pthread_create(&w->thread, NULL, run, w)) {
+		ws_alive_stop(&w->alive);
 		lws_context_destroy(w->ctx);
 		ws_free(w);
 		im_error_set(e, IM_ESYS, "lws", "libwebsockets did not start");
@@ -564,6 +577,7 @@ ws_stop(struct ws **wp)
 #endif
 	lws_cancel_service(w->ctx);
 	pthread_join(w->thread, NULL);
+	ws_alive_stop(&w->alive);
 	/* publishes from HTTP threads may still notify: stop their wake-ups
 	 * before the context goes; the CLOSED callbacks run by the destroy
 	 * take every connection off the rooms and the dirty list */

@@ -22,6 +22,7 @@
 #include "netem.h"
 #include "list.h"
 #include "sub.h"
+#include "ws_alive.h"
 #include "ws_netem.h"
 
 struct server;
@@ -63,6 +64,7 @@ struct per_session_data__chat {
 	struct wire_conn *wc;		/* its byte meter (wire.h) */
 	struct netem net;		/* ?delay=&jitter= on the upgrade */
 	struct ws_netem nem;		/* its held messages (ws_netem.h) */
+	struct ws_alive_conn alive;	/* its keepalive (ws_alive.h) */
 };
 
 /* Runs one complete client message (buf[0..len), borrowed, valid UTF-8
