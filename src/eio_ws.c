@@ -14,8 +14,6 @@
  */
 #include "autoconf.h"
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +27,7 @@
 #include "log.h"
 #include "msg.h"
 #include "server_ctx.h"
+#include "ws_adopt.h"
 #include "ws_origin.h"
 
 #define TAG "eio"
@@ -38,21 +37,13 @@ _Static_assert(LWS_PRE <= MSG_WS_PRE, "msg.h headroom too small for lws");
 #define WRITE_BATCH (64 * 1024)	/* payload bytes one write takes, at most */
 #define FRAME_HEAD_MAX 10	/* a server frame's head: no mask */
 
-struct adoption {
-	int fd;
-	char *head;		/* owned */
-	size_t len;
-};
-
 struct eio_ws {
 	struct server *srv;
 	struct lws_context *ctx;
 	struct lws_vhost *vh;
 	pthread_t thread;
 	atomic_int stop;
-	pthread_mutex_t qlock;		/* the adoption queue */
-	struct adoption *q;
-	size_t qlen, qcap;
+	struct ws_adopt adopt;		/* sockets to adopt (its own lock) */
 	pthread_mutex_t dlock;		/* the dirty list, dead */
 	struct list dirty;
 	int dead;
@@ -91,31 +82,14 @@ eio_ws_wake(void *conn)
 static void
 drain(struct eio_ws *w)
 {
-	struct adoption *q;
 	struct list *pos, *n;
-	size_t qn;
 
-	pthread_mutex_lock(&w->qlock);
-	q = w->q;
-	qn = w->qlen;
-	w->q = NULL;
-	w->qlen = w->qcap = 0;
-	pthread_mutex_unlock(&w->qlock);
-	for (size_t i = 0; i < qn; i++) {
-		struct lws *wsi = lws_adopt_socket_vhost_readbuf(w->vh,
-			q[i].fd, q[i].head, q[i].len);
-
-		free(q[i].head);
-		if (!wsi) {
-			/* also a refused one: a second WebSocket of a
-			 * session (logged by established()) */
-			atomic_fetch_sub(&w->srv->open_conns, 1);
-			LOG_INFO(TAG, "a WebSocket was not adopted");
-			continue;
-		}
-		lws_set_opaque_user_data(wsi, w);
+	/* a refused one may also be a second WebSocket of a session (logged
+	 * by established()) */
+	for (size_t r = ws_adopt_drain(&w->adopt, w->vh, w); r; r--) {
+		atomic_fetch_sub(&w->srv->open_conns, 1);
+		LOG_INFO(TAG, "a WebSocket was not adopted");
 	}
-	free(q);
 	pthread_mutex_lock(&w->dlock);
 	list_for_each_safe(pos, n, &w->dirty) {
 		struct pss *pss = list_entry(pos, struct pss, dnode);
@@ -386,7 +360,7 @@ run(void *arg)
 static void
 eio_ws_free(struct eio_ws *w)
 {
-	pthread_mutex_destroy(&w->qlock);
+	ws_adopt_free(&w->adopt);
 	pthread_mutex_destroy(&w->dlock);
 	free(w->scratch);
 	free(w);
@@ -405,7 +379,7 @@ eio_ws_start(struct server *srv, struct im_error *e)
 		return NULL;
 	}
 	w->srv = srv;
-	pthread_mutex_init(&w->qlock, NULL);
+	ws_adopt_init(&w->adopt);
 	pthread_mutex_init(&w->dlock, NULL);
 	list_init(&w->dirty);
 	memset(&info, 0, sizeof(info));
@@ -436,33 +410,10 @@ eio_ws_start(struct server *srv, struct im_error *e)
 void
 eio_ws_adopt(struct eio_ws *w, int fd, const char *head, size_t len)
 {
-	int one = 1;
-	char *copy = malloc(len);
-
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	pthread_mutex_lock(&w->qlock);
-	if (copy && w->qlen == w->qcap) {
-		size_t ncap = w->qcap ? w->qcap * 2 : 16;
-		struct adoption *nq = realloc(w->q, ncap * sizeof(*nq));
-
-		if (nq) {
-			w->q = nq;
-			w->qcap = ncap;
-		}
-	}
-	if (!copy || w->qlen == w->qcap) {
-		pthread_mutex_unlock(&w->qlock);
-		free(copy);
-		close(fd);
+	if (ws_adopt_push(&w->adopt, fd, head, len)) {
 		atomic_fetch_sub(&w->srv->open_conns, 1);
 		return;
 	}
-	memcpy(copy, head, len);
-	w->q[w->qlen].fd = fd;
-	w->q[w->qlen].head = copy;
-	w->q[w->qlen].len = len;
-	w->qlen++;
-	pthread_mutex_unlock(&w->qlock);
 	lws_cancel_service(w->ctx);
 }
 
@@ -481,10 +432,5 @@ eio_ws_stop(struct eio_ws **wp)
 	w->dead = 1;
 	pthread_mutex_unlock(&w->dlock);
 	lws_context_destroy(w->ctx);
-	for (size_t i = 0; i < w->qlen; i++) {
-		close(w->q[i].fd);
-		free(w->q[i].head);
-	}
-	free(w->q);
-	eio_ws_free(w);
+	eio_ws_free(w);	/* closes what was still queued */
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ws: libwebsockets context, service thread, socket adoption and message
- * delivery. libwebsockets is single-threaded: other threads only push onto
- * the adoption queue or the dirty list and call lws_cancel_service(); the
+ * ws: libwebsockets context, service thread and message delivery.
+ * libwebsockets is single-threaded: other threads only push onto the
+ * adoption queue (ws_adopt.h) or the dirty list and call
+ * lws_cancel_service(); the
  * service thread drains both in LWS_CALLBACK_EVENT_WAIT_CANCELLED
  * (delivered to every protocol, so it is handled for protocol 0 only).
  *
@@ -19,8 +20,6 @@
 #include "autoconf.h"
 
 #include <inttypes.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +35,7 @@
 #include "server_ctx.h"
 #include "wire.h"
 #include "ws.h"
+#include "ws_adopt.h"
 #include "ws_alive.h"
 #include "ws_binary.h"
 #include "ws_origin.h"
@@ -50,13 +50,6 @@
 
 _Static_assert(LWS_PRE <= MSG_WS_PRE, "msg.h headroom too small for lws");
 
-/* A socket taken from libmicrohttpd with its rebuilt upgrade head. */
-struct adoption {
-	int fd;
-	char *head;		/* owned */
-	size_t len;
-};
-
 struct ws {
 	struct server *srv;
 	struct lws_context *ctx;
@@ -65,9 +58,7 @@ struct ws {
 	struct ws_alive alive;		/* the keepalive instead */
 	pthread_t thread;
 	atomic_int stop;
-	pthread_mutex_t qlock;		/* guards the adoption queue */
-	struct adoption *q;
-	size_t qlen, qcap;
+	struct ws_adopt adopt;		/* sockets to adopt (its own lock) */
 	pthread_mutex_t dlock;		/* guards the dirty list, dead */
 	struct list dirty;		/* of pss->dnode */
 	int dead;			/* context going away: no wake-ups */
@@ -81,31 +72,10 @@ struct ws {
 static void
 drain_queue(struct ws *w)
 {
-	struct adoption *q;
-	size_t n;
-
-	pthread_mutex_lock(&w->qlock);
-	q = w->q;
-	n = w->qlen;
-	w->q = NULL;
-	w->qlen = w->qcap = 0;
-	pthread_mutex_unlock(&w->qlock);
-	for (size_t i = 0; i < n; i++) {
-		/* lws copies the head into its own buffer list and answers
-		 * the handshake as if it had read it from the socket */
-		struct lws *wsi = lws_adopt_socket_vhost_readbuf(w->vh,
-			q[i].fd, q[i].head, q[i].len);
-
-		free(q[i].head);
-		if (!wsi) {
-			/* lws closed the fd */
-			atomic_fetch_sub(&w->srv->open_conns, 1);
-			LOG_WARN(TAG, "lws could not adopt a connection");
-			continue;
-		}
-		lws_set_opaque_user_data(wsi, w);
+	for (size_t n = ws_adopt_drain(&w->adopt, w->vh, w); n; n--) {
+		atomic_fetch_sub(&w->srv->open_conns, 1);
+		LOG_WARN(TAG, "lws could not adopt a connection");
 	}
-	free(q);
 }
 
 /* The room layer's notify: runs on any thread under the room lock, so it
@@ -458,7 +428,7 @@ ws_free(struct ws *w)
 #if defined(HAVE_LIBUV)
 	evlib_free(w);	/* after lws_context_destroy() */
 #endif
-	pthread_mutex_destroy(&w->qlock);
+	ws_adopt_free(&w->adopt);
 	pthread_mutex_destroy(&w->dlock);
 	free(w->batch);
 	free(w);
@@ -478,7 +448,7 @@ ws_start(struct server *srv, struct im_error *e)
 		return NULL;
 	}
 	w->srv = srv;
-	pthread_mutex_init(&w->qlock, NULL);
+	ws_adopt_init(&w->adopt);
 	pthread_mutex_init(&w->dlock, NULL);
 	list_init(&w->dirty);
 	lws_set_log_level(log_lws_mask(), log_lws);
@@ -529,36 +499,10 @@ ws_start(struct server *srv, struct im_error *e)
 void
 ws_adopt(struct ws *w, int fd, const char *head, size_t len)
 {
-	int one = 1;
-	char *copy = malloc(len);
-
-	/* frames are small and must leave at once: without this, Nagle holds
-	 * a frame until the previous one is acknowledged (a delayed ACK can
-	 * cost tens of ms) */
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	pthread_mutex_lock(&w->qlock);
-	if (copy && w->qlen == w->qcap) {
-		size_t ncap = w->qcap ? w->qcap * 2 : 16;
-		struct adoption *nq = realloc(w->q, ncap * sizeof(*nq));
-
-		if (nq) {
-			w->q = nq;
-			w->qcap = ncap;
-		}
-	}
-	if (!copy || w->qlen == w->qcap) {
-		pthread_mutex_unlock(&w->qlock);
-		free(copy);
-		close(fd);
+	if (ws_adopt_push(&w->adopt, fd, head, len)) {
 		atomic_fetch_sub(&w->srv->open_conns, 1);
 		return;
 	}
-	memcpy(copy, head, len);
-	w->q[w->qlen].fd = fd;
-	w->q[w->qlen].head = copy;
-	w->q[w->qlen].len = len;
-	w->qlen++;
-	pthread_mutex_unlock(&w->qlock);
 	lws_cancel_service(w->ctx);
 }
 
@@ -585,10 +529,5 @@ ws_stop(struct ws **wp)
 	w->dead = 1;
 	pthread_mutex_unlock(&w->dlock);
 	lws_context_destroy(w->ctx);
-	for (size_t i = 0; i < w->qlen; i++) {
-		close(w->q[i].fd);
-		free(w->q[i].head);
-	}
-	free(w->q);
-	ws_free(w);
+	ws_free(w);	/* closes what was still queued */
 }
