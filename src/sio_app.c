@@ -21,6 +21,7 @@
 #include "eio_packet.h"
 #include "hmap.h"
 #include "jbuf.h"
+#include "joins.h"
 #include "jparse.h"
 #include "names.h"
 #include "server_ctx.h"
@@ -148,32 +149,6 @@ keep_rec(struct sa *sa)
 	pthread_mutex_unlock(&im->lock);
 }
 
-int
-sio_app_join(struct sa *sa, const char *name, uint64_t since,
-	     uint64_t *last, struct im_error *e)
-{
-	struct server *srv = sa->srv;
-	struct room *r = rooms_get(srv->rs, name, 1, e);
-
-	if (!r)
-		return -1;
-	if (last)
-		*last = store_ring_last_id(srv->st, room_ring(r));
-	if (cursor_add_ring(&sa->cur, room_ring(r), since) != IM_OK) {
-		rooms_release(srv->rs, &r);
-		im_error_set(e, IM_ENOMEM, "no_memory", "out of memory");
-		return -1;
-	}
-	if (rooms_subscribe(srv->rs, &sa->sub, &r, 1) != IM_OK) {
-		cursor_del_ring(&sa->cur, room_ring(r));
-		rooms_release(srv->rs, &r);
-		im_error_set(e, IM_ENOMEM, "no_memory", "out of memory");
-		return -1;
-	}
-	rooms_release(srv->rs, &r);	/* the subscription keeps it */
-	return 0;
-}
-
 /* Recovers rec at offset if no room lost history after it. Returns 1 if
  * recovered. */
 static int
@@ -203,7 +178,8 @@ recover(struct sa *sa, struct rec *rec, uint64_t offset)
 	if (gap || k != n)
 		return 0;
 	for (size_t i = 0; i < n; i++)
-		if (sio_app_join(sa, rec->rooms[i], offset, NULL, &e))
+		if (joins_add(srv, &sa->sub, &sa->cur, rec->rooms[i],
+			      strlen(rec->rooms[i]), offset, NULL, &e))
 			return 0;
 	return 1;
 }

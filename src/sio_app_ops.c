@@ -13,6 +13,7 @@
 
 #include "binary.h"
 #include "jbuf.h"
+#include "joins.h"
 #include "jparse.h"
 #include "names.h"
 #include "server_ctx.h"
@@ -65,48 +66,19 @@ ack_e(struct sa *sa, long long id, const struct im_error *e)
 	return ack_error(sa, id, e->code, e->message);
 }
 
-/* Returns the room sa joined named name, or NULL. */
-static struct room *
-joined(struct sa *sa, const char *name)
-{
-	for (size_t i = 0; i < sa->sub.nlinks; i++)
-		if (!strcmp(room_name(sa->sub.links[i].room), name))
-			return sa->sub.links[i].room;
-	return NULL;
-}
-
 static int
 op_join(struct sa *sa, struct json_object *o, long long id)
 {
-	struct server *srv = sa->srv;
 	struct im_error e = { 0 };
-	struct json_object *v;
 	const char *name;
-	uint64_t since = 0, last;
+	uint64_t since, last;
 	char mem[ACK_MAX];
 	struct jbuf b;
 	size_t len;
-	int bad = 0;
 
-	name = o ? jparse_str(o, "room", &len, &bad) : NULL;
-	if (bad || !name)
-		return ack_error(sa, id, "bad_room",
-				 "\"room\" is required (a string)");
-	if (json_object_object_get_ex(o, "since", &v) && v) {
-		if (!json_object_is_type(v, json_type_int) ||
-		    json_object_get_int64(v) < 0)
-			return ack_error(sa, id, "bad_since", "\"since\" is a "
-					 "message id (an integer >= 0)");
-		since = json_object_get_uint64(v);
-	}
-	if (names_check(NAME_ROOM, name, len, &e))
-		return ack_e(sa, id, &e);
-	if (joined(sa, name))
-		return ack_error(sa, id, "already_joined", "already in that "
-				 "room");
-	if (sa->sub.nlinks >= (size_t)srv->cfg.rooms_per_sub)
-		return ack_error(sa, id, "room_limit", "too many rooms");
-	if (sio_app_join(sa, name, since, &last, &e))
+	if (joins_decode(o, &name, &len, &since, &e) ||
+	    joins_add(sa->srv, &sa->sub, &sa->cur, name, len, since, &last,
+		      &e))
 		return ack_e(sa, id, &e);
 	jbuf_init(&b, mem, sizeof(mem));
 	jbuf_puts(&b, "{\"room\":");
@@ -118,22 +90,15 @@ op_join(struct sa *sa, struct json_object *o, long long id)
 static int
 op_leave(struct sa *sa, struct json_object *o, long long id)
 {
+	struct im_error e = { 0 };
 	char mem[ACK_MAX];
 	const char *name;
-	struct room *r;
 	struct jbuf b;
 	size_t len;
-	int bad = 0;
 
-	name = o ? jparse_str(o, "room", &len, &bad) : NULL;
-	if (bad || !name)
-		return ack_error(sa, id, "bad_room",
-				 "\"room\" is required (a string)");
-	r = strlen(name) == len ? joined(sa, name) : NULL;
-	if (!r)
-		return ack_error(sa, id, "not_joined", "not in that room");
-	cursor_del_ring(&sa->cur, room_ring(r));
-	rooms_unsubscribe(sa->srv->rs, &sa->sub, r);
+	if (joins_decode(o, &name, &len, NULL, &e) ||
+	    joins_del(sa->srv, &sa->sub, &sa->cur, name, len, &e))
+		return ack_e(sa, id, &e);
 	jbuf_init(&b, mem, sizeof(mem));
 	jbuf_puts(&b, "{\"room\":");
 	jbuf_str(&b, name);

@@ -32,12 +32,6 @@ struct sa {
 	char err[256];			/* the last CONNECT_ERROR message */
 };
 
-/* sio_app.c: joins sa to room name since (the cursor rewinds for an older
- * since), setting *last (if not NULL) to the room's newest id. Returns 0,
- * or -1 with e filled. */
-int sio_app_join(struct sa *sa, const char *name, uint64_t since,
-		 uint64_t *last, struct im_error *e);
-
 /* sio_app_ops.c: the handler's event callback (h: the struct sa): runs
  * join, leave or send and sends its ack. Returns 0, or -1 when the
  * connection should close. */

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "hub.h"
+#include "joins.h"
 #include "jparse.h"
 #include "log.h"
 #include "names.h"
@@ -202,22 +203,6 @@ echo_member(struct json_object *o, const char *key, char *out)
 	return out;
 }
 
-/* Returns the joined room called name, or NULL. */
-static struct room *
-join_find(const struct per_session_data__chat *pss, const char *name)
-{
-	struct room *r = rooms_get(pss->srv->rs, name, 0, NULL);
-	struct room *pin = r;
-	size_t i;
-
-	for (i = 0; r && i < pss->cur.nrings; i++)
-		if (pss->cur.rings[i] == room_ring(r))
-			break;
-	/* joined, the subscription keeps r; otherwise it is not ours */
-	rooms_release(pss->srv->rs, &pin);
-	return r && i < pss->cur.nrings ? r : NULL;
-}
-
 static int
 op_hello(struct per_session_data__chat *pss, struct json_object *o,
 	 const char *ref)
@@ -259,67 +244,21 @@ op_hello(struct per_session_data__chat *pss, struct json_object *o,
 	return ctl_push(pss, &b);
 }
 
-/* Reads "since": returns 0 and sets *out (0 when absent), or -1. */
-static int
-get_since(struct json_object *o, uint64_t *out)
-{
-	struct json_object *v;
-
-	*out = 0;
-	if (!json_object_object_get_ex(o, "since", &v) || !v)
-		return 0;
-	if (!json_object_is_type(v, json_type_int) ||
-	    json_object_get_int64(v) < 0)
-		return -1;
-	*out = json_object_get_uint64(v);
-	return 0;
-}
-
 static int
 op_join(struct per_session_data__chat *pss, struct json_object *o,
 	const char *ref)
 {
-	struct server *srv = pss->srv;
 	char mem[REPLY_MAX];
 	struct im_error e = { 0 };
-	struct room *r;
 	const char *name;
 	uint64_t since, last;
 	size_t len;
 	struct jbuf b;
-	int bad = 0;
 
-	name = jparse_str(o, "room", &len, &bad);
-	if (bad || !name)
-		return reply_error(pss, ref, "bad_room",
-				   "\"room\" is required (a string)");
-	if (get_since(o, &since))
-		return reply_error(pss, ref, "bad_since",
-			"\"since\" is a message id (an integer >= 0)");
-	if (names_check(NAME_ROOM, name, len, &e))
+	if (joins_decode(o, &name, &len, &since, &e) ||
+	    joins_add(pss->srv, &pss->sub, &pss->cur, name, len, since, &last,
+		      &e))
 		return reply_e(pss, ref, &e);
-	if (join_find(pss, name))
-		return reply_error(pss, ref, "already_joined",
-				    "already in room %s", name);
-	if (pss->cur.nrings >= (size_t)srv->cfg.rooms_per_sub)
-		return reply_error(pss, ref, "room_limit",
-				    "a connection joins %d rooms at most",
-				    srv->cfg.rooms_per_sub);
-	r = rooms_get(srv->rs, name, 1, &e);
-	if (!r)
-		return reply_e(pss, ref, &e);
-	last = store_ring_last_id(srv->st, room_ring(r));
-	/* a since older than the cursor rewinds it (cursor.h) */
-	if (cursor_add_ring(&pss->cur, room_ring(r), since) != IM_OK) {
-		rooms_release(srv->rs, &r);
-		return reply_error(pss, ref, "no_memory", "out of memory");
-	}
-	if (rooms_subscribe(srv->rs, &pss->sub, &r, 1) != IM_OK) {
-		cursor_del_ring(&pss->cur, room_ring(r));
-		rooms_release(srv->rs, &r);
-		return reply_error(pss, ref, "no_memory", "out of memory");
-	}
-	rooms_release(srv->rs, &r);	/* the subscription keeps it now */
 	LOG_DEBUG(TAG, "%s joined %s since %" PRIu64,
 		  pss->sub.cid[0] ? pss->sub.cid : "anonymous", name, since);
 	reply_start(&b, mem, "joined", ref);
@@ -335,23 +274,14 @@ op_leave(struct per_session_data__chat *pss, struct json_object *o,
 	 const char *ref)
 {
 	char mem[REPLY_MAX];
+	struct im_error e = { 0 };
 	const char *name;
-	struct room *r;
 	size_t len;
 	struct jbuf b;
-	int bad = 0;
 
-	name = jparse_str(o, "room", &len, &bad);
-	if (bad || !name)
-		return reply_error(pss, ref, "bad_room",
-				   "\"room\" is required (a string)");
-	r = strlen(name) == len ? join_find(pss, name) : NULL;
-	if (!r)
-		return reply_error(pss, ref, "not_joined",
-				   "not in that room");
-	/* the ring first: unsubscribed, r may be reclaimed */
-	cursor_del_ring(&pss->cur, room_ring(r));
-	rooms_unsubscribe(pss->srv->rs, &pss->sub, r);
+	if (joins_decode(o, &name, &len, NULL, &e) ||
+	    joins_del(pss->srv, &pss->sub, &pss->cur, name, len, &e))
+		return reply_e(pss, ref, &e);
 	reply_start(&b, mem, "left", ref);
 	jbuf_puts(&b, ",\"room\":");
 	jbuf_str(&b, name);

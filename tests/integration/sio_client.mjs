@@ -6,7 +6,8 @@
 // room's messages; send acked {id, ts} to the three targets; a message
 // published over HTTP reaches them with the envelope SSE and /ws carry, byte
 // for byte; binary both ways; a reserved event name refused; bob's
-// connection dropped and recovered with nothing lost or duplicated. Exits 0,
+// connection dropped and recovered with nothing lost or duplicated; a
+// refused join or leave answered alike over /ws and Socket.IO. Exits 0,
 // or 1 with the first failed check on stderr. No timing is asserted: the
 // deadline only bounds a hang.
 import { io } from "socket.io-client";
@@ -121,7 +122,36 @@ ws.on("message", (d) => {
 			wsData.push(JSON.stringify(m));
 });
 await new Promise((res) => ws.on("open", res));
-ws.send(JSON.stringify({ op: "join", room, since: sent.self }));
+// a /ws request and its reply (or error), matched by ref
+let refs = 0;
+const wsReply = (req) => new Promise((res) => {
+	const ref = "r" + ++refs;
+	const on = (d) => {
+		const o = JSON.parse(d.toString());
+		if (o.ref === ref) {
+			ws.off("message", on);
+			res(o);
+		}
+	};
+	ws.on("message", on);
+	ws.send(JSON.stringify({ ...req, ref }));
+});
+const wj = await wsReply({ op: "join", room, since: sent.self });
+check(wj.op === "joined", "/ws join " + JSON.stringify(wj));
+
+// a refused join or leave: the same code and message over /ws and
+// Socket.IO (one set of checks, src/joins.c)
+for (const [op, arg] of [["join", { room }], ["join", {}],
+			 ["join", { room: "bad room!" }],
+			 ["join", { room, since: -1 }],
+			 ["leave", { room: "never-joined" }]]) {
+	const w = await wsReply({ op, ...arg });
+	const a = (await ack(alice, op, arg)).error;
+	check(w.op === "error" && a && w.code === a.code &&
+	      w.message === a.message, op + " " + JSON.stringify(arg) +
+	      ": /ws " + JSON.stringify(w) + ", Socket.IO " +
+	      JSON.stringify(a));
+}
 await until(() => es.readyState === 1, "the SSE stream");
 await new Promise((r) => setTimeout(r, 100));
 
