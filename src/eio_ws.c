@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * eio_ws: Engine.IO over WebSocket. A text frame is one packet, a binary
- * frame one binary message. The service thread owns every connection;
- * other threads wake one by putting it on the dirty list and calling
- * lws_cancel_service() (eio_ws_wake, under eio.lock), as ws.c does. A
- * writeable callback writes what it takes from the session (eio_queue_take, up
- * to WRITE_BATCH bytes): one packet as one lws_write() from its own
+ * frame one binary message. The service thread (ws_loop.h) owns every
+ * connection; other threads wake one by putting it on the dirty list
+ * (eio_ws_wake, under eio.lock), as ws.c does. A writeable callback
+ * writes what it takes from the session (eio_queue_take, up to
+ * WRITE_BATCH bytes): one packet as one lws_write() from its own
  * headroom, several as their WebSocket frames built into the thread's
  * scratch buffer and sent with one raw lws_write() (Engine.IO has one
  * packet per frame, but nothing stops several frames sharing one send:
@@ -14,7 +14,6 @@
  */
 #include "autoconf.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -27,7 +26,7 @@
 #include "log.h"
 #include "msg.h"
 #include "server_ctx.h"
-#include "ws_adopt.h"
+#include "ws_loop.h"
 #include "ws_origin.h"
 
 #define TAG "eio"
@@ -39,14 +38,7 @@ _Static_assert(LWS_PRE <= MSG_WS_PRE, "msg.h headroom too small for lws");
 
 struct eio_ws {
 	struct server *srv;
-	struct lws_context *ctx;
-	struct lws_vhost *vh;
-	pthread_t thread;
-	atomic_int stop;
-	struct ws_adopt adopt;		/* sockets to adopt (its own lock) */
-	pthread_mutex_t dlock;		/* the dirty list, dead */
-	struct list dirty;
-	int dead;
+	struct ws_loop loop;		/* context, thread, queue, dirty list */
 	unsigned char *scratch;		/* several frames; service thread */
 	size_t scratch_cap;
 };
@@ -66,38 +58,15 @@ void
 eio_ws_wake(void *conn)
 {
 	struct pss *pss = conn;
-	struct eio_ws *w = pss->w;
-	int wake = 0;
 
-	pthread_mutex_lock(&w->dlock);
-	if (!list_linked(&pss->dnode)) {
-		wake = list_empty(&w->dirty);
-		list_add(&w->dirty, &pss->dnode);
-	}
-	if (wake && !w->dead)
-		lws_cancel_service(w->ctx);
-	pthread_mutex_unlock(&w->dlock);
+	ws_loop_wake(&pss->w->loop, &pss->dnode);
 }
 
+/* ws_loop's woken (under dlock). */
 static void
-drain(struct eio_ws *w)
+woken(struct list *node)
 {
-	struct list *pos, *n;
-
-	/* a refused one may also be a second WebSocket of a session (logged
-	 * by established()) */
-	for (size_t r = ws_adopt_drain(&w->adopt, w->vh, w); r; r--) {
-		atomic_fetch_sub(&w->srv->open_conns, 1);
-		LOG_INFO(TAG, "a WebSocket was not adopted");
-	}
-	pthread_mutex_lock(&w->dlock);
-	list_for_each_safe(pos, n, &w->dirty) {
-		struct pss *pss = list_entry(pos, struct pss, dnode);
-
-		list_unlink(pos);
-		lws_callback_on_writable(pss->wsi);
-	}
-	pthread_mutex_unlock(&w->dlock);
+	lws_callback_on_writable(list_entry(node, struct pss, dnode)->wsi);
 }
 
 /* ESTABLISHED: a new session, or the probe of a polling one. */
@@ -148,9 +117,7 @@ closed(struct eio_ws *w, struct pss *pss)
 		return;
 	pss->established = 0;
 	eio_detach_ws(pss->s, pss);
-	pthread_mutex_lock(&w->dlock);
-	list_unlink(&pss->dnode);
-	pthread_mutex_unlock(&w->dlock);
+	ws_loop_undirty(&w->loop, &pss->dnode);
 	eio_unref(&pss->s);
 	free(pss->rx);
 	pss->rx = NULL;
@@ -300,8 +267,10 @@ callback_eio(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 
 	switch (reason) {
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-		if (w)
-			drain(w);
+		/* a refused one may also be a second WebSocket of a
+		 * session (logged by established()) */
+		for (size_t r = w ? ws_loop_drain(&w->loop) : 0; r; r--)
+			LOG_INFO(TAG, "a WebSocket was not adopted");
 		break;
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		if (!ws_origin_ok(wsi, w->srv->cfg.allow_origin)) {
@@ -346,32 +315,17 @@ static const struct lws_protocols protocols[] = {
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
-static void *
-run(void *arg)
-{
-	struct eio_ws *w = arg;
-
-	while (!atomic_load(&w->stop))
-		if (lws_service(w->ctx, 0) < 0)
-			break;
-	return NULL;
-}
-
 static void
 eio_ws_free(struct eio_ws *w)
 {
-	ws_adopt_free(&w->adopt);
-	pthread_mutex_destroy(&w->dlock);
+	ws_loop_destroy(&w->loop);	/* closes what was still queued */
 	free(w->scratch);
 	free(w);
 }
 
-static const lws_retry_bo_t no_validity;	/* all zero */
-
 struct eio_ws *
 eio_ws_start(struct server *srv, struct im_error *e)
 {
-	struct lws_context_creation_info info;
 	struct eio_ws *w = calloc(1, sizeof(*w));
 
 	if (!w) {
@@ -379,29 +333,11 @@ eio_ws_start(struct server *srv, struct im_error *e)
 		return NULL;
 	}
 	w->srv = srv;
-	ws_adopt_init(&w->adopt);
-	pthread_mutex_init(&w->dlock, NULL);
-	list_init(&w->dirty);
-	memset(&info, 0, sizeof(info));
-	info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
-	info.protocols = protocols;
-	info.user = w;
-	/* no validity timers: Engine.IO has its own heartbeat (eio_beat.c),
-	 * and lws's default policy would put a timer per connection into
-	 * one sorted list, a walk of it per connect (ws_alive.h) */
-	info.retry_and_idle_policy = &no_validity;
-	info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
-	w->ctx = lws_create_context(&info);
-	if (!w->ctx) {
+	/* no libuv (0): Engine.IO's context stays on lws's poll() */
+	if (ws_loop_create(&w->loop, protocols, w, &srv->open_conns, woken, 0,
+			   e) ||
+	    ws_loop_run(&w->loop, e)) {
 		eio_ws_free(w);
-		im_error_set(e, IM_ESYS, "lws", "libwebsockets did not start");
-		return NULL;
-	}
-	w->vh = lws_get_vhost_by_name(w->ctx, "default");
-	if (!w->vh || pthread_create(&w->thread, NULL, run, w)) {
-		lws_context_destroy(w->ctx);
-		eio_ws_free(w);
-		im_error_set(e, IM_ESYS, "lws", "libwebsockets did not start");
 		return NULL;
 	}
 	return w;
@@ -410,11 +346,7 @@ eio_ws_start(struct server *srv, struct im_error *e)
 void
 eio_ws_adopt(struct eio_ws *w, int fd, const char *head, size_t len)
 {
-	if (ws_adopt_push(&w->adopt, fd, head, len)) {
-		atomic_fetch_sub(&w->srv->open_conns, 1);
-		return;
-	}
-	lws_cancel_service(w->ctx);
+	ws_loop_adopt(&w->loop, fd, head, len);
 }
 
 void
@@ -425,12 +357,6 @@ eio_ws_stop(struct eio_ws **wp)
 	if (!w)
 		return;
 	*wp = NULL;
-	atomic_store(&w->stop, 1);
-	lws_cancel_service(w->ctx);
-	pthread_join(w->thread, NULL);
-	pthread_mutex_lock(&w->dlock);
-	w->dead = 1;
-	pthread_mutex_unlock(&w->dlock);
-	lws_context_destroy(w->ctx);
-	eio_ws_free(w);	/* closes what was still queued */
+	ws_loop_stop(&w->loop);
+	eio_ws_free(w);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * eio_ws: Engine.IO's WebSocket transport, on a libwebsockets context of
- * its own (one service thread), fed by the same upgrade hand-off as /ws
+ * its own (ws_loop.h), fed by the same upgrade hand-off as /ws
  * (http_upgrade.c). A connection without sid opens a session; one with
  * the sid of a polling session probes its upgrade.
  */

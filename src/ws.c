@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ws: libwebsockets context, service thread and message delivery.
- * libwebsockets is single-threaded: other threads only push onto the
- * adoption queue (ws_adopt.h) or the dirty list and call
- * lws_cancel_service(); the
- * service thread drains both in LWS_CALLBACK_EVENT_WAIT_CANCELLED
- * (delivered to every protocol, so it is handled for protocol 0 only).
+ * ws: the /ws protocol on its libwebsockets context (ws_loop.h: the
+ * service thread, the adoption queue, the dirty list) and message
+ * delivery. The service thread drains the queue and the list in
+ * LWS_CALLBACK_EVENT_WAIT_CANCELLED (delivered to every protocol, so it
+ * is handled for protocol 0 only).
  *
  * Every connection is a cursor over the store (cursor.h). The room
  * layer's notify only puts the connection on the dirty list; the service
@@ -20,24 +19,20 @@
 #include "autoconf.h"
 
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <libwebsockets.h>
-#if defined(HAVE_LIBUV)
-#include <uv.h>
-#endif
 
 #include "log.h"
 #include "server_ctx.h"
 #include "wire.h"
 #include "ws.h"
-#include "ws_adopt.h"
 #include "ws_alive.h"
 #include "ws_binary.h"
+#include "ws_loop.h"
 #include "ws_origin.h"
 #include "ws_proto.h"
 #include "ws_rx.h"
@@ -52,52 +47,21 @@ _Static_assert(LWS_PRE <= MSG_WS_PRE, "msg.h headroom too small for lws");
 
 struct ws {
 	struct server *srv;
-	struct lws_context *ctx;
-	struct lws_vhost *vh;
-	lws_retry_bo_t retry;		/* all zero: no lws validity timers */
-	struct ws_alive alive;		/* the keepalive instead */
-	pthread_t thread;
-	atomic_int stop;
-	struct ws_adopt adopt;		/* sockets to adopt (its own lock) */
-	pthread_mutex_t dlock;		/* guards the dirty list, dead */
-	struct list dirty;		/* of pss->dnode */
-	int dead;			/* context going away: no wake-ups */
+	struct ws_loop loop;		/* context, thread, queue, dirty list */
+	struct ws_alive alive;		/* the keepalive (no validity timers) */
 	char *batch;			/* service thread's scratch frame */
-#if defined(HAVE_LIBUV)
-	uv_loop_t *loop;		/* ours (epoll), lws's foreign loop */
-	uv_async_t stop_a;		/* stops it from ws_stop() */
-#endif
 };
 
-static void
-drain_queue(struct ws *w)
-{
-	for (size_t n = ws_adopt_drain(&w->adopt, w->vh, w); n; n--) {
-		atomic_fetch_sub(&w->srv->open_conns, 1);
-		LOG_WARN(TAG, "lws could not adopt a connection");
-	}
-}
-
 /* The room layer's notify: runs on any thread under the room lock, so it
- * only links pss into the dirty list and wakes the service thread when the
- * list was empty (one wake-up serves every connection a publish touched). */
+ * only puts pss on the dirty list (ws_loop_wake: one wake-up serves every
+ * connection a publish touched). */
 static void
 notify(struct sub *s, const struct msg *m)
 {
 	struct per_session_data__chat *pss = s->ctx;
-	struct ws *w = pss->w;
-	int wake = 0;
 
 	(void)m;
-	pthread_mutex_lock(&w->dlock);
-	if (!list_linked(&pss->dnode)) {
-		wake = list_empty(&w->dirty);
-		list_add(&w->dirty, &pss->dnode);
-	}
-	/* under dlock so ws_stop() cannot destroy the context meanwhile */
-	if (wake && !w->dead)
-		lws_cancel_service(w->ctx);
-	pthread_mutex_unlock(&w->dlock);
+	ws_loop_wake(&pss->w->loop, &pss->dnode);
 }
 
 /* The netem clock's wake-up: as if a publish had come. */
@@ -107,31 +71,16 @@ fire_ws(void *key)
 	notify(key, NULL);
 }
 
-/* Service thread: asks a writeable callback for every dirty connection. */
+/* ws_loop's woken (service thread, under dlock): the store may hold news
+ * for a dirty connection; its writeable callback reads it. */
 static void
-drain_dirty(struct ws *w)
+woken(struct list *node)
 {
-	struct list *pos, *n;
+	struct per_session_data__chat *pss = list_entry(node,
+			struct per_session_data__chat, dnode);
 
-	pthread_mutex_lock(&w->dlock);
-	list_for_each_safe(pos, n, &w->dirty) {
-		struct per_session_data__chat *pss = list_entry(pos,
-				struct per_session_data__chat, dnode);
-
-		list_unlink(pos);
-		pss->want_read = 1;
-		lws_callback_on_writable(pss->wsi);
-	}
-	pthread_mutex_unlock(&w->dlock);
-}
-
-/* Takes pss off the dirty list, if it is on it. */
-static void
-undirty(struct ws *w, struct per_session_data__chat *pss)
-{
-	pthread_mutex_lock(&w->dlock);
-	list_unlink(&pss->dnode);
-	pthread_mutex_unlock(&w->dlock);
+	pss->want_read = 1;
+	lws_callback_on_writable(pss->wsi);
 }
 
 static int
@@ -270,7 +219,7 @@ closed(struct ws *w, struct per_session_data__chat *pss)
 	pss->established = 0;
 	ws_alive_del(&pss->alive);
 	rooms_unsubscribe_all(w->srv->rs, &pss->sub);
-	undirty(w, pss);
+	ws_loop_undirty(&w->loop, &pss->dnode);
 	ws_proto_free(pss);
 	ws_rx_free(pss);
 	STATS_ADD(&w->srv->stats, VIA_WS, open, -1);
@@ -285,10 +234,8 @@ callback_chat(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 
 	switch (reason) {
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-		if (w) {
-			drain_queue(w);
-			drain_dirty(w);
-		}
+		for (size_t n = w ? ws_loop_drain(&w->loop) : 0; n; n--)
+			LOG_WARN(TAG, "lws could not adopt a connection");
 		break;
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		if (!ws_origin_ok(wsi, w->srv->cfg.allow_origin)) {
@@ -365,71 +312,11 @@ static const struct lws_protocols protocols[] = {
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
-#if defined(HAVE_LIBUV)
-static void
-stop_cb(uv_async_t *a)
-{
-	uv_stop(a->loop);
-}
-
-/* Makes w's libuv loop (epoll) and points info at it as lws's foreign
- * loop. Returns 0, or -1 (then lws runs its own poll() loop). */
-static int
-evlib_init(struct ws *w, struct lws_context_creation_info *info)
-{
-	w->loop = calloc(1, sizeof(*w->loop));
-	if (!w->loop || uv_loop_init(w->loop)) {
-		free(w->loop);
-		w->loop = NULL;
-		return -1;
-	}
-	uv_async_init(w->loop, &w->stop_a, stop_cb);
-	info->options |= LWS_SERVER_OPTION_LIBUV;
-	info->foreign_loops = (void **)&w->loop;
-	return 0;
-}
-
-/* Closes the loop once lws let go of it (after lws_context_destroy()):
- * the close callbacks run in a last pass of the loop. */
-static void
-evlib_free(struct ws *w)
-{
-	if (!w->loop)
-		return;
-	uv_close((uv_handle_t *)&w->stop_a, NULL);
-	while (uv_run(w->loop, UV_RUN_NOWAIT))
-		;
-	uv_loop_close(w->loop);
-	free(w->loop);
-	w->loop = NULL;
-}
-#endif
-
-static void *
-run(void *arg)
-{
-	struct ws *w = arg;
-
-#if defined(HAVE_LIBUV)
-	if (w->loop) {
-		uv_run(w->loop, UV_RUN_DEFAULT);  /* until ws_stop() */
-		return NULL;
-	}
-#endif
-	while (!atomic_load(&w->stop))
-		if (lws_service(w->ctx, 0) < 0)
-			break;
-	return NULL;
-}
-
+/* Destroys w's context (then CLOSED runs for every connection) and w. */
 static void
 ws_free(struct ws *w)
 {
-#if defined(HAVE_LIBUV)
-	evlib_free(w);	/* after lws_context_destroy() */
-#endif
-	ws_adopt_free(&w->adopt);
-	pthread_mutex_destroy(&w->dlock);
+	ws_loop_destroy(&w->loop);	/* closes what was still queued */
 	free(w->batch);
 	free(w);
 }
@@ -437,7 +324,6 @@ ws_free(struct ws *w)
 struct ws *
 ws_start(struct server *srv, struct im_error *e)
 {
-	struct lws_context_creation_info info;
 	struct ws *w = calloc(1, sizeof(*w));
 
 	if (w)
@@ -448,49 +334,17 @@ ws_start(struct server *srv, struct im_error *e)
 		return NULL;
 	}
 	w->srv = srv;
-	ws_adopt_init(&w->adopt);
-	pthread_mutex_init(&w->dlock, NULL);
-	list_init(&w->dirty);
 	lws_set_log_level(log_lws_mask(), log_lws);
-	memset(&info, 0, sizeof(info));
-	info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
-	info.protocols = protocols;
-	info.user = w;
-	info.retry_and_idle_policy = &w->retry;
-	/* no info.extensions: permessage-deflate stays off (~100 KB each) */
-	info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
-#if defined(HAVE_LIBUV)
-	/* --ws-libuv 1: epoll through libuv rather than lws's poll(), which
-	 * scans every connection on every pass; without the evlib plugin,
-	 * poll(). Experimental: with lws 4.1.6 writes lag under load (see
-	 * doc/architecture-ws.md); libev's plugin never fires the keepalive
-	 * timers, so it is not offered */
-	if (srv->cfg.ws_libuv && !evlib_init(w, &info)) {
-		w->ctx = lws_create_context(&info);
-		if (!w->ctx) {
-			LOG_WARN(TAG, "libwebsockets has no libuv support: "
-				 "poll()");
-			evlib_free(w);
-			info.options &= ~(uint64_t)LWS_SERVER_OPTION_LIBUV;
-			info.foreign_loops = NULL;
-		}
-	}
-#endif
-	if (!w->ctx)
-		w->ctx = lws_create_context(&info);
-	if (!w->ctx) {
+	if (ws_loop_create(&w->loop, protocols, w, &srv->open_conns, woken,
+			   srv->cfg.ws_libuv, e)) {
 		ws_free(w);
-		im_error_set(e, IM_ESYS, "lws", "libwebsockets did not start");
 		return NULL;
 	}
-	w->vh = lws_get_vhost_by_name(w->ctx, "default");
-	ws_alive_start(&w->alive, w->ctx, srv->cfg.ws_ping,
+	ws_alive_start(&w->alive, w->loop.ctx, srv->cfg.ws_ping,
 		       srv->cfg.ws_hangup);
-	if (!w->vh || pthread_create(&w->thread, NULL, run, w)) {
+	if (ws_loop_run(&w->loop, e)) {
 		ws_alive_stop(&w->alive);
-		lws_context_destroy(w->ctx);
 		ws_free(w);
-		im_error_set(e, IM_ESYS, "lws", "libwebsockets did not start");
 		return NULL;
 	}
 	return w;
@@ -499,11 +353,7 @@ ws_start(struct server *srv, struct im_error *e)
 void
 ws_adopt(struct ws *w, int fd, const char *head, size_t len)
 {
-	if (ws_adopt_push(&w->adopt, fd, head, len)) {
-		atomic_fetch_sub(&w->srv->open_conns, 1);
-		return;
-	}
-	lws_cancel_service(w->ctx);
+	ws_loop_adopt(&w->loop, fd, head, len);
 }
 
 void
@@ -514,20 +364,11 @@ ws_stop(struct ws **wp)
 	if (!w)
 		return;
 	*wp = NULL;
-	atomic_store(&w->stop, 1);
-#if defined(HAVE_LIBUV)
-	if (w->loop)
-		uv_async_send(&w->stop_a);
-#endif
-	lws_cancel_service(w->ctx);
-	pthread_join(w->thread, NULL);
+	ws_loop_stop(&w->loop);
 	ws_alive_stop(&w->alive);
-	/* publishes from HTTP threads may still notify: stop their wake-ups
-	 * before the context goes; the CLOSED callbacks run by the destroy
-	 * take every connection off the rooms and the dirty list */
-	pthread_mutex_lock(&w->dlock);
-	w->dead = 1;
-	pthread_mutex_unlock(&w->dlock);
-	lws_context_destroy(w->ctx);
-	ws_free(w);	/* closes what was still queued */
+	/* publishes from HTTP threads may still notify: ws_loop_destroy()
+	 * stops their wake-ups before the context goes; the CLOSED callbacks
+	 * run by the destroy take every connection off the rooms and the
+	 * dirty list */
+	ws_free(w);
 }
