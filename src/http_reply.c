@@ -163,20 +163,12 @@ enum MHD_Result
 http_not_allowed(struct MHD_Connection *c, struct http_req *req,
 		 const char *allow)
 {
-	struct MHD_Response *r;
-	char body[160];
-	int n = snprintf(body, sizeof(body),
-			 "{\"error\":{\"code\":\"bad_method\",\"message\":"
-			 "\"method not allowed; use %s\"}}", allow);
+	char msg[128];
 
-	r = MHD_create_response_from_buffer((size_t)n, body,
-					    MHD_RESPMEM_MUST_COPY);
-	if (!r)
-		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-				"application/json");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
-	return http_queue(c, req, MHD_HTTP_METHOD_NOT_ALLOWED, r, (size_t)n);
+	snprintf(msg, sizeof(msg), "method not allowed; use %s", allow);
+	return http_reply_error_with(c, req, MHD_HTTP_METHOD_NOT_ALLOWED,
+				     "bad_method", msg, MHD_HTTP_HEADER_ALLOW,
+				     allow);
 }
 
 enum MHD_Result
