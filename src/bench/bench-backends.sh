@@ -1,8 +1,9 @@
 # shellcheck shell=sh
 # SPDX-License-Identifier: MIT
 # bench-backends.sh: the "Back ends" part of make bench (issue 15, item 5),
-# sourced by run-bench.sh, which sets IMLAB, BENCH, work and QUICK. It
-# owns two measurements and the markdown they become:
+# sourced by run-bench.sh, which sets IMLAB, BENCH, work and QUICK, loads
+# bench-lib.sh and defines v, f and failed. It owns two measurements and
+# the markdown they become:
 #   durable  SQLite (--history-db): a fresh imlab per row (memory only,
 #            --history-db-sync 1, --history-db-sync 0), imlab-bench ws
 #            with one subscriber at a fixed rate, then the
@@ -38,30 +39,14 @@ be_pid=
 be_start() {
 	bn=$1
 	shift
-	"$IMLAB" --port 0 --log-level warn "$@" >"$work/$bn.be.out" \
-		2>"$work/$bn.be.err" &
-	be_pid=$!
-	be_port=
-	i=0
-	while [ $i -lt 100 ]; do
-		be_port=$(sed -n \
-		    's|^imlab .*http://[^:]*:\([0-9][0-9]*\)/.*|\1|p' \
-		    "$work/$bn.be.out" 2>/dev/null | head -n 1)
-		[ -n "$be_port" ] && return 0
-		kill -0 "$be_pid" 2>/dev/null || break
-		sleep 0.1
-		i=$((i + 1))
-	done
-	be_stop
-	return 1
+	bl_imlab "$work/$bn.be.out" "$work/$bn.be.err" "$IMLAB" "$@"
+	be_pid=$bl_pid be_port=$bl_port
+	[ -n "$be_port" ]
 }
 
 be_stop() {
-	if [ -n "$be_pid" ]; then
-		kill "$be_pid" 2>/dev/null
-		wait "$be_pid" 2>/dev/null
-		be_pid=
-	fi
+	bl_stop "$be_pid"
+	be_pid=
 }
 
 # be_metric NAME KEY: the value of series KEY in $work/NAME.metrics
@@ -129,13 +114,11 @@ be_durable() {
 		"the writer, not once it is durable. CPU times come in 10 ms" \
 		"ticks, coarse at small counts."
 	echo
-	echo "| server | process CPU us/msg | over memory us/msg |" \
+	bl_thead 1 "| server | process CPU us/msg | over memory us/msg |" \
 		"writer CPU us/msg | commits (msgs/commit) | durable mean ms |" \
 		"<= 1 ms | <= 10 ms | <= 50 ms | durable max ms |" \
 		"file bytes/msg | publish ack p50 / p99 ms |" \
 		"delivery p50 / p99 ms | lost |"
-	printf '|---|%s\n' "$(printf -- '---:|%.0s' 1 2 3 4 5 6 7 8 9 10 11 \
-		12 13)"
 	for r in db-mem db-sync1 db-sync0; do
 		case $r in
 		db-mem) label="memory only"; db= ;;
@@ -143,9 +126,7 @@ be_durable() {
 			db=$work/h1.db ;;
 		*) label="\`--history-db-sync 0\`"; db=$work/h0.db ;;
 		esac
-		if [ "$(v $r ok)" != true ]; then
-			printf '| %s ' "$label"; failed $r 13; continue
-		fi
+		failed $r 13 "$label" && continue
 		w=$(be_metric $r imlab_history_db_written_total)
 		size=
 		[ -z "$db" ] || size=$(stat -c %s "$db" 2>/dev/null)
@@ -225,10 +206,9 @@ be_redis() {
 		"a run (10 ms ticks: coarse at small counts); CPU vs alone is" \
 		"imlab + Redis over the lone node's."
 	echo
-	echo "| setup | transport | p50 ms | p99 ms | lost / dup |" \
+	bl_thead 2 "| setup | transport | p50 ms | p99 ms | lost / dup |" \
 		"imlab CPU us/delivery | Redis CPU us/delivery |" \
 		"p50 vs alone | CPU vs alone |"
-	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
 	awk -F'\t' '
 		NR == 1 || NF < 8 { next }
 		{

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 # nchan-peer.sh: nginx + nchan as the bench's peer, sourced by
-# run-bench.sh and tests/integration/test_bench.sh (not run on its own).
+# run-bench.sh and tests/integration/test_bench.sh (not run on its own;
+# both load bench-lib.sh first).
 # It writes a minimal nginx.conf into a directory of the caller's, starts
 # nginx on 127.0.0.1 at a free port (in the foreground: daemon off, the
 # master's PID is $!), finds its one worker and stops it by PID. The
@@ -130,10 +131,7 @@ nchan_start() {
 }
 
 nchan_stop() {
-	if [ -n "$nchan_pid" ]; then
-		kill -QUIT "$nchan_pid" 2>/dev/null
-		wait "$nchan_pid" 2>/dev/null
-		nchan_pid=
-		nchan_worker=
-	fi
+	bl_stop "$nchan_pid" QUIT
+	nchan_pid=
+	nchan_worker=
 }

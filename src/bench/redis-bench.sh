@@ -14,6 +14,8 @@
 # An imlab that does not start (say, built without hiredis) is an error
 # (exit status 3) with its message on stderr.
 set -eu
+# shellcheck source=SCRIPTDIR/bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
 imlab=src/imlab
 bench=src/imlab-bench
 subs=10
@@ -48,21 +50,12 @@ free_port() {
 # start_node NAME ARGS...: an imlab on a free port; sets NAME_pid, NAME_port
 start_node() {
 	name=$1; shift
-	"$imlab" --port 0 --log-level warn "$@" >"$tmp/$name.out" 2>&1 &
-	eval "${name}_pid=$!"
-	pids="$pids $!"
-	port=
-	for _ in $(seq 100); do
-		port=$(sed -n 's|.*http://127.0.0.1:\([0-9]*\)/.*|\1|p' \
-			"$tmp/$name.out" | head -1)
-		[ -n "$port" ] && break
-		sleep 0.05
-	done
-	if [ -z "$port" ]; then
-		echo "redis-bench: imlab $*: $(tail -n 1 "$tmp/$name.out")" >&2
+	if ! bl_imlab "$tmp/$name.out" "$tmp/$name.err" "$imlab" "$@"; then
+		echo "redis-bench: imlab $*: $(tail -n 1 "$tmp/$name.err")" >&2
 		exit 3
 	fi
-	eval "${name}_port=$port"
+	pids="$pids $bl_pid"
+	eval "${name}_pid=$bl_pid ${name}_port=$bl_port"
 }
 
 # cpu_ms PID: user + system CPU time of PID in ms

@@ -91,6 +91,8 @@ for b in "$IMLAB" "$BENCH"; do
 done
 
 here=$(dirname "$0")
+# shellcheck source=SCRIPTDIR/bench-lib.sh
+. "$here/bench-lib.sh"
 # shellcheck source=SCRIPTDIR/nchan-peer.sh
 . "$here/nchan-peer.sh"
 # shellcheck source=SCRIPTDIR/bench-backends.sh
@@ -158,45 +160,47 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null
 
 # start_server NAME: a fresh imlab; sets pid and port
 start_server() {
-	sout=$work/$1.server.out
-	"$IMLAB" --port 0 --log-level warn >"$sout" 2>"$work/$1.server.err" &
-	pid=$!
-	port=
-	i=0
-	while [ $i -lt 100 ]; do
-		port=$(sed -n \
-		    's|^imlab .*http://[^:]*:\([0-9][0-9]*\)/.*|\1|p' \
-		    "$sout" 2>/dev/null | head -n 1)
-		[ -n "$port" ] && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
+	bl_imlab "$work/$1.server.out" "$work/$1.server.err" "$IMLAB" && {
+		pid=$bl_pid port=$bl_port
+		return 0
+	}
 	echo "run-bench.sh: imlab did not start:" >&2
 	cat "$work/$1.server.err" >&2
 	exit 1
 }
 
 stop_server() {
-	if [ -n "$pid" ]; then
-		kill "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-		pid=
-	fi
+	bl_stop "$pid"
+	pid=
 }
 
-# bench NAME ARGS...: one run on a fresh server, --tsv into $work/NAME.tsv
-bench() {
-	name=$1
-	shift
-	start_server "$name"
+# bench_run NAME PORT PID ARGS...: imlab-bench ARGS against the server
+# PID on 127.0.0.1:PORT, --tsv into $work/NAME.tsv; prints "== NAME: ..."
+# and the run's last words (and an exit status above 1) on stderr
+bench_run() {
+	name=$1 b_port=$2 b_pid=$3
+	shift 3
 	echo "== $name: imlab-bench $*" >&2
-	"$BENCH" --url "http://127.0.0.1:$port" --server-pid "$pid" --tsv \
-		"$@" >"$work/$name.tsv" 2>"$work/$name.err"
+	"$BENCH" --url "http://127.0.0.1:$b_port" --server-pid "$b_pid" \
+		--tsv "$@" >"$work/$name.tsv" 2>"$work/$name.err"
 	rc=$?
 	tr '\r' '\n' <"$work/$name.err" | grep -v '^$' | tail -n 2 >&2
 	[ $rc -le 1 ] || echo "   (exit status $rc)" >&2
+}
+
+# bench_imlab NAME ARGS...: bench_run on a fresh imlab, stopped after
+bench_imlab() {
+	start_server "$1"
+	b_name=$1
+	shift
+	bench_run "$b_name" "$port" "$pid" "$@"
 	stop_server
-	bench_nchan "$name" "$@"
+}
+
+# bench NAME ARGS...: bench_imlab, then bench_nchan
+bench() {
+	bench_imlab "$@"
+	bench_nchan "$@"
 }
 
 # bench_nchan NAME ARGS...: the same run on a fresh nginx + nchan, into
@@ -211,13 +215,7 @@ bench_nchan() {
 			>"$work/$name.tsv"
 		return 0
 	fi
-	echo "== $name: imlab-bench --peer nchan $*" >&2
-	"$BENCH" --url "http://127.0.0.1:$nchan_port" --peer nchan \
-		--server-pid "$nchan_worker" --tsv "$@" >"$work/$name.tsv" \
-		2>"$work/$name.err"
-	rc=$?
-	tr '\r' '\n' <"$work/$name.err" | grep -v '^$' | tail -n 2 >&2
-	[ $rc -le 1 ] || echo "   (exit status $rc)" >&2
+	bench_run "$name" "$nchan_port" "$nchan_worker" --peer nchan "$@"
 	nchan_stop
 }
 
@@ -253,14 +251,28 @@ h() {
 	fi
 }
 
-# failed NAME CELLS: prints a table row's tail for a run that did not
-# complete ("" if it did): its error, then "-" in the other CELLS cells
+# failed NAME CELLS LEAD...: the table row of a run that did not complete:
+# the LEAD cells, its error, then "-" in the other CELLS cells; fails
+# (prints nothing) if it did complete
 failed() {
 	[ "$(v $1 ok)" = true ] && return 1
-	printf '| **failed**: %s |' "$(v $1 error)"
+	fr=$1 fc=$2
+	shift 2
+	printf '| %s ' "$@"
+	printf '| **failed**: %s |' "$(v $fr error)"
 	i=1
-	while [ $i -lt $2 ]; do printf ' - |'; i=$((i + 1)); done
+	while [ $i -lt $fc ]; do printf ' - |'; i=$((i + 1)); done
 	echo
+}
+
+# run_ok NAME: succeeds, why="", if run NAME completed; else sets res to
+# '**not met**' and why to "the run failed: ERROR"
+run_ok() {
+	why=
+	[ "$(v "$1" ok)" = true ] && return 0
+	res='**not met**'
+	why="the run failed: $(v "$1" error)"
+	return 1
 }
 
 # nc NAME KEY DIGITS: the nchan run's figure for the row NAME: "n/a" for
@@ -314,28 +326,26 @@ replace_block() {
 	fi
 }
 
-# write_backends: the back ends' block, into DOC or on stdout
-write_backends() {
-	backends_section >"$work/backends.md"
+# write_block FUNC NAME MARK WHAT: the block FUNC prints (from "<!-- BEGIN
+# MARK" to "<!-- END MARK -->"), via $work/NAME.md into DOC or on stdout;
+# WHAT names it in the message
+write_block() {
+	"$1" >"$work/$2.md"
 	if [ -n "$DOC" ]; then
-		replace_block "$DOC" "<!-- BEGIN BACK ENDS" \
-			"<!-- END BACK ENDS -->" "$work/backends.md"
-		echo "run-bench.sh: wrote the back ends' section of $DOC" >&2
+		replace_block "$DOC" "<!-- BEGIN $3" "<!-- END $3 -->" \
+			"$work/$2.md"
+		echo "run-bench.sh: wrote the $4 section of $DOC" >&2
 	else
-		cat "$work/backends.md"
+		cat "$work/$2.md"
 	fi
 }
 
-# write_sio: the Socket.IO block, into DOC or on stdout
+# write_backends, write_sio: the back ends' and the Socket.IO block
+write_backends() {
+	write_block backends_section backends "BACK ENDS" "back ends'"
+}
 write_sio() {
-	sio_section >"$work/sio.md"
-	if [ -n "$DOC" ]; then
-		replace_block "$DOC" "<!-- BEGIN SOCKET.IO" \
-			"<!-- END SOCKET.IO -->" "$work/sio.md"
-		echo "run-bench.sh: wrote the Socket.IO section of $DOC" >&2
-	else
-		cat "$work/sio.md"
-	fi
+	write_block sio_section sio SOCKET.IO Socket.IO
 }
 
 if [ "$ONLY" = backends ]; then
@@ -448,16 +458,13 @@ echo "\`--transport T --subs N --msgs 0 --distinct-cids\`: every" \
 	"message the bench received; nchan has no presence, so its" \
 	"figure is the registration time alone."
 echo
-echo "| transport | subs | registered s | presence settled s |" \
+bl_thead 1 "| transport | subs | registered s | presence settled s |" \
 	"join messages | server CPU s | nchan registered s |" \
 	"nchan server CPU s | settled / nchan |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 for tp in $CONN_TRANSPORTS; do
 	for n in $CONN_SUBS; do
 		r=conn-$tp-$n
-		if [ "$(v $r ok)" != true ]; then
-			printf '| %s | %s ' $tp $n; failed $r 7; continue
-		fi
+		failed $r 7 $tp $n && continue
 		echo "| $tp | $n | $(f $r connect_all_s 2) |" \
 			"$(f $r presence_s 2) |" \
 			"$(h $r presence_messages) |" \
@@ -474,19 +481,15 @@ echo
 echo "\`--transport T --subs N --rate $LAT_RATE --msgs $LAT_MSGS" \
 	"--size $SIZE --interval $INTERVAL\`"
 echo
-echo "| transport | subs | connect s | p50 ms | p90 ms | p99 ms |" \
+bl_thead 1 "| transport | subs | connect s | p50 ms | p90 ms | p99 ms |" \
 	"p99.9 ms | max ms | lost | dup | out of order | requests/delivery |" \
 	"wire bytes/delivery | server CPU s | CPU us/delivery |" \
 	"nchan p50 ms | nchan p99 ms | nchan lost |" \
 	"nchan CPU us/delivery |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"\
-"---:|---:|---:|---:|---:|"
 for tp in $TRANSPORTS; do
 	for n in $LAT_SUBS; do
 		r=lat-$tp-$n
-		if [ "$(v $r ok)" != true ]; then
-			printf '| %s | %s ' $tp $n; failed $r 17; continue
-		fi
+		failed $r 17 $tp $n && continue
 		echo "| $tp | $n | $(f $r connect_s 2) |" \
 			"$(f $r latency_p50_ms 2) |" \
 			"$(f $r latency_p90_ms 2) |" \
@@ -510,19 +513,15 @@ echo
 echo "\`--transport T --subs $THR_SUBS --rate 0 --msgs $THR_MSGS" \
 	"--size $SIZE\`"
 echo
-echo "| transport | publish msg/s | deliveries/s | server CPU s |" \
+bl_thead 1 "| transport | publish msg/s | deliveries/s | server CPU s |" \
 	"server deliveries per CPU-s | bench CPU s | p50 ms | p99 ms |" \
 	"lost | dup | deliveries/WS frame | wire bytes/delivery |" \
 	"CPU us/delivery | nchan publish msg/s | nchan deliveries/s |" \
 	"nchan p99 ms | nchan lost | nchan CPU us/delivery |" \
 	"CPU/delivery vs nchan |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"\
-"---:|---:|---:|---:|---:|---:|"
 for tp in $TRANSPORTS; do
 	r=thr-$tp
-	if [ "$(v $r ok)" != true ]; then
-		printf '| %s ' $tp; failed $r 18; continue
-	fi
+	failed $r 18 $tp && continue
 	echo "| $tp | $(f $r publish_rate 0) | $(h $r deliveries_per_s) |" \
 		"$(f $r server_cpu_run_s 2) |" \
 		"$(h $r server_deliveries_per_cpu_s) |" \
@@ -544,16 +543,13 @@ echo
 echo "\`--transport T --subs N --msgs 0\`: server RSS once every" \
 	"subscriber is registered minus RSS before connecting, divided by N."
 echo
-echo "| transport | connections | registered | server open | connect s |" \
-	"RSS before KB | RSS connected KB | KB per connection |" \
+bl_thead 1 "| transport | connections | registered | server open |" \
+	"connect s | RSS before KB | RSS connected KB | KB per connection |" \
 	"nchan connect s | nchan KB per connection |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for tp in $TRANSPORTS; do
 	for n in $IDLE_CONNS; do
 		r=idle-$tp-$n
-		if [ "$(v $r ok)" != true ]; then
-			printf '| %s | %s ' $tp $n; failed $r 8; continue
-		fi
+		failed $r 8 $tp $n && continue
 		echo "| $tp | $n | $(v $r registered) | $(v $r server_open) |" \
 			"$(f $r connect_s 2) | $(v $r server_rss_before_kb) |" \
 			"$(v $r server_rss_connected_kb) |" \
@@ -580,9 +576,8 @@ echo "\`imlab-bench --sweep --sweep-rates $SWEEP_RATES --msgs $SWEEP_MSGS" \
 	"the rate rises towards one message per interval; the streams' stays" \
 	"flat."
 echo
-echo "| transport | msg/s | requests/msg | bytes up/msg | bytes down/msg |" \
-	"connections | p50 ms |"
-echo "|---|---:|---:|---:|---:|---:|---:|"
+bl_thead 1 "| transport | msg/s | requests/msg | bytes up/msg |" \
+	"bytes down/msg | connections | p50 ms |"
 awk -F'\t' 'NR > 1 { printf "| %s | %s | %s | %s | %s | %s | %s |\n",
 	$1, $2, $6, $7, $8, $10, $11 }' "$work/sweep.tsv" 2>/dev/null
 echo
@@ -614,8 +609,7 @@ echo
 echo "*What limits it* is worked out from the same run: who used the CPU"
 echo "(server, bench, or both while the cores were full) and how."
 echo
-echo "| target | measured | result | what limits it |"
-echo "|---|---|---|---|"
+bl_thead 4 "| target | measured | result | what limits it |"
 ncpu=$(nproc)
 
 # cpu_note NAME: who used the CPU during run NAME
@@ -705,11 +699,7 @@ for tp in $TRANSPORTS; do
 	r=lat-$tp-$n_max
 	x=$(v $r latency_p99_ms)
 	res=$(met "$x" 'x < 50')
-	why=
-	if [ "$(v $r ok)" != true ]; then
-		res='**not met**'
-		why="the run failed: $(v $r error)"
-	elif [ "$res" != '**met**' ]; then
+	if run_ok $r && [ "$res" != '**met**' ]; then
 		if [ $tp = poll ]; then
 			why="the poll interval: a short poll waits up to"
 			why="$why --interval ($INTERVAL ms) by design"
@@ -732,11 +722,7 @@ for tp in ws:6 longpoll:6 sse:10; do
 	r=idle-$t-$i_max
 	x=$(v $r server_idle_kb_per_conn)
 	res=$(met "$x" "x <= $lim")
-	why=
-	if [ "$(v $r ok)" != true ]; then
-		res='**not met**'
-		why="the run failed: $(v $r error)"
-	elif [ "$res" != '**met**' ]; then
+	if run_ok $r && [ "$res" != '**met**' ]; then
 		case $t in
 		ws) why="libwebsockets' per-connection state and buffers" ;;
 		*) why="libmicrohttpd's per-connection memory pool"

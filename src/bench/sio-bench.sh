@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 # sio-bench.sh: the "Socket.IO" part of make bench (issue 13), sourced by
 # run-bench.sh (which sets IMLAB, BENCH, work, here and QUICK and defines
-# start_server, stop_server, v, f and h) and, for the peer functions
-# alone, by tests/integration/test_bench.sh. The same load goes to
+# bench_imlab, bench_run, v, f and h) and, for the peer functions alone,
+# by tests/integration/test_bench.sh; both load bench-lib.sh first. The
+# same load goes to
 #   imlab /socket.io/   imlab-bench --transport sio (Engine.IO v4 over
 #                       WebSocket, one frame per message)
 #   imlab /ws           imlab-bench --transport ws (imlab's own protocol,
@@ -57,49 +58,20 @@ sio_peer_missing() {
 sio_peer_start() {
 	sdir=$1
 	mkdir -p "$sdir" || return 1
-	"$SIO_NODE" "$SIO_PEER" --port 0 >"$sdir/peer.out" \
-		2>"$sdir/peer.err" &
-	sio_peer_pid=$!
-	sio_peer_port=
-	i=0
-	while [ $i -lt 100 ]; do
-		sio_peer_port=$(sed -n \
-			's|^sio-peer: http://[^:]*:\([0-9][0-9]*\)/.*|\1|p' \
-			"$sdir/peer.out" 2>/dev/null | head -n 1)
-		[ -n "$sio_peer_port" ] && return 0
-		kill -0 "$sio_peer_pid" 2>/dev/null || break
-		sleep 0.1
-		i=$((i + 1))
-	done
+	bl_start "$sdir/peer.out" "$sdir/peer.err" 'sio-peer: ' \
+		"$SIO_NODE" "$SIO_PEER" --port 0
+	sio_peer_pid=$bl_pid sio_peer_port=$bl_port
+	[ -z "$sio_peer_port" ] || return 0
 	echo "sio-peer: node did not start: $(tail -n 3 "$sdir/peer.err")" >&2
-	sio_peer_stop
 	return 1
 }
 
 sio_peer_stop() {
-	if [ -n "$sio_peer_pid" ]; then
-		kill "$sio_peer_pid" 2>/dev/null
-		wait "$sio_peer_pid" 2>/dev/null
-		sio_peer_pid=
-	fi
+	bl_stop "$sio_peer_pid"
+	sio_peer_pid=
 }
 
-# sio_imlab NAME ARGS...: one imlab-bench run on a fresh imlab, --tsv
-# into $work/NAME.tsv
-sio_imlab() {
-	sn=$1
-	shift
-	start_server "$sn"
-	echo "== $sn: imlab-bench $*" >&2
-	"$BENCH" --url "http://127.0.0.1:$port" --server-pid "$pid" --tsv \
-		"$@" >"$work/$sn.tsv" 2>"$work/$sn.err"
-	rc=$?
-	tr '\r' '\n' <"$work/$sn.err" | grep -v '^$' | tail -n 2 >&2
-	[ $rc -le 1 ] || echo "   (exit status $rc)" >&2
-	stop_server
-}
-
-# sio_node NAME ARGS...: the same on a fresh Node peer
+# sio_node NAME ARGS...: bench_run on a fresh Node peer
 sio_node() {
 	sn=$1
 	shift
@@ -109,13 +81,7 @@ sio_node() {
 			>"$work/$sn.tsv"
 		return 0
 	fi
-	echo "== $sn: imlab-bench --peer socket.io $*" >&2
-	"$BENCH" --url "http://127.0.0.1:$sio_peer_port" --peer socket.io \
-		--server-pid "$sio_peer_pid" --tsv "$@" >"$work/$sn.tsv" \
-		2>"$work/$sn.err"
-	rc=$?
-	tr '\r' '\n' <"$work/$sn.err" | grep -v '^$' | tail -n 2 >&2
-	[ $rc -le 1 ] || echo "   (exit status $rc)" >&2
+	bench_run "$sn" "$sio_peer_port" "$sio_peer_pid" --peer socket.io "$@"
 	sio_peer_stop
 }
 
@@ -133,14 +99,14 @@ sio_bench() {
 		esac
 		[ $row = idle ] || a="$a --size $SIO_SIZE"
 		# shellcheck disable=SC2086
-		sio_imlab "sio-$row-sio" --transport sio $a
+		bench_imlab "sio-$row-sio" --transport sio $a
 		# shellcheck disable=SC2086
-		sio_imlab "sio-$row-ws" --transport ws $a
+		bench_imlab "sio-$row-ws" --transport ws $a
 		# shellcheck disable=SC2086
 		sio_node "sio-$row-node" --transport sio $a
 	done
 	# shellcheck disable=SC2086
-	sio_imlab sio-idle-pol --transport sio-polling $a
+	bench_imlab sio-idle-pol --transport sio-polling $a
 	# shellcheck disable=SC2086
 	sio_node sio-idle-nodepol --transport sio-polling $a
 	sio_elapsed=$(( $(date +%s) - sio_t0 ))
@@ -189,10 +155,9 @@ sio_section() {
 		"a reader's backlog into one \`{\"op\":\"msgs\"}\` frame; Node:" \
 		"the same frames as imlab sio, from \`io.to(room).emit\`."
 	echo
-	echo "| load | server | lost | dup | p50 ms | p99 ms |" \
+	bl_thead 2 "| load | server | lost | dup | p50 ms | p99 ms |" \
 		"deliveries/s | deliveries/frame | wire bytes/delivery |" \
 		"server CPU s | CPU us/delivery |"
-	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 	for row in lat thr; do
 		case $row in
 		lat) load="$SIO_SUBS subs x $SIO_RATE msg/s, $SIO_MSGS msgs" ;;
@@ -225,10 +190,9 @@ sio_section() {
 		"starts on polling and upgrades (handshake GET, CONNECT POST," \
 		"GET, upgrade, 2probe/3probe, 5, on one connection)."
 	echo
-	echo "| server | transport | connections | registered | connect s |" \
-		"server CPU connect s | RSS before KB | RSS connected KB |" \
+	bl_thead 2 "| server | transport | connections | registered |" \
+		"connect s | server CPU connect s | RSS before KB | RSS connected KB |" \
 		"KB per connection |"
-	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
 	for s in sio:"imlab|sio" ws:"imlab|ws" node:"Node Socket.IO|sio" \
 		pol:"imlab|sio-polling" nodepol:"Node Socket.IO|sio-polling"
 	do

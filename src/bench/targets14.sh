@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: MIT
 # targets14.sh: the "Targets (issue 14)" part of make bench, sourced by
 # run-bench.sh, which sets IMLAB, BENCH, work, QUICK, LAT_SUBS, THR_SUBS,
-# CONN_SUBS, IDLE_CONNS, SIZE and nchan_skip and defines bench,
-# bench_nchan, start_server, stop_server, v, f, h, nc, ratio, met and
-# cpu_note. It owns the rows the rest of the matrix does not have and the
-# table that compares every issue-14 figure with the issue's "today"
+# CONN_SUBS, IDLE_CONNS, SIZE and nchan_skip, loads bench-lib.sh and
+# defines bench, bench_imlab, bench_nchan, v, f, h, nc, ratio, run_ok,
+# met and cpu_note. It owns the rows the rest of the matrix does not have
+# and the table that compares every issue-14 figure with the issue's "today"
 # (the figures of its filing), nchan's figure of the same run and the
 # target:
 #   t14_runs   after the throughput and idle rows (it reads thr-*):
@@ -61,20 +61,6 @@ t14_last() {
 	echo "$w"
 }
 
-# t14_imlab NAME ARGS...: as bench, imlab alone
-t14_imlab() {
-	tn=$1
-	shift
-	start_server "$tn"
-	echo "== $tn: imlab-bench $*" >&2
-	"$BENCH" --url "http://127.0.0.1:$port" --server-pid "$pid" --tsv \
-		"$@" >"$work/$tn.tsv" 2>"$work/$tn.err"
-	trc=$?
-	tr '\r' '\n' <"$work/$tn.err" | grep -v '^$' | tail -n 2 >&2
-	[ $trc -le 1 ] || echo "   (exit status $trc)" >&2
-	stop_server
-}
-
 # t14_lp_ok NAME: 0 if long-poll run NAME kept p99 <= T14_LP_P99 ms, lost
 # nothing and published at least 95% of rate $t14_rate
 t14_lp_ok() {
@@ -111,7 +97,7 @@ t14_lp_search() {
 			--rate "$t14_rate" --msgs $((t14_rate * T14_LP_SECS)) \
 			--size "$SIZE"
 		if [ "$t14_s" = imlab ]; then
-			t14_imlab "lpmax-$t14_k" "$@"
+			bench_imlab "lpmax-$t14_k" "$@"
 			t14_r=lpmax-$t14_k
 		else
 			bench_nchan "lpmax-$t14_k" "$@"
@@ -181,7 +167,7 @@ t14_runs() {
 		--rate "$T14_PUB_RATE" --msgs "$T14_PUB_MSGS" --size "$SIZE"
 	for tp in $TRANSPORTS; do
 		rate=$(t14_loss_rate imlab "$tp")
-		t14_imlab "loss-$tp" --transport "$tp" --subs "$THR_SUBS" \
+		bench_imlab "loss-$tp" --transport "$tp" --subs "$THR_SUBS" \
 			--rate "$rate" --msgs $((rate * T14_LOSS_SECS)) \
 			--size "$SIZE" --interval "$INTERVAL"
 		[ "$tp" = poll ] && continue
@@ -263,9 +249,8 @@ t14_table() {
 	cap=$(t14_cap)
 	[ -z "$cap" ] || printf '\nimlab said at startup: %s.\n' "$cap"
 	echo
-	echo "| figure | before (issue 14's filing) | imlab | nchan |" \
+	bl_thead 7 "| figure | before (issue 14's filing) | imlab | nchan |" \
 		"target | result | what limits it |"
-	echo "|---|---|---|---|---|---|---|"
 	t14_connect_rows
 	t14_sse_rows
 	t14_ws_rows
@@ -341,10 +326,7 @@ t14_sse_rows() {
 	   [ "$res" = '**met**' ] &&
 		res=$(met "$(v $r latency_p99_ms)" "x <= $np99") ;;
 	esac
-	why=
-	if why=$(t14_fail $r); then
-		res='**not met**'
-	elif [ "$res" = '**not met**' ]; then
+	if run_ok $r && [ "$res" = '**not met**' ]; then
 		why="$(t14_lat_why $r); lost $(v $r lost) / $(nc $r lost 0)"
 	fi
 	t14_row "SSE p50 / p99 at $n x 50 msg/s" "|" "not yet measured" "|" \
@@ -361,10 +343,7 @@ t14_sse_rows() {
 	[0-9]*) [ "$res" = '**met**' ] && res=$(met "${cr%x}" 'x <= 0.5') ;;
 	*) [ "$res" = '**met**' ] && res="p50 met; CPU not measured" ;;
 	esac
-	why=
-	if why=$(t14_fail $r); then
-		res='**not met**'
-	elif [ "$res" = '**not met**' ]; then
+	if run_ok $r && [ "$res" = '**not met**' ]; then
 		if [ "$p50" != '**met**' ]; then
 			why="p50: $(t14_lat_why $r); WebSocket's p50 at the"
 			why="$why same load $(f lat-ws-$n latency_p50_ms 2) ms"
@@ -399,10 +378,7 @@ t14_ws_rows() {
 		[0-9]*) res=$(met "${cr%x}" 'x <= 0.6') ;;
 		*) res="not measured (no nchan figure)" ;;
 		esac
-		why=
-		if why=$(t14_fail $r); then
-			res='**not met**'
-		elif [ "$res" = '**not met**' ]; then
+		if run_ok $r && [ "$res" = '**not met**' ]; then
 			why="$(cpu_note $r);"
 			why="$why $(f $r deliveries_per_ws_frame 2) deliveries"
 			why="$why per frame: one frame (a send) per subscriber"
@@ -475,10 +451,7 @@ t14_pub_row() {
 	res=$(met "$(v $r publish_rtt_p99_ms)" 'x <= 50')
 	[ "$res" = '**met**' ] && res=$(met "$(v $r publish_rate)" \
 		"x >= 0.95 * $T14_PUB_RATE")
-	why=
-	if why=$(t14_fail $r); then
-		res='**not met**'
-	elif [ "$res" = '**not met**' ]; then
+	if run_ok $r && [ "$res" = '**not met**' ]; then
 		why="$(cpu_note $r); publish round trip p50"
 		why="$why $(f $r publish_rtt_p50_ms 1) ms: the POSTs wait"
 		why="$why behind the streams' writes"
@@ -499,10 +472,7 @@ t14_loss_rows() {
 		before=-
 		[ "$tp" = ws ] && before="loss above ~2.7k msg/s"
 		res=$(met "$(v $r lost)" 'x == 0')
-		why=
-		if why=$(t14_fail $r); then
-			res='**not met**'
-		elif [ "$res" = '**not met**' ]; then
+		if run_ok $r && [ "$res" = '**not met**' ]; then
 			if [ "$(v $r gaps)" = 0 ]; then
 				why="no gap announced: the subscribers were"
 				why="$why still behind when the bench stopped"
@@ -539,10 +509,7 @@ t14_idle_rows() {
 		lim=${tl#*:}
 		r=idle-$tp-$t14_in
 		res=$(met "$(v $r server_idle_kb_per_conn)" "x <= $lim")
-		why=
-		if why=$(t14_fail $r); then
-			res='**not met**'
-		elif [ "$res" = '**not met**' ]; then
+		if run_ok $r && [ "$res" = '**not met**' ]; then
 			case $tp in
 			ws) why="libwebsockets' per-connection state" ;;
 			*) why="libmicrohttpd's per-connection pool"

@@ -34,37 +34,27 @@ if [ ! -x "$IMLAB" ] || [ ! -x "$BENCH" ]; then
 	echo "test_bench: $IMLAB or $BENCH not built" >&2
 	exit 99
 fi
+# the servers' start and stop, shared with src/bench/'s scripts
+# shellcheck source=SCRIPTDIR/../../src/bench/bench-lib.sh
+. "$(dirname "$0")/../../src/bench/bench-lib.sh"
 tmp=$(mktemp -d) || exit 99
 pid=
 cleanup() {
 	[ -z "${nchan_pid:-}" ] || nchan_stop
 	[ -z "${sio_peer_pid:-}" ] || sio_peer_stop
-	if [ -n "$pid" ]; then
-		kill "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	fi
+	bl_stop "$pid"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 99' INT TERM
 
-"$IMLAB" --port 0 --log-level warn >"$tmp/server.out" 2>"$tmp/server.err" &
-pid=$!
-port=
-i=0
-while [ $i -lt 100 ]; do
-	port=$(sed -n 's|^imlab .*http://[^:]*:\([0-9][0-9]*\)/.*|\1|p' \
-		"$tmp/server.out" 2>/dev/null | head -n 1)
-	[ -n "$port" ] && break
-	sleep 0.1
-	i=$((i + 1))
-done
-if [ -z "$port" ]; then
+if ! bl_imlab "$tmp/server.out" "$tmp/server.err" "$IMLAB"; then
 	echo "test_bench: imlab did not start" >&2
 	cat "$tmp/server.err" >&2
 	exit 99
 fi
-url=http://127.0.0.1:$port
+pid=$bl_pid
+url=http://127.0.0.1:$bl_port
 
 fail=0
 check() {	# check MESSAGE: records a failure of transport $tp
