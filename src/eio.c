@@ -353,6 +353,8 @@ eio_input(struct eio_session *s, const struct eio_pkt *p, int ws)
 			/* past the queue: it belongs to the polling side */
 			s->probe_owed = 1;
 			s->noop = 1;	/* the held GET ends with "6" */
+			s->noop_at = im_mono_ms() + EIO_PROBE_NOOP_MS;
+			eio_beat_by_locked(e, s->noop_at);
 			eio_wake_locked(s);
 		} else {
 			rc = -1;
@@ -369,6 +371,7 @@ eio_input(struct eio_session *s, const struct eio_pkt *p, int ws)
 			s->probe = NULL;
 			s->ws = 1;
 			s->noop = 1;
+			s->noop_at = 0;
 			s->next_ping = im_mono_ms() + e->ping_interval;
 			eio_beat_by_locked(e, s->next_ping);
 			eio_wake_locked(s);
@@ -468,6 +471,7 @@ eio_detach_ws(struct eio_session *s, void *conn)
 	if (s->probe == conn) {
 		s->probe = NULL;
 		s->noop = 0;
+		s->noop_at = 0;
 		s->probe_owed = 0;
 	}
 	if (s->conn == conn) {

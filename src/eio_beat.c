@@ -3,7 +3,8 @@
  * eio_beat: the Engine.IO heartbeat: a ping queued every pingInterval, a
  * session closed when one goes unanswered for pingTimeout, run at each
  * deadline by its own thread and on the server's tick (which also calls
- * the layer's tick).
+ * the layer's tick); and, while an upgrade is probed, a "6" owed to the
+ * held GET every EIO_PROBE_NOOP_MS, so the client's polling can pause.
  */
 #include "autoconf.h"
 
@@ -31,6 +32,12 @@ eio_beat_locked(struct eio_session *s, int64_t now)
 		return -1;
 	if (s->ping_out)
 		return now >= s->ping_sent + s->e->ping_timeout ? -1 : 0;
+	if (s->noop_at && now >= s->noop_at) {
+		/* probed: a GET held now would hold the upgrade up */
+		s->noop = 1;
+		s->noop_at = now + EIO_PROBE_NOOP_MS;
+		eio_wake_locked(s);
+	}
 	if (now >= s->next_ping && !s->probe) {
 		/* the nominal time: a late check gives the client no more */
 		s->ping_sent = s->next_ping;
@@ -45,8 +52,10 @@ eio_beat_locked(struct eio_session *s, int64_t now)
 static int64_t
 deadline_locked(const struct eio_session *s)
 {
-	return s->ping_out ? s->ping_sent + s->e->ping_timeout :
-	       s->next_ping;
+	int64_t t = s->ping_out ? s->ping_sent + s->e->ping_timeout :
+		    s->next_ping;
+
+	return s->noop_at && s->noop_at < t ? s->noop_at : t;
 }
 
 /* Runs every session's heartbeat at now; with all, fills *all (new

@@ -16,6 +16,7 @@
 #include "hmap.h"
 
 #define QUEUE_PACKETS 512	/* queued packets of one session, at most */
+#define EIO_PROBE_NOOP_MS 100 /* a probed upgrade's "6" to the held GET */
 
 struct eio {
 	struct server *srv;
@@ -42,6 +43,12 @@ struct eio_session {
 	void *probe;			/* a WebSocket probing an upgrade */
 	int noop;			/* the held GET owes a "6" */
 	int probe_owed;			/* the probe owes a "3probe" */
+	/* while a probed upgrade waits for the client's "5": when the held
+	 * GET next owes a "6" (monotonic ms; 0: not probing). The first "6"
+	 * may reach the client before its "3probe" does; it polls again, and
+	 * without another "6" that GET would hold the upgrade up until the
+	 * next ping (engine.io's own server: a noop every 100 ms too) */
+	int64_t noop_at;
 	int posting;
 	struct tp_wait *held;		/* the held GET */
 	void *conn;			/* the WebSocket */

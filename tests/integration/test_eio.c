@@ -6,7 +6,9 @@
  * sid, bad handshake method, bad version), text and binary payloads
  * echoed on /engine.io/ (--sio-conformance 1), a bad packet and a client
  * close ending the session, the server's ping and the client's pong, a
- * Socket.IO CONNECT answered with its auth; then imlab's rooms over it: a
+ * Socket.IO CONNECT answered with its auth, the upgrade to WebSocket (with
+ * packets queued, and with the client polling again during the probe);
+ * then imlab's rooms over it: a
  * join acked, a message published over HTTP delivered as an event whose
  * envelope is the one history returns, and a send acked with its id.
  */
@@ -173,6 +175,13 @@ START_TEST(socketio_connect_answers_with_auth)
 }
 END_TEST
 
+/* Reads one GET (the session's queued packets); returns its body. */
+static char *
+get_first(const char *sid)
+{
+	return req("GET", with_sid(SP, sid), NULL, 200);
+}
+
 /* The WebSocket's next text message, which must be want. */
 static void
 ws_expect(struct t_ws *w, const char *want)
@@ -221,6 +230,36 @@ START_TEST(upgrade_with_packets_queued)
 	free(req("GET", with_sid(SP, sid), NULL, 400));
 	ck_assert_int_eq(t_ws_send(&w, "42[\"message\",2]"), 0);
 	ws_expect(&w, "42[\"message-back\",2]");
+	t_ws_close(&w);
+}
+END_TEST
+
+/* The client polls again after the first "6", before it reads "3probe"
+ * (a slow client, or the two sockets racing): that GET too must end with a
+ * "6", or it holds the upgrade up, since the client's polling can pause
+ * only when its GET is answered. */
+START_TEST(a_poll_during_the_probe_is_ended_too)
+{
+	char sid[21], path[160], *b;
+	struct t_ws w;
+
+	open_session(SP, sid);
+	free(req("POST", with_sid(SP, sid), "40", 200));
+	free(get_first(sid));
+	snprintf(path, sizeof(path), "/socket.io/?EIO=4&transport=websocket"
+		 "&sid=%s", sid);
+	ck_assert_int_eq(t_ws_connect_path(&w, t_port, path, NULL, 5000),
+			 101);
+	ck_assert_int_eq(t_ws_send(&w, "2probe"), 0);
+	ws_expect(&w, "3probe");
+	for (int i = 0; i < 3; i++) {
+		b = req("GET", with_sid(SP, sid), NULL, 200);
+		ck_assert_str_eq(b, "6");
+		free(b);
+	}
+	ck_assert_int_eq(t_ws_send(&w, "5"), 0);
+	ck_assert_int_eq(t_ws_send(&w, "42[\"message\",3]"), 0);
+	ws_expect(&w, "42[\"message-back\",3]");
 	t_ws_close(&w);
 }
 END_TEST
@@ -305,6 +344,7 @@ suite(void)
 	tcase_add_test(tc, the_server_pings_and_a_pong_keeps_it);
 	tcase_add_test(tc, socketio_connect_answers_with_auth);
 	tcase_add_test(tc, upgrade_with_packets_queued);
+	tcase_add_test(tc, a_poll_during_the_probe_is_ended_too);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("imlab");
