@@ -175,13 +175,6 @@ START_TEST(socketio_connect_answers_with_auth)
 }
 END_TEST
 
-/* Reads one GET (the session's queued packets); returns its body. */
-static char *
-get_first(const char *sid)
-{
-	return req("GET", with_sid(SP, sid), NULL, 200);
-}
-
 /* The WebSocket's next text message, which must be want. */
 static void
 ws_expect(struct t_ws *w, const char *want)
@@ -194,9 +187,23 @@ ws_expect(struct t_ws *w, const char *want)
 	free(m);
 }
 
+/* Opens the upgrade's WebSocket w for session sid: "2probe", "3probe". */
+static void
+probe(struct t_ws *w, const char *sid)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path), "/socket.io/?EIO=4&transport=websocket"
+		 "&sid=%s", sid);
+	ck_assert_int_eq(t_ws_connect_path(w, t_port, path, NULL, 5000),
+			 101);
+	ck_assert_int_eq(t_ws_send(w, "2probe"), 0);
+	ws_expect(w, "3probe");
+}
+
 START_TEST(upgrade_with_packets_queued)
 {
-	char sid[21], path[160], *b;
+	char sid[21], *b;
 	struct t_ws w;
 
 	open_session(SP, sid);
@@ -204,12 +211,7 @@ START_TEST(upgrade_with_packets_queued)
 	/* queued for polling: the CONNECT answer, auth, and a message back;
 	 * the probe's answer must not wait behind them */
 	free(req("POST", with_sid(SP, sid), "42[\"message\",1]", 200));
-	snprintf(path, sizeof(path), "/socket.io/?EIO=4&transport=websocket"
-		 "&sid=%s", sid);
-	ck_assert_int_eq(t_ws_connect_path(&w, t_port, path, NULL, 5000),
-			 101);
-	ck_assert_int_eq(t_ws_send(&w, "2probe"), 0);
-	ws_expect(&w, "3probe");
+	probe(&w, sid);
 	b = req("GET", with_sid(SP, sid), NULL, 200);
 	ck_assert_str_eq(b, "6");	/* the noop ends the polling side */
 	free(b);
@@ -240,18 +242,13 @@ END_TEST
  * only when its GET is answered. */
 START_TEST(a_poll_during_the_probe_is_ended_too)
 {
-	char sid[21], path[160], *b;
+	char sid[21], *b;
 	struct t_ws w;
 
 	open_session(SP, sid);
 	free(req("POST", with_sid(SP, sid), "40", 200));
-	free(get_first(sid));
-	snprintf(path, sizeof(path), "/socket.io/?EIO=4&transport=websocket"
-		 "&sid=%s", sid);
-	ck_assert_int_eq(t_ws_connect_path(&w, t_port, path, NULL, 5000),
-			 101);
-	ck_assert_int_eq(t_ws_send(&w, "2probe"), 0);
-	ws_expect(&w, "3probe");
+	free(req("GET", with_sid(SP, sid), NULL, 200));
+	probe(&w, sid);
 	for (int i = 0; i < 3; i++) {
 		b = req("GET", with_sid(SP, sid), NULL, 200);
 		ck_assert_str_eq(b, "6");
